@@ -1,0 +1,21 @@
+//! The node API v1 as Rust: what a terminal and a provincial node say to each other.
+//!
+//! Both sides of the wire depend on this crate, so a change here is a change to the contract
+//! documented in `terminal-service/openapi/node-v1.yaml` (keep them in step; the tests of both
+//! sides check bodies against that document).
+//!
+//! Read in this order:
+//! - [`types`]: the request and response bodies of every `/v1` call, and the plaintext a
+//!   terminal seals ([`types::SubmissionContent`]);
+//! - [`digest`]: RFC 9530 `content-digest` (sha-256);
+//! - [`signature`]: RFC 9421 HTTP Message Signatures with Ed25519, the only way a terminal
+//!   authenticates to its node;
+//! - [`reference`]: the short, human-friendly reference printed on receipts, derived from the
+//!   submission id.
+
+pub mod digest;
+pub mod reference;
+pub mod signature;
+pub mod types;
+
+pub use types::*;

@@ -1,0 +1,517 @@
+//! Request and response bodies of the node API v1 (`terminal-service/openapi/node-v1.yaml`).
+//!
+//! Every body is JSON. Unknown fields are ignored when reading so that a node may add fields
+//! without breaking older terminals; enums are `snake_case` strings.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Path prefix of every node call.
+pub const API_PREFIX: &str = "/v1";
+
+/// What was captured: the two forms a terminal forwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionKind {
+    /// An application for the programme (self-service or staff-assisted).
+    Application,
+    /// A complaint about the programme.
+    Grievance,
+}
+
+impl SubmissionKind {
+    /// The wire name (`application`, `grievance`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionKind::Application => "application",
+            SubmissionKind::Grievance => "grievance",
+        }
+    }
+}
+
+impl std::str::FromStr for SubmissionKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "application" => Ok(SubmissionKind::Application),
+            "grievance" => Ok(SubmissionKind::Grievance),
+            other => Err(format!("unknown submission kind '{other}' (expected application or grievance)")),
+        }
+    }
+}
+
+/// Text in the three languages of the terminal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LocalizedText {
+    /// Arabic.
+    pub ar: String,
+    /// Kurdish Sorani (Arabic script).
+    pub ckb: String,
+    /// English.
+    pub en: String,
+}
+
+impl LocalizedText {
+    /// Builds a text from its three translations.
+    pub fn new(ar: &str, ckb: &str, en: &str) -> Self {
+        LocalizedText { ar: ar.into(), ckb: ckb.into(), en: en.into() }
+    }
+
+    /// The text in `language` (`ar`, `ckb` or `en`), falling back to Arabic.
+    pub fn get(&self, language: &str) -> &str {
+        match language {
+            "ckb" => &self.ckb,
+            "en" => &self.en,
+            _ => &self.ar,
+        }
+    }
+}
+
+/// Error body of every 4xx and 5xx answer, from the node and the local API alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable code, e.g. `signature_invalid`, `enrollment_code_expired`.
+    pub error: String,
+    /// What was wrong and what to do, for the person reading a log or a screen.
+    pub message: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enrollment
+
+/// `POST /v1/terminals/enroll`. Signed like every other request, with the key being enrolled
+/// (`keyid="enroll"`), which proves the terminal holds the private half of `public_key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    /// The one-time enrollment code issued by the node operator.
+    pub code: String,
+    /// The terminal's Ed25519 public key, 32 bytes, standard base64.
+    pub public_key: String,
+    /// A name for the fleet view, e.g. the host name.
+    pub terminal_name: String,
+    /// Version of the terminal software.
+    pub software_version: String,
+}
+
+/// Answer to a successful enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The terminal's id at this node; the `keyid` of every later signature.
+    pub terminal_id: String,
+    /// Province (governorate) the node serves.
+    pub province: String,
+    /// Stable identifier of the node; the terminal pins it and refuses another.
+    pub node_id: String,
+    /// The node's age X25519 recipient (`age1…`): what the terminal seals personal data to.
+    pub sealing_recipient: String,
+    /// Seconds between heartbeats the node asks for.
+    pub heartbeat_interval_s: u64,
+    /// Version of the node's configuration (forms, master data, roster).
+    pub config_version: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Submissions
+
+/// One submission as it travels: routing metadata in clear, personal data sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// Submission id (UUIDv7), chosen by the terminal; the idempotency key.
+    pub id: Uuid,
+    /// Which form.
+    pub kind: SubmissionKind,
+    /// When the applicant submitted it at the terminal.
+    pub created_at: DateTime<Utc>,
+    /// Version of the form definition the answers follow.
+    pub form_version: String,
+    /// The age-encrypted [`SubmissionContent`] (binary age format), standard base64.
+    pub sealed: String,
+}
+
+/// `POST /v1/submissions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmissionBatch {
+    /// Between 1 and [`MAX_BATCH`] envelopes.
+    pub envelopes: Vec<Envelope>,
+}
+
+/// Most envelopes a node accepts in one batch.
+pub const MAX_BATCH: usize = 500;
+
+/// The node's verdict on one envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SubmissionOutcome {
+    /// Newly stored under a case number.
+    Accepted {
+        /// The node's case number.
+        case_number: String,
+    },
+    /// This id was accepted before; the answer is the one given then.
+    Duplicate {
+        /// The case number given the first time.
+        case_number: String,
+    },
+    /// Permanently refused: sending it again will not help.
+    Rejected {
+        /// Why, for the technician and the dead-letter list.
+        reason: String,
+    },
+}
+
+/// Per-envelope result, in the order of the batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmissionResult {
+    /// The envelope's id.
+    pub id: Uuid,
+    /// What the node decided.
+    #[serde(flatten)]
+    pub outcome: SubmissionOutcome,
+}
+
+/// Answer to `POST /v1/submissions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    /// One result per envelope.
+    pub results: Vec<SubmissionResult>,
+}
+
+/// The plaintext inside [`Envelope::sealed`]. Only the node can read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionContent {
+    /// Same as the envelope's id, so a sealed blob cannot be moved to another envelope unseen.
+    pub id: Uuid,
+    /// Same as the envelope's kind.
+    pub kind: SubmissionKind,
+    /// Id of the form definition (`application`, `grievance`).
+    pub form_id: String,
+    /// Same as the envelope's form version.
+    pub form_version: String,
+    /// Language the applicant used at the terminal (`ar`, `ckb`, `en`).
+    pub language: String,
+    /// Field id → answer, as the form definition describes them.
+    pub answers: serde_json::Map<String, serde_json::Value>,
+    /// Staff id when a staff member captured it on the applicant's behalf.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assisted_by: Option<String>,
+    /// The terminal that captured it.
+    pub terminal_id: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+
+/// How an applicant identifies themselves for a status check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum StatusQuery {
+    /// The national ID number, read from the ID card.
+    NationalId {
+        /// National ID number (digits).
+        national_id: String,
+    },
+    /// The reference printed on a receipt, plus the date of birth as a second factor.
+    Reference {
+        /// Short reference (`XXXXX-XXXXX`) or the full submission id.
+        reference: String,
+        /// Applicant's date of birth.
+        date_of_birth: NaiveDate,
+    },
+}
+
+/// `POST /v1/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRequest {
+    /// Who is asking.
+    pub query: StatusQuery,
+}
+
+/// Where an applicant's benefit or application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BenefitState {
+    /// Received, not yet looked at.
+    Received,
+    /// Being verified (documents, field visit, cross-province check).
+    UnderReview,
+    /// Approved and being paid.
+    Active,
+    /// Payments paused; see the message.
+    Suspended,
+    /// Not eligible; see the message.
+    Rejected,
+    /// Nothing matches what was given.
+    NotFound,
+}
+
+/// Answer to a status query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusResponse {
+    /// The state in one word.
+    pub state: BenefitState,
+    /// Case number, when there is a case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_number: Option<String>,
+    /// Date of the last change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_on: Option<NaiveDate>,
+    /// Date of the next payment, for active benefits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_payment_on: Option<NaiveDate>,
+    /// The status in plain words, in the three languages.
+    pub message: LocalizedText,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heartbeat
+
+/// `POST /v1/heartbeat`: terminal health, every minute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Version of the terminal software.
+    pub software_version: String,
+    /// Submissions waiting to be sent.
+    pub queue_depth: u64,
+    /// Age in seconds of the oldest unsent submission, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_unsent_age_s: Option<u64>,
+    /// Submissions the node refused, waiting for a technician.
+    pub dead_letters: u64,
+    /// Printer state: `ok`, `paper_low`, `paper_out`, `cover_open`, `offline`, `absent`.
+    pub printer: String,
+    /// Card reader state: `ok`, `fault`, `absent`.
+    pub reader: String,
+    /// Free bytes on the storage volume.
+    pub disk_free_bytes: u64,
+    /// When the terminal sent it.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Answer to a heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatResponse {
+    /// Current configuration version; a terminal holding another fetches `GET /v1/config`.
+    pub config_version: String,
+    /// The node's clock, so a terminal can notice its own drift.
+    pub server_time: DateTime<Utc>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+
+/// `GET /v1/config`: everything a terminal needs to run the node's forms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeConfig {
+    /// Changes whenever anything below changes.
+    pub version: String,
+    /// Province the node serves.
+    pub province: String,
+    /// Form definitions (at least `application` and `grievance`).
+    pub forms: Vec<FormDefinition>,
+    /// Reference lists used by the forms.
+    pub master_data: MasterData,
+    /// Staff allowed to log in at this province's terminals.
+    pub staff: StaffRoster,
+}
+
+/// A form: ordered steps of fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormDefinition {
+    /// `application` or `grievance`.
+    pub id: String,
+    /// What a submission of this form is.
+    pub kind: SubmissionKind,
+    /// Version; travels with each submission.
+    pub version: String,
+    /// Title shown at the top of the form.
+    pub title: LocalizedText,
+    /// Steps, shown one per screen.
+    pub steps: Vec<FormStep>,
+}
+
+/// One screen of a form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormStep {
+    /// Stable id of the step.
+    pub id: String,
+    /// Heading of the step.
+    pub title: LocalizedText,
+    /// Fields on this step.
+    pub fields: Vec<FormField>,
+}
+
+/// Kinds of field a form can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// Free text in one script (see [`FormField::script`]).
+    Text,
+    /// Whole number.
+    Number,
+    /// Calendar date (`YYYY-MM-DD`).
+    Date,
+    /// One of [`FormField::options`].
+    Choice,
+    /// A governorate code from the master data.
+    Governorate,
+    /// A district code of the chosen governorate.
+    District,
+    /// National ID number (12 digits on the unified card).
+    NationalId,
+    /// Phone number (digits, leading 07 in Iraq).
+    Phone,
+    /// A list of household members, each with [`FormField::member_fields`].
+    HouseholdMembers,
+}
+
+/// Script a text field is typed in; one per field so entry never mixes directions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Script {
+    /// Arabic letters (Arabic or Kurdish Sorani keyboard).
+    Arabic,
+    /// Latin letters.
+    Latin,
+    /// Digits only.
+    Digits,
+}
+
+/// One choice of a [`FieldType::Choice`] field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceOption {
+    /// Value stored in the answers.
+    pub value: String,
+    /// What the applicant sees.
+    pub label: LocalizedText,
+}
+
+/// One field and its validation rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormField {
+    /// Key in [`SubmissionContent::answers`].
+    pub id: String,
+    /// Label shown next to the field.
+    pub label: LocalizedText,
+    /// Kind of field.
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    /// Whether an answer is needed.
+    #[serde(default)]
+    pub required: bool,
+    /// For text: which keyboard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<Script>,
+    /// For text: shortest accepted length in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u32>,
+    /// For text: longest accepted length in characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// For text, national id and phone: a regular expression the whole answer must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// For number: smallest value; for date: earliest date is not expressed here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    /// For number: largest value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    /// For choice: the options.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChoiceOption>,
+    /// For household members: the fields asked of each member.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub member_fields: Vec<FormField>,
+    /// Help shown under the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<LocalizedText>,
+}
+
+/// Reference lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterData {
+    /// Iraq's governorates with their districts.
+    pub governorates: Vec<Governorate>,
+}
+
+/// A governorate (province).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Governorate {
+    /// Stable code, e.g. `BGD`.
+    pub code: String,
+    /// Name in the three languages.
+    pub name: LocalizedText,
+    /// Its districts (qadha).
+    pub districts: Vec<District>,
+}
+
+/// A district (qadha) of a governorate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct District {
+    /// Stable code, unique within the governorate.
+    pub code: String,
+    /// Name in the three languages.
+    pub name: LocalizedText,
+}
+
+/// Who may log in, and how their badge and PIN are checked offline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRoster {
+    /// Key for badge hashes: HMAC-SHA256(key, card UID bytes), standard base64.
+    pub badge_hash_key: String,
+    /// The staff.
+    pub members: Vec<StaffMember>,
+}
+
+/// Staff roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    /// One-Stop-Shop staff: assisted enrollment, queue review.
+    Staff,
+    /// Technician: provisioning, hardware tests, diagnostics.
+    Technician,
+}
+
+/// One staff member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    /// Staff id, recorded with assisted submissions and in the audit log.
+    pub staff_id: String,
+    /// Name shown after login.
+    pub display_name: String,
+    /// Role.
+    pub role: StaffRole,
+    /// HMAC-SHA256 of the badge's card UID under [`StaffRoster::badge_hash_key`], lower-case hex.
+    pub badge_hash: String,
+    /// Argon2id hash of the PIN, PHC string format.
+    pub pin_hash: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_is_flattened_with_a_tag() {
+        let r = SubmissionResult {
+            id: Uuid::nil(),
+            outcome: SubmissionOutcome::Accepted { case_number: "BGD-1".into() },
+        };
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["outcome"], "accepted");
+        assert_eq!(v["case_number"], "BGD-1");
+        let back: SubmissionResult = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn status_query_is_tagged_by() {
+        let q: StatusRequest = serde_json::from_str(
+            r#"{"query":{"by":"reference","reference":"7K2QX-M4B9R","date_of_birth":"1980-02-29"}}"#,
+        )
+        .unwrap();
+        assert!(matches!(q.query, StatusQuery::Reference { .. }));
+    }
+}
