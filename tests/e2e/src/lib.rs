@@ -1,1 +1,42 @@
-//! e2e
+//! End-to-end harness: real `provincial-node` and `terminal-service` processes on loopback.
+//!
+//! The tests in `tests/e2e/tests/` (one file per property the issue asks for) and the demo
+//! (`src/bin/demo.rs`) are built from four pieces, read them in this order:
+//! - [`processes`]: finding the workspace's binaries, and the [`processes::NodeProcess`] and
+//!   [`processes::TerminalProcess`] that start, stop and `kill -9` them;
+//! - [`local_api`]: a client of the terminal's local API over its Unix socket;
+//! - [`sample`]: valid answers generated from whatever form definition the node serves, so the
+//!   tests follow the node's forms instead of hard-coding them;
+//! - [`cluster`]: one node and one provisioned terminal, the arrangement most tests start from;
+//! - [`fault_proxy`]: an HTTP proxy between terminal and node that injects the faults of a
+//!   bad network: errors, `Retry-After`, timeouts and acknowledgements lost after the node
+//!   committed.
+//!
+//! Everything listens on 127.0.0.1 or on Unix sockets in temporary directories, every wait is
+//! bounded, and every child process is killed when its handle is dropped.
+
+pub mod cluster;
+pub mod fault_proxy;
+pub mod local_api;
+pub mod processes;
+pub mod sample;
+
+use std::time::{Duration, Instant};
+
+/// Polls `check` every `step` until it returns `Some`, or fails after `limit` with `what`.
+pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, step: Duration, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return Ok(v);
+        }
+        if start.elapsed() > limit {
+            anyhow::bail!("timed out after {limit:?} waiting for {what}");
+        }
+        tokio::time::sleep(step).await;
+    }
+}

@@ -1,1 +1,132 @@
-fn main() {}
+//! `provincial-node`: the command line of the reference provincial node. Read `lib.rs` for
+//! the tour; this file only parses arguments and prints.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use provincial_node::{server, stats, Node};
+
+#[derive(Parser)]
+#[command(name = "provincial-node", version, about = "Reference provincial node for enrollment terminals")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the node API; creates DIR on first run.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port; the log says which).
+        #[arg(long)]
+        listen: String,
+        /// Data directory (sealing identity, database).
+        #[arg(long)]
+        data: PathBuf,
+        /// Governorate served: code or English name.
+        #[arg(long, default_value = provincial_node::node::DEFAULT_PROVINCE)]
+        province: String,
+    },
+    /// Print one new one-time enrollment code.
+    IssueCode {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Minutes until the code expires.
+        #[arg(long, default_value_t = 60)]
+        ttl_minutes: u32,
+    },
+    /// Print what the node has received.
+    Stats {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print every accepted submission.
+    Submissions {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Print a JSON array (the only format).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    // Print the error chain plainly (no backtrace noise) for operators and scripts.
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve { listen, data, province } => {
+            let address: SocketAddr = listen
+                .parse()
+                .with_context(|| format!("invalid --listen '{listen}': expected IP:PORT, e.g. 127.0.0.1:8080"))?;
+            let node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?;
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen on {address} (is the port in use or privileged?)"))?;
+                let bound = listener.local_addr().context("cannot read the bound address")?;
+                tracing::info!(
+                    node_id = %node.node_id,
+                    province = %node.province.name.en,
+                    data = %data.display(),
+                    "listening on {bound}"
+                );
+                server::serve(listener, Arc::new(node), server::termination_signal())
+                    .await
+                    .context("server failed")?;
+                tracing::info!("stopped");
+                Ok(())
+            })
+        }
+        Command::IssueCode { data, ttl_minutes } => {
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let code = node.issue_code(ttl_minutes).context("cannot store the new code")?;
+            println!("{code}");
+            Ok(())
+        }
+        Command::Stats { data, json } => {
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let counts = stats::stats(&node.db()).context("cannot read the counts")?;
+            if json {
+                println!("{}", serde_json::to_string(&counts)?);
+            } else {
+                print!("{}", stats::render_table(&counts));
+            }
+            Ok(())
+        }
+        Command::Submissions { data, json } => {
+            if !json {
+                bail!("submissions prints JSON only: add --json");
+            }
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let list = stats::submissions(&node.db()).context("cannot read the submissions")?;
+            println!("{}", serde_json::to_string(&list)?);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The demo: a reference provincial node and a provisioned terminal-service with simulated
+# hardware on loopback; sample applications, a grievance and status checks flow through the
+# local API. Installs what it needs. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tests/scripts/install-deps.sh
+cargo build --workspace --bins --locked
+exec target/debug/kiosk-demo --dir target/demo "$@"

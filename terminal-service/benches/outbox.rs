@@ -1,0 +1,2 @@
+//! Outbox benchmark (being written).
+fn main() {}

@@ -1,0 +1,131 @@
+//! The heartbeat: tells the node how this terminal is doing, and picks up new configuration.
+//!
+//! Every heartbeat interval (the node's choice at enrollment, else `[sync]
+//! heartbeat_interval_s`) the terminal reports queue depth, the age of the oldest unsent
+//! submission, dead letters, printer and reader state and free disk space. The answer carries
+//! the node's configuration version; when it differs from the cached one the terminal fetches
+//! `GET /v1/config` and replaces its cache, so new forms reach terminals within a minute.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use node_protocol::Heartbeat;
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::audit::AuditCategory;
+use crate::events::ConnectivityState;
+use crate::node_client::NodeError;
+use crate::terminal::Terminal;
+
+/// Printer state reported until the hardware crate is wired in.
+pub const PRINTER_ABSENT: &str = "absent";
+/// Reader state reported until the hardware crate is wired in.
+pub const READER_ABSENT: &str = "absent";
+
+/// Free bytes available to the service on the file system holding `path` (0 if unknown).
+pub fn disk_free_bytes(path: &Path) -> u64 {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return 0 };
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c_path` is a valid NUL-terminated string and `stats` a writable statvfs.
+    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stats) };
+    if rc != 0 {
+        return 0;
+    }
+    (stats.f_bavail as u64).saturating_mul(stats.f_frsize as u64)
+}
+
+/// Runs heartbeats until `shutdown` turns true. The first one goes right away.
+pub async fn run(terminal: Arc<Terminal>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let interval = match terminal.provisioned() {
+            Some(p) if p.enrollment.heartbeat_interval_s > 0 => p.enrollment.heartbeat_interval_s,
+            _ => terminal.config.sync.heartbeat_interval_s.max(1),
+        };
+        if let Err(e) = beat(&terminal).await {
+            tracing::warn!(error = %e, "heartbeat failed");
+            let mut d = terminal.diagnostics.lock().unwrap_or_else(|p| p.into_inner());
+            d.last_heartbeat_error = Some(e.to_string());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(interval)) => {}
+            _ = shutdown.wait_for(|s| *s) => break,
+        }
+    }
+    tracing::info!("heartbeat stopped");
+}
+
+/// Sends one heartbeat and refreshes the configuration if the node has a new one.
+pub async fn beat(terminal: &Arc<Terminal>) -> Result<(), NodeError> {
+    let Some(provisioned) = terminal.provisioned() else { return Ok(()) };
+    let stats = terminal
+        .storage
+        .outbox(|o| o.stats())
+        .await
+        .map_err(|e| NodeError::BadAnswer(format!("cannot read queue counts: {e}")))?;
+    let now = Utc::now();
+    let heartbeat = Heartbeat {
+        software_version: env!("CARGO_PKG_VERSION").into(),
+        queue_depth: stats.depth,
+        oldest_unsent_age_s: stats.oldest_created_at.map(|t| (now - t).num_seconds().max(0) as u64),
+        dead_letters: stats.dead_letters,
+        printer: PRINTER_ABSENT.into(),
+        reader: READER_ABSENT.into(),
+        disk_free_bytes: disk_free_bytes(&terminal.config.storage.dir),
+        sent_at: now,
+    };
+    let answer = match provisioned.client.heartbeat(&heartbeat).await {
+        Ok(a) => a,
+        Err(e) => {
+            if e.is_transient() {
+                terminal.mark_connectivity(ConnectivityState::Offline);
+            }
+            return Err(e);
+        }
+    };
+    terminal.mark_connectivity(ConnectivityState::Online);
+    {
+        let mut d = terminal.diagnostics.lock().unwrap_or_else(|p| p.into_inner());
+        d.last_heartbeat_at = Some(Utc::now());
+        d.last_heartbeat_error = None;
+    }
+    let cached = terminal.node_config().map(|c| c.version.clone());
+    if cached.as_deref() != Some(answer.config_version.as_str()) {
+        let config = provisioned.client.config().await?;
+        if config.province != provisioned.enrollment.province {
+            // The node is pinned at enrollment; a configuration for another province means a
+            // misrouted or impersonated node: keep the old one and tell the technician.
+            let message = format!("node sent configuration for province '{}' but this terminal is enrolled in '{}'", config.province, provisioned.enrollment.province);
+            let _ = terminal.storage.audit(AuditCategory::Error, "config_refused", json!({"reason": message})).await;
+            return Err(NodeError::BadAnswer(message));
+        }
+        let version = config.version.clone();
+        terminal
+            .set_node_config(config)
+            .map_err(|e| NodeError::BadAnswer(format!("cannot cache the node configuration: {e}")))?;
+        tracing::info!(%version, "node configuration updated");
+        let _ = terminal
+            .storage
+            .audit(AuditCategory::Provisioning, "config_updated", json!({"from": cached, "to": version}))
+            .await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disk_free_is_reported_for_an_existing_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(disk_free_bytes(dir.path()) > 0);
+        assert_eq!(disk_free_bytes(&dir.path().join("absent")), 0);
+    }
+}

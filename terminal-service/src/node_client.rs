@@ -1,0 +1,289 @@
+//! The client side of the node API: every call signed, every failure classified.
+//!
+//! Each request is signed with the terminal's Ed25519 key (RFC 9421, over method, path and
+//! `content-digest`). What matters to the callers is not the exact failure but what to do about
+//! it, so failures come in two kinds:
+//!
+//! - **transient** (`NodeError::is_transient`): the node was not reached or could not answer
+//!   now — connection refused, timeout, 5xx, 408, 429. Try again later, no sooner than the
+//!   node's `Retry-After` if it gave one. Because submissions are idempotent by id, retrying a
+//!   batch whose answer was lost is always safe.
+//! - **permanent**: the node answered and refused (4xx with an error body). Retrying the same
+//!   request will not help; a person has to look.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use node_protocol::{
+    BatchResponse, EnrollRequest, EnrollResponse, ErrorBody, Heartbeat, HeartbeatResponse, NodeConfig,
+    StatusRequest, StatusResponse, SubmissionBatch,
+};
+use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+use crate::identity::TerminalKey;
+
+/// A failed call to the node.
+#[derive(Debug, Error)]
+pub enum NodeError {
+    /// The node URL cannot be used.
+    #[error("invalid node URL '{url}': {reason} (expected e.g. https://node.example or http://127.0.0.1:8700)")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Not reached or not able to answer now; try again later.
+    #[error("node unreachable: {message}")]
+    Transient {
+        /// What happened (connection refused, timeout, HTTP 503…).
+        message: String,
+        /// The node's `Retry-After`, if it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The node answered and refused; retrying will not help.
+    #[error("node refused the request (HTTP {status}, {}): {}", body.error, body.message)]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The node's error body (or one made up from the status when it sent none).
+        body: ErrorBody,
+    },
+    /// The node answered 2xx with a body that is not what the contract says.
+    #[error("node sent an unexpected answer: {0}")]
+    BadAnswer(String),
+}
+
+impl NodeError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        // A garbled 2xx answer is treated as transient: it is most likely a proxy or a
+        // truncated response, and resending is harmless because the node is idempotent by id.
+        matches!(self, NodeError::Transient { .. } | NodeError::BadAnswer(_))
+    }
+
+    /// The node's `Retry-After`, for transient failures that carried one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            NodeError::Transient { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Parses a `Retry-After` value: delay-seconds or an HTTP date (RFC 9110 §10.2.3), relative to
+/// `now`. A date in the past means "now" (zero); anything unparseable is ignored (`None`).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Clamp absurd values to a day; a node asking for more is misconfigured.
+        return Some(Duration::from_secs(value.parse::<u64>().unwrap_or(u64::MAX).min(86_400)));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Whether an HTTP status means "try again later".
+pub fn is_transient_status(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+/// A signed connection to one node, as one terminal (or as `enroll` during enrollment).
+#[derive(Clone)]
+pub struct NodeClient {
+    http: reqwest::Client,
+    base: String,
+    key: Arc<TerminalKey>,
+    keyid: String,
+}
+
+impl std::fmt::Debug for NodeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeClient").field("base", &self.base).field("keyid", &self.keyid).finish()
+    }
+}
+
+/// The HTTP client every node call goes through, with the request timeout from `[sync]`.
+pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client, NodeError> {
+    reqwest::Client::builder()
+        .timeout(request_timeout)
+        .connect_timeout(request_timeout.min(Duration::from_secs(10)))
+        .user_agent(concat!("terminal-service/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| NodeError::BadAnswer(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Checks a node base URL: absolute http(s), no query or fragment.
+pub fn check_node_url(url: &str) -> Result<String, NodeError> {
+    let bad = |reason: &str| NodeError::BadUrl { url: url.into(), reason: reason.into() };
+    let parsed = url::Url::parse(url).map_err(|e| bad(&e.to_string()))?;
+    if parsed.scheme() != "http" && parsed.scheme() != "https" {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if parsed.host_str().is_none() {
+        return Err(bad("it has no host"));
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(bad("it must not have a query or fragment"));
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
+}
+
+impl NodeClient {
+    /// A client for the node at `base_url`, signing with `key` under `keyid` (the terminal id,
+    /// or `node_protocol::signature::ENROLL_KEY_ID` to enroll).
+    pub fn new(http: reqwest::Client, base_url: &str, key: Arc<TerminalKey>, keyid: &str) -> Result<NodeClient, NodeError> {
+        Ok(NodeClient { http, base: check_node_url(base_url)?, key, keyid: keyid.into() })
+    }
+
+    /// The node's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// `POST /v1/terminals/enroll`.
+    pub async fn enroll(&self, request: &EnrollRequest) -> Result<EnrollResponse, NodeError> {
+        self.call(Method::POST, "/v1/terminals/enroll", Some(request)).await
+    }
+
+    /// `POST /v1/submissions`.
+    pub async fn submit(&self, batch: &SubmissionBatch) -> Result<BatchResponse, NodeError> {
+        self.call(Method::POST, "/v1/submissions", Some(batch)).await
+    }
+
+    /// `POST /v1/status`.
+    pub async fn status(&self, request: &StatusRequest) -> Result<StatusResponse, NodeError> {
+        self.call(Method::POST, "/v1/status", Some(request)).await
+    }
+
+    /// `POST /v1/heartbeat`.
+    pub async fn heartbeat(&self, heartbeat: &Heartbeat) -> Result<HeartbeatResponse, NodeError> {
+        self.call(Method::POST, "/v1/heartbeat", Some(heartbeat)).await
+    }
+
+    /// `GET /v1/config`.
+    pub async fn config(&self) -> Result<NodeConfig, NodeError> {
+        self.call::<(), _>(Method::GET, "/v1/config", None).await
+    }
+
+    async fn call<B: serde::Serialize, R: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> Result<R, NodeError> {
+        let url = format!("{}{}", self.base, path);
+        // The signed path is the URL's path, which includes any prefix the base URL has.
+        let signed_path = url::Url::parse(&url)
+            .map_err(|e| NodeError::BadUrl { url: url.clone(), reason: e.to_string() })?
+            .path()
+            .to_string();
+        let bytes = match body {
+            Some(b) => serde_json::to_vec(b).map_err(|e| NodeError::BadAnswer(format!("cannot encode request: {e}")))?,
+            None => Vec::new(),
+        };
+        let signed = self.key.sign(&self.keyid, method.as_str(), &signed_path, &bytes);
+        let mut request = self.http.request(method, &url);
+        for (name, value) in signed.pairs() {
+            request = request.header(name, value);
+        }
+        if body.is_some() {
+            request = request.header(CONTENT_TYPE, "application/json");
+        }
+        let response = request.body(bytes).send().await.map_err(|e| NodeError::Transient {
+            message: describe_reqwest_error(&e),
+            retry_after: None,
+        })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.bytes().await.map_err(|e| NodeError::Transient {
+            message: format!("answer cut short: {}", describe_reqwest_error(&e)),
+            retry_after: None,
+        })?;
+        if status.is_success() {
+            return serde_json::from_slice(&text).map_err(|e| NodeError::BadAnswer(format!("{path}: {e}")));
+        }
+        let body: ErrorBody = serde_json::from_slice(&text).unwrap_or_else(|_| ErrorBody {
+            error: format!("http_{}", status.as_u16()),
+            message: status.canonical_reason().unwrap_or("no reason given").to_string(),
+        });
+        if is_transient_status(status) {
+            Err(NodeError::Transient {
+                message: format!("HTTP {} ({}): {}", status.as_u16(), body.error, body.message),
+                retry_after: retry_after_header(&headers),
+            })
+        } else {
+            Err(NodeError::Refused { status: status.as_u16(), body })
+        }
+    }
+}
+
+fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value, SystemTime::now())
+}
+
+/// A one-line description without the URL's query (there is none) or any body.
+fn describe_reqwest_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "request timed out".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else {
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds() {
+        let now = SystemTime::now();
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("999999999999999999999", now), Some(Duration::from_secs(86_400)));
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:50:07 GMT", now), Some(Duration::from_secs(30)));
+        // In the past: retry now.
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn retry_after_garbage_is_ignored() {
+        let now = SystemTime::now();
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+        assert_eq!(parse_retry_after("1.5", now), None);
+    }
+
+    #[test]
+    fn statuses_are_classified() {
+        for s in [500, 502, 503, 504, 408, 429] {
+            assert!(is_transient_status(StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+        for s in [400, 401, 403, 404, 409, 413, 422] {
+            assert!(!is_transient_status(StatusCode::from_u16(s).unwrap()), "{s}");
+        }
+    }
+
+    #[test]
+    fn node_urls_are_checked() {
+        assert_eq!(check_node_url("http://127.0.0.1:8700/").unwrap(), "http://127.0.0.1:8700");
+        assert_eq!(check_node_url("https://node.example/prefix").unwrap(), "https://node.example/prefix");
+        assert!(check_node_url("ftp://x").is_err());
+        assert!(check_node_url("node.example").is_err());
+        assert!(check_node_url("http://x/?a=b").is_err());
+    }
+}

@@ -1,0 +1,136 @@
+//! Capturing one application or grievance: validate, seal, and commit it to the outbox.
+//!
+//! The order is the security model: the answers are checked against the cached form, turned
+//! into a [`SubmissionContent`], sealed to the node's key, and only the ciphertext plus routing
+//! metadata (id, kind, times, form version) is written. [`capture`] returns only after the
+//! outbox transaction is durable, which is what lets the kiosk say "saved" and print a receipt.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use node_protocol::{SubmissionContent, SubmissionKind};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::events::{Event, SubmissionState};
+use crate::forms::{self, FieldError};
+use crate::outbox::NewSubmission;
+use crate::seal::SealError;
+use crate::storage::StorageError;
+use crate::terminal::Terminal;
+
+/// Body of `POST /v1/applications` and `POST /v1/grievances`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureRequest {
+    /// Language the applicant used (`ar`, `ckb`, `en`; one of `[kiosk] languages`).
+    pub language: String,
+    /// Field id → answer.
+    pub answers: Map<String, Value>,
+    /// Staff id when a staff member captured it for the applicant.
+    #[serde(default)]
+    pub assisted_by: Option<String>,
+}
+
+/// What the kiosk gets back once the submission is durable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Captured {
+    /// Submission id (UUIDv7).
+    pub id: Uuid,
+    /// Short reference for the receipt.
+    pub reference: String,
+    /// When it was captured.
+    pub created_at: DateTime<Utc>,
+    /// The same national id was already submitted from this terminal.
+    pub duplicate_warning: bool,
+}
+
+/// Why a submission was not captured.
+#[derive(Debug, Error)]
+pub enum CaptureError {
+    /// No enrollment yet.
+    #[error("this terminal is not provisioned: a technician must provision it first")]
+    NotProvisioned,
+    /// No cached form of this kind.
+    #[error("no {0} form is available yet: the terminal has not received its configuration from the node")]
+    NoForm(&'static str),
+    /// The answers do not satisfy the form.
+    #[error("some answers are not valid: see fields")]
+    Invalid(Vec<FieldError>),
+    /// Sealing failed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// The outbox could not commit it; nothing was saved.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Validates, seals and durably queues one submission, then wakes the sync engine.
+pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: CaptureRequest) -> Result<Captured, CaptureError> {
+    let provisioned = terminal.provisioned().ok_or(CaptureError::NotProvisioned)?;
+    let (node_config, form) = terminal.form(kind).ok_or(CaptureError::NoForm(kind.as_str()))?;
+
+    let mut problems = Vec::new();
+    if !terminal.config.kiosk.languages.iter().any(|l| *l == request.language) {
+        problems.push(FieldError {
+            field: "language".into(),
+            message: format!("unknown language: use one of {}", terminal.config.kiosk.languages.join(", ")),
+        });
+    }
+    if let Some(staff) = &request.assisted_by {
+        if !node_config.staff.members.iter().any(|m| &m.staff_id == staff) {
+            problems.push(FieldError { field: "assisted_by".into(), message: "not a staff id of this province's roster".into() });
+        }
+    }
+    if let Err(mut errors) = forms::validate(&form, &node_config.master_data, &request.answers) {
+        problems.append(&mut errors);
+    }
+    if !problems.is_empty() {
+        return Err(CaptureError::Invalid(problems));
+    }
+
+    let id = Uuid::now_v7();
+    let created_at = Utc::now();
+    let applicant_key = forms::national_id(&form, &request.answers).map(|n| terminal.applicant_key(n));
+    let content = SubmissionContent {
+        id,
+        kind,
+        form_id: form.id.clone(),
+        form_version: form.version.clone(),
+        language: request.language,
+        answers: request.answers,
+        assisted_by: request.assisted_by,
+        terminal_id: provisioned.enrollment.terminal_id.clone(),
+    };
+    // Sealing is CPU work (X25519 + ChaCha20-Poly1305); the plaintext lives only in this task.
+    let sealer = Arc::clone(&provisioned.sealer);
+    let sealed = tokio::task::spawn_blocking(move || {
+        let plaintext = serde_json::to_vec(&content).map_err(|e| SealError::Encrypt(e.to_string()))?;
+        sealer.seal(&plaintext)
+    })
+    .await
+    .map_err(|e| StorageError::Task(e.to_string()))??;
+
+    let submission = NewSubmission { id, kind, created_at, form_version: form.version.clone(), sealed, applicant_key };
+    // The duplicate check and the insert run under one lock, so two captures of the same
+    // person at the same time cannot both miss each other.
+    let duplicate_warning = terminal
+        .storage
+        .outbox(move |outbox| {
+            let seen = match &submission.applicant_key {
+                Some(key) => outbox.has_applicant_key(key)?,
+                None => false,
+            };
+            outbox.enqueue(&submission)?;
+            Ok(seen)
+        })
+        .await?;
+
+    tracing::info!(%id, kind = kind.as_str(), duplicate_warning, "submission queued");
+    terminal.sync_wake.notify_one();
+    terminal.events.publish(Event::submission(id, SubmissionState::Queued));
+    terminal.publish_queue().await;
+    Ok(Captured { id, reference: node_protocol::reference::short_reference(&id), created_at, duplicate_warning })
+}

@@ -1,0 +1,127 @@
+//! The README's demo: a reference node and a provisioned terminal-service on loopback, with
+//! sample applications, a grievance and status checks flowing through the local API.
+//!
+//! Everything lives under one directory (default `target/demo`), which is started afresh each
+//! time. With `--once` it stops after the walk-through (used by the tests); otherwise it keeps
+//! the node and the terminal running until Ctrl-C so that a person can poke at them with the
+//! technician CLI, whose exact command lines it prints.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use e2e::processes::{free_port, NodeProcess, TerminalProcess};
+use e2e::sample::{answers, Applicant};
+use node_protocol::SubmissionKind;
+
+struct Args {
+    dir: PathBuf,
+    once: bool,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args { dir: PathBuf::from("target/demo"), once: false };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--once" => args.once = true,
+            "--dir" => args.dir = PathBuf::from(it.next().context("--dir needs a directory")?),
+            "-h" | "--help" => {
+                println!("usage: kiosk-demo [--dir DIR] [--once]");
+                std::process::exit(0);
+            }
+            other => anyhow::bail!("unknown argument '{other}': usage: kiosk-demo [--dir DIR] [--once]"),
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = parse_args()?;
+    if args.dir.exists() {
+        std::fs::remove_dir_all(&args.dir).with_context(|| format!("clearing {}", args.dir.display()))?;
+    }
+    std::fs::create_dir_all(&args.dir)?;
+    let dir = std::fs::canonicalize(&args.dir)?;
+
+    println!("== Enrollment kiosk demo (everything on loopback, state in {})", dir.display());
+    let node = NodeProcess::start(&dir.join("node"), free_port()?).await?;
+    println!("   provincial node    {}   (log: {})", node.url(), node.log.display());
+
+    let mut terminal = TerminalProcess::new(&dir.join("terminal"), &node.url(), "")?;
+    let code = node.issue_code()?;
+    println!("   enrollment code    {code}");
+    terminal.provision(&node.url(), &code)?;
+    terminal.start().await?;
+    let api = terminal.api()?;
+    let health = api.health().await?;
+    println!(
+        "   terminal           {} in {} (socket: {})",
+        health["terminal_id"].as_str().unwrap_or("?"),
+        health["province"].as_str().unwrap_or("?"),
+        terminal.socket.display()
+    );
+
+    let forms = api.forms().await?;
+    println!("\n== Submitting sample applications and a grievance through the local API");
+    let mut references = Vec::new();
+    for (kind, language) in [
+        (SubmissionKind::Application, "ar"),
+        (SubmissionKind::Application, "ckb"),
+        (SubmissionKind::Application, "en"),
+        (SubmissionKind::Grievance, "ar"),
+    ] {
+        let body = answers(forms.form(kind)?, &forms.master_data, &Applicant::default());
+        match api.submit(kind, language, &body).await? {
+            Ok(ack) => {
+                println!("   {:<11} [{language:>3}]  reference {}  id {}", kind.as_str(), ack.reference, ack.id);
+                references.push(ack);
+            }
+            Err((status, text)) => anyhow::bail!("the terminal refused a sample {}: {status} {text}", kind.as_str()),
+        }
+    }
+
+    e2e::wait_for("the outbox to drain", Duration::from_secs(60), Duration::from_millis(100), || {
+        let api = api.clone();
+        async move { api.queue_depth().await.ok().filter(|d| *d == 0) }
+    })
+    .await?;
+    println!("   all delivered; the node holds {} submissions", node.submissions()?.len());
+
+    println!("\n== Status checks (online query to the node; nothing is cached on the terminal)");
+    if let Some(first) = references.first() {
+        let dob = "1980-01-01";
+        let (status, text) = api
+            .raw(
+                "POST",
+                "/v1/status-checks",
+                Some("application/json"),
+                serde_json::to_vec(&serde_json::json!({"query": {"by": "reference", "reference": first.reference, "date_of_birth": dob}}))?,
+            )
+            .await?;
+        println!("   by reference {} + a wrong date of birth → {status}: {}", first.reference, one_line(&text));
+    }
+
+    println!("\n== Technician commands (try them)");
+    let ts = e2e::processes::binary("terminal-service")?;
+    let cfg = terminal.config.display();
+    for sub in ["status", "queue", "audit verify", "config check"] {
+        println!("   {} --config {cfg} {sub}", ts.display());
+    }
+    let out = terminal.cli(&["status"])?;
+    println!("\n{}", String::from_utf8_lossy(&out.stdout));
+
+    if args.once {
+        terminal.stop();
+        return Ok(());
+    }
+    println!("Running. Press Ctrl-C to stop the node and the terminal.");
+    tokio::signal::ctrl_c().await?;
+    terminal.stop();
+    Ok(())
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
+}

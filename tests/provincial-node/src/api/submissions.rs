@@ -1,0 +1,234 @@
+//! `POST /v1/submissions`: files a batch of sealed envelopes, exactly once each.
+//!
+//! Idempotency is by envelope id. A repeat of a known id gets the first answer again
+//! (`duplicate` with the first case number, or the same `rejected`); a known id with different
+//! content is refused and the stored submission is left alone. The whole batch is one SQLite
+//! transaction, committed before the answer leaves, so an acknowledged envelope is on disk and
+//! a crash before the commit leaves nothing half-filed.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::{Datelike, NaiveDate, SecondsFormat};
+use node_protocol::reference::short_reference;
+use node_protocol::{
+    BatchResponse, Envelope, SubmissionBatch, SubmissionContent, SubmissionOutcome, SubmissionResult, MAX_BATCH,
+};
+use rusqlite::{params, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use crate::api::{blocking, parse_json, ApiError, Caller};
+use crate::node::Node;
+use crate::store;
+
+/// Reason given when a known id arrives with other content.
+pub const ID_REUSED: &str = "id reused with different content";
+
+/// Files the batch and answers one result per envelope, in order.
+pub async fn submit(
+    State(node): State<Arc<Node>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<BatchResponse>, ApiError> {
+    let batch: SubmissionBatch = parse_json(&body)?;
+    if batch.envelopes.is_empty() || batch.envelopes.len() > MAX_BATCH {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "batch_size",
+            format!("a batch holds 1 to {MAX_BATCH} envelopes, this one has {}: split it", batch.envelopes.len()),
+        ));
+    }
+    let Caller::Terminal(terminal_id) = caller else {
+        return Err(ApiError::bad_body("submissions come from enrolled terminals"));
+    };
+    let results = blocking(&node, move |node| file_batch(node, &terminal_id, batch.envelopes)).await?;
+    Ok(Json(BatchResponse { results }))
+}
+
+/// What the node keeps from an opened submission, for status queries.
+struct Filed {
+    reference: String,
+    national_id: Option<String>,
+    full_name: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    answers: String,
+}
+
+fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Result<Vec<SubmissionResult>, ApiError> {
+    let now = chrono::Utc::now();
+    let received_at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let prefix = &node.province.code;
+    let year = now.year();
+    let sequence_name = format!("case_seq:{prefix}:{year}");
+
+    let mut conn = node.db();
+    let tx = conn.transaction()?;
+    let first_sequence = store::counter(&tx, &sequence_name)?;
+    let mut sequence = first_sequence;
+    let mut duplicates = 0i64;
+    let mut results = Vec::with_capacity(envelopes.len());
+    {
+        let mut find = tx.prepare_cached(
+            "SELECT content_sha256, outcome, case_number, reason FROM submissions WHERE id = ?1",
+        )?;
+        let mut redelivered = tx.prepare_cached("UPDATE submissions SET deliveries = deliveries + 1 WHERE id = ?1")?;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO submissions (id, kind, content_sha256, terminal_id, created_at, form_version, received_at,
+                 outcome, case_number, reason, deliveries, reference, national_id, full_name, date_of_birth, answers)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13, ?14, ?15)",
+        )?;
+        for envelope in envelopes {
+            let id = envelope.id.to_string();
+            let hash = content_hash(&envelope);
+            let known: Option<(Vec<u8>, String, Option<String>, Option<String>)> = find
+                .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()?;
+            let outcome = match known {
+                Some((stored_hash, _, _, _)) if stored_hash != hash.as_slice() => {
+                    tracing::warn!(submission = %id, terminal_id, "{ID_REUSED}; the stored submission is kept");
+                    SubmissionOutcome::Rejected { reason: ID_REUSED.into() }
+                }
+                Some((_, outcome, case_number, reason)) => {
+                    redelivered.execute([&id])?;
+                    match (outcome.as_str(), case_number) {
+                        ("accepted", Some(case_number)) => {
+                            duplicates += 1;
+                            SubmissionOutcome::Duplicate { case_number }
+                        }
+                        _ => SubmissionOutcome::Rejected { reason: reason.unwrap_or_default() },
+                    }
+                }
+                None => {
+                    let created_at = envelope.created_at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+                    match open(node, &envelope) {
+                        Ok(filed) => {
+                            sequence += 1;
+                            let case_number = format!("{prefix}-{year}-{sequence:06}");
+                            insert.execute(params![
+                                id,
+                                envelope.kind.as_str(),
+                                hash.as_slice(),
+                                terminal_id,
+                                created_at,
+                                envelope.form_version,
+                                received_at,
+                                "accepted",
+                                case_number,
+                                None::<String>,
+                                filed.reference,
+                                filed.national_id,
+                                filed.full_name,
+                                filed.date_of_birth.map(|d| d.to_string()),
+                                filed.answers,
+                            ])?;
+                            SubmissionOutcome::Accepted { case_number }
+                        }
+                        Err(reason) => {
+                            tracing::info!(submission = %id, terminal_id, reason, "submission rejected");
+                            insert.execute(params![
+                                id,
+                                envelope.kind.as_str(),
+                                hash.as_slice(),
+                                terminal_id,
+                                created_at,
+                                envelope.form_version,
+                                received_at,
+                                "rejected",
+                                None::<String>,
+                                reason,
+                                short_reference(&envelope.id),
+                                None::<String>,
+                                None::<String>,
+                                None::<String>,
+                                None::<String>,
+                            ])?;
+                            SubmissionOutcome::Rejected { reason }
+                        }
+                    }
+                }
+            };
+            results.push(SubmissionResult { id: envelope.id, outcome });
+        }
+    }
+    store::bump_counter(&tx, &sequence_name, sequence - first_sequence)?;
+    store::bump_counter(&tx, "deliveries", results.len() as i64)?;
+    store::bump_counter(&tx, "duplicate_deliveries", duplicates)?;
+    tx.commit()?;
+    Ok(results)
+}
+
+/// SHA-256 over what identifies an envelope's content: kind, creation time (normalised),
+/// form version and the sealed bytes as sent.
+fn content_hash(envelope: &Envelope) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in [
+        envelope.kind.as_str(),
+        &envelope.created_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        &envelope.form_version,
+        &envelope.sealed,
+    ] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().into()
+}
+
+/// Opens a new envelope and checks it can be filed; `Err` is the rejection reason.
+fn open(node: &Node, envelope: &Envelope) -> Result<Filed, String> {
+    let sealed = STANDARD
+        .decode(envelope.sealed.trim())
+        .map_err(|_| "sealed is not standard base64".to_string())?;
+    let plaintext = node.identity.open(&sealed).map_err(|e| {
+        format!("sealed content cannot be opened with this node's key ({e}); seal to the recipient the node gave at enrollment")
+    })?;
+    let content: SubmissionContent = serde_json::from_slice(&plaintext)
+        .map_err(|e| format!("sealed content is not a valid SubmissionContent: {e}"))?;
+    if content.id != envelope.id {
+        return Err(format!("sealed content belongs to submission {}, not to this envelope", content.id));
+    }
+    if content.kind != envelope.kind {
+        return Err(format!(
+            "envelope kind '{}' does not match the sealed content's kind '{}'",
+            envelope.kind.as_str(),
+            content.kind.as_str()
+        ));
+    }
+    if content.form_version != envelope.form_version {
+        return Err("envelope form_version does not match the sealed content's form_version".into());
+    }
+    let form = node
+        .config
+        .forms
+        .iter()
+        .find(|f| f.id == content.form_id)
+        .ok_or_else(|| format!("unknown form '{}': this node has application and grievance", content.form_id))?;
+    if form.kind != content.kind {
+        return Err(format!("form '{}' is not a {} form", form.id, content.kind.as_str()));
+    }
+    if form.version != content.form_version {
+        return Err(format!(
+            "form '{}' version '{}' is not known here (current: '{}'); fetch GET /v1/config",
+            form.id, content.form_version, form.version
+        ));
+    }
+    let answer = |key: &str| content.answers.get(key).and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty());
+    let full_name = answer("full_name").map(str::to_owned).or_else(|| {
+        let parts: Vec<&str> = ["first_name", "father_name", "grandfather_name", "family_name"]
+            .into_iter()
+            .filter_map(answer)
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    });
+    Ok(Filed {
+        reference: short_reference(&envelope.id),
+        national_id: answer("national_id").map(crate::api::status::ascii_digits),
+        full_name,
+        date_of_birth: answer("date_of_birth").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        answers: serde_json::Value::Object(content.answers.clone()).to_string(),
+    })
+}

@@ -1,0 +1,29 @@
+//! The reference provincial node: a real server implementing the node API v1
+//! (`terminal-service/openapi/node-v1.yaml`) so terminals can be tested end to end.
+//!
+//! A guided tour:
+//! - [`node`] first: the data directory (sealing identity, SQLite, node id, roster) and the
+//!   state shared by every request;
+//! - [`auth`]: how every `/v1` request's RFC 9421 signature is checked and replays refused;
+//! - [`api`]: the router, errors, and one module per resource (enroll, submissions, status,
+//!   heartbeat, config); `api::submissions` is where exactly-once filing happens;
+//! - [`store`]: the schema and SQLite settings; [`codes`]: one-time enrollment codes;
+//!   [`identity`]: the age key; [`stats`]: what the CLI reports;
+//! - the demo data: [`forms`], [`geography`] (Iraq's governorates and districts), [`seed`]
+//!   (staff badges and PINs, sample applicants; README.md lists them).
+//!
+//! The binary (`src/main.rs`) is a thin clap CLI over these modules.
+
+pub mod api;
+pub mod auth;
+pub mod codes;
+pub mod forms;
+pub mod geography;
+pub mod identity;
+pub mod node;
+pub mod seed;
+pub mod server;
+pub mod stats;
+pub mod store;
+
+pub use node::Node;

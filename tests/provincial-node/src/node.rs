@@ -1,0 +1,161 @@
+//! A node's data directory and the state every request shares.
+//!
+//! [`Node::open`] is the one way in, used by `serve` and by every CLI command: it creates the
+//! directory on first use (sealing identity, database, node id, staff roster) and loads it
+//! afterwards, so `issue-code` works before `serve` ever ran and while it runs.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use node_protocol::{Governorate, NodeConfig, StaffRoster};
+use rand::RngCore;
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+
+use crate::identity::{IdentityError, SealingIdentity};
+use crate::{forms, geography, seed, store};
+
+/// Version of this node software, reported by `GET /`.
+pub const NODE_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Seconds between heartbeats the node asks terminals for.
+pub const HEARTBEAT_INTERVAL_S: u64 = 60;
+/// Province served when `--province` is not given.
+pub const DEFAULT_PROVINCE: &str = "Baghdad";
+
+/// Why the data directory could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The directory cannot be created or written.
+    #[error("data directory {path} is not usable: {source} (choose a directory this user can write, e.g. --data ./node-data)")]
+    Directory {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The sealing identity.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// The database.
+    #[error("database {path}: {source}")]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// `--province` names no governorate.
+    #[error("unknown province '{0}': use a governorate code or English name, one of {1}")]
+    UnknownProvince(String, String),
+    /// The stored roster is unreadable or could not be built.
+    #[error("staff roster: {0}")]
+    Roster(String),
+}
+
+/// Everything a running node shares between requests.
+pub struct Node {
+    db: Mutex<Connection>,
+    dir: PathBuf,
+    /// Opens sealed submissions.
+    pub identity: SealingIdentity,
+    /// Stable random id of this node.
+    pub node_id: String,
+    /// The governorate served; its code prefixes case numbers.
+    pub province: Governorate,
+    /// What `GET /v1/config` answers.
+    pub config: NodeConfig,
+}
+
+impl Node {
+    /// Opens the data directory `dir`, creating and seeding it on first use. `province`
+    /// (code or name) defaults to [`DEFAULT_PROVINCE`].
+    pub fn open(dir: &Path, province: Option<&str>) -> Result<Node, OpenError> {
+        let dir_error = |source| OpenError::Directory { path: dir.to_path_buf(), source };
+        std::fs::create_dir_all(dir).map_err(dir_error)?;
+        // Fail early and plainly on a read-only directory rather than deep inside SQLite.
+        let probe = dir.join(".write-test");
+        std::fs::write(&probe, b"").map_err(dir_error)?;
+        let _ = std::fs::remove_file(&probe);
+
+        let province_name = province.unwrap_or(DEFAULT_PROVINCE);
+        let province = geography::find_governorate(province_name).ok_or_else(|| {
+            OpenError::UnknownProvince(province_name.into(), geography::governorate_names().join(", "))
+        })?;
+
+        let identity = SealingIdentity::load_or_create(dir)?;
+        let db_path = dir.join(store::DATABASE_FILE);
+        let db_error = |source| OpenError::Database { path: db_path.clone(), source };
+        let conn = store::open(dir).map_err(db_error)?;
+
+        let mut id_bytes = [0u8; 8];
+        rand::thread_rng().fill_bytes(&mut id_bytes);
+        let fresh_id = format!("N-{}", id_bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        let node_id = store::meta_get_or_insert(&conn, "node_id", &fresh_id).map_err(db_error)?;
+        let staff = Self::roster(&conn).map_err(|e| match e {
+            RosterLoad::Db(source) => db_error(source),
+            RosterLoad::Other(detail) => OpenError::Roster(detail),
+        })?;
+
+        let mut config = NodeConfig {
+            version: String::new(),
+            province: province.name.en.clone(),
+            forms: forms::all(),
+            master_data: geography::master_data(),
+            staff,
+        };
+        config.version = config_version(&config);
+        Ok(Node { db: Mutex::new(conn), dir: dir.to_path_buf(), identity, node_id, province, config })
+    }
+
+    /// The stored roster, built (badge key and PIN hashes) on first use.
+    fn roster(conn: &Connection) -> Result<StaffRoster, RosterLoad> {
+        if let Some(json) = store::meta_get(conn, "staff_roster")? {
+            return serde_json::from_str(&json).map_err(|e| RosterLoad::Other(format!("stored roster is unreadable: {e}")));
+        }
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        let members = seed::staff_members(&key).map_err(|e| RosterLoad::Other(e.to_string()))?;
+        let roster = StaffRoster { badge_hash_key: STANDARD.encode(key), members };
+        let json = serde_json::to_string(&roster).map_err(|e| RosterLoad::Other(e.to_string()))?;
+        let stored = store::meta_get_or_insert(conn, "staff_roster", &json)?;
+        serde_json::from_str(&stored).map_err(|e| RosterLoad::Other(format!("stored roster is unreadable: {e}")))
+    }
+
+    /// The database connection. One connection serves every request: SQLite has one writer
+    /// anyway, and batching each request into one transaction is what makes it fast.
+    pub fn db(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (the transaction rolls back
+        // on drop), so a poisoned lock is safe to take over.
+        self.db.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Issues a one-time enrollment code valid for `ttl_minutes`.
+    pub fn issue_code(&self, ttl_minutes: u32) -> rusqlite::Result<String> {
+        crate::codes::issue(&self.db(), ttl_minutes, chrono::Utc::now().timestamp())
+    }
+}
+
+enum RosterLoad {
+    Db(rusqlite::Error),
+    Other(String),
+}
+
+impl From<rusqlite::Error> for RosterLoad {
+    fn from(e: rusqlite::Error) -> Self {
+        RosterLoad::Db(e)
+    }
+}
+
+/// A short hash of the configuration, so terminals notice any change.
+fn config_version(config: &NodeConfig) -> String {
+    let json = serde_json::to_vec(config).unwrap_or_default();
+    let digest = Sha256::digest(&json);
+    format!("cfg-{}", digest[..8].iter().map(|b| format!("{b:02x}")).collect::<String>())
+}

@@ -1,0 +1,123 @@
+//! The node's SQLite database: schema, connection settings and small shared queries.
+//!
+//! WAL with `synchronous=FULL`: an answer the node sends is on disk first, and the CLI
+//! (`issue-code`, `stats`) can read and write while `serve` runs, waiting on `busy_timeout`
+//! instead of failing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// File name of the database inside the data directory.
+pub const DATABASE_FILE: &str = "node.sqlite";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS enrollment_codes (
+    code_sha256 TEXT PRIMARY KEY,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    terminal_id TEXT
+);
+CREATE TABLE IF NOT EXISTS terminals (
+    terminal_id TEXT PRIMARY KEY,
+    public_key BLOB NOT NULL,
+    name TEXT NOT NULL,
+    software_version TEXT NOT NULL,
+    enrolled_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen_nonces (
+    keyid TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (keyid, nonce)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_nonces_by_age ON seen_nonces (seen_at);
+CREATE TABLE IF NOT EXISTS submissions (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    content_sha256 BLOB NOT NULL,
+    terminal_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    form_version TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected')),
+    case_number TEXT,
+    reason TEXT,
+    deliveries INTEGER NOT NULL,
+    reference TEXT NOT NULL,
+    national_id TEXT,
+    full_name TEXT,
+    date_of_birth TEXT,
+    answers TEXT
+);
+CREATE INDEX IF NOT EXISTS submissions_by_reference ON submissions (reference);
+CREATE INDEX IF NOT EXISTS submissions_by_national_id ON submissions (national_id);
+CREATE TABLE IF NOT EXISTS heartbeats (
+    terminal_id TEXT PRIMARY KEY,
+    last TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS refused_requests (reason TEXT PRIMARY KEY, count INTEGER NOT NULL);
+";
+
+/// Opens (creating if needed) the database in `dir` with the node's settings and schema.
+pub fn open(dir: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(dir.join(DATABASE_FILE))?;
+    // Set before anything else so that a concurrent first start waits instead of failing.
+    conn.busy_timeout(Duration::from_secs(10))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(mode, "SQLite refused WAL mode; concurrent CLI use may wait longer");
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+/// A value from the `meta` table.
+pub fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+}
+
+/// Stores `value` under `key` unless a value is already there, and returns the value that
+/// is stored: of two processes initialising the same directory, the first one wins.
+pub fn meta_get_or_insert(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<String> {
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+    conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+}
+
+/// Adds `by` to the counter `name`.
+pub fn bump_counter(conn: &Connection, name: &str, by: i64) -> rusqlite::Result<()> {
+    if by != 0 {
+        conn.prepare_cached(
+            "INSERT INTO counters (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+        )?
+        .execute(params![name, by])?;
+    }
+    Ok(())
+}
+
+/// The counter `name` (0 if never bumped).
+pub fn counter(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM counters WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Counts one refused request under its error code.
+pub fn record_refusal(conn: &Connection, reason: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO refused_requests (reason, count) VALUES (?1, 1)
+         ON CONFLICT (reason) DO UPDATE SET count = count + 1",
+    )?
+    .execute([reason])?;
+    Ok(())
+}

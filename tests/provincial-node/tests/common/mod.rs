@@ -1,0 +1,199 @@
+//! Shared test harness: a real node on 127.0.0.1 (port 0), real Ed25519 terminal keys and
+//! real age sealing.
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use ed25519_dalek::SigningKey;
+use node_protocol::signature::{sign_request, ENROLL_KEY_ID};
+use node_protocol::{EnrollRequest, EnrollResponse, Envelope, SubmissionContent, SubmissionKind};
+use provincial_node::Node;
+use rand::RngCore;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// A node serving on loopback for the whole test binary (its data directory is shared, so
+/// every test enrols its own terminal and uses its own ids).
+pub struct TestNode {
+    pub base: String,
+    pub node: Arc<Node>,
+    _dir: tempfile::TempDir,
+}
+
+static SHARED: OnceLock<TestNode> = OnceLock::new();
+
+/// The node of this test binary, started on first use. It runs on its own thread and runtime
+/// so that it outlives each `#[tokio::test]` runtime; it stops when the test process exits.
+pub fn node() -> &'static TestNode {
+    SHARED.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let node = Arc::new(Node::open(&dir.path().join("node"), Some("Baghdad")).expect("open node"));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let serving = node.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                provincial_node::server::serve(listener, serving, std::future::pending()).await.expect("serve");
+            });
+        });
+        TestNode { base, node, _dir: dir }
+    })
+}
+
+pub fn nonce() -> String {
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().expect("client")
+}
+
+/// Sends a request signed by `key` under `keyid`, with explicit `created` and `nonce`.
+pub async fn send_signed_at(
+    key: &SigningKey,
+    keyid: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    created: i64,
+    nonce: &str,
+) -> reqwest::Response {
+    let headers = sign_request(key, keyid, method, path, body, created, nonce);
+    let mut request = http().request(method.parse().expect("method"), format!("{}{}", node().base, path));
+    for (name, value) in headers.pairs() {
+        request = request.header(name, value);
+    }
+    if method == "POST" {
+        request = request.header("content-type", "application/json");
+    }
+    request.body(body.to_vec()).send().await.expect("request reaches the node")
+}
+
+/// Sends a freshly signed request.
+pub async fn send_signed(key: &SigningKey, keyid: &str, method: &str, path: &str, body: &[u8]) -> reqwest::Response {
+    send_signed_at(key, keyid, method, path, body, now(), &nonce()).await
+}
+
+/// Status and JSON body of a response.
+pub async fn json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"));
+    (status, value)
+}
+
+/// An enrolled terminal.
+pub struct Terminal {
+    pub id: String,
+    pub key: SigningKey,
+    pub enrollment: EnrollResponse,
+}
+
+impl Terminal {
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        json(send_signed(&self.key, &self.id, "POST", path, body.to_string().as_bytes()).await).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        json(send_signed(&self.key, &self.id, "GET", path, b"").await).await
+    }
+
+    /// An envelope sealed to the node, with `answers`.
+    pub fn envelope(&self, kind: SubmissionKind, answers: serde_json::Value) -> Envelope {
+        let id = Uuid::now_v7();
+        let content = SubmissionContent {
+            id,
+            kind,
+            form_id: kind.as_str().into(),
+            form_version: provincial_node::forms::FORM_VERSION.into(),
+            language: "ar".into(),
+            answers: answers.as_object().cloned().unwrap_or_default(),
+            assisted_by: None,
+            terminal_id: self.id.clone(),
+        };
+        envelope_for(&content, &self.enrollment.sealing_recipient)
+    }
+}
+
+/// Seals `content` to `recipient` and wraps it in an envelope.
+pub fn envelope_for(content: &SubmissionContent, recipient: &str) -> Envelope {
+    let recipient = age::x25519::Recipient::from_str(recipient).expect("recipient");
+    let sealed = age::encrypt(&recipient, &serde_json::to_vec(content).expect("json")).expect("seal");
+    Envelope {
+        id: content.id,
+        kind: content.kind,
+        created_at: chrono::Utc::now(),
+        form_version: content.form_version.clone(),
+        sealed: STANDARD.encode(sealed),
+    }
+}
+
+pub fn new_key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut seed);
+    SigningKey::from_bytes(&seed)
+}
+
+pub fn enroll_request(code: &str, key: &SigningKey) -> EnrollRequest {
+    EnrollRequest {
+        code: code.into(),
+        public_key: STANDARD.encode(key.verifying_key().to_bytes()),
+        terminal_name: "kiosk-test".into(),
+        software_version: "0.1.0".into(),
+    }
+}
+
+/// Sends an enrollment request for `code`, signed by `key`.
+pub async fn try_enroll(code: &str, key: &SigningKey) -> (u16, serde_json::Value) {
+    let body = serde_json::to_vec(&enroll_request(code, key)).expect("json");
+    json(send_signed(key, ENROLL_KEY_ID, "POST", "/v1/terminals/enroll", &body).await).await
+}
+
+/// A freshly enrolled terminal.
+pub async fn enroll() -> Terminal {
+    let code = node().node.issue_code(60).expect("issue code");
+    let key = new_key();
+    let (status, body) = try_enroll(&code, &key).await;
+    assert_eq!(status, 200, "enrollment failed: {body}");
+    let enrollment: EnrollResponse = serde_json::from_value(body).expect("EnrollResponse");
+    Terminal { id: enrollment.terminal_id.clone(), key, enrollment }
+}
+
+/// Answers of a complete application.
+pub fn application_answers(national_id: &str, date_of_birth: &str) -> serde_json::Value {
+    serde_json::json!({
+        "national_id": national_id,
+        "first_name": "زينب",
+        "father_name": "علي",
+        "grandfather_name": "حسين",
+        "mother_name": "فاطمة كاظم جواد",
+        "date_of_birth": date_of_birth,
+        "gender": "female",
+        "governorate": "BGD",
+        "district": "KDH",
+        "category": "widow",
+        "household_size": 4
+    })
+}
+
+/// A random 12-digit national id no other test uses.
+pub fn random_national_id() -> String {
+    let mut b = [0u8; 8];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("3{:011}", u64::from_le_bytes(b) % 100_000_000_000)
+}

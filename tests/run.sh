@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, builds every binary, validates both OpenAPI
+# documents, then runs every crate's tests, including the end-to-end tests across real
+# processes in tests/e2e. Usage: tests/run.sh [extra cargo test args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tests/scripts/install-deps.sh
+
+echo "== OpenAPI documents"
+python3 - <<'PY'
+import sys, yaml
+from openapi_spec_validator import validate
+for f in ["terminal-service/openapi/node-v1.yaml", "terminal-service/openapi/local-v1.yaml"]:
+    validate(yaml.safe_load(open(f)))
+    print(f"   {f}: valid OpenAPI")
+PY
+
+echo "== Build (the end-to-end tests run the real binaries)"
+cargo build --workspace --bins --locked
+
+echo "== Tests"
+cargo test --workspace --locked "$@"

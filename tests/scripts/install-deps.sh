@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the demo and the tests need on a Debian machine, once: system packages through
+# apt, Python packages for the OpenAPI checks. Idempotent; quiet when everything is there.
+set -euo pipefail
+
+need_apt=()
+command -v age >/dev/null || need_apt+=(age)
+command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+[ -d /usr/share/fonts/truetype/noto ] || need_apt+=(fonts-noto-core)
+python3 -c 'import yaml' 2>/dev/null || need_apt+=(python3-yaml)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing system packages: ${need_apt[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null; then
+  echo "installing openapi-spec-validator (pip)"
+  python3 -m pip install -q openapi-spec-validator pyyaml 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages openapi-spec-validator pyyaml
+fi
+
+command -v cargo >/dev/null || { echo "error: cargo not found: install Rust (rustup) first" >&2; exit 1; }
