@@ -7,7 +7,6 @@
 //! last so that nobody can burn a terminal's nonces with forged requests. Seen nonces are kept
 //! in SQLite for twice the allowed clock skew: after that a replay is refused as stale anyway.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -20,22 +19,19 @@ use base64::Engine;
 use ed25519_dalek::VerifyingKey;
 use node_protocol::digest::CONTENT_DIGEST;
 use node_protocol::signature::{
-    ParsedRequestSignature, RequestParts, SignatureError, ENROLL_KEY_ID, MAX_CLOCK_SKEW_S, SIGNATURE, SIGNATURE_INPUT,
+    ParsedRequestSignature, RequestParts, SignatureError, ENROLL_KEY_ID, SIGNATURE, SIGNATURE_INPUT,
 };
 use node_protocol::EnrollRequest;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::OptionalExtension;
 
 use crate::api::{blocking, parse_json, ApiError, Caller};
 use crate::node::Node;
+use crate::store;
 
 /// Largest request body accepted; beyond it the answer is 413.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Path of the one call signed with `keyid="enroll"`.
 pub const ENROLL_PATH: &str = "/v1/terminals/enroll";
-
-/// Prune the replay cache every this many requests.
-const PRUNE_EVERY: u32 = 256;
-static REQUESTS_SINCE_PRUNE: AtomicU32 = AtomicU32::new(0);
 
 /// Axum middleware: verifies the request's signature, then hands the buffered request (with a
 /// [`Caller`] extension) to the handler.
@@ -133,18 +129,7 @@ async fn verify(node: &Arc<Node>, request: Request) -> Result<Request, ApiError>
     signature.verify(&key, &request_parts, &body, now).map_err(refusal)?;
 
     let (keyid, nonce) = (signature.keyid.clone(), signature.nonce.clone());
-    let fresh = blocking(node, move |node| {
-        let conn = node.db();
-        let inserted = conn
-            .prepare_cached("INSERT OR IGNORE INTO seen_nonces (keyid, nonce, seen_at) VALUES (?1, ?2, ?3)")?
-            .execute(params![keyid, nonce, now])?;
-        if REQUESTS_SINCE_PRUNE.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == 0 {
-            conn.prepare_cached("DELETE FROM seen_nonces WHERE seen_at < ?1")?
-                .execute([now - 2 * MAX_CLOCK_SKEW_S])?;
-        }
-        Ok(inserted == 1)
-    })
-    .await?;
+    let fresh = blocking(node, move |node| Ok(store::remember_nonce(&node.db(), &keyid, &nonce, now)?)).await?;
     if !fresh {
         return Err(unauthorized(
             "replayed",

@@ -54,9 +54,16 @@ impl SealingIdentity {
                     identity.to_public(),
                     identity.to_string().expose_secret()
                 );
-                write_private(&path, text.as_bytes())
-                    .map_err(|source| IdentityError::Io { action: "write", path: path.clone(), source })?;
-                Ok(SealingIdentity { identity })
+                if publish_private(dir, &path, text.as_bytes())
+                    .map_err(|source| IdentityError::Io { action: "write", path: path.clone(), source })?
+                {
+                    Ok(SealingIdentity { identity })
+                } else {
+                    // Another process created it first: theirs is the node's key.
+                    let text = fs::read_to_string(&path)
+                        .map_err(|source| IdentityError::Io { action: "read", path: path.clone(), source })?;
+                    Self::parse(&text).ok_or(IdentityError::Invalid { path })
+                }
             }
             Err(source) => Err(IdentityError::Io { action: "read", path, source }),
         }
@@ -82,19 +89,30 @@ impl SealingIdentity {
     }
 }
 
-/// Creates `path` with mode 0600 (the key must never be readable by others), failing if it
-/// exists so a concurrent first start cannot overwrite a key already handed out.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to `path` with mode 0600 (the key must never be readable by others), all at
+/// once: the file is written and synced under a temporary name, then linked into place, which
+/// fails if `path` exists. Returns false if another process published its file first, so two
+/// first starts on one directory cannot end up with two keys.
+fn publish_private(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    let temporary = dir.join(format!(".{IDENTITY_FILE}.{}", std::process::id()));
     let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
+    let mut file = options.open(&temporary)?;
     file.write_all(bytes)?;
-    file.sync_all()
+    file.sync_all()?;
+    drop(file);
+    let linked = fs::hard_link(&temporary, path);
+    let _ = fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

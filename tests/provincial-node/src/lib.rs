@@ -14,6 +14,8 @@
 //!
 //! The binary (`src/main.rs`) is a thin clap CLI over these modules.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod auth;
 pub mod codes;

@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use node_protocol::signature::MAX_CLOCK_SKEW_S;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// File name of the database inside the data directory.
@@ -120,4 +121,43 @@ pub fn record_refusal(conn: &Connection, reason: &str) -> rusqlite::Result<()> {
     )?
     .execute([reason])?;
     Ok(())
+}
+
+/// Records that `(keyid, nonce)` was used at `now`; false if it was seen before (a replay).
+///
+/// Nonces older than twice the allowed clock skew are forgotten first: a request carrying one
+/// would be refused as stale anyway (`created` can be at most one skew ahead of its arrival,
+/// and is stale one skew after). The delete is an index range scan, cheap enough per request.
+pub fn remember_nonce(conn: &Connection, keyid: &str, nonce: &str, now: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached("DELETE FROM seen_nonces WHERE seen_at < ?1")?
+        .execute([now - 2 * MAX_CLOCK_SKEW_S])?;
+    let inserted = conn
+        .prepare_cached("INSERT OR IGNORE INTO seen_nonces (keyid, nonce, seen_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![keyid, nonce, now])?;
+    Ok(inserted == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_are_refused_until_they_could_only_be_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(dir.path()).unwrap();
+        assert!(remember_nonce(&conn, "T-1", "n", 1000).unwrap());
+        assert!(!remember_nonce(&conn, "T-1", "n", 1000).unwrap());
+        assert!(remember_nonce(&conn, "T-2", "n", 1000).unwrap(), "nonces are per key");
+        assert!(!remember_nonce(&conn, "T-1", "n", 1000 + 2 * MAX_CLOCK_SKEW_S).unwrap());
+        assert!(remember_nonce(&conn, "T-1", "n", 1001 + 2 * MAX_CLOCK_SKEW_S).unwrap());
+    }
+
+    #[test]
+    fn the_database_is_in_wal_mode_with_full_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open(dir.path()).unwrap();
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let sync: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!((mode.as_str(), sync), ("wal", 2));
+    }
 }

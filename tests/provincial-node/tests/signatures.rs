@@ -96,11 +96,10 @@ async fn a_signature_by_another_key_or_for_another_path_is_invalid() {
     assert_eq!((status, body["error"].as_str()), (401, Some("signature_invalid")), "{body}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_body_is_413() {
     let terminal = enroll().await;
-    let body = vec![b' '; provincial_node::auth::MAX_BODY_BYTES + 1];
-    let (status, answer) = json(send_signed(&terminal.key, &terminal.id, "POST", "/v1/submissions", &body).await).await;
+    let (status, answer) = tokio::task::block_in_place(|| oversized_request("/v1/submissions", &terminal));
     assert_eq!((status, answer["error"].as_str()), (413, Some("body_too_large")), "{answer}");
 }
 

@@ -12,7 +12,7 @@ mod submissions;
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
@@ -109,6 +109,9 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/heartbeat", post(heartbeat::heartbeat))
         .route("/v1/config", get(config::config))
         .layer(from_fn_with_state(node.clone(), crate::auth::require_signature))
+        // The signature middleware enforces the node's own limit while buffering; axum's
+        // default 2 MiB limit on the handlers' `Bytes` would otherwise refuse large batches.
+        .layer(DefaultBodyLimit::disable())
         .layer(from_fn_with_state(node.clone(), count_refusals));
     Router::new()
         .route("/", get(root))

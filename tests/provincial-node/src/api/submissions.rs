@@ -6,6 +6,7 @@
 //! transaction, committed before the answer leaves, so an acknowledged envelope is on disk and
 //! a crash before the commit leaves nothing half-filed.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -21,6 +22,7 @@ use node_protocol::{
 };
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::api::{blocking, parse_json, ApiError, Caller};
 use crate::node::Node;
@@ -50,6 +52,9 @@ pub async fn submit(
     Ok(Json(BatchResponse { results }))
 }
 
+/// A stored submission's content hash, outcome, case number and rejection reason.
+type StoredVerdict = (Vec<u8>, String, Option<String>, Option<String>);
+
 /// What the node keeps from an opened submission, for status queries.
 struct Filed {
     reference: String,
@@ -60,6 +65,21 @@ struct Filed {
 }
 
 fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Result<Vec<SubmissionResult>, ApiError> {
+    // Opening sealed content is the costly part (X25519 per envelope), so it happens first, on
+    // every core and without holding the database: only envelopes not yet stored are opened.
+    let known: HashSet<Uuid> = {
+        let conn = node.db();
+        let mut exists = conn.prepare_cached("SELECT 1 FROM submissions WHERE id = ?1")?;
+        let mut known = HashSet::new();
+        for envelope in &envelopes {
+            if exists.exists([envelope.id.to_string()])? {
+                known.insert(envelope.id);
+            }
+        }
+        known
+    };
+    let mut opened = open_all(node, &envelopes, &known);
+
     let now = chrono::Utc::now();
     let received_at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
     let prefix = &node.province.code;
@@ -82,10 +102,10 @@ fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Resul
                  outcome, case_number, reason, deliveries, reference, national_id, full_name, date_of_birth, answers)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12, ?13, ?14, ?15)",
         )?;
-        for envelope in envelopes {
+        for (index, envelope) in envelopes.into_iter().enumerate() {
             let id = envelope.id.to_string();
             let hash = content_hash(&envelope);
-            let known: Option<(Vec<u8>, String, Option<String>, Option<String>)> = find
+            let known: Option<StoredVerdict> = find
                 .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .optional()?;
             let outcome = match known {
@@ -105,7 +125,10 @@ fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Resul
                 }
                 None => {
                     let created_at = envelope.created_at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-                    match open(node, &envelope) {
+                    // Another request may have filed this id since the check above; the lookup
+                    // in this transaction is the one that counts, and a missing opening is done now.
+                    let verdict = opened[index].take().unwrap_or_else(|| open(node, &envelope));
+                    match verdict {
                         Ok(filed) => {
                             sequence += 1;
                             let case_number = format!("{prefix}-{year}-{sequence:06}");
@@ -160,6 +183,25 @@ fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Resul
     store::bump_counter(&tx, "duplicate_deliveries", duplicates)?;
     tx.commit()?;
     Ok(results)
+}
+
+/// Opens every envelope not in `known`, spread over the available cores.
+fn open_all(node: &Node, envelopes: &[Envelope], known: &HashSet<Uuid>) -> Vec<Option<Result<Filed, String>>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let chunk = envelopes.len().div_ceil(workers).max(1);
+    let open_chunk = |part: &[Envelope]| -> Vec<Option<Result<Filed, String>>> {
+        part.iter().map(|e| (!known.contains(&e.id)).then(|| open(node, e))).collect()
+    };
+    if workers == 1 || envelopes.len() < 16 {
+        return open_chunk(envelopes);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = envelopes.chunks(chunk).map(|part| scope.spawn(move || open_chunk(part))).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
 }
 
 /// SHA-256 over what identifies an envelope's content: kind, creation time (normalised),

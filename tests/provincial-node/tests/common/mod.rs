@@ -197,3 +197,43 @@ pub fn random_national_id() -> String {
     rand::thread_rng().fill_bytes(&mut b);
     format!("3{:011}", u64::from_le_bytes(b) % 100_000_000_000)
 }
+
+/// Announces a body larger than the node's limit on a raw connection and reads the answer
+/// without sending the body: the node must refuse from the declared length alone. (Sending the
+/// whole body would race the node closing the connection after its early answer.)
+pub fn oversized_request(path: &str, terminal: &Terminal) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let address = node().base.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).expect("timeout");
+    let length = provincial_node::auth::MAX_BODY_BYTES + 1;
+    let signed = sign_request(&terminal.key, &terminal.id, "POST", path, b"", now(), &nonce());
+    let mut head = format!("POST {path} HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n");
+    for (name, value) in signed.pairs() {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).expect("write head");
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(e) => panic!("reading the answer failed: {e}"),
+        }
+        let text = String::from_utf8_lossy(&answer);
+        if let Some((headers, body)) = text.split_once("\r\n\r\n") {
+            let declared = headers
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)));
+            if declared.is_some_and(|n| body.len() >= n) {
+                break;
+            }
+        }
+    }
+    let text = String::from_utf8(answer).expect("utf-8 answer");
+    let (headers, body) = text.split_once("\r\n\r\n").expect("a complete HTTP answer");
+    let status: u16 = headers.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
+    (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {body}")))
+}
