@@ -7,10 +7,12 @@
 //! code: it names the dotted key (`sync.batch_size`) and, for an unknown key, lists the valid
 //! ones. serde's own errors from a whole-document parse do not name the section a key sits in,
 //! so [`Config::parse`] parses the text into a generic TOML table first and then checks it one
-//! section and one key at a time against the field names the section structs declare (read
-//! through serde itself, see [`field_names`], so a key added to a section struct is known here
-//! without a second list to keep in step). Values that are well-typed but unacceptable (a URL
-//! without a host, a batch larger than the node takes) are caught by [`Config::validate`].
+//! section and one key at a time against the field names the section structs declare. Those
+//! names are read through serde itself (see `field_names`), so extending a section (the
+//! hardware section will gain bus paths and pins) is only adding a field with a default to its
+//! struct: there is no second list of keys to keep in step. Values that are well-typed but
+//! unacceptable (a URL without a host, a batch larger than the node takes) are caught by
+//! [`Config::validate`], which names the key the same way.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,7 +36,7 @@ pub const MIN_REQUEST_TIMEOUT_MS: u64 = 100;
 pub const MIN_HEARTBEAT_INTERVAL_S: u64 = 5;
 
 /// The whole configuration. Every key has a default that works for the demo.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `[node]`
@@ -120,19 +122,6 @@ pub struct SyncSection {
     pub request_timeout_ms: u64,
     /// Seconds between heartbeats (default 60; the node's enrollment answer may set it).
     pub heartbeat_interval_s: u64,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            node: NodeSection::default(),
-            storage: StorageSection::default(),
-            api: ApiSection::default(),
-            hardware: HardwareSection::default(),
-            kiosk: KioskSection::default(),
-            sync: SyncSection::default(),
-        }
-    }
 }
 
 impl Default for NodeSection {

@@ -272,8 +272,10 @@ fn check_script(script: Option<Script>, text: &str) -> Result<(), String> {
             }
         }
         Some(Script::Latin) => {
-            if let Some(bad) = text.chars().find(|&c| !is_latin_letter(c) && !is_text_punctuation(c)) {
-                Err(format!("use Latin letters only ('{bad}' is not allowed here)"))
+            // Digits are allowed here (case numbers such as BGD-2026-000123): in a
+            // left-to-right field they raise no bidirectional-editing problem.
+            if let Some(bad) = text.chars().find(|&c| !is_latin_letter(c) && !c.is_ascii_digit() && !is_text_punctuation(c)) {
+                Err(format!("use Latin letters and digits only ('{bad}' is not allowed here)"))
             } else {
                 Ok(())
             }
@@ -414,6 +416,9 @@ mod tests {
         assert_eq!(errors_for(json!({"full_name": "Fatima Ali", "national_id": "199012345678"})), vec!["full_name"]);
         assert_eq!(errors_for(json!({"full_name": "فاطمة 12", "national_id": "199012345678"})), vec!["full_name"]);
         assert_eq!(errors_for(json!({"full_name": "فاطمة", "name_latin": "فاطمة", "national_id": "199012345678"})), vec!["name_latin"]);
+        // Latin fields take ASCII digits (case numbers), not Arabic-Indic ones.
+        check(json!({"full_name": "فاطمة", "name_latin": "BGD-2026-000123", "national_id": "199012345678"})).unwrap();
+        assert_eq!(errors_for(json!({"full_name": "فاطمة", "name_latin": "BGD-٢٠٢٦", "national_id": "199012345678"})), vec!["name_latin"]);
     }
 
     #[test]

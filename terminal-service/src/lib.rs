@@ -1,10 +1,55 @@
 //! The enrollment terminal's daemon, as a library; `main.rs` is its thin command line.
 //!
-//! placeholder tour: rewritten when the modules land.
+//! A kiosk at a One-Stop-Shop captures applications and grievances while the network comes
+//! and goes. This crate keeps every captured submission safe on the terminal and delivers it
+//! to the provincial node exactly once. A guided tour, in the order data flows:
+//!
+//! **Start-up and identity**
+//! - [`config`]: the one TOML file (`[node]`, `[storage]`, `[api]`, `[hardware]`, `[kiosk]`,
+//!   `[sync]`); every key has a default, a wrong key stops start-up naming it.
+//! - [`provision`]: binds a fresh terminal to its node (key, enrollment, configuration), using
+//!   [`identity`] (the Ed25519 key and the pinned enrollment record) and [`durable`] (atomic
+//!   small files).
+//! - [`node_config`]: the node's forms, master data and roster, cached for offline use.
+//!
+//! **Capturing a submission** (`POST /v1/applications`)
+//! - [`forms`]: checks answers against the cached form (scripts, lengths, codes, …).
+//! - [`submission`]: builds the content, seals it with [`seal`] (age, to the node's key) and
+//!   commits it to the [`outbox`] through [`storage`] — the kiosk hears "saved" only after the
+//!   durable commit. [`applicant_key`] provides the keyed hash behind the duplicate warning.
+//!
+//! **Delivering it**
+//! - [`sync`]: the engine that drains the outbox in batches, with [`backoff`] (full jitter)
+//!   and `Retry-After`, through [`node_client`] (signed requests, failures classified).
+//! - [`heartbeat`]: terminal health every minute; picks up new node configuration.
+//!
+//! **Around it**
+//! - [`api`]: the local HTTP API over a Unix socket for the kiosk and the technician screen;
+//!   [`events`] feeds its server-sent events; [`rate_limit`] guards status checks.
+//! - [`audit`]: the append-only hash chain of provisioning, sync and error events.
+//! - [`terminal`]: the state the API, sync engine and heartbeat share.
+//! - [`service`]: `terminal-service run` — everything above wired together under systemd.
+//! - [`report`]: what the technician commands `status`, `queue` and `audit verify` print.
 
+pub mod api;
+pub mod applicant_key;
 pub mod audit;
+pub mod backoff;
 pub mod config;
 pub mod durable;
+pub mod events;
+pub mod forms;
+pub mod heartbeat;
 pub mod identity;
+pub mod node_client;
+pub mod node_config;
 pub mod outbox;
+pub mod provision;
+pub mod rate_limit;
+pub mod report;
 pub mod seal;
+pub mod service;
+pub mod storage;
+pub mod submission;
+pub mod sync;
+pub mod terminal;

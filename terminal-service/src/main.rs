@@ -1,1 +1,250 @@
-fn main() {}
+//! `terminal-service`: the daemon (`run`) and the technician's commands.
+//!
+//! Exit codes: 0 success, 1 failure (printed as `error: …` with what to do), 2 usage.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use terminal_service::config::{Config, DEFAULT_CONFIG_PATH};
+use terminal_service::provision::{provision, ProvisionRequest};
+use terminal_service::storage::Storage;
+use terminal_service::{api, node_client, report, service};
+
+/// Enrollment terminal service: durable outbox, sync to the provincial node, local API.
+#[derive(Debug, Parser)]
+#[command(name = "terminal-service", version, about)]
+struct Cli {
+    /// Configuration file (built-in defaults when the default path does not exist).
+    #[arg(long, global = true, value_name = "FILE", default_value = DEFAULT_CONFIG_PATH)]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon (local API, sync engine, heartbeat) until SIGTERM.
+    Run,
+    /// Enroll this terminal with its provincial node.
+    Provision {
+        /// Node base URL (overrides [node] url).
+        #[arg(long, value_name = "URL")]
+        node: Option<String>,
+        /// One-time enrollment code from the node operator.
+        #[arg(long, value_name = "CODE")]
+        code: String,
+        /// Replace an existing enrollment.
+        #[arg(long)]
+        force: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show enrollment, queue and audit state.
+    Status {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List waiting submissions (never their content) and dead letters.
+    Queue {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Audit log commands.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Hardware tests (card reader, printer).
+    Hw {
+        #[command(subcommand)]
+        command: HwCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print the effective one as TOML.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify the whole hash chain.
+    Verify {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HwCommand {
+    /// Wait for a card and print its UID.
+    ReadCard,
+    /// Print a test receipt.
+    PrintTest,
+    /// Show the printer's state.
+    PrinterStatus,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Run));
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(daemon: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if daemon { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // To stderr: journald collects it under systemd, and command output on stdout stays clean.
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+/// The configuration: the file if given or present, else the built-in defaults.
+fn load_config(path: &Path) -> Result<Config> {
+    if path == Path::new(DEFAULT_CONFIG_PATH) && !path.exists() {
+        return Ok(Config::default());
+    }
+    Ok(Config::load(path)?)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Config { command: ConfigCommand::Check } => {
+            let config = load_config(&cli.config)?;
+            print!("{}", toml::to_string(&config).context("cannot print the configuration")?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run => {
+            let config = load_config(&cli.config)?;
+            runtime()?.block_on(service::run(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Provision { node, code, force, json } => {
+            let config = load_config(&cli.config)?;
+            let request = ProvisionRequest { node_url: node.unwrap_or_else(|| config.node.url.clone()), code, force };
+            let outcome = runtime()?.block_on(async {
+                let storage = Storage::open(&config.storage.dir)?;
+                let http = node_client::http_client(std::time::Duration::from_millis(config.sync.request_timeout_ms))?;
+                anyhow::Ok(provision(&config, &storage, &http, &request).await?.0)
+            })?;
+            if json {
+                print_json(&outcome)?;
+            } else {
+                println!("terminal id: {}", outcome.terminal_id);
+                println!("province: {}", outcome.province);
+                println!("node: {} ({})", outcome.node_url, outcome.node_id);
+                println!("config version: {}", outcome.config_version.as_deref().unwrap_or("not fetched yet"));
+                if let Some(w) = &outcome.warning {
+                    eprintln!("warning: {w}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { json } => {
+            let config = load_config(&cli.config)?;
+            let status = runtime()?.block_on(async {
+                let storage = Storage::open(&config.storage.dir)?;
+                anyhow::Ok(report::status(&config, &storage).await?)
+            })?;
+            if json {
+                print_json(&status)?;
+            } else {
+                let or_dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+                println!("provisioned: {}", if status.provisioned { "yes" } else { "no" });
+                println!("terminal id: {}", or_dash(&status.terminal_id));
+                println!("province: {}", or_dash(&status.province));
+                println!("node url: {}", status.node_url);
+                println!("node id: {}", or_dash(&status.node_id));
+                println!("config version: {}", or_dash(&status.config_version));
+                let q = &status.queue;
+                let oldest = q.oldest_created_at.map_or_else(|| "-".into(), |t| t.to_rfc3339());
+                println!("queue: {} waiting (oldest {}), {} dead letters, {} delivered", q.depth, oldest, q.dead_letters, q.delivered);
+                match (&status.audit.entries, &status.audit.head, &status.audit.error) {
+                    (Some(n), Some(h), _) => println!("audit: {n} entries, head {h}"),
+                    (_, _, Some(e)) => println!("audit: BROKEN: {e}"),
+                    _ => println!("audit: -"),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Queue { json } => {
+            let config = load_config(&cli.config)?;
+            let queue = runtime()?.block_on(async {
+                let storage = Storage::open(&config.storage.dir)?;
+                anyhow::Ok(api::queue::read(&storage).await?)
+            })?;
+            if json {
+                print_json(&queue)?;
+            } else {
+                println!("pending: {} (showing {})", queue.stats.depth, queue.pending.len());
+                for p in &queue.pending {
+                    let last = p.last_attempt_at.map_or_else(|| "-".into(), |t| t.to_rfc3339());
+                    println!("  {}  {}  created {}  attempts {}  last attempt {}", p.id, p.kind.as_str(), p.created_at.to_rfc3339(), p.attempts, last);
+                }
+                println!("dead letters: {}", queue.dead_letters.len());
+                for d in &queue.dead_letters {
+                    println!("  {}  {}  created {}  rejected {}  reason: {}", d.id, d.kind.as_str(), d.created_at.to_rfc3339(), d.rejected_at.to_rfc3339(), d.reason);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command: AuditCommand::Verify { json } } => {
+            let config = load_config(&cli.config)?;
+            match report::verify_audit(&config) {
+                Ok(summary) => {
+                    if json {
+                        print_json(&serde_json::json!({"ok": true, "entries": summary.entries, "head": summary.head}))?;
+                    } else {
+                        println!("audit log ok: {} entries, head {}", summary.entries, summary.head);
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(terminal_service::audit::AuditError::Broken { seq, reason }) => {
+                    if json {
+                        print_json(&serde_json::json!({"ok": false, "seq": seq, "reason": reason}))?;
+                    }
+                    eprintln!("error: audit log broken at entry {seq}: {reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Hw { command } => {
+            // The hardware crate's drivers are wired in by the hardware issue; until then the
+            // commands exist (so scripts can be written against them) and say so.
+            let name = match command {
+                HwCommand::ReadCard => "read-card",
+                HwCommand::PrintTest => "print-test",
+                HwCommand::PrinterStatus => "printer-status",
+            };
+            anyhow::bail!("`hw {name}` is not available in this build yet: the hardware drivers are not wired into terminal-service")
+        }
+    }
+}

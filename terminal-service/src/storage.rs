@@ -23,10 +23,8 @@ use thiserror::Error;
 use crate::audit::{AuditCategory, AuditEntry, AuditError, AuditLog};
 use crate::outbox::{Outbox, OutboxError};
 
-/// File name of the outbox in the storage directory.
-pub const OUTBOX_FILE: &str = "outbox.sqlite";
-/// File name of the audit log in the storage directory.
-pub const AUDIT_FILE: &str = "audit.sqlite";
+pub use crate::audit::AUDIT_FILE;
+pub use crate::outbox::OUTBOX_FILE;
 
 /// Errors reaching the databases.
 #[derive(Debug, Error)]

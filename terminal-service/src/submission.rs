@@ -73,7 +73,7 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
     let (node_config, form) = terminal.form(kind).ok_or(CaptureError::NoForm(kind.as_str()))?;
 
     let mut problems = Vec::new();
-    if !terminal.config.kiosk.languages.iter().any(|l| *l == request.language) {
+    if !terminal.config.kiosk.languages.contains(&request.language) {
         problems.push(FieldError {
             field: "language".into(),
             message: format!("unknown language: use one of {}", terminal.config.kiosk.languages.join(", ")),

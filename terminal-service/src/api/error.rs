@@ -81,8 +81,38 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A JSON body whose every rejection (syntax, types, unknown fields, content type, size)
+/// Oversize bodies up to this size are read and discarded before the 413 answer.
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// Reads and discards the rest of a body, up to [`DRAIN_LIMIT`] bytes in all.
+async fn drain(stream: &mut axum::body::BodyDataStream, mut total: u64) {
+    use futures_util::StreamExt;
+    while let Some(Ok(chunk)) = stream.next().await {
+        total += chunk.len() as u64;
+        if total > DRAIN_LIMIT {
+            break;
+        }
+    }
+}
+
+fn too_large(length: Option<u64>) -> ApiError {
+    let size = length.map_or_else(|| "more than 1 MiB".to_string(), |l| format!("{l} bytes"));
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the body is {size}; the limit is {} bytes (1 MiB): send less", super::BODY_LIMIT))
+}
+
+fn is_json(content_type: Option<&str>) -> bool {
+    let Some(value) = content_type else { return false };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// A JSON body whose every rejection (content type, size, syntax, types, unknown fields)
 /// becomes an [`ApiError`] with a message, instead of axum's plain-text answer.
+///
+/// It enforces the 1 MiB limit itself rather than through axum's `DefaultBodyLimit`: refusing
+/// on the header alone would close the connection while the client is still writing, and the
+/// client would see a broken pipe instead of the 413. So a moderately oversize body is read
+/// and discarded first (up to 16 MiB), then refused.
 pub struct JsonBody<T>(pub T);
 
 impl<T, S> FromRequest<S> for JsonBody<T>
@@ -92,8 +122,35 @@ where
 {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        use futures_util::StreamExt;
+        let headers = req.headers();
+        let json = is_json(headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
+        let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let mut stream = req.into_body().into_data_stream();
+        if let Some(length) = declared.filter(|l| *l > super::BODY_LIMIT as u64) {
+            if length <= DRAIN_LIMIT {
+                drain(&mut stream, 0).await;
+            }
+            return Err(too_large(Some(length)));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", format!("the body could not be read ({e}); send it again")))?;
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > super::BODY_LIMIT {
+                drain(&mut stream, bytes.len() as u64).await;
+                return Err(too_large(None));
+            }
+        }
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected a JSON body: send the header Content-Type: application/json",
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(JsonBody(value)),
             Err(rejection) => Err(ApiError::from_json_rejection(rejection)),
         }

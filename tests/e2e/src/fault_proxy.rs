@@ -68,6 +68,8 @@ pub struct Seen {
     pub headers: HeaderMap,
     /// Body as received.
     pub body: Bytes,
+    /// The node's answer (status, body), when the request was forwarded and answered.
+    pub response: Option<(u16, Bytes)>,
 }
 
 struct Plan {
@@ -190,14 +192,19 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         Err(e) => return (StatusCode::BAD_REQUEST, format!("proxy: cannot read body: {e}")).into_response(),
     };
     let fault = choose(&mut lock(&shared.plan), &path);
-    lock(&shared.seen).push(Seen {
-        at: Instant::now(),
-        method: parts.method.to_string(),
-        path: path.clone(),
-        fault,
-        headers: parts.headers.clone(),
-        body: body.clone(),
-    });
+    let index = {
+        let mut seen = lock(&shared.seen);
+        seen.push(Seen {
+            at: Instant::now(),
+            method: parts.method.to_string(),
+            path: path.clone(),
+            fault,
+            headers: parts.headers.clone(),
+            body: body.clone(),
+            response: None,
+        });
+        seen.len() - 1
+    };
     match fault {
         Fault::ServerError => return (StatusCode::INTERNAL_SERVER_ERROR, "injected server error").into_response(),
         Fault::RetryAfter(s) => {
@@ -211,10 +218,18 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         }
         _ => {}
     }
-    let upstream = match relay(&shared, &parts.method, &path, &parts.headers, body).await {
+    let (status, headers, answer) = match relay(&shared, &parts.method, &path, &parts.headers, body).await {
         Ok(r) => r,
         Err(e) => return (StatusCode::BAD_GATEWAY, format!("proxy: upstream failed: {e:#}")).into_response(),
     };
+    if let Some(s) = lock(&shared.seen).get_mut(index) {
+        s.response = Some((status, answer.clone()));
+    }
+    let mut upstream = Response::builder().status(status);
+    for (name, value) in &headers {
+        upstream = upstream.header(name, value);
+    }
+    let upstream = upstream.body(Body::from(answer)).unwrap_or_default();
     match fault {
         Fault::DropAck => {
             // Headers go out, then the body fails: hyper aborts the connection, and the client
@@ -230,7 +245,8 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     }
 }
 
-async fn relay(shared: &Shared, method: &axum::http::Method, path: &str, headers: &HeaderMap, body: Bytes) -> Result<Response> {
+/// Forwards one request and returns the node's status, headers and body.
+async fn relay(shared: &Shared, method: &axum::http::Method, path: &str, headers: &HeaderMap, body: Bytes) -> Result<(u16, HeaderMap, Bytes)> {
     let method = reqwest::Method::from_bytes(method.as_str().as_bytes())?;
     let mut req = shared.http.request(method, format!("{}{}", shared.upstream, path)).body(body);
     for (name, value) in headers {
@@ -239,12 +255,15 @@ async fn relay(shared: &Shared, method: &axum::http::Method, path: &str, headers
         }
     }
     let resp = req.send().await.context("forwarding to the node")?;
-    let mut out = Response::builder().status(resp.status().as_u16());
+    let status = resp.status().as_u16();
+    let mut out = HeaderMap::new();
     for (name, value) in resp.headers() {
         if !matches!(name.as_str(), "content-length" | "connection" | "transfer-encoding") {
-            out = out.header(name.as_str(), value.as_bytes());
+            if let (Ok(n), Ok(v)) = (axum::http::HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes())) {
+                out.append(n, v);
+            }
         }
     }
     let bytes = resp.bytes().await.context("reading the node's answer")?;
-    Ok(out.body(Body::from(bytes))?)
+    Ok((status, out, bytes))
 }

@@ -8,6 +8,7 @@
 //! - [`sample`]: valid answers generated from whatever form definition the node serves, so the
 //!   tests follow the node's forms instead of hard-coding them;
 //! - [`cluster`]: one node and one provisioned terminal, the arrangement most tests start from;
+//! - [`openapi`]: validation of real requests and answers against the OpenAPI documents;
 //! - [`fault_proxy`]: an HTTP proxy between terminal and node that injects the faults of a
 //!   bad network: errors, `Retry-After`, timeouts and acknowledgements lost after the node
 //!   committed.
@@ -18,6 +19,7 @@
 pub mod cluster;
 pub mod fault_proxy;
 pub mod local_api;
+pub mod openapi;
 pub mod processes;
 pub mod sample;
 

@@ -30,6 +30,11 @@ pub fn answers(form: &FormDefinition, master: &MasterData, applicant: &Applicant
     let mut out = Map::new();
     let mut governorate: Option<String> = None;
     for field in form.steps.iter().flat_map(|s| &s.fields) {
+        // A free-text pattern (e.g. a case number) is beyond a sample name: leave such
+        // optional fields out, as an applicant without one would.
+        if field.field_type == FieldType::Text && field.pattern.is_some() && !field.required {
+            continue;
+        }
         let v = value(field, master, applicant, &mut governorate, &mut rng);
         out.insert(field.id.clone(), v);
     }

@@ -1,0 +1,35 @@
+//! `POST /v1/provisioning`: the technician screen's way to run `terminal-service provision`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+use super::error::{ApiError, JsonBody};
+use super::ApiState;
+use crate::node_client::NodeError;
+use crate::provision::{provision, ProvisionError, ProvisionOutcome, ProvisionRequest};
+
+/// `POST /v1/provisioning`.
+pub async fn post(State(state): State<ApiState>, JsonBody(request): JsonBody<ProvisionRequest>) -> Result<(StatusCode, Json<ProvisionOutcome>), ApiError> {
+    let terminal = &state.terminal;
+    // One provisioning at a time; a second waits and then sees the first one's enrollment.
+    let _guard = terminal.provisioning.lock().await;
+    let result = provision(&terminal.config, &terminal.storage, terminal.http(), &request).await;
+    let (outcome, node_config) = match result {
+        Ok(r) => r,
+        Err(e @ ProvisionError::AlreadyProvisioned { .. }) => return Err(ApiError::new(StatusCode::CONFLICT, "already_provisioned", e.to_string())),
+        Err(e) if e.is_bad_request() => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", e.to_string())),
+        Err(ProvisionError::Node(e)) if e.is_transient() => {
+            return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "node_unreachable", format!("{e}; check the node URL and the network, then try again")))
+        }
+        Err(ProvisionError::Node(e @ NodeError::Refused { .. })) => return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "enrollment_refused", e.to_string())),
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    if let Some(config) = node_config {
+        terminal.set_node_config(config).map_err(ApiError::internal)?;
+    }
+    terminal.reload_identity().map_err(ApiError::internal)?;
+    // Queued submissions (if any) and the heartbeat can now go.
+    terminal.sync_wake.notify_one();
+    Ok((StatusCode::CREATED, Json(outcome)))
+}

@@ -1,0 +1,38 @@
+//! `POST /v1/applications` and `POST /v1/grievances`: capture a form, answer once it is durable.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use node_protocol::SubmissionKind;
+
+use super::error::{ApiError, JsonBody};
+use super::ApiState;
+use crate::submission::{capture, CaptureError, CaptureRequest, Captured};
+
+/// `POST /v1/applications`.
+pub async fn post_application(State(state): State<ApiState>, JsonBody(body): JsonBody<CaptureRequest>) -> Result<(StatusCode, Json<Captured>), ApiError> {
+    create(state, SubmissionKind::Application, body).await
+}
+
+/// `POST /v1/grievances`.
+pub async fn post_grievance(State(state): State<ApiState>, JsonBody(body): JsonBody<CaptureRequest>) -> Result<(StatusCode, Json<Captured>), ApiError> {
+    create(state, SubmissionKind::Grievance, body).await
+}
+
+async fn create(state: ApiState, kind: SubmissionKind, body: CaptureRequest) -> Result<(StatusCode, Json<Captured>), ApiError> {
+    match capture(&state.terminal, kind, body).await {
+        Ok(captured) => Ok((StatusCode::CREATED, Json(captured))),
+        Err(CaptureError::NotProvisioned) => Err(ApiError::not_provisioned()),
+        Err(e @ CaptureError::NoForm(_)) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_configuration", e.to_string())),
+        Err(CaptureError::Invalid(fields)) => {
+            let mut error = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!("{} answer(s) need attention: see fields", fields.len()),
+            );
+            error.fields = Some(fields);
+            Err(error)
+        }
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}

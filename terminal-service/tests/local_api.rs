@@ -1,0 +1,276 @@
+//! The local API over a real Unix socket in a temp dir: good requests, and every kind of bad one.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::stub_node::StubNode;
+use common::{application_answers, Fixture};
+use serde_json::{json, Value};
+use terminal_service::api::{self, ApiState};
+use terminal_service::terminal::Terminal;
+use tokio::sync::watch;
+
+/// A running API; stops when dropped.
+struct Running {
+    terminal: Arc<Terminal>,
+    client: reqwest::Client,
+    _stop: watch::Sender<bool>,
+    _fixture: Fixture,
+}
+
+async fn serve(fixture: Fixture) -> Running {
+    let terminal = fixture.open();
+    let (stop, stopped) = watch::channel(false);
+    let listener = api::bind(&fixture.config.api.socket).await.unwrap();
+    let state = ApiState { terminal: Arc::clone(&terminal), shutdown: stopped };
+    tokio::spawn(api::serve(listener, state));
+    let client = reqwest::Client::builder().unix_socket(fixture.config.api.socket.as_path()).timeout(Duration::from_secs(10)).build().unwrap();
+    Running { terminal, client, _stop: stop, _fixture: fixture }
+}
+
+impl Running {
+    async fn send(&self, method: &str, path: &str, content_type: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+        let mut req = self.client.request(method.parse().unwrap(), format!("http://localhost{path}")).body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: answer is not JSON: {text}"));
+        (status, value)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send("POST", path, Some("application/json"), serde_json::to_vec(&body).unwrap()).await
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.send("GET", path, None, vec![]).await
+    }
+}
+
+/// Sends an oversize body over a raw socket: the service answers 413 from the headers and
+/// closes without reading the rest, so the writer may hit a broken pipe while the answer is
+/// already waiting to be read — which an HTTP client would report as a send error.
+async fn oversize(api: &Running, body: Vec<u8>) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::UnixStream::connect(&api.terminal.config.api.socket).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!("POST /v1/applications HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    let writing = tokio::spawn(async move {
+        let _ = writer.write_all(head.as_bytes()).await;
+        let _ = writer.write_all(&body).await; // may fail once the service has answered
+        // Keep the write half open: dropping it would half-close the socket, which the
+        // service takes as the client leaving.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        drop(writer);
+    });
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut answer)).await.expect("an answer").unwrap();
+    writing.abort();
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status: u16 = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status line: {text}"));
+    let json = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(json.trim()).unwrap_or_else(|_| panic!("not JSON: {text}")))
+}
+
+fn assert_error(what: &str, (status, body): &(u16, Value), expected_status: u16, code: &str) {
+    assert_eq!(*status, expected_status, "{what}: {body}");
+    assert_eq!(body["error"], code, "{what}: {body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: a message is required: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_4xx_with_a_message_and_lose_nothing() {
+    let api = serve(Fixture::provisioned("http://127.0.0.1:9")).await;
+    let valid = application_answers(1);
+    let (status, saved) = api.post("/v1/applications", json!({"language": "ar", "answers": valid})).await;
+    assert_eq!(status, 201, "{saved}");
+
+    assert_error("malformed JSON", &api.send("POST", "/v1/applications", Some("application/json"), b"{not json".to_vec()).await, 400, "malformed_json");
+    assert_error(
+        "wrong content type",
+        &api.send("POST", "/v1/applications", Some("text/plain"), serde_json::to_vec(&json!({"language": "ar", "answers": valid})).unwrap()).await,
+        415,
+        "unsupported_media_type",
+    );
+    assert_error("no content type", &api.send("POST", "/v1/grievances", None, b"{}".to_vec()).await, 415, "unsupported_media_type");
+    assert_error("missing answers", &api.post("/v1/applications", json!({"language": "ar"})).await, 422, "invalid_body");
+    assert_error("unknown top-level field", &api.post("/v1/applications", json!({"language": "ar", "answers": valid, "admin": true})).await, 422, "invalid_body");
+    assert_error("answers not an object", &api.post("/v1/applications", json!({"language": "ar", "answers": [1, 2]})).await, 422, "invalid_body");
+    assert_error("body is an array", &api.post("/v1/applications", json!([])).await, 422, "invalid_body");
+    let big = format!("{{\"language\":\"ar\",\"answers\":{{\"full_name\":\"{}\"}}}}", "ا".repeat(600_000));
+    assert_error("oversize body", &oversize(&api, big.into_bytes()).await, 413, "body_too_large");
+    // An ordinary HTTP client gets the answer too (the body is drained before refusing).
+    for _ in 0..3 {
+        let answer = api.send("POST", "/v1/applications", Some("application/json"), vec![b' '; 2 << 20]).await;
+        assert_error("oversize body over HTTP", &answer, 413, "body_too_large");
+    }
+    assert_error("unknown route", &api.get("/v1/nothing-here").await, 404, "not_found");
+    assert_error("unversioned route", &api.get("/health").await, 404, "not_found");
+    assert_error("wrong method", &api.send("DELETE", "/v1/applications", None, vec![]).await, 405, "method_not_allowed");
+    assert_error("garbage status query", &api.post("/v1/status-checks", json!({"query": {"by": "horoscope"}})).await, 422, "invalid_body");
+    assert_error(
+        "status query with an extra field",
+        &api.post("/v1/status-checks", json!({"query": {"by": "national_id", "national_id": "199012345678", "name": "x"}})).await,
+        422,
+        "invalid_body",
+    );
+    assert_error("short national id", &api.post("/v1/status-checks", json!({"query": {"by": "national_id", "national_id": "123"}})).await, 422, "invalid_body");
+    assert_error("provisioning without a code", &api.post("/v1/provisioning", json!({"node_url": "http://x"})).await, 422, "invalid_body");
+
+    let (_, queue) = api.get("/v1/queue").await;
+    assert_eq!(queue["stats"]["depth"], 1, "the saved submission is still there, nothing else was saved: {queue}");
+    assert_eq!(queue["pending"][0]["id"], saved["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_answers_are_reported_field_by_field() {
+    let api = serve(Fixture::provisioned("http://127.0.0.1:9")).await;
+    let mut answers = application_answers(1);
+    answers["full_name"] = json!("Fatima Ali"); // Latin in an Arabic-script field
+    answers["national_id"] = json!(199012345678u64); // a number, not text
+    answers["district"] = json!("NOPE");
+    answers["nickname"] = json!("x");
+    let (status, body) = api.post("/v1/applications", json!({"language": "xx", "answers": answers, "assisted_by": "STAFF-999"})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "validation_failed");
+    let mut fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    fields.sort();
+    assert_eq!(fields, vec!["assisted_by", "district", "full_name", "language", "national_id", "nickname"], "{body}");
+    assert!(body["fields"].as_array().unwrap().iter().all(|f| f["message"].as_str().is_some_and(|m| !m.is_empty())));
+
+    let (status, body) = api.post("/v1/grievances", json!({"language": "en", "answers": {}})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(api.get("/v1/queue").await.1["stats"]["depth"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applications_are_acknowledged_durably_with_a_reference_and_a_duplicate_warning() {
+    let api = serve(Fixture::provisioned("http://127.0.0.1:9")).await;
+    let (status, first) = api.post("/v1/applications", json!({"language": "ckb", "answers": application_answers(5), "assisted_by": "STAFF-001"})).await;
+    assert_eq!(status, 201, "{first}");
+    let id: uuid::Uuid = first["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(first["reference"], node_protocol::reference::short_reference(&id));
+    assert_eq!(first["duplicate_warning"], false);
+    let (_, second) = api.post("/v1/applications", json!({"language": "ar", "answers": application_answers(5)})).await;
+    assert_eq!(second["duplicate_warning"], true, "same national id again: {second}");
+    let (_, other) = api.post("/v1/applications", json!({"language": "ar", "answers": application_answers(6)})).await;
+    assert_eq!(other["duplicate_warning"], false);
+    let grievance = json!({"full_name": "هەڵۆ", "description": "پارەکە نەگەیشت"});
+    let (status, body) = api.post("/v1/grievances", json!({"language": "ckb", "answers": grievance})).await;
+    assert_eq!(status, 201, "{body}");
+
+    // Durable: a fresh open of the files sees all four.
+    let stats = terminal_service::outbox::Outbox::open(&api.terminal.config.storage.dir.join("outbox.sqlite")).unwrap().stats().unwrap();
+    assert_eq!(stats.depth, 4);
+    // The outbox file holds no national id in clear.
+    let raw = std::fs::read(api.terminal.config.storage.dir.join("outbox.sqlite")).unwrap();
+    let wal = std::fs::read(api.terminal.config.storage.dir.join("outbox.sqlite-wal")).unwrap_or_default();
+    for bytes in [raw, wal] {
+        assert!(!bytes.windows(12).any(|w| w == b"199000000005"), "national id in clear in the outbox");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_endpoints_describe_the_terminal() {
+    let api = serve(Fixture::provisioned("http://127.0.0.1:9")).await;
+    let (status, health) = api.get("/v1/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["provisioned"], true);
+    assert_eq!(health["terminal_id"], "T-TEST0001");
+    assert_eq!(health["connectivity"]["state"], "offline");
+    assert_eq!(health["queue"]["depth"], 0);
+    let (_, kiosk) = api.get("/v1/kiosk").await;
+    assert_eq!(kiosk, json!({"idle_timeout_s": 90, "languages": ["ar", "ckb", "en"]}));
+    let (status, forms) = api.get("/v1/forms").await;
+    assert_eq!(status, 200);
+    assert_eq!(forms["forms"].as_array().unwrap().len(), 2);
+    assert!(forms.get("staff").is_none() && !forms.to_string().contains("pin_hash"), "the roster is never served");
+    let (status, diagnostics) = api.get("/v1/diagnostics").await;
+    assert_eq!(status, 200, "{diagnostics}");
+    assert!(diagnostics["sync"]["state"].is_string());
+    assert!(diagnostics["audit"].is_array());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unprovisioned_terminal_says_so() {
+    let api = serve(Fixture::unprovisioned()).await;
+    assert_error("application", &api.post("/v1/applications", json!({"language": "ar", "answers": application_answers(1)})).await, 503, "not_provisioned");
+    assert_error("forms", &api.get("/v1/forms").await, 503, "not_provisioned");
+    assert_error("status", &api.post("/v1/status-checks", json!({"query": {"by": "national_id", "national_id": "199012345678"}})).await, 503, "not_provisioned");
+    assert_eq!(api.get("/v1/health").await.1["provisioned"], false);
+    assert_error("bad node URL", &api.post("/v1/provisioning", json!({"node_url": "not a url", "code": "X"})).await, 422, "invalid_request");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    assert_error(
+        "node unreachable",
+        &api.post("/v1/provisioning", json!({"node_url": format!("http://127.0.0.1:{port}"), "code": "X"})).await,
+        503,
+        "node_unreachable",
+    );
+    assert_eq!(api.get("/v1/health").await.1["provisioned"], false, "a failed provisioning provisions nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_checks_are_forwarded_rate_limited_and_report_an_unreachable_node() {
+    let identity = age::x25519::Identity::generate();
+    let node = StubNode::start(identity.clone()).await;
+    let api = serve(Fixture::provisioned_for(&node.url, identity)).await;
+    let query = json!({"query": {"by": "reference", "reference": "7K2QX-M4B9R", "date_of_birth": "1980-02-29"}});
+    let (status, body) = api.post("/v1/status-checks", query.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "not_found");
+    let mut limited = None;
+    for _ in 0..terminal_service::terminal::STATUS_CHECKS_PER_MINUTE {
+        let answer = api.post("/v1/status-checks", query.clone()).await;
+        if answer.0 == 429 {
+            limited = Some(answer);
+            break;
+        }
+    }
+    assert_error("rate limit", &limited.expect("the limit is reached within a minute's allowance"), 429, "rate_limited");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let offline = serve(Fixture::provisioned(&format!("http://127.0.0.1:{port}"))).await;
+    assert_error("unreachable", &offline.post("/v1/status-checks", query).await, 503, "node_unreachable");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_stream_the_state_and_new_submissions() {
+    let api = serve(Fixture::provisioned("http://127.0.0.1:9")).await;
+    let resp = api.client.get("http://localhost/v1/events").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let mut resp = resp;
+    let mut text = String::new();
+    let (_, saved) = api.post("/v1/applications", json!({"language": "ar", "answers": application_answers(1)})).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !text.contains("event: submission") {
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk()).await.expect("events arrive").unwrap().expect("stream open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.contains("event: connectivity"), "{text}");
+    assert!(text.contains("event: queue"), "{text}");
+    assert!(text.contains(saved["id"].as_str().unwrap()), "{text}");
+    assert!(text.contains("\"state\":\"queued\""), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_socket_replaces_a_stale_one_but_not_a_live_one_and_is_mode_0660() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub").join("api.sock");
+    let first = api::bind(&path).await.unwrap();
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o660);
+    assert!(matches!(api::bind(&path).await, Err(api::BindError::InUse(_))), "a live socket is not stolen");
+    drop(first); // leaves the socket file behind, as a crash would
+    assert!(Path::new(&path).exists());
+    api::bind(&path).await.expect("a stale socket is replaced");
+    let file = dir.path().join("regular");
+    std::fs::write(&file, b"x").unwrap();
+    assert!(matches!(api::bind(&file).await, Err(api::BindError::NotASocket(_))));
+}
