@@ -238,11 +238,11 @@ impl ReceiptRenderer {
         let mut lines = vec![(t.date, receipt.issued_at.as_str()), (t.terminal, receipt.terminal.as_str())];
         lines.extend(receipt.lines.iter().map(|l| (l.label.as_str(), l.value.as_str())));
         for (label, value) in lines {
-            let text = format!("{label}: {value}");
+            let text = format!("{label}: {}", isolate(value));
             page.append(&self.text(width, &text, lang, start(21.0)));
         }
         if let Some(id) = &receipt.submission_id {
-            page.append(&self.text(width, &format!("{}: {id}", t.id), lang, start(15.0)));
+            page.append(&self.text(width, &format!("{}: {}", t.id, isolate(id)), lang, start(15.0)));
         }
         if let Some(payload) = &receipt.qr {
             gap(&mut page, 12);
@@ -287,6 +287,13 @@ impl ReceiptRenderer {
         });
         out
     }
+}
+
+/// Wraps a value in a first-strong isolate (U+2068 … U+2069) so its direction is its own:
+/// without it, a date like `2026-11-24` after an Arabic label is laid out right to left as
+/// `24-11-2026`.
+fn isolate(value: &str) -> String {
+    format!("\u{2068}{value}\u{2069}")
 }
 
 /// A horizontal line across the printable width.

@@ -212,11 +212,11 @@ impl State {
                     self.raster(width, height, &rest[8..len], base + at);
                     len
                 }
-                [0x1D, 0x56, m, ..] if matches!(m, 0 | 1 | 48 | 49) => {
+                [0x1D, 0x56, 0 | 1 | 48 | 49, ..] => {
                     self.cut()?;
                     3
                 }
-                [0x1D, 0x56, m, n, ..] if matches!(m, 65 | 66) => {
+                [0x1D, 0x56, 65 | 66, n, ..] => {
                     self.feed(usize::from(*n));
                     self.cut()?;
                     4

@@ -56,6 +56,7 @@ impl Register {
 }
 
 /// CommandReg command codes (datasheet Table 149).
+#[allow(missing_docs)] // the datasheet's names
 pub mod command {
     pub const IDLE: u8 = 0x00;
     pub const CALC_CRC: u8 = 0x03;
@@ -64,6 +65,7 @@ pub mod command {
 }
 
 /// Bit fields.
+#[allow(missing_docs)] // the datasheet's names
 pub mod bits {
     /// CommandReg: the analog part is powered down (also set while a soft reset runs).
     pub const POWER_DOWN: u8 = 1 << 4;
@@ -93,6 +95,7 @@ pub mod bits {
 }
 
 /// Register values written by [`init`](super::Mfrc522::init).
+#[allow(missing_docs)] // the datasheet's names
 pub mod init_values {
     /// TAuto, prescaler high nibble 0xD: with TPrescaler 0x3E the timer ticks at
     /// 13.56 MHz / (2·0xD3E + 1) ≈ 2 kHz.
