@@ -66,13 +66,19 @@ async fn main() -> Result<()> {
     let forms = api.forms().await?;
     println!("\n== Submitting sample applications and a grievance through the local API");
     let mut references = Vec::new();
-    for (kind, language) in [
+    // The first applicant's date of birth is known, so the status check below can find it.
+    let known_birth = Applicant { date: Some("1985-06-15".into()), ..Applicant::default() };
+    for (i, (kind, language)) in [
         (SubmissionKind::Application, "ar"),
         (SubmissionKind::Application, "ckb"),
         (SubmissionKind::Application, "en"),
         (SubmissionKind::Grievance, "ar"),
-    ] {
-        let body = answers(forms.form(kind)?, &forms.master_data, &Applicant::default());
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let applicant = if i == 0 { known_birth.clone() } else { Applicant::default() };
+        let body = answers(forms.form(kind)?, &forms.master_data, &applicant);
         match api.submit(kind, language, &body).await? {
             Ok(ack) => {
                 println!("   {:<11} [{language:>3}]  reference {}  id {}", kind.as_str(), ack.reference, ack.id);
@@ -90,17 +96,23 @@ async fn main() -> Result<()> {
     println!("   all delivered; the node holds {} submissions", node.submissions()?.len());
 
     println!("\n== Status checks (online query to the node; nothing is cached on the terminal)");
+    let mut queries = vec![(
+        "a sample applicant's national id 199001234567".to_string(),
+        serde_json::json!({"by": "national_id", "national_id": "199001234567"}),
+    )];
     if let Some(first) = references.first() {
-        let dob = "1980-01-01";
-        let (status, text) = api
-            .raw(
-                "POST",
-                "/v1/status-checks",
-                Some("application/json"),
-                serde_json::to_vec(&serde_json::json!({"query": {"by": "reference", "reference": first.reference, "date_of_birth": dob}}))?,
-            )
-            .await?;
-        println!("   by reference {} + a wrong date of birth → {status}: {}", first.reference, one_line(&text));
+        for (label, dob) in [("right", "1985-06-15"), ("wrong", "1985-06-16")] {
+            queries.push((
+                format!("reference {} + the {label} date of birth", first.reference),
+                serde_json::json!({"by": "reference", "reference": first.reference, "date_of_birth": dob}),
+            ));
+        }
+    }
+    for (label, query) in queries {
+        let body = serde_json::to_vec(&serde_json::json!({ "query": query }))?;
+        let (status, text) = api.raw("POST", "/v1/status-checks", Some("application/json"), body).await?;
+        let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        println!("   {label}\n      → {status} {}: {}", answer["state"].as_str().unwrap_or("?"), answer["message"]["en"].as_str().unwrap_or(&text));
     }
 
     println!("\n== Technician commands (try them)");
@@ -122,6 +134,3 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
-}
