@@ -8,9 +8,11 @@
 //! ones. serde's own errors from a whole-document parse do not name the section a key sits in,
 //! so [`Config::parse`] parses the text into a generic TOML table first and then checks it one
 //! section and one key at a time against the field names the section structs declare. Those
-//! names are read through serde itself (see `field_names`), so extending a section (the
-//! hardware section will gain bus paths and pins) is only adding a field with a default to its
-//! struct: there is no second list of keys to keep in step. Values that are well-typed but
+//! names are read through serde itself (see `field_names`), so extending a section is only
+//! adding a field with a default to its struct: there is no second list of keys to keep in
+//! step. `[hardware]` is the hardware crate's own `BackendConfig`; its sub-tables
+//! (`[hardware.reader]`, `[hardware.printer]`, `[hardware.simulator]`) are checked the same
+//! way, one key at a time, so an error names `hardware.printer.device`. Values that are well-typed but
 //! unacceptable (a URL without a host, a batch larger than the node takes) are caught by
 //! [`Config::validate`], which names the key the same way.
 
@@ -36,7 +38,7 @@ pub const MIN_REQUEST_TIMEOUT_MS: u64 = 100;
 pub const MIN_HEARTBEAT_INTERVAL_S: u64 = 5;
 
 /// The whole configuration. Every key has a default that works for the demo.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// `[node]`
@@ -45,8 +47,10 @@ pub struct Config {
     pub storage: StorageSection,
     /// `[api]`
     pub api: ApiSection,
-    /// `[hardware]`
-    pub hardware: HardwareSection,
+    /// `[hardware]` with `[hardware.reader]`, `[hardware.printer]`, `[hardware.simulator]`:
+    /// the hardware crate's configuration. A relative `simulator.output_dir` is resolved
+    /// against `[storage] dir` (see [`Config::hardware_backend`]).
+    pub hardware: hardware::BackendConfig,
     /// `[kiosk]`
     pub kiosk: KioskSection,
     /// `[sync]`
@@ -77,26 +81,12 @@ pub struct ApiSection {
     pub socket: PathBuf,
 }
 
-/// Board backend.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Backend {
-    /// Register-level simulators (demo, tests).
-    #[default]
-    Simulated,
-    /// Raspberry Pi through rppal.
-    Rppal,
-    /// Any Linux board through linux-embedded-hal.
-    Linux,
-}
+/// Board backend: `simulated`, `rppal` or `linux` (the hardware crate's own type, so the
+/// `[hardware]` section is exactly what [`hardware::BackendConfig`] reads).
+pub use hardware::Backend;
 
-/// `[hardware]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HardwareSection {
-    /// `simulated` (default), `rppal` or `linux`.
-    pub backend: Backend,
-}
+/// Default `[hardware.simulator] output_dir`, relative to `[storage] dir`.
+pub const DEFAULT_PRINTED_DIR: &str = "printed";
 
 /// `[kiosk]`: settings the UI reads through the local API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,9 +132,31 @@ impl Default for ApiSection {
     }
 }
 
-impl Default for HardwareSection {
+impl Default for Config {
     fn default() -> Self {
-        HardwareSection { backend: Backend::Simulated }
+        let mut hardware = hardware::BackendConfig::default();
+        hardware.simulator.output_dir = PathBuf::from(DEFAULT_PRINTED_DIR);
+        Config {
+            node: NodeSection::default(),
+            storage: StorageSection::default(),
+            api: ApiSection::default(),
+            hardware,
+            kiosk: KioskSection::default(),
+            sync: SyncSection::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The `[hardware]` configuration to open devices with: a relative
+    /// `simulator.output_dir` resolved against `[storage] dir`, never the working directory
+    /// (a service's working directory is `/`, a technician's shell is anywhere).
+    pub fn hardware_backend(&self) -> hardware::BackendConfig {
+        let mut backend = self.hardware.clone();
+        if backend.simulator.output_dir.is_relative() {
+            backend.simulator.output_dir = self.storage.dir.join(&backend.simulator.output_dir);
+        }
+        backend
     }
 }
 
@@ -278,7 +290,7 @@ impl Config {
                 "node" => config.node = section(&name, table).map_err(parse_error)?,
                 "storage" => config.storage = section(&name, table).map_err(parse_error)?,
                 "api" => config.api = section(&name, table).map_err(parse_error)?,
-                "hardware" => config.hardware = section(&name, table).map_err(parse_error)?,
+                "hardware" => config.hardware = hardware_section(table).map_err(parse_error)?,
                 "kiosk" => config.kiosk = section(&name, table).map_err(parse_error)?,
                 "sync" => config.sync = section(&name, table).map_err(parse_error)?,
                 // `field_names` and this match are both derived from `Config`'s fields; a
@@ -307,6 +319,24 @@ impl Config {
                 "api.socket",
                 format!("'{}' is a relative path; give an absolute one, e.g. \"/run/terminal-service/api.sock\"", self.api.socket.display()),
             ));
+        }
+
+        if let Some(card) = &self.hardware.simulator.card {
+            if hardware::Uid::from_hex(card).is_none() {
+                return Err(invalid(
+                    "hardware.simulator.card",
+                    format!("'{card}' is not a card UID; give 4, 7 or 10 bytes in hex, e.g. \"04A1B2C3D4E580\""),
+                ));
+            }
+        }
+        if self.hardware.printer.timeout_ms == 0 {
+            return Err(invalid("hardware.printer.timeout_ms", "0 would never wait for the printer's answer; use e.g. 1000".into()));
+        }
+        if self.hardware.printer.baud == 0 {
+            return Err(invalid("hardware.printer.baud", "0 is not a serial speed; use the printer's, e.g. 19200".into()));
+        }
+        if self.hardware.reader.spi_clock_hz == 0 {
+            return Err(invalid("hardware.reader.spi_clock_hz", "0 Hz cannot clock the bus; use e.g. 1000000".into()));
         }
 
         let idle = self.kiosk.idle_timeout_s;
@@ -372,6 +402,43 @@ fn section<T: serde::de::DeserializeOwned>(name: &str, table: toml::Table) -> Re
         }
     }
     T::deserialize(table).map_err(|e| format!("in [{name}]: {}", readable(e.message())))
+}
+
+/// `[hardware]`: its own keys (`backend`) and three sub-tables, each checked key by key like
+/// a section so that an error names `hardware.printer.devcie`, not just "unknown field".
+fn hardware_section(mut table: toml::Table) -> Result<hardware::BackendConfig, String> {
+    let mut subsections = Vec::new();
+    for name in ["reader", "printer", "simulator"] {
+        match table.remove(name) {
+            Some(toml::Value::Table(sub)) => subsections.push((name, sub)),
+            Some(other) => {
+                return Err(format!(
+                    "`hardware.{name}` must be a section (`[hardware.{name}]` followed by its keys), not a {}",
+                    other.type_str()
+                ))
+            }
+            None => {}
+        }
+    }
+    let mut config: hardware::BackendConfig = section("hardware", table)?;
+    let mut output_dir_given = false;
+    for (name, sub) in subsections {
+        let dotted = format!("hardware.{name}");
+        match name {
+            "reader" => config.reader = section(&dotted, sub)?,
+            "printer" => config.printer = section(&dotted, sub)?,
+            _ => {
+                output_dir_given = sub.contains_key("output_dir");
+                config.simulator = section(&dotted, sub)?;
+            }
+        }
+    }
+    if !output_dir_given {
+        // The hardware crate's default is relative to the working directory; ours is
+        // relative to the storage directory.
+        config.simulator.output_dir = PathBuf::from(DEFAULT_PRINTED_DIR);
+    }
+    Ok(config)
 }
 
 /// The field names a struct declares to serde: the keys it accepts.
@@ -618,6 +685,68 @@ mod tests {
         let m = parse_message("[hardware]\nbackend = \"raspberry\"\n");
         assert!(m.contains("`hardware.backend`"), "{m}");
         assert!(m.contains("simulated") && m.contains("rppal") && m.contains("linux"), "{m}");
+    }
+
+    #[test]
+    fn hardware_subsections_are_read() {
+        let c = parse(
+            "[hardware]\nbackend = \"linux\"\n[hardware.reader]\nchip = \"pn532\"\ni2c_device = \"/dev/i2c-3\"\n\
+             [hardware.printer]\nconnection = \"serial\"\ndevice = \"/dev/ttyS1\"\npaper = \"80mm\"\n\
+             [hardware.simulator]\ncard = \"04A1B2C3D4E580\"\npaper = \"near-end\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.hardware.backend, Backend::Linux);
+        assert_eq!(c.hardware.reader.chip, hardware::ReaderChip::Pn532);
+        assert_eq!(c.hardware.reader.i2c_device, PathBuf::from("/dev/i2c-3"));
+        assert_eq!(c.hardware.printer.connection, hardware::PrinterConnection::Serial);
+        assert_eq!(c.hardware.printer.paper, hardware::PaperWidth::Mm80);
+        assert_eq!(c.hardware.simulator.card.as_deref(), Some("04A1B2C3D4E580"));
+        assert_eq!(c.hardware.simulator.paper, hardware::PaperLevel::NearEnd);
+        // Keys not given keep their defaults.
+        assert_eq!(c.hardware.printer.baud, 19_200);
+        assert_eq!(c.hardware.simulator.output_dir, PathBuf::from(DEFAULT_PRINTED_DIR));
+    }
+
+    #[test]
+    fn simulator_output_dir_is_resolved_against_the_storage_dir() {
+        let c = parse("[storage]\ndir = \"/srv/ts\"\n").unwrap();
+        assert_eq!(c.hardware_backend().simulator.output_dir, PathBuf::from("/srv/ts/printed"));
+        let c = parse("[storage]\ndir = \"/srv/ts\"\n[hardware.simulator]\noutput_dir = \"pages\"\n").unwrap();
+        assert_eq!(c.hardware_backend().simulator.output_dir, PathBuf::from("/srv/ts/pages"));
+        let c = parse("[hardware.simulator]\noutput_dir = \"/tmp/pages\"\n").unwrap();
+        assert_eq!(c.hardware_backend().simulator.output_dir, PathBuf::from("/tmp/pages"));
+        assert_eq!(Config::default().hardware_backend().simulator.output_dir, PathBuf::from("/var/lib/terminal-service/printed"));
+    }
+
+    #[test]
+    fn unknown_hardware_keys_are_named_with_their_table() {
+        let m = parse_message("[hardware.printer]\ndevcie = \"/dev/usb/lp0\"\n");
+        assert!(m.contains("`hardware.printer.devcie`"), "{m}");
+        assert!(m.contains("did you mean `hardware.printer.device`"), "{m}");
+        assert!(m.contains("the keys of [hardware.printer] are"), "{m}");
+        let m = parse_message("[hardware.reader]\nspi_speed = 5\n");
+        assert!(m.contains("`hardware.reader.spi_speed`") && m.contains("`spi_clock_hz`"), "{m}");
+        let m = parse_message("[hardware.simulator]\npaper_level = \"ok\"\n");
+        assert!(m.contains("`hardware.simulator.paper_level`"), "{m}");
+        let m = parse_message("[hardware]\nbackend = \"linux\"\nprinter_device = \"/dev/usb/lp0\"\n");
+        assert!(m.contains("`hardware.printer_device`"), "{m}");
+        let m = parse_message("[hardware]\nprinter = \"usb\"\n");
+        assert!(m.contains("`hardware.printer` must be a section"), "{m}");
+        let m = parse_message("[hardware.printer]\npaper = \"57mm\"\n");
+        assert!(m.contains("`hardware.printer.paper`") && m.contains("58mm"), "{m}");
+        let m = parse_message("[hardware.printer]\nbaud = \"fast\"\n");
+        assert!(m.contains("`hardware.printer.baud`") && m.contains("whole number"), "{m}");
+    }
+
+    #[test]
+    fn hardware_values_are_checked() {
+        let (key, m) = invalid("[hardware.simulator]\ncard = \"04A1B2\"\n");
+        assert_eq!(key, "hardware.simulator.card");
+        assert!(m.contains("4, 7 or 10 bytes"), "{m}");
+        assert_eq!(invalid("[hardware.printer]\ntimeout_ms = 0\n").0, "hardware.printer.timeout_ms");
+        assert_eq!(invalid("[hardware.printer]\nbaud = 0\n").0, "hardware.printer.baud");
+        assert_eq!(invalid("[hardware.reader]\nspi_clock_hz = 0\n").0, "hardware.reader.spi_clock_hz");
+        parse("[hardware.simulator]\ncard = \"DEADBEEF\"\n").unwrap();
     }
 
     #[test]

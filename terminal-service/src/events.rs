@@ -1,4 +1,5 @@
-//! Events the kiosk follows live: queue depth, connectivity, and what became of a submission.
+//! Events the kiosk follows live: queue depth, connectivity, what became of a submission, the
+//! card on the reader, the printer, and the staff session.
 //!
 //! One `tokio::sync::broadcast` channel fans every event out to each open `GET /v1/events`
 //! stream. Broadcast rather than one channel per listener because events are small, listeners
@@ -47,6 +48,26 @@ pub enum SubmissionState {
     Rejected,
 }
 
+/// Whether a card is on the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardState {
+    /// A card was put on the reader.
+    Present,
+    /// It left.
+    Removed,
+}
+
+/// Whether a staff session began or ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    /// A staff member logged in.
+    Started,
+    /// The session ended (see `reason`).
+    Ended,
+}
+
 /// One event, as sent on the SSE stream: the variant is the SSE `event:` name, the fields are
 /// the JSON `data:`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,6 +93,30 @@ pub enum Event {
         /// What happened.
         state: SubmissionState,
     },
+    /// `card`: a card was presented to or removed from the reader. Never the UID: `uid_hash`
+    /// tells cards apart and means nothing after a restart.
+    Card {
+        /// Present or removed.
+        state: CardState,
+        /// Keyed hash of the UID (16 hex digits), stable while the service runs.
+        uid_hash: String,
+    },
+    /// `printer`: the printer's state changed.
+    Printer {
+        /// `ok`, `paper_low`, `paper_out`, `cover_open`, `offline`, `absent`.
+        state: crate::devices::PrinterState,
+    },
+    /// `session`: a staff session started or ended.
+    Session {
+        /// Started or ended.
+        state: SessionState,
+        /// Why it ended (`badge_removed`, `logout`, `idle_timeout`, `replaced`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'static str>,
+        /// Who logged in (on `started`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        session: Option<crate::session::SessionView>,
+    },
 }
 
 impl Event {
@@ -81,6 +126,9 @@ impl Event {
             Event::Queue { .. } => "queue",
             Event::Connectivity(_) => "connectivity",
             Event::Submission { .. } => "submission",
+            Event::Card { .. } => "card",
+            Event::Printer { .. } => "printer",
+            Event::Session { .. } => "session",
         }
     }
 

@@ -20,11 +20,6 @@ use crate::events::ConnectivityState;
 use crate::node_client::NodeError;
 use crate::terminal::Terminal;
 
-/// Printer state reported until the hardware crate is wired in.
-pub const PRINTER_ABSENT: &str = "absent";
-/// Reader state reported until the hardware crate is wired in.
-pub const READER_ABSENT: &str = "absent";
-
 /// Free bytes available to the service on the file system holding `path` (0 if unknown).
 pub fn disk_free_bytes(path: &Path) -> u64 {
     use std::os::unix::ffi::OsStrExt;
@@ -75,8 +70,8 @@ pub async fn beat(terminal: &Arc<Terminal>) -> Result<(), NodeError> {
         queue_depth: stats.depth,
         oldest_unsent_age_s: stats.oldest_created_at.map(|t| (now - t).num_seconds().max(0) as u64),
         dead_letters: stats.dead_letters,
-        printer: PRINTER_ABSENT.into(),
-        reader: READER_ABSENT.into(),
+        printer: terminal.devices.printer_state().as_str().into(),
+        reader: terminal.devices.reader_state().as_str().into(),
         disk_free_bytes: disk_free_bytes(&terminal.config.storage.dir),
         sent_at: now,
     };

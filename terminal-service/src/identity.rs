@@ -29,6 +29,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::node_client::trust::CertificateFingerprint;
+
 /// File name of the private key inside the storage directory (mode 0600).
 pub const KEY_FILE: &str = "terminal.key";
 /// File name of the enrollment record inside the storage directory.
@@ -176,6 +178,11 @@ pub struct Enrollment {
     pub heartbeat_interval_s: u64,
     /// When enrollment completed.
     pub enrolled_at: DateTime<Utc>,
+    /// SHA-256 of the node's TLS certificate, pinned at enrollment: from then on the terminal
+    /// talks only to a node presenting exactly that certificate. `None` for http:// nodes and
+    /// for records written before pinning existed (which is why it defaults).
+    #[serde(default)]
+    pub node_certificate_sha256: Option<CertificateFingerprint>,
 }
 
 impl Enrollment {
@@ -333,6 +340,7 @@ mod tests {
             sealing_recipient: "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p".into(),
             heartbeat_interval_s: 60,
             enrolled_at: DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z").unwrap().with_timezone(&Utc),
+            node_certificate_sha256: Some(CertificateFingerprint::of(b"a certificate")),
         }
     }
 
@@ -350,6 +358,28 @@ mod tests {
         changed.heartbeat_interval_s = 30;
         changed.store(dir.path()).unwrap();
         assert_eq!(Enrollment::load(dir.path()).unwrap(), Some(changed));
+    }
+
+    #[test]
+    fn an_enrollment_written_before_pinning_loads_without_a_pin() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut old = serde_json::to_value(enrollment()).unwrap();
+        old.as_object_mut().unwrap().remove("node_certificate_sha256");
+        fs::write(dir.path().join(ENROLLMENT_FILE), serde_json::to_vec(&old).unwrap()).unwrap();
+        let loaded = Enrollment::load(dir.path()).unwrap().unwrap();
+        assert_eq!(loaded.node_certificate_sha256, None);
+        assert_eq!(loaded.terminal_id, "T-0042");
+    }
+
+    #[test]
+    fn a_corrupt_pin_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut record = serde_json::to_value(enrollment()).unwrap();
+        record["node_certificate_sha256"] = "not hex".into();
+        fs::write(dir.path().join(ENROLLMENT_FILE), serde_json::to_vec(&record).unwrap()).unwrap();
+        let err = Enrollment::load(dir.path()).unwrap_err();
+        assert!(matches!(err, IdentityError::Corrupt { .. }), "{err:?}");
+        assert!(err.to_string().contains("64 hex digits"), "{err}");
     }
 
     #[test]

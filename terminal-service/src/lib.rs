@@ -23,32 +23,47 @@
 //!   and `Retry-After`, through [`node_client`] (signed requests, failures classified).
 //! - [`heartbeat`]: terminal health every minute; picks up new node configuration.
 //!
+//! **Hardware and staff**
+//! - [`devices`]: the card reader and printer (through the `hardware` crate), never fatal when
+//!   missing; [`reader_loop`] polls the reader every 100 ms, [`printer_monitor`] the printer
+//!   every few seconds; [`receipts`] says what a receipt shows.
+//! - [`staff`] (badge hash, Argon2 PIN) and [`session`]: staff login, lockout, idle timeout,
+//!   end on badge removal.
+//!
 //! **Around it**
 //! - [`api`]: the local HTTP API over a Unix socket for the kiosk and the technician screen;
 //!   [`events`] feeds its server-sent events; [`rate_limit`] guards status checks.
 //! - [`audit`]: the append-only hash chain of provisioning, sync and error events.
 //! - [`terminal`]: the state the API, sync engine and heartbeat share.
 //! - [`service`]: `terminal-service run` — everything above wired together under systemd.
-//! - [`report`]: what the technician commands `status`, `queue` and `audit verify` print.
+//! - [`report`]: what the technician commands `status`, `queue` and `audit verify` print;
+//!   [`hw`]: the `hw read-card`, `print-test` and `printer-status` commands.
 
 pub mod api;
 pub mod applicant_key;
 pub mod audit;
 pub mod backoff;
 pub mod config;
+pub mod devices;
 pub mod durable;
 pub mod events;
 pub mod forms;
 pub mod heartbeat;
+pub mod hw;
 pub mod identity;
 pub mod node_client;
 pub mod node_config;
 pub mod outbox;
+pub mod printer_monitor;
 pub mod provision;
 pub mod rate_limit;
+pub mod reader_loop;
+pub mod receipts;
 pub mod report;
 pub mod seal;
 pub mod service;
+pub mod session;
+pub mod staff;
 pub mod storage;
 pub mod submission;
 pub mod sync;

@@ -38,6 +38,15 @@ enum Command {
         /// Replace an existing enrollment.
         #[arg(long)]
         force: bool,
+        /// SHA-256 of the node's TLS certificate, from the node operator (`provincial-node
+        /// fingerprint`). Without it, the certificate the node presents now is trusted and
+        /// pinned (trust on first use): compare the printed fingerprint with the operator's.
+        #[arg(long, value_name = "SHA256HEX")]
+        node_fingerprint: Option<String>,
+        /// Allow plain http:// to a node that is not on this machine (unencrypted; only for a
+        /// trusted test network).
+        #[arg(long)]
+        allow_insecure_http: bool,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
@@ -89,12 +98,30 @@ enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 enum HwCommand {
-    /// Wait for a card and print its UID.
-    ReadCard,
-    /// Print a test receipt.
-    PrintTest,
-    /// Show the printer's state.
-    PrinterStatus,
+    /// Wait for a card and print its UID (only the UID: nothing else is read from the card).
+    ReadCard {
+        /// Seconds to wait for a card.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        timeout: u64,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the test receipt (with the simulated printer, also says where its PNG is).
+    PrintTest {
+        /// Language of the test page: ar, ckb or en (default: the first of [kiosk] languages).
+        #[arg(long, value_name = "LANG")]
+        language: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the printer's state; exits 1 unless it can print (ok or paper_low).
+    PrinterStatus {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -146,9 +173,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(service::run(config))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Provision { node, code, force, json } => {
+        Command::Provision { node, code, force, node_fingerprint, allow_insecure_http, json } => {
             let config = load_config(&cli.config)?;
-            let request = ProvisionRequest { node_url: node.unwrap_or_else(|| config.node.url.clone()), code, force };
+            let request = ProvisionRequest { node_url: node.unwrap_or_else(|| config.node.url.clone()), code, force, node_fingerprint, allow_insecure_http };
             let outcome = runtime()?.block_on(async {
                 let storage = Storage::open(&config.storage.dir)?;
                 let http = node_client::http_client(std::time::Duration::from_millis(config.sync.request_timeout_ms))?;
@@ -161,6 +188,14 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 println!("province: {}", outcome.province);
                 println!("node: {} ({})", outcome.node_url, outcome.node_id);
                 println!("config version: {}", outcome.config_version.as_deref().unwrap_or("not fetched yet"));
+                match (&outcome.node_certificate_sha256, outcome.trusted_on_first_use) {
+                    (Some(pin), true) => {
+                        println!("node certificate SHA-256: {pin} (pinned on first use)");
+                        eprintln!("check: this fingerprint must equal the one the node operator gave you (provincial-node fingerprint); if it does not, someone may be intercepting the link: re-provision with --force --node-fingerprint HEX");
+                    }
+                    (Some(pin), false) => println!("node certificate SHA-256: {pin} (matches --node-fingerprint, pinned)"),
+                    (None, _) => {}
+                }
                 if let Some(w) = &outcome.warning {
                     eprintln!("warning: {w}");
                 }
@@ -237,14 +272,50 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Hw { command } => {
-            // The hardware crate's drivers are wired in by the hardware issue; until then the
-            // commands exist (so scripts can be written against them) and say so.
-            let name = match command {
-                HwCommand::ReadCard => "read-card",
-                HwCommand::PrintTest => "print-test",
-                HwCommand::PrinterStatus => "printer-status",
-            };
-            anyhow::bail!("`hw {name}` is not available in this build yet: the hardware drivers are not wired into terminal-service")
+            let config = load_config(&cli.config)?;
+            hw(&config, command)
+        }
+    }
+}
+
+fn hw(config: &Config, command: HwCommand) -> Result<ExitCode> {
+    use terminal_service::hw as commands;
+    match command {
+        HwCommand::ReadCard { timeout, json } => {
+            let uid = commands::read_card(config, std::time::Duration::from_secs(timeout))?;
+            if json {
+                print_json(&serde_json::json!({"uid": uid.to_string()}))?;
+            } else {
+                println!("{uid}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HwCommand::PrintTest { language, json } => {
+            let tag = language.or_else(|| config.kiosk.languages.first().cloned()).unwrap_or_else(|| "ar".into());
+            let language = terminal_service::receipts::language(&tag).with_context(|| format!("--language {tag}: use ar, ckb or en"))?;
+            let printed = commands::print_test(config, language)?;
+            if json {
+                print_json(&serde_json::json!({"printed": true, "pages": printed.pages, "png": printed.png}))?;
+            } else {
+                println!("test page printed");
+                if let Some(png) = &printed.png {
+                    println!("simulated printer: page image {}", png.display());
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HwCommand::PrinterStatus { json } => {
+            let report = commands::printer_status(config)?;
+            if json {
+                print_json(&report)?;
+            } else {
+                println!("printer: {}", report.description.as_deref().unwrap_or("not found"));
+                println!("state: {}", report.state.as_str());
+                if let Some(problem) = &report.problem {
+                    println!("problem: {problem}");
+                }
+            }
+            Ok(if report.state.can_print() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
     }
 }

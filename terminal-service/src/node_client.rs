@@ -10,6 +10,9 @@
 //!   batch whose answer was lost is always safe.
 //! - **permanent**: the node answered and refused (4xx with an error body). Retrying the same
 //!   request will not help; a person has to look.
+//! - **certificate changed** (`NodeError::CertificateChanged`): over https the node presented a
+//!   certificate other than the one pinned at enrollment ([`trust`]). Nothing is sent; the
+//!   outbox keeps everything until a technician re-provisions (or the real node is back).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -23,7 +26,11 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
-use crate::identity::TerminalKey;
+use crate::identity::{Enrollment, TerminalKey};
+
+pub mod trust;
+
+use trust::{CertificateFingerprint, NodeTrust};
 
 /// A failed call to the node.
 #[derive(Debug, Error)]
@@ -55,6 +62,15 @@ pub enum NodeError {
     /// The node answered 2xx with a body that is not what the contract says.
     #[error("node sent an unexpected answer: {0}")]
     BadAnswer(String),
+    /// Over https, the node presented a certificate other than the pinned one: it may be an
+    /// impostor, or a node rebuilt with a new certificate. Nothing was sent.
+    #[error("node certificate changed: expected SHA-256 {expected}, got {got}; re-provision with --force if the node was legitimately replaced")]
+    CertificateChanged {
+        /// The fingerprint pinned at enrollment.
+        expected: CertificateFingerprint,
+        /// What the node presented.
+        got: CertificateFingerprint,
+    },
 }
 
 impl NodeError {
@@ -106,14 +122,28 @@ impl std::fmt::Debug for NodeClient {
     }
 }
 
-/// The HTTP client every node call goes through, with the request timeout from `[sync]`.
+/// The HTTP client for nodes without a pin (http:// URLs, and https enrollments recorded
+/// before pinning, which keep the web PKI), with the request timeout from `[sync]`.
 pub fn http_client(request_timeout: Duration) -> Result<reqwest::Client, NodeError> {
+    builder(request_timeout).build().map_err(|e| NodeError::BadAnswer(format!("cannot build the HTTP client: {e}")))
+}
+
+/// The HTTP client for an https node trusted as `trust` says (see [`trust`]).
+pub fn pinned_http_client(request_timeout: Duration, trust: &NodeTrust) -> Result<reqwest::Client, NodeError> {
+    let tls = trust::client_config(trust).map_err(|e| NodeError::BadAnswer(format!("cannot configure TLS: {e}")))?;
+    builder(request_timeout)
+        .use_preconfigured_tls(tls)
+        // A pinned client must never fall back to plain http, even if redirected there.
+        .https_only(true)
+        .build()
+        .map_err(|e| NodeError::BadAnswer(format!("cannot build the HTTP client: {e}")))
+}
+
+fn builder(request_timeout: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .timeout(request_timeout)
         .connect_timeout(request_timeout.min(Duration::from_secs(10)))
         .user_agent(concat!("terminal-service/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| NodeError::BadAnswer(format!("cannot build the HTTP client: {e}")))
 }
 
 /// Checks a node base URL: absolute http(s), no query or fragment.
@@ -137,6 +167,16 @@ impl NodeClient {
     /// or `node_protocol::signature::ENROLL_KEY_ID` to enroll).
     pub fn new(http: reqwest::Client, base_url: &str, key: Arc<TerminalKey>, keyid: &str) -> Result<NodeClient, NodeError> {
         Ok(NodeClient { http, base: check_node_url(base_url)?, key, keyid: keyid.into() })
+    }
+
+    /// The client a provisioned terminal uses: to the enrolled node, as the enrolled terminal,
+    /// accepting only the certificate pinned at enrollment when there is one (else `http`).
+    pub fn for_enrollment(http: &reqwest::Client, enrollment: &Enrollment, key: Arc<TerminalKey>, request_timeout: Duration) -> Result<NodeClient, NodeError> {
+        let http = match enrollment.node_certificate_sha256 {
+            Some(pin) => pinned_http_client(request_timeout, &NodeTrust::Pinned(pin))?,
+            None => http.clone(),
+        };
+        NodeClient::new(http, &enrollment.node_url, key, &enrollment.terminal_id)
     }
 
     /// The node's base URL.
@@ -188,9 +228,9 @@ impl NodeClient {
         if body.is_some() {
             request = request.header(CONTENT_TYPE, "application/json");
         }
-        let response = request.body(bytes).send().await.map_err(|e| NodeError::Transient {
-            message: describe_reqwest_error(&e),
-            retry_after: None,
+        let response = request.body(bytes).send().await.map_err(|e| match trust::find_mismatch(&e) {
+            Some(m) => NodeError::CertificateChanged { expected: m.expected, got: m.presented },
+            None => NodeError::Transient { message: describe_reqwest_error(&e), retry_after: None },
         })?;
         let status = response.status();
         let headers = response.headers().clone();
@@ -225,6 +265,9 @@ fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
 fn describe_reqwest_error(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "request timed out".into()
+    } else if let Some(tls) = tls_failure(e) {
+        // Say why, or a technician chases a network fault that is a certificate problem.
+        format!("TLS handshake failed: {tls}")
     } else if e.is_connect() {
         "cannot connect".into()
     } else {
@@ -237,6 +280,11 @@ fn describe_reqwest_error(e: &reqwest::Error) -> String {
         }
         message
     }
+}
+
+/// The rustls error behind a failed request, if the TLS handshake is what failed.
+fn tls_failure(e: &reqwest::Error) -> Option<String> {
+    trust::find_in_chain(e, &mut |link| link.downcast_ref::<rustls::Error>().map(ToString::to_string))
 }
 
 #[cfg(test)]
@@ -285,5 +333,69 @@ mod tests {
         assert!(check_node_url("ftp://x").is_err());
         assert!(check_node_url("node.example").is_err());
         assert!(check_node_url("http://x/?a=b").is_err());
+    }
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::*;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-certificate HTTPS server on loopback answering every request with `{}`.
+    async fn https_server() -> (String, CertificateDer<'static>) {
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+        let cert = certified.cert.der().clone();
+        let key = PrivateKeyDer::try_from(certified.signing_key.serialize_der()).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.clone()], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                    let mut buf = vec![0u8; 8192];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}").await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        (url, cert)
+    }
+
+    fn client(url: &str, pin: CertificateFingerprint) -> NodeClient {
+        let dir = tempfile::tempdir().unwrap();
+        let key = Arc::new(TerminalKey::generate(dir.path()).unwrap());
+        let http = pinned_http_client(Duration::from_secs(5), &NodeTrust::Pinned(pin)).unwrap();
+        NodeClient::new(http, url, key, "T-1").unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_pinned_node_is_reached_and_another_certificate_is_a_typed_error() {
+        let (url, cert) = https_server().await;
+        let answer: Result<serde_json::Value, _> = client(&url, CertificateFingerprint::of(&cert)).call::<(), _>(Method::GET, "/v1/x", None).await;
+        assert_eq!(answer.unwrap(), serde_json::json!({}));
+
+        let wrong = CertificateFingerprint::of(b"another certificate");
+        let err = client(&url, wrong).call::<(), serde_json::Value>(Method::GET, "/v1/x", None).await.unwrap_err();
+        match &err {
+            NodeError::CertificateChanged { expected, got } => {
+                assert_eq!(*expected, wrong);
+                assert_eq!(*got, CertificateFingerprint::of(&cert));
+            }
+            other => panic!("expected CertificateChanged, got {other:?}"),
+        }
+        assert!(!err.is_transient());
+        let message = err.to_string();
+        assert!(message.starts_with("node certificate changed: expected SHA-256 "), "{message}");
+        assert!(message.contains("re-provision with --force"), "{message}");
     }
 }

@@ -12,9 +12,9 @@
 //! - `outbox`: waiting. The sealed (age-encrypted) content and, in clear, only routing
 //!   metadata: id, kind, times, form version, attempt count, and the applicant key (a keyed
 //!   hash of the national id, for the "already submitted here" warning). Ordered by `seq`.
-//! - `delivered`: the node acknowledged it. Only id, case number, time and applicant key stay,
-//!   so a receipt's reference can still be turned into a case number; the sealed content is
-//!   purged, as the security model asks.
+//! - `delivered`: the node acknowledged it. Only id, case number, time, applicant key, kind and
+//!   capture time stay, so a receipt's reference can still be turned into a case number and a
+//!   receipt reprinted; the sealed content is purged, as the security model asks.
 //! - `dead_letters`: the node refused it permanently. Kept whole (still sealed) for a
 //!   technician: a refusal must never silently drop what an applicant submitted.
 //!
@@ -79,6 +79,10 @@ const MIGRATIONS: &[&str] = &[
         rejected_at TEXT NOT NULL
     );
     CREATE INDEX dead_letters_applicant_key ON dead_letters (applicant_key) WHERE applicant_key IS NOT NULL;",
+    // 2: what a receipt reprinted after delivery needs (kind and capture time; still nothing
+    // personal). Rows delivered before this migration have neither.
+    "ALTER TABLE delivered ADD COLUMN kind TEXT;
+    ALTER TABLE delivered ADD COLUMN created_at TEXT;",
 ];
 
 /// Newest schema version this build knows.
@@ -162,6 +166,32 @@ pub struct DeadLetter {
     pub reason: String,
     /// When the node refused it.
     pub rejected_at: DateTime<Utc>,
+}
+
+/// Where a submission captured on this terminal is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionPlace {
+    /// Waiting in the outbox.
+    Waiting,
+    /// Acknowledged by the node.
+    Delivered,
+    /// Refused by the node.
+    DeadLetter,
+}
+
+/// The routing metadata of one submission captured on this terminal, wherever it is now:
+/// what a receipt (or its reprint) shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionRecord {
+    /// Id.
+    pub id: Uuid,
+    /// Application or grievance.
+    pub kind: SubmissionKind,
+    /// When it was captured.
+    pub created_at: DateTime<Utc>,
+    /// Where it is now.
+    pub place: SubmissionPlace,
 }
 
 /// What applying a batch's results changed.
@@ -276,8 +306,8 @@ impl Outbox {
             // `OR IGNORE`: should an id somehow already be recorded, the first answer stands
             // and the row still leaves the outbox, instead of wedging every later batch.
             let mut deliver = tx.prepare_cached(
-                "INSERT OR IGNORE INTO delivered (id, case_number, delivered_at, applicant_key)
-                 SELECT id, ?2, ?3, applicant_key FROM outbox WHERE id = ?1",
+                "INSERT OR IGNORE INTO delivered (id, case_number, delivered_at, applicant_key, kind, created_at)
+                 SELECT id, ?2, ?3, applicant_key, kind, created_at FROM outbox WHERE id = ?1",
             )?;
             let mut dead_letter = tx.prepare_cached(
                 "INSERT OR IGNORE INTO dead_letters
@@ -378,6 +408,31 @@ impl Outbox {
             .prepare_cached("SELECT case_number FROM delivered WHERE id = ?1")?
             .query_row([id.to_string()], |row| row.get(0))
             .optional()?)
+    }
+
+    /// The metadata of a submission captured here, waiting, delivered or dead-lettered;
+    /// `None` for an id this terminal never captured (or delivered before schema 2 kept
+    /// the kind).
+    pub fn find(&self, id: Uuid) -> Result<Option<SubmissionRecord>, OutboxError> {
+        let key = id.to_string();
+        for (sql, place) in [
+            ("SELECT kind, created_at FROM outbox WHERE id = ?1", SubmissionPlace::Waiting),
+            ("SELECT kind, created_at FROM dead_letters WHERE id = ?1", SubmissionPlace::DeadLetter),
+            (
+                "SELECT kind, created_at FROM delivered WHERE id = ?1 AND kind IS NOT NULL AND created_at IS NOT NULL",
+                SubmissionPlace::Delivered,
+            ),
+        ] {
+            let found = self
+                .conn
+                .prepare_cached(sql)?
+                .query_row([&key], |row| Ok((kind_column(row, 0)?, time_column(row, 1)?)))
+                .optional()?;
+            if let Some((kind, created_at)) = found {
+                return Ok(Some(SubmissionRecord { id, kind, created_at, place }));
+            }
+        }
+        Ok(None)
     }
 
     /// Whether a submission with this applicant key was already captured here (waiting,
@@ -676,7 +731,7 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(columns, ["id", "case_number", "delivered_at", "applicant_key"]);
+        assert_eq!(columns, ["id", "case_number", "delivered_at", "applicant_key", "kind", "created_at"]);
     }
 
     #[test]
@@ -759,6 +814,23 @@ mod tests {
         outbox.conn.execute_batch("DROP TRIGGER temp.fail;").unwrap();
         let applied = outbox.apply_results(&[accepted(a.id, "C-1"), rejected(b.id, "invalid")], time(2)).unwrap();
         assert_eq!(applied, AppliedResults { delivered: 1, dead_lettered: 1, unknown: 0 });
+    }
+
+    #[test]
+    fn find_follows_a_submission_through_every_state() {
+        let f = fixture();
+        let mut outbox = Outbox::open(&f.path).unwrap();
+        let (a, b) = (submission(2), submission(3));
+        outbox.enqueue(&a).unwrap();
+        outbox.enqueue(&b).unwrap();
+        let found = outbox.find(a.id).unwrap().unwrap();
+        assert_eq!((found.kind, found.created_at, found.place), (a.kind, a.created_at, SubmissionPlace::Waiting));
+        outbox.apply_results(&[accepted(a.id, "BGD-1"), rejected(b.id, "bad")], time(9)).unwrap();
+        let found = outbox.find(a.id).unwrap().unwrap();
+        assert_eq!((found.kind, found.created_at, found.place), (a.kind, a.created_at, SubmissionPlace::Delivered));
+        let found = outbox.find(b.id).unwrap().unwrap();
+        assert_eq!((found.kind, found.place), (SubmissionKind::Grievance, SubmissionPlace::DeadLetter));
+        assert_eq!(outbox.find(Uuid::now_v7()).unwrap(), None);
     }
 
     #[test]

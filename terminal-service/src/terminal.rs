@@ -15,6 +15,8 @@ use tokio::sync::Notify;
 
 use crate::applicant_key::ApplicantKeyer;
 use crate::config::Config;
+use crate::devices::Devices;
+use crate::session::Sessions;
 use crate::events::{Connectivity, ConnectivityState, Event, Events};
 use crate::identity::{Enrollment, IdentityError, TerminalKey};
 use crate::node_client::{http_client, NodeClient, NodeError};
@@ -76,6 +78,10 @@ pub struct Terminal {
     pub diagnostics: Mutex<SyncDiagnostics>,
     /// Serialises provisioning: two at once would race on the key and enrollment files.
     pub provisioning: tokio::sync::Mutex<()>,
+    /// The card reader and the printer.
+    pub devices: Arc<Devices>,
+    /// The staff session and PIN lockouts.
+    pub sessions: Sessions,
     http: reqwest::Client,
     identity: RwLock<Option<Provisioned>>,
     node_config: RwLock<Option<Arc<NodeConfig>>>,
@@ -105,6 +111,8 @@ impl Terminal {
             sync_wake: Notify::new(),
             diagnostics: Mutex::new(SyncDiagnostics::default()),
             provisioning: tokio::sync::Mutex::new(()),
+            devices: Devices::open(config.hardware_backend()),
+            sessions: Sessions::new(config.kiosk.idle_timeout()),
             http,
             identity: RwLock::new(None),
             node_config: RwLock::new(node_config),
@@ -124,7 +132,8 @@ impl Terminal {
             None => None,
             Some(enrollment) => {
                 let key = Arc::new(TerminalKey::load(dir)?);
-                let client = NodeClient::new(self.http.clone(), &enrollment.node_url, key, &enrollment.terminal_id)?;
+                // Pinned to the node's certificate when the enrollment recorded one.
+                let client = NodeClient::for_enrollment(&self.http, &enrollment, key, Duration::from_millis(self.config.sync.request_timeout_ms))?;
                 let sealer = Arc::new(Sealer::new(&enrollment.sealing_recipient)?);
                 Some(Provisioned { enrollment, client, sealer })
             }
@@ -192,6 +201,11 @@ impl Terminal {
     /// Counts one status check against the per-terminal limit.
     pub fn check_status_rate(&self) -> Result<(), Duration> {
         self.status_limit.lock().unwrap_or_else(|p| p.into_inner()).check(Instant::now())
+    }
+
+    /// The terminal id for receipts: the enrolled one, or `unprovisioned`.
+    pub fn terminal_id(&self) -> String {
+        self.provisioned().map_or_else(|| "unprovisioned".to_string(), |p| p.enrollment.terminal_id)
     }
 
     /// Publishes the current queue counts (best effort: a failure only skips the event).

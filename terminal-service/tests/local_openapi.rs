@@ -48,7 +48,7 @@ fn every_request_body_has_an_example_that_matches_its_schema() {
             }
         }
     }
-    assert_eq!(checked, 4, "applications, grievances, status-checks, provisioning");
+    assert_eq!(checked, 8, "applications, grievances, status-checks, provisioning, sessions, receipts, simulator card and printer");
     // The check can fail: a body of the wrong shape does not match.
     assert!(check(&doc, "/components/schemas/CaptureRequest", &json!({"language": 5, "answers": {}})).is_err());
     assert!(check(&doc, "/components/schemas/CaptureRequest", &json!({"language": "ar", "answers": {}, "x": 1})).is_err());
@@ -85,6 +85,17 @@ async fn real_answers_match_the_document() {
         ("get", "/v1/forms", None),
         ("get", "/v1/queue", None),
         ("get", "/v1/diagnostics", None),
+        ("get", "/v1/queue/details", None),
+        ("post", "/v1/sessions", Some(json!({"pin": "2468"}))),
+        ("get", "/v1/sessions/current", None),
+        ("post", "/v1/receipts", Some(json!({"submission_id": "0193a1f2-7c3e-7d4a-9b1e-2f3a4b5c6d7e"}))),
+        ("post", "/v1/receipts", Some(json!({"status_slip": {"language": "en", "status": null}}))),
+        ("post", "/v1/receipts", Some(json!({"status_slip": {"language": "ar", "reference": "7K2QX-M4B9R", "status": {"state": "active", "message": {"ar": "a", "ckb": "b", "en": "c"}}}}))),
+        ("get", "/v1/hardware", None),
+        ("get", "/v1/hardware/printer-status", None),
+        ("post", "/v1/hardware/print-test", None),
+        ("post", "/v1/simulator/printer", Some(json!({"paper": "out"}))),
+        ("post", "/v1/receipts", Some(json!({"status_slip": {"language": "en"}}))),
     ];
     for (method, path, body) in calls {
         let mut req = client.request(method.to_uppercase().parse().unwrap(), format!("http://localhost{path}"));

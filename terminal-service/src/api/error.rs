@@ -23,6 +23,8 @@ pub struct ApiError {
     pub fields: Option<Vec<FieldError>>,
     /// Seconds to wait, for 429 and 503.
     pub retry_after: Option<u64>,
+    /// Further machine-readable members of the body (`attempts_left`, `state`, …).
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -31,12 +33,29 @@ struct Body<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     fields: Option<&'a [FieldError]>,
+    #[serde(flatten)]
+    extra: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
     /// An error with a status, code and message.
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, error, message: message.into(), fields: None, retry_after: None }
+        ApiError { status, error, message: message.into(), fields: None, retry_after: None, extra: serde_json::Map::new() }
+    }
+
+    /// Adds a member to the body, e.g. `attempts_left`.
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> ApiError {
+        self.extra.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// 401 `login_required`.
+    pub fn login_required(what: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "login_required",
+            format!("{what} needs a staff login: put the badge on the reader and log in with POST /v1/sessions"),
+        )
     }
 
     /// 503 `not_provisioned`.
@@ -70,7 +89,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { error: self.error, message: &self.message, fields: self.fields.as_deref() };
+        let body = Body { error: self.error, message: &self.message, fields: self.fields.as_deref(), extra: &self.extra };
         let mut response = (self.status, axum::Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {

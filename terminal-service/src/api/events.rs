@@ -1,6 +1,7 @@
-//! `GET /v1/events`: server-sent events (queue, connectivity, submission).
+//! `GET /v1/events`: server-sent events (queue, connectivity, submission, card, printer,
+//! session).
 //!
-//! A new stream starts with the current `connectivity` and `queue`, so the kiosk needs no
+//! A new stream starts with the current `connectivity`, `printer` and `queue`, so the kiosk needs no
 //! second request to know where things stand. Keep-alive comments every 15 s keep idle
 //! connections open through anything that times them out. Each stream ends when the service
 //! shuts down, so a connected kiosk never holds up a graceful stop.
@@ -34,7 +35,7 @@ pub async fn get(State(state): State<ApiState>) -> Sse<impl Stream<Item = Result
     let terminal = state.terminal.clone();
     // Subscribe before reading the current state, so nothing published in between is missed.
     let receiver = terminal.events.subscribe();
-    let mut initial = vec![Event::Connectivity(terminal.connectivity())];
+    let mut initial = vec![Event::Connectivity(terminal.connectivity()), Event::Printer { state: terminal.devices.printer_state() }];
     if let Ok(stats) = terminal.storage.outbox(|o| o.stats()).await {
         initial.push(Event::queue(&stats));
     }

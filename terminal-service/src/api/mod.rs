@@ -9,24 +9,35 @@
 //! | `GET /v1/forms` | [`forms`] |
 //! | `POST /v1/applications`, `POST /v1/grievances` | [`submissions`] |
 //! | `POST /v1/status-checks` | [`status_checks`] |
-//! | `GET /v1/queue` | [`queue`] |
+//! | `GET /v1/queue`, `GET /v1/queue/details` (staff) | [`queue`] |
 //! | `GET /v1/events` (SSE) | [`events`] |
-//! | `POST /v1/provisioning` | [`provisioning`] |
+//! | `POST /v1/provisioning` (technician once provisioned) | [`provisioning`] |
 //! | `GET /v1/diagnostics` | [`diagnostics`] |
+//! | `POST /v1/sessions`, `GET`/`DELETE /v1/sessions/current` | [`sessions`] |
+//! | `POST /v1/receipts` | [`receipts`] |
+//! | `GET /v1/hardware`, `GET /v1/hardware/printer-status`, `POST /v1/hardware/print-test`, `POST /v1/hardware/read-card` (technician once provisioned), `POST /v1/id-card/read` (staff) | [`hardware`] |
+//! | `POST`/`DELETE /v1/simulator/card`, `POST /v1/simulator/printer` (simulated backend only) | [`simulator`] |
+//!
+//! Who may call what is decided in [`auth`].
 //!
 //! A Unix socket rather than TCP because the only clients are on the same machine, and file
 //! permissions (mode 0660, group `kiosk` set by the unit) decide who may talk to it — no port is
 //! exposed to the network. Every error is a JSON body (see [`error`]); bodies are limited to
 //! 1 MiB.
 
+pub mod auth;
 pub mod diagnostics;
 pub mod error;
 pub mod events;
 pub mod forms;
+pub mod hardware;
 pub mod health;
 pub mod kiosk;
 pub mod provisioning;
 pub mod queue;
+pub mod receipts;
+pub mod sessions;
+pub mod simulator;
 pub mod status_checks;
 pub mod submissions;
 
@@ -67,6 +78,17 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/grievances", post(submissions::post_grievance))
         .route("/v1/status-checks", post(status_checks::post))
         .route("/v1/queue", get(queue::get))
+        .route("/v1/queue/details", get(queue::get_details))
+        .route("/v1/sessions", post(sessions::post))
+        .route("/v1/sessions/current", get(sessions::get_current).delete(sessions::delete_current))
+        .route("/v1/receipts", post(receipts::post))
+        .route("/v1/hardware", get(hardware::get))
+        .route("/v1/hardware/printer-status", get(hardware::printer_status))
+        .route("/v1/hardware/print-test", post(hardware::print_test))
+        .route("/v1/hardware/read-card", post(hardware::read_card_test))
+        .route("/v1/id-card/read", post(hardware::read_id_card))
+        .route("/v1/simulator/card", post(simulator::present_card).delete(simulator::remove_card))
+        .route("/v1/simulator/printer", post(simulator::set_printer))
         .route("/v1/events", get(events::get))
         .route("/v1/provisioning", post(provisioning::post))
         .route("/v1/diagnostics", get(diagnostics::get))

@@ -12,6 +12,10 @@ use crate::provision::{provision, ProvisionError, ProvisionOutcome, ProvisionReq
 /// `POST /v1/provisioning`.
 pub async fn post(State(state): State<ApiState>, JsonBody(request): JsonBody<ProvisionRequest>) -> Result<(StatusCode, Json<ProvisionOutcome>), ApiError> {
     let terminal = &state.terminal;
+    let technician = super::auth::require_technician_once_provisioned(terminal, "provisioning a provisioned terminal again")?;
+    if let Some(t) = &technician {
+        tracing::info!(staff_id = %t.staff_id, "re-provisioning requested by a technician");
+    }
     // One provisioning at a time; a second waits and then sees the first one's enrollment.
     let _guard = terminal.provisioning.lock().await;
     let result = provision(&terminal.config, &terminal.storage, terminal.http(), &request).await;

@@ -1,4 +1,5 @@
-//! `GET /v1/queue`: what is waiting and what the node refused (never any content).
+//! `GET /v1/queue` (counts, for the status bar: open to all) and `GET /v1/queue/details`
+//! (what is waiting and what the node refused, never any content: staff only).
 
 use axum::extract::State;
 use axum::Json;
@@ -29,7 +30,21 @@ pub async fn read(storage: &crate::storage::Storage) -> Result<Queue, crate::sto
         .await
 }
 
+/// Answer of `GET /v1/queue`.
+#[derive(Debug, Serialize)]
+pub struct QueueCounts {
+    /// Counts.
+    pub stats: QueueStats,
+}
+
 /// `GET /v1/queue`.
-pub async fn get(State(state): State<ApiState>) -> Result<Json<Queue>, ApiError> {
+pub async fn get(State(state): State<ApiState>) -> Result<Json<QueueCounts>, ApiError> {
+    let stats = state.terminal.storage.outbox(|o| o.stats()).await.map_err(ApiError::internal)?;
+    Ok(Json(QueueCounts { stats }))
+}
+
+/// `GET /v1/queue/details`.
+pub async fn get_details(State(state): State<ApiState>) -> Result<Json<Queue>, ApiError> {
+    super::auth::require_staff(&state.terminal, "the queue details")?;
     read(&state.terminal.storage).await.map(Json).map_err(ApiError::internal)
 }

@@ -40,7 +40,7 @@ pub enum Query {
 
 /// Arabic-Indic (U+0660…) and Extended Arabic-Indic (U+06F0…) digits as ASCII; other
 /// characters unchanged.
-fn ascii_digits(text: &str) -> String {
+pub(crate) fn ascii_digits(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),

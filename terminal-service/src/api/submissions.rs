@@ -20,6 +20,17 @@ pub async fn post_grievance(State(state): State<ApiState>, JsonBody(body): JsonB
 }
 
 async fn create(state: ApiState, kind: SubmissionKind, body: CaptureRequest) -> Result<(StatusCode, Json<Captured>), ApiError> {
+    if let Some(staff) = &body.assisted_by {
+        // Only the staff member logged in now may sign a submission as assisted.
+        let session = super::auth::require_staff(&state.terminal, "a staff-assisted submission")?;
+        if &session.staff_id != staff {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "assisted_by_mismatch",
+                format!("assisted_by must be the staff id of the session ({}); leave it out for self-service", session.staff_id),
+            ));
+        }
+    }
     match capture(&state.terminal, kind, body).await {
         Ok(captured) => Ok((StatusCode::CREATED, Json(captured))),
         Err(CaptureError::NotProvisioned) => Err(ApiError::not_provisioned()),

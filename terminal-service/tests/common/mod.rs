@@ -154,6 +154,7 @@ impl Fixture {
             sealing_recipient: f.identity.to_public().to_string(),
             heartbeat_interval_s: 3600,
             enrolled_at: Utc::now(),
+            node_certificate_sha256: None,
         }
         .store(state)
         .unwrap();

@@ -286,3 +286,55 @@ impl Drop for TerminalProcess {
         self.kill9();
     }
 }
+
+/// A running reference node serving HTTPS (`serve --tls`): a self-signed certificate made on
+/// first use in `DATA/tls-cert.pem` and `DATA/tls-key.pem`.
+pub struct TlsNodeProcess {
+    /// The node process (its `url()` is the plain one; use [`TlsNodeProcess::url`]).
+    pub node: NodeProcess,
+}
+
+impl TlsNodeProcess {
+    /// Starts `serve --tls` on `port` with data in `data`, and waits until it answers over HTTPS.
+    pub async fn start(data: &Path, port: u16) -> Result<TlsNodeProcess> {
+        let log = data.with_extension("log");
+        let out = File::options().create(true).append(true).open(&log)?;
+        let child = Command::new(binary("provincial-node")?)
+            .args(["serve", "--tls", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+            .arg(data)
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .context("starting provincial-node --tls")?;
+        let node = TlsNodeProcess { node: NodeProcess { child: Some(child), data: data.to_path_buf(), port, log } };
+        // Readiness only: the certificate is self-signed, and what the terminal accepts is
+        // the terminal's business, so this probe accepts any.
+        let http = reqwest::Client::builder().danger_accept_invalid_certs(true).build()?;
+        let url = node.url();
+        let ready = wait_for("provincial-node to answer over HTTPS", Duration::from_secs(30), Duration::from_millis(50), || {
+            let (http, url) = (http.clone(), url.clone());
+            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+        })
+        .await;
+        if ready.is_err() {
+            bail!("provincial-node --tls did not start: {}", tail(&node.node.log));
+        }
+        Ok(node)
+    }
+
+    /// Base URL (https).
+    pub fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.node.port)
+    }
+
+    /// `provincial-node fingerprint --data DIR`: the SHA-256 of the served certificate.
+    pub fn fingerprint(&self) -> Result<String> {
+        let out = run(Command::new(binary("provincial-node")?).args(["fingerprint", "--data"]).arg(&self.node.data))?;
+        Ok(String::from_utf8(out.stdout)?.trim().to_string())
+    }
+
+    /// Stops the node (SIGKILL) and waits for it.
+    pub fn stop(&mut self) {
+        self.node.stop();
+    }
+}

@@ -9,6 +9,7 @@
 //!   heartbeat, config); `api::submissions` is where exactly-once filing happens;
 //! - [`store`]: the schema and SQLite settings; [`codes`]: one-time enrollment codes;
 //!   [`identity`]: the age key; [`stats`]: what the CLI reports;
+//! - [`tls`]: `serve --tls`, the node's (self-signed) certificate whose SHA-256 terminals pin;
 //! - the demo data: [`forms`], [`geography`] (Iraq's governorates and districts), [`seed`]
 //!   (staff badges and PINs, sample applicants; README.md lists them).
 //!
@@ -27,5 +28,6 @@ pub mod seed;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod tls;
 
 pub use node::Node;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use provincial_node::tls::{self, NodeCertificate};
 use provincial_node::{server, stats, Node};
 
 #[derive(Parser)]
@@ -29,6 +30,26 @@ enum Command {
         /// Governorate served: code or English name.
         #[arg(long, default_value = provincial_node::node::DEFAULT_PROVINCE)]
         province: String,
+        /// Serve HTTPS with DIR/tls-cert.pem and DIR/tls-key.pem, creating a self-signed pair
+        /// on first use (valid for 127.0.0.1, localhost and the --listen host).
+        #[arg(long)]
+        tls: bool,
+        /// Serve HTTPS with this PEM certificate chain (end-entity first); needs --tls-key.
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
+    /// provisions terminals (`terminal-service provision --node-fingerprint`).
+    Fingerprint {
+        /// Data directory (reads DIR/tls-cert.pem).
+        #[arg(long, required_unless_present = "tls_cert")]
+        data: Option<PathBuf>,
+        /// A certificate file instead of the data directory's.
+        #[arg(long, value_name = "FILE")]
+        tls_cert: Option<PathBuf>,
     },
     /// Print one new one-time enrollment code.
     IssueCode {
@@ -79,29 +100,56 @@ fn run() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, data, province } => {
+        Command::Serve { listen, data, province, tls, tls_cert, tls_key } => {
             let address: SocketAddr = listen
                 .parse()
                 .with_context(|| format!("invalid --listen '{listen}': expected IP:PORT, e.g. 127.0.0.1:8080"))?;
             let node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?;
+            let certificate = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(NodeCertificate::load(&cert, &key).context("cannot load --tls-cert/--tls-key")?),
+                _ if tls => {
+                    let host = address.ip().to_string();
+                    let (certificate, created) =
+                        NodeCertificate::load_or_generate(&data, Some(&host)).context("cannot set up the node's TLS certificate")?;
+                    if created {
+                        tracing::info!("created a self-signed certificate in {}", data.join(tls::CERT_FILE).display());
+                    }
+                    Some(certificate)
+                }
+                _ => None,
+            };
+            let tls_config = certificate.as_ref().map(NodeCertificate::server_config).transpose()?;
             let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(address)
                     .await
                     .with_context(|| format!("cannot listen on {address} (is the port in use or privileged?)"))?;
                 let bound = listener.local_addr().context("cannot read the bound address")?;
+                let scheme = if tls_config.is_some() { "https" } else { "http" };
                 tracing::info!(
                     node_id = %node.node_id,
                     province = %node.province.name.en,
                     data = %data.display(),
-                    "listening on {bound}"
+                    tls_certificate_sha256 = %certificate.as_ref().map_or_else(|| "none (plain http)".to_string(), NodeCertificate::fingerprint),
+                    "listening on {bound} ({scheme})"
                 );
-                server::serve(listener, Arc::new(node), server::termination_signal())
-                    .await
-                    .context("server failed")?;
+                match tls_config {
+                    Some(config) => server::serve_tls(listener, config, Arc::new(node), server::termination_signal()).await,
+                    None => server::serve(listener, Arc::new(node), server::termination_signal()).await,
+                }
+                .context("server failed")?;
                 tracing::info!("stopped");
                 Ok(())
             })
+        }
+        Command::Fingerprint { data, tls_cert } => {
+            let cert = match (tls_cert, data) {
+                (Some(cert), _) => cert,
+                (None, Some(data)) => data.join(tls::CERT_FILE),
+                (None, None) => bail!("give --data DIR or --tls-cert FILE"),
+            };
+            println!("{}", tls::fingerprint_of_file(&cert)?);
+            Ok(())
         }
         Command::IssueCode { data, ttl_minutes } => {
             let node = Node::open(&data, None).context("cannot open the node's data directory")?;

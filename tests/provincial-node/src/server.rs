@@ -3,9 +3,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use rustls::ServerConfig;
 use tokio::net::TcpListener;
 
 use crate::node::Node;
+use crate::tls::TlsListener;
 
 /// Serves the node API on `listener` until `shutdown` completes, then finishes the requests
 /// in flight (each batch is committed before its answer, so stopping loses nothing).
@@ -14,6 +16,17 @@ pub async fn serve(
     node: Arc<Node>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    axum::serve(listener, crate::api::router(node)).with_graceful_shutdown(shutdown).await
+}
+
+/// Like [`serve`], over TLS with `tls` (see [`crate::tls`]).
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    node: Arc<Node>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = TlsListener::new(listener, tls)?;
     axum::serve(listener, crate::api::router(node)).with_graceful_shutdown(shutdown).await
 }
 

@@ -1,0 +1,118 @@
+//! The technician's hardware routes: `GET /v1/hardware`, `GET /v1/hardware/printer-status`,
+//! `POST /v1/hardware/print-test`, `POST /v1/hardware/read-card`; and the card read of
+//! staff-assisted enrollment, `POST /v1/id-card/read`.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use hardware::{Backend, Receipt};
+use serde::Serialize;
+
+use super::auth::{require_staff, require_technician_once_provisioned};
+use super::error::ApiError;
+use super::ApiState;
+use crate::devices::{DeviceReport, PrintError, Printed, PrinterState, ReaderState};
+use crate::printer_monitor::announce_printer_state;
+use crate::receipts::{format_time, language};
+use crate::terminal::Terminal;
+
+/// How long a card read waits for a card.
+pub const CARD_WAIT: Duration = Duration::from_secs(10);
+
+/// Answer of `GET /v1/hardware`.
+#[derive(Debug, Serialize)]
+pub struct HardwareReport {
+    /// `simulated`, `rppal` or `linux`.
+    pub backend: Backend,
+    /// The card reader.
+    pub reader: DeviceReport<ReaderState>,
+    /// Whether a card is on the reader now.
+    pub card_present: bool,
+    /// The printer.
+    pub printer: DeviceReport<PrinterState>,
+}
+
+/// `GET /v1/hardware`.
+pub async fn get(State(state): State<ApiState>) -> Json<HardwareReport> {
+    let devices = &state.terminal.devices;
+    Json(HardwareReport {
+        backend: devices.backend(),
+        reader: devices.reader_report(),
+        card_present: devices.card().uid.is_some(),
+        printer: devices.printer_report(),
+    })
+}
+
+/// `GET /v1/hardware/printer-status`: asks the printer now.
+pub async fn printer_status(State(state): State<ApiState>) -> Json<DeviceReport<PrinterState>> {
+    let terminal = &state.terminal;
+    let (_, now) = terminal.devices.poll_printer().await;
+    announce_printer_state(terminal, now).await;
+    Json(terminal.devices.printer_report())
+}
+
+/// Prints `receipt` and answers 201 `{printed, pages, png?}` or 409 `printer_not_ready`.
+pub async fn print(terminal: &Terminal, receipt: Receipt) -> Result<(StatusCode, Json<PrintAnswer>), ApiError> {
+    let result = terminal.devices.print(receipt).await;
+    announce_printer_state(terminal, terminal.devices.printer_state()).await;
+    match result {
+        Ok(printed) => Ok((StatusCode::CREATED, Json(PrintAnswer { printed: true, printed_page: printed }))),
+        Err(PrintError::NotReady(state)) => Err(ApiError::new(StatusCode::CONFLICT, "printer_not_ready", format!("the printer is not ready ({}): fix it, then print again", state.as_str()))
+            .with("state", state.as_str())),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// Answer of a print.
+#[derive(Debug, Serialize)]
+pub struct PrintAnswer {
+    /// Always true (a failure is an error answer).
+    pub printed: bool,
+    /// Pages and, on the simulated printer, the PNG.
+    #[serde(flatten)]
+    pub printed_page: Printed,
+}
+
+/// `POST /v1/hardware/print-test`: the test page, in the kiosk's first language.
+pub async fn print_test(State(state): State<ApiState>) -> Result<(StatusCode, Json<PrintAnswer>), ApiError> {
+    let terminal = &state.terminal;
+    require_technician_once_provisioned(terminal, "the printer test")?;
+    let lang = terminal.config.kiosk.languages.first().and_then(|l| language(l)).unwrap_or(hardware::Language::Arabic);
+    print(terminal, Receipt::test_page(lang, &terminal.terminal_id(), &format_time(Utc::now()))).await
+}
+
+/// Answer of a card read.
+#[derive(Debug, Serialize)]
+pub struct CardRead {
+    /// The card's UID, upper-case hex.
+    pub uid: String,
+}
+
+/// Waits for a card other than the session's badge, with the badge's removal allowed.
+async fn read_card(terminal: &Terminal) -> Result<Json<CardRead>, ApiError> {
+    let badge = terminal.sessions.badge();
+    let _armed = terminal.sessions.arm_card_read();
+    match terminal.devices.wait_for_card(CARD_WAIT, |uid| Some(*uid) != badge).await {
+        Some(uid) => Ok(Json(CardRead { uid: uid.to_string() })),
+        None => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "no_card",
+            format!("no card was put on the reader within {} s: hold the card flat on the reader and try again", CARD_WAIT.as_secs()),
+        )),
+    }
+}
+
+/// `POST /v1/hardware/read-card`.
+pub async fn read_card_test(State(state): State<ApiState>) -> Result<Json<CardRead>, ApiError> {
+    require_technician_once_provisioned(&state.terminal, "the card reader test")?;
+    read_card(&state.terminal).await
+}
+
+/// `POST /v1/id-card/read`: the applicant's card, for staff-assisted enrollment.
+pub async fn read_id_card(State(state): State<ApiState>) -> Result<Json<CardRead>, ApiError> {
+    require_staff(&state.terminal, "reading an ID card")?;
+    read_card(&state.terminal).await
+}

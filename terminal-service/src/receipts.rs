@@ -1,0 +1,232 @@
+//! What goes on a receipt: the submission's reference, kind and time, the terminal and its
+//! province, a QR code of the reference — or, for a status check, the answer or the time to
+//! come back. Rendering and printing are the `hardware` crate's ([`hardware::Receipt`]).
+//!
+//! Nothing an applicant typed is printed on a submission receipt (the terminal cannot read
+//! it back anyway: it is sealed); a status slip carries only what the node answered.
+
+use chrono::{DateTime, FixedOffset, Offset, Utc};
+use hardware::{Language, Receipt, ReceiptKind, ReceiptLine};
+use node_protocol::{BenefitState, StatusResponse, SubmissionKind};
+use serde::{Deserialize, Serialize};
+
+use crate::outbox::SubmissionRecord;
+
+/// Iraq's time zone: UTC+3 all year (no daylight saving since 2008). Receipts show the
+/// applicant's clock, whatever the terminal's system time zone.
+pub fn iraq_time() -> FixedOffset {
+    // 3 hours is within ±24 h, so this cannot be refused.
+    FixedOffset::east_opt(3 * 3600).unwrap_or_else(|| Utc.fix())
+}
+
+/// `2026-11-24 14:05` in Iraq's time.
+pub fn format_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&iraq_time()).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A language tag (`ar`, `ckb`, `en`) as a receipt language.
+pub fn language(tag: &str) -> Option<Language> {
+    Language::ALL.into_iter().find(|l| l.tag() == tag)
+}
+
+fn label(language: Language, en: &'static str) -> String {
+    let (ar, ckb) = match en {
+        "Governorate" => ("المحافظة", "پارێزگا"),
+        "Status" => ("الحالة", "دۆخ"),
+        "Case number" => ("رقم الملف", "ژمارەی دۆسیە"),
+        "Come back after" => ("راجعنا بعد", "دوای ئەم کاتە بگەڕێوە"),
+        "Note" => ("ملاحظة", "تێبینی"),
+        _ => (en, en),
+    };
+    match language {
+        Language::Arabic => ar.into(),
+        Language::Kurdish => ckb.into(),
+        Language::English => en.into(),
+    }
+}
+
+fn offline_note(language: Language) -> &'static str {
+    match language {
+        Language::Arabic => "تعذر الاتصال بالمكتب الإقليمي الآن",
+        Language::Kurdish => "ئێستا پەیوەندی بە نووسینگەی پارێزگاوە نییە",
+        Language::English => "The provincial office could not be reached",
+    }
+}
+
+/// The receipt of a submission captured on this terminal.
+pub fn for_submission(record: &SubmissionRecord, language: Language, terminal_id: &str, province: &str) -> Receipt {
+    let reference = node_protocol::reference::short_reference(&record.id);
+    Receipt {
+        language,
+        kind: match record.kind {
+            SubmissionKind::Application => ReceiptKind::Application,
+            SubmissionKind::Grievance => ReceiptKind::Grievance,
+        },
+        reference: reference.clone(),
+        submission_id: Some(record.id.to_string()),
+        issued_at: format_time(record.created_at),
+        terminal: terminal_id.into(),
+        lines: vec![ReceiptLine { label: label(language, "Governorate"), value: province.into() }],
+        qr: Some(reference),
+    }
+}
+
+/// Body of `POST /v1/receipts` for a status-check slip: the node's answer (`status`, as
+/// `POST /v1/status-checks` gave it), or — `status` absent or null, the node unreachable — the
+/// "come back later" slip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusSlip {
+    /// `ar`, `ckb` or `en`.
+    pub language: String,
+    /// The node's answer; `None` for the offline slip.
+    #[serde(default)]
+    pub status: Option<StatusResponse>,
+    /// The reference the applicant checked, if they gave one (printed large, and as QR).
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Offline: when to come back (default: the same time tomorrow).
+    #[serde(default)]
+    pub come_back_at: Option<DateTime<Utc>>,
+}
+
+/// Longest text accepted in any slip field: a slip is a few lines on 58 mm paper.
+pub const MAX_SLIP_TEXT: usize = 300;
+
+/// How long the offline slip asks the applicant to wait, unless the kiosk says otherwise.
+pub const DEFAULT_COME_BACK_AFTER: chrono::Duration = chrono::Duration::hours(24);
+
+fn state_text(state: BenefitState, language: Language) -> &'static str {
+    let (ar, ckb, en) = match state {
+        BenefitState::Received => ("تم الاستلام", "وەرگیرا", "Received"),
+        BenefitState::UnderReview => ("قيد المراجعة", "لە پێداچوونەوەدایە", "Under review"),
+        BenefitState::Active => ("فعّال", "چالاک", "Active"),
+        BenefitState::Suspended => ("موقوف", "ڕاگیراو", "Suspended"),
+        BenefitState::Rejected => ("مرفوض", "ڕەتکراوە", "Rejected"),
+        BenefitState::NotFound => ("غير موجود", "نەدۆزرایەوە", "Not found"),
+    };
+    match language {
+        Language::Arabic => ar,
+        Language::Kurdish => ckb,
+        Language::English => en,
+    }
+}
+
+impl StatusSlip {
+    /// Checks the language and lengths; the error names the field.
+    pub fn check(&self, languages: &[String]) -> Result<Language, String> {
+        let language = Some(&self.language)
+            .filter(|l| languages.contains(l))
+            .and_then(|l| language(l))
+            .ok_or_else(|| format!("status_slip.language: use one of {}", languages.join(", ")))?;
+        if self.reference.as_ref().is_some_and(|r| r.chars().count() > 64) {
+            return Err("status_slip.reference: at most 64 characters (the code printed on a receipt)".into());
+        }
+        if let Some(status) = &self.status {
+            let long = |t: &str| t.chars().count() > MAX_SLIP_TEXT;
+            if long(&status.message.ar) || long(&status.message.ckb) || long(&status.message.en) {
+                return Err(format!("status_slip.status.message: at most {MAX_SLIP_TEXT} characters per language"));
+            }
+            if status.case_number.as_ref().is_some_and(|c| c.chars().count() > 64) {
+                return Err("status_slip.status.case_number: at most 64 characters".into());
+            }
+        }
+        Ok(language)
+    }
+
+    /// The slip as a receipt.
+    pub fn receipt(&self, language: Language, terminal_id: &str, now: DateTime<Utc>) -> Receipt {
+        let mut lines = Vec::new();
+        match &self.status {
+            None => {
+                let at = self.come_back_at.unwrap_or(now + DEFAULT_COME_BACK_AFTER);
+                lines.push(ReceiptLine { label: label(language, "Note"), value: offline_note(language).into() });
+                lines.push(ReceiptLine { label: label(language, "Come back after"), value: format_time(at) });
+            }
+            Some(status) => {
+                lines.push(ReceiptLine { label: label(language, "Status"), value: state_text(status.state, language).into() });
+                if let Some(case) = &status.case_number {
+                    lines.push(ReceiptLine { label: label(language, "Case number"), value: case.clone() });
+                }
+                let message = match language {
+                    Language::Arabic => &status.message.ar,
+                    Language::Kurdish => &status.message.ckb,
+                    Language::English => &status.message.en,
+                };
+                if !message.trim().is_empty() {
+                    lines.push(ReceiptLine { label: label(language, "Note"), value: message.clone() });
+                }
+            }
+        }
+        let reference = self.reference.clone().filter(|r| !r.trim().is_empty());
+        Receipt {
+            language,
+            kind: ReceiptKind::StatusCheck,
+            reference: reference.clone().unwrap_or_else(|| "—".into()),
+            submission_id: None,
+            issued_at: format_time(now),
+            terminal: terminal_id.into(),
+            lines,
+            qr: reference,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::SubmissionPlace;
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    #[test]
+    fn a_submission_receipt_carries_reference_time_terminal_and_province() {
+        let id = Uuid::now_v7();
+        let created_at = Utc.with_ymd_and_hms(2026, 11, 24, 11, 5, 0).unwrap();
+        let record = SubmissionRecord { id, kind: SubmissionKind::Grievance, created_at, place: SubmissionPlace::Waiting };
+        let r = for_submission(&record, Language::Kurdish, "T-0001", "Erbil");
+        assert_eq!(r.kind, ReceiptKind::Grievance);
+        assert_eq!(r.reference, node_protocol::reference::short_reference(&id));
+        assert_eq!(r.qr.as_deref(), Some(r.reference.as_str()));
+        assert_eq!(r.issued_at, "2026-11-24 14:05", "Iraq time, UTC+3");
+        assert_eq!(r.lines[0].value, "Erbil");
+        assert_eq!(r.lines[0].label, "پارێزگا");
+    }
+
+    #[test]
+    fn slips_are_checked_and_laid_out() {
+        let languages = vec!["ar".to_string(), "en".to_string()];
+        let offline = StatusSlip { language: "en".into(), status: None, reference: None, come_back_at: None };
+        let language = offline.check(&languages).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
+        let r = offline.receipt(language, "T-1", now);
+        assert_eq!(r.kind, ReceiptKind::StatusCheck);
+        assert!(r.qr.is_none());
+        let back = r.lines.iter().find(|l| l.label == "Come back after").unwrap();
+        assert_eq!(back.value, "2026-11-25 12:00", "tomorrow, Iraq time");
+
+        let answered = StatusSlip {
+            status: Some(StatusResponse {
+                state: BenefitState::Active,
+                case_number: Some("BGD-2025-000142".into()),
+                updated_on: None,
+                next_payment_on: None,
+                message: node_protocol::LocalizedText::new("نشط", "چالاک", "Active: next payment on the 1st"),
+            }),
+            reference: Some("7K2QX-M4B9R".into()),
+            ..offline.clone()
+        };
+        let r = answered.receipt(Language::English, "T-1", now);
+        assert_eq!(r.reference, "7K2QX-M4B9R");
+        assert_eq!(r.qr.as_deref(), Some("7K2QX-M4B9R"));
+        assert!(r.lines.iter().any(|l| l.value == "BGD-2025-000142"));
+        assert!(r.lines.iter().any(|l| l.value == "Active"));
+
+        let mut bad = offline.clone();
+        bad.language = "ckb".into();
+        assert!(bad.check(&languages).unwrap_err().contains("status_slip.language"));
+        let mut bad = offline;
+        bad.reference = Some("x".repeat(65));
+        assert!(bad.check(&languages).unwrap_err().contains("status_slip.reference"));
+    }
+}

@@ -1,0 +1,496 @@
+//! The devices and staff sessions through the local API, on the simulated backend: cards
+//! presented through the simulator routes reach the reader loop, staff log in with a badge and
+//! PIN, receipts come out of the simulated printer as PNGs, and faults reach the event stream,
+//! the heartbeat and the audit log.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::password_hash::{PasswordHasher, SaltString};
+use base64::Engine;
+use common::stub_node::StubNode;
+use common::{application_answers, eventually, Fixture};
+use node_protocol::{NodeConfig, StaffMember, StaffRole};
+use serde_json::{json, Value};
+use terminal_service::api::{self, ApiState};
+use terminal_service::node_config::store_cached;
+use terminal_service::terminal::Terminal;
+use terminal_service::{heartbeat, printer_monitor, reader_loop, session};
+use tokio::sync::watch;
+
+const STAFF_BADGE: &str = "04A1B2C3D4E580";
+const TECH_BADGE: &str = "04112233445566";
+const STRANGER: &str = "DEADBEEF";
+const BADGE_KEY: &[u8] = b"badge-key-for-tests-only";
+
+fn uid_bytes(hex: &str) -> Vec<u8> {
+    hardware::Uid::from_hex(hex).unwrap().as_bytes().to_vec()
+}
+
+/// The sample staff of the reference node (README), hashed the way the node hashes them, with
+/// cheap Argon2 parameters (the PHC string carries them, so verification uses them too).
+fn roster_config() -> NodeConfig {
+    let params = argon2::Params::new(8, 1, 1, None).unwrap();
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let member = |id: &str, name: &str, role, badge: &str, pin: &str| {
+        let salt = SaltString::encode_b64(format!("salt-{id}").as_bytes()).unwrap();
+        StaffMember {
+            staff_id: id.into(),
+            display_name: name.into(),
+            role,
+            badge_hash: terminal_service::staff::badge_hash(BADGE_KEY, &uid_bytes(badge)),
+            pin_hash: argon.hash_password(pin.as_bytes(), &salt).unwrap().to_string(),
+        }
+    };
+    let mut config = common::node_config();
+    config.staff.badge_hash_key = base64::engine::general_purpose::STANDARD.encode(BADGE_KEY);
+    config.staff.members = vec![
+        member("S-0001", "Zainab Kadhim", StaffRole::Staff, STAFF_BADGE, "2468"),
+        member("TECH-01", "Ahmed Salih", StaffRole::Technician, TECH_BADGE, "9024"),
+    ];
+    config
+}
+
+struct Running {
+    terminal: Arc<Terminal>,
+    client: reqwest::Client,
+    fixture: Fixture,
+    _stop: watch::Sender<bool>,
+}
+
+async fn start(mut fixture: Fixture, idle_timeout_s: u64) -> Running {
+    store_cached(&fixture.config.storage.dir, &roster_config()).unwrap();
+    fixture.config.kiosk.idle_timeout_s = idle_timeout_s;
+    let terminal = Terminal::open(fixture.config.clone()).unwrap();
+    let (stop, stopped) = watch::channel(false);
+    let listener = api::bind(&fixture.config.api.socket).await.unwrap();
+    tokio::spawn(api::serve(listener, ApiState { terminal: Arc::clone(&terminal), shutdown: stopped.clone() }));
+    reader_loop::spawn(Arc::clone(&terminal), stopped.clone());
+    tokio::spawn(printer_monitor::run(Arc::clone(&terminal), stopped.clone()));
+    tokio::spawn(session::run_idle_timer(Arc::clone(&terminal), stopped));
+    // No overall timeout: the event stream stays open for the whole test; each wait is bounded
+    // by its own deadline instead.
+    let client = reqwest::Client::builder().unix_socket(fixture.config.api.socket.as_path()).build().unwrap();
+    Running { terminal, client, fixture, _stop: stop }
+}
+
+impl Running {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.client.request(method.parse().unwrap(), format!("http://localhost{path}"));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = tokio::time::timeout(Duration::from_secs(20), req.send()).await.expect("an answer within 20 s").unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: not JSON: {text}")) })
+    }
+
+    /// Presents a card through the simulator and waits until the reader loop has seen it.
+    async fn present(&self, uid: &str) {
+        let (status, body) = self.call("POST", "/v1/simulator/card", Some(json!({"uid": uid}))).await;
+        assert_eq!(status, 204, "{body}");
+        let expected = hardware::Uid::from_hex(uid);
+        let devices = Arc::clone(&self.terminal.devices);
+        eventually("the reader to see the card", Duration::from_secs(5), || {
+            let seen = devices.card().uid;
+            async move { seen == expected }
+        })
+        .await;
+    }
+
+    async fn remove(&self) {
+        assert_eq!(self.call("DELETE", "/v1/simulator/card", None).await.0, 204);
+        let devices = Arc::clone(&self.terminal.devices);
+        eventually("the reader to see the card leave", Duration::from_secs(5), || {
+            let seen = devices.card().uid;
+            async move { seen.is_none() }
+        })
+        .await;
+    }
+
+    async fn login(&self, pin: &str) -> (u16, Value) {
+        self.call("POST", "/v1/sessions", Some(json!({"pin": pin}))).await
+    }
+
+    async fn audit_actions(&self) -> Vec<(String, Value)> {
+        self.terminal
+            .storage
+            .audit_log(|log| log.recent(200))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action.clone(), serde_json::to_value(&e).unwrap()))
+            .collect()
+    }
+
+    /// Opens `GET /v1/events`.
+    async fn events(&self) -> EventStream {
+        let resp = self.client.get("http://localhost/v1/events").send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        EventStream { response: resp, buffer: String::new() }
+    }
+}
+
+/// No audit detail has a `pin` member or a value holding one of `secrets` (PINs, UIDs).
+fn assert_no_secret_in_details(actions: &[(String, Value)], secrets: &[&str]) {
+    fn walk(value: &Value, secrets: &[&str], action: &str) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    assert!(!k.to_lowercase().contains("pin") && !k.to_lowercase().contains("uid"), "{action}: member {k}");
+                    walk(v, secrets, action);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, secrets, action)),
+            Value::String(text) => {
+                for secret in secrets {
+                    assert!(!text.to_uppercase().contains(&secret.to_uppercase()) || text.len() == 64 && text.chars().all(|c| c.is_ascii_hexdigit()), "{action}: {text} holds {secret}");
+                }
+            }
+            _ => {}
+        }
+    }
+    for (action, entry) in actions {
+        walk(&entry["detail"], secrets, action);
+    }
+}
+
+struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    /// The next event named `name` whose data satisfies `check`, within 10 s.
+    async fn expect(&mut self, name: &str, check: impl Fn(&Value) -> bool) -> Value {
+        self.expect_within(Duration::from_secs(10), name, check).await
+    }
+
+    /// The next event named `name` whose data satisfies `check`, within `limit`.
+    async fn expect_within(&mut self, limit: Duration, name: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = None;
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim());
+                    }
+                }
+                if event.as_deref() == Some(name) {
+                    let value: Value = serde_json::from_str(&data).unwrap();
+                    if check(&value) {
+                        return value;
+                    }
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no `{name}` event within {limit:?}"))
+                .unwrap()
+                .expect("the stream ended");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_log_in_with_badge_and_pin_and_the_session_ends_when_the_badge_leaves() {
+    let api = start(Fixture::provisioned("http://127.0.0.1:9"), 90).await;
+    let mut events = api.events().await;
+
+    let (status, body) = api.login("2468").await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("no_badge")), "{body}");
+    assert_eq!(api.call("GET", "/v1/sessions/current", None).await.0, 404);
+
+    api.present(STAFF_BADGE).await;
+    let card = events.expect("card", |v| v["state"] == "present").await;
+    let hash = card["uid_hash"].as_str().unwrap();
+    assert_eq!(hash.len(), 16);
+    assert!(!card.to_string().to_uppercase().contains(STAFF_BADGE), "no raw UID on the event stream: {card}");
+
+    let (status, body) = api.login("2468").await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["staff_id"], "S-0001");
+    assert_eq!(body["display_name"], "Zainab Kadhim");
+    assert_eq!(body["role"], "staff");
+    assert!(body["expires_at"].as_str().is_some());
+    events.expect("session", |v| v["state"] == "started" && v["session"]["staff_id"] == "S-0001").await;
+    let (status, current) = api.call("GET", "/v1/sessions/current", None).await;
+    assert_eq!((status, current["staff_id"].as_str()), (200, Some("S-0001")));
+
+    // Staff may see the queue details; not the technician's routes.
+    assert_eq!(api.call("GET", "/v1/queue/details", None).await.0, 200);
+    let (status, body) = api.call("POST", "/v1/hardware/print-test", None).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("technician_required")), "{body}");
+
+    api.remove().await;
+    events.expect("card", |v| v["state"] == "removed" && v["uid_hash"] == hash).await;
+    events.expect("session", |v| v["state"] == "ended" && v["reason"] == "badge_removed").await;
+    assert_eq!(api.call("GET", "/v1/sessions/current", None).await.0, 404);
+    let (status, body) = api.call("GET", "/v1/queue/details", None).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("login_required")), "{body}");
+
+    // An unknown card is not a badge.
+    api.present(STRANGER).await;
+    let (status, body) = api.login("2468").await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("unknown_badge")), "{body}");
+
+    // Logout.
+    api.present(STAFF_BADGE).await;
+    assert_eq!(api.login("٢٤٦٨").await.0, 201, "Arabic-Indic digits are the same PIN");
+    assert_eq!(api.call("DELETE", "/v1/sessions/current", None).await.0, 204);
+    events.expect("session", |v| v["state"] == "ended" && v["reason"] == "logout").await;
+    assert_eq!(api.call("DELETE", "/v1/sessions/current", None).await.0, 404);
+
+    let actions = api.audit_actions().await;
+    let names: Vec<&str> = actions.iter().map(|(a, _)| a.as_str()).collect();
+    for expected in ["login", "session_ended", "login_unknown_badge"] {
+        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    }
+    assert_no_secret_in_details(&actions, &["2468", "٢٤٦٨", STAFF_BADGE, STRANGER]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_pins_lock_the_badge_out() {
+    let api = start(Fixture::provisioned("http://127.0.0.1:9"), 90).await;
+    api.present(STAFF_BADGE).await;
+    for left in (1..=4).rev() {
+        let (status, body) = api.login("0000").await;
+        assert_eq!((status, body["error"].as_str()), (401, Some("wrong_pin")), "{body}");
+        assert_eq!(body["attempts_left"], left, "{body}");
+    }
+    let (status, body) = api.login("0000").await;
+    assert_eq!((status, body["error"].as_str()), (423, Some("locked_out")), "{body}");
+    let retry = body["retry_after_s"].as_u64().unwrap();
+    assert!((290..=300).contains(&retry), "{body}");
+    // Locked: even the right PIN is refused, without being checked.
+    let (status, body) = api.login("2468").await;
+    assert_eq!((status, body["error"].as_str()), (423, Some("locked_out")), "{body}");
+    // Another badge is not locked.
+    api.present(TECH_BADGE).await;
+    assert_eq!(api.login("9024").await.0, 201);
+
+    let actions = api.audit_actions().await;
+    let failed = actions.iter().filter(|(a, _)| a == "login_failed").count();
+    assert_eq!(failed, 5);
+    assert!(actions.iter().any(|(a, e)| a == "login_locked_out" && e.to_string().contains("S-0001")));
+    assert_no_secret_in_details(&actions, &["0000", "2468", "9024", STAFF_BADGE, TECH_BADGE]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_ends_and_activity_postpones_it() {
+    // 15 s is the shortest idle timeout the configuration accepts.
+    let api = start(Fixture::provisioned("http://127.0.0.1:9"), 15).await;
+    let mut events = api.events().await;
+    api.present(STAFF_BADGE).await;
+    let (status, body) = api.login("2468").await;
+    assert_eq!(status, 201, "{body}");
+    let started = chrono::DateTime::parse_from_rfc3339(body["started_at"].as_str().unwrap()).unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().unwrap()).unwrap();
+    assert!((14..=15).contains(&(expires - started).num_seconds()), "{body}");
+    // Activity 8 s in moves the end to about 23 s after the login.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(api.call("GET", "/v1/queue/details", None).await.0, 200);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(api.call("GET", "/v1/sessions/current", None).await.0, 200, "18 s after login, 10 s after the last activity");
+    let ended = events.expect_within(Duration::from_secs(10), "session", |v| v["state"] == "ended").await;
+    assert_eq!(ended["reason"], "idle_timeout");
+    assert_eq!(api.call("GET", "/v1/sessions/current", None).await.0, 404);
+    assert!(api.audit_actions().await.iter().any(|(a, e)| a == "session_ended" && e.to_string().contains("idle_timeout")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn technicians_provision_and_test_hardware_once_the_terminal_is_provisioned() {
+    let api = start(Fixture::provisioned("http://127.0.0.1:9"), 90).await;
+    let (status, body) = api.call("POST", "/v1/provisioning", Some(json!({"node_url": "http://127.0.0.1:9", "code": "X", "force": true}))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("login_required")), "{body}");
+    assert_eq!(api.call("POST", "/v1/hardware/print-test", None).await.0, 401);
+    assert_eq!(api.call("POST", "/v1/hardware/read-card", None).await.0, 401);
+
+    api.present(TECH_BADGE).await;
+    assert_eq!(api.login("9024").await.0, 201);
+    let (status, body) = api.call("POST", "/v1/hardware/print-test", None).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["printed"], true);
+    let png = std::path::PathBuf::from(body["png"].as_str().unwrap());
+    assert!(png.exists() && png.starts_with(api.fixture.config.storage.dir.join("printed")), "{png:?}");
+
+    // The read test waits for another card: the technician swaps the badge for it, and the
+    // session survives the swap because the read is armed.
+    let reading = {
+        let client = api.client.clone();
+        tokio::spawn(async move {
+            let resp = client.post("http://localhost/v1/hardware/read-card").send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    api.remove().await;
+    api.present(STRANGER).await;
+    let (status, body) = reading.await.unwrap();
+    assert_eq!((status, body["uid"].as_str()), (200, Some(STRANGER)), "{body}");
+    assert_eq!(api.call("GET", "/v1/sessions/current", None).await.0, 200, "the armed read kept the session");
+
+    let (status, hw) = api.call("GET", "/v1/hardware", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(hw["backend"], "simulated");
+    assert_eq!(hw["reader"]["state"], "ok");
+    assert_eq!(hw["printer"]["state"], "ok");
+    assert_eq!(hw["card_present"], true);
+    assert!(hw["reader"]["description"].as_str().unwrap().contains("MFRC522"), "{hw}");
+
+    // A provisioning attempt from a technician reaches the node (here: nobody listens).
+    let (status, body) = api.call("POST", "/v1/provisioning", Some(json!({"node_url": "http://127.0.0.1:9", "code": "X", "force": true}))).await;
+    assert_ne!(status, 401, "{body}");
+    assert_ne!(status, 403, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn id_card_reads_need_staff_and_time_out_without_a_card() {
+    let api = start(Fixture::provisioned("http://127.0.0.1:9"), 90).await;
+    assert_eq!(api.call("POST", "/v1/id-card/read", Some(json!({}))).await.0, 401);
+    api.present(STAFF_BADGE).await;
+    assert_eq!(api.login("2468").await.0, 201);
+    // The badge itself is not the applicant's card: with only the badge there, the read times out.
+    let started = std::time::Instant::now();
+    let (status, body) = api.call("POST", "/v1/id-card/read", Some(json!({}))).await;
+    assert_eq!((status, body["error"].as_str()), (408, Some("no_card")), "{body}");
+    assert!(started.elapsed() >= Duration::from_secs(9));
+    let client = api.client.clone();
+    let reading = tokio::spawn(async move {
+        let resp = client.post("http://localhost/v1/id-card/read").json(&json!({})).send().await.unwrap();
+        (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    api.present("04AABBCCDDEEFF").await;
+    assert_eq!(reading.await.unwrap(), (200, json!({"uid": "04AABBCCDDEEFF"})));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_print_to_png_and_paper_out_is_a_409_an_event_and_a_heartbeat_state() {
+    let identity = age::x25519::Identity::generate();
+    let stub = StubNode::start(identity.clone()).await;
+    stub.set_config(roster_config());
+    let api = start(Fixture::provisioned_for(&stub.url, identity), 90).await;
+    let mut events = api.events().await;
+    events.expect("printer", |v| v["state"] == "ok").await;
+
+    // Self-service application, then its receipt.
+    let (status, captured) = api.call("POST", "/v1/applications", Some(json!({"language": "ckb", "answers": application_answers(7)}))).await;
+    assert_eq!(status, 201, "{captured}");
+    let id = captured["id"].as_str().unwrap().to_string();
+    let (status, printed) = api.call("POST", "/v1/receipts", Some(json!({"submission_id": id, "language": "ckb"}))).await;
+    assert_eq!(status, 201, "{printed}");
+    assert_eq!((printed["printed"].as_bool(), printed["pages"].as_u64()), (Some(true), Some(1)));
+    let png = std::path::PathBuf::from(printed["png"].as_str().unwrap());
+    assert!(png.exists(), "{png:?}");
+    let name = png.file_name().unwrap().to_string_lossy().to_string();
+    assert!(!name.contains(&id) && !name.contains(captured["reference"].as_str().unwrap()), "nothing identifying in the file name: {name}");
+    // The printed page is a real image of a receipt: a PNG as tall as a receipt.
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let (width, height) = (u32::from_be_bytes(bytes[16..20].try_into().unwrap()), u32::from_be_bytes(bytes[20..24].try_into().unwrap()));
+    assert_eq!(width, 384, "58 mm paper");
+    assert!(height > 400, "a whole receipt: {height} rows");
+
+    // Reprint: same answer shape, a new page.
+    let (status, again) = api.call("POST", "/v1/receipts", Some(json!({"submission_id": id}))).await;
+    assert_eq!(status, 201, "{again}");
+    assert_ne!(again["png"], printed["png"]);
+
+    // Unknown ids, bad bodies.
+    let (status, body) = api.call("POST", "/v1/receipts", Some(json!({"submission_id": uuid::Uuid::now_v7()}))).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("unknown_submission")), "{body}");
+    let (status, body) = api.call("POST", "/v1/receipts", Some(json!({"submission_id": id, "language": "fr"}))).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_body")), "{body}");
+    let (status, _) = api.call("POST", "/v1/receipts", Some(json!({}))).await;
+    assert_eq!(status, 422);
+
+    // Status slips: answered and offline.
+    let slip = json!({"status_slip": {"language": "ar", "reference": "7K2QX-M4B9R", "status": {
+        "state": "active", "case_number": "BGD-2025-000142",
+        "message": {"ar": "الحالة فعالة", "ckb": "چالاکە", "en": "Active"}}}});
+    let (status, body) = api.call("POST", "/v1/receipts", Some(slip)).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = api.call("POST", "/v1/receipts", Some(json!({"status_slip": {"language": "en", "status": null}}))).await;
+    assert_eq!(status, 201, "{body}");
+
+    // Out of paper: 409 with the state, a printer event, an audit entry, the heartbeat.
+    let (status, body) = api.call("POST", "/v1/simulator/printer", Some(json!({"paper": "out"}))).await;
+    assert_eq!((status, body["state"].as_str()), (200, Some("paper_out")), "{body}");
+    events.expect("printer", |v| v["state"] == "paper_out").await;
+    let (status, body) = api.call("POST", "/v1/receipts", Some(json!({"submission_id": id}))).await;
+    assert_eq!((status, body["error"].as_str(), body["state"].as_str()), (409, Some("printer_not_ready"), Some("paper_out")), "{body}");
+    heartbeat::beat(&api.terminal).await.unwrap();
+    let beat = stub.heartbeats().pop().unwrap();
+    assert_eq!((beat.printer.as_str(), beat.reader.as_str()), ("paper_out", "ok"));
+    assert!(api.audit_actions().await.iter().any(|(a, e)| a == "printer_fault" && e.to_string().contains("paper_out")));
+
+    // Cover open wins over low paper; closing and refilling recovers.
+    api.call("POST", "/v1/simulator/printer", Some(json!({"paper": "near_end", "cover_open": true}))).await;
+    events.expect("printer", |v| v["state"] == "cover_open").await;
+    api.call("POST", "/v1/simulator/printer", Some(json!({"cover_open": false}))).await;
+    events.expect("printer", |v| v["state"] == "paper_low").await;
+    api.call("POST", "/v1/simulator/printer", Some(json!({"paper": "ok"}))).await;
+    events.expect("printer", |v| v["state"] == "ok").await;
+    assert_eq!(api.call("POST", "/v1/receipts", Some(json!({"submission_id": id}))).await.0, 201, "reprint after the fix");
+    assert!(api.audit_actions().await.iter().any(|(a, _)| a == "printer_recovered"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assisted_submissions_must_name_the_logged_in_staff() {
+    let api = start(Fixture::provisioned("http://127.0.0.1:9"), 90).await;
+    let body = |n, who: &str| json!({"language": "ar", "answers": application_answers(n), "assisted_by": who});
+    let (status, answer) = api.call("POST", "/v1/applications", Some(body(1, "S-0001"))).await;
+    assert_eq!((status, answer["error"].as_str()), (401, Some("login_required")), "{answer}");
+    api.present(STAFF_BADGE).await;
+    assert_eq!(api.login("2468").await.0, 201);
+    let (status, answer) = api.call("POST", "/v1/applications", Some(body(2, "TECH-01"))).await;
+    assert_eq!((status, answer["error"].as_str()), (403, Some("assisted_by_mismatch")), "{answer}");
+    let (status, answer) = api.call("POST", "/v1/applications", Some(body(3, "S-0001"))).await;
+    assert_eq!(status, 201, "{answer}");
+    // Self-service needs no login.
+    api.remove().await;
+    let (status, _) = api.call("POST", "/v1/applications", Some(json!({"language": "ar", "answers": application_answers(4)}))).await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulator_routes_validate_and_do_not_exist_with_real_devices() {
+    let api = start(Fixture::provisioned("http://127.0.0.1:9"), 90).await;
+    let (status, body) = api.call("POST", "/v1/simulator/card", Some(json!({"uid": "XYZ"}))).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_uid")), "{body}");
+    let (status, _) = api.call("POST", "/v1/simulator/printer", Some(json!({"paper": "lots"}))).await;
+    assert_eq!(status, 422);
+    // An unprovisioned terminal can be tested without a login (no roster exists yet).
+    drop(api);
+
+    let mut fixture = Fixture::unprovisioned();
+    fixture.config.hardware.backend = hardware::Backend::Linux;
+    fixture.config.hardware.reader.spi_device = fixture.dir.path().join("no-spidev");
+    fixture.config.hardware.printer.device = fixture.dir.path().join("no-lp0");
+    let api = start(fixture, 90).await;
+    for (method, path, body) in [
+        ("POST", "/v1/simulator/card", Some(json!({"uid": STAFF_BADGE}))),
+        ("DELETE", "/v1/simulator/card", None),
+        ("POST", "/v1/simulator/printer", Some(json!({"paper": "out"}))),
+    ] {
+        let (status, answer) = api.call(method, path, body).await;
+        assert_eq!((status, answer["error"].as_str()), (404, Some("not_simulated")), "{method} {path}: {answer}");
+    }
+    let (_, hw) = api.call("GET", "/v1/hardware", None).await;
+    assert_eq!((hw["reader"]["state"].as_str(), hw["printer"]["state"].as_str()), (Some("absent"), Some("absent")), "{hw}");
+    let (status, body) = api.call("POST", "/v1/hardware/print-test", None).await;
+    assert_eq!((status, body["state"].as_str()), (409, Some("absent")), "unprovisioned: no login needed, printer absent: {body}");
+    let actions = api.audit_actions().await;
+    assert!(actions.iter().any(|(a, _)| a == "reader_fault"), "{actions:?}");
+}
