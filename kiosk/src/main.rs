@@ -1,40 +1,85 @@
-//! The kiosk: the touchscreen application of the enrollment terminal.
+//! The kiosk binary: the touchscreen application of the enrollment terminal (Slint).
 //!
-//! It holds no data and no keys; everything goes through terminal-service's local API on its
-//! Unix socket. The Slint UI (language choice, status check, applications, grievances, staff
-//! and technician screens) is issue 6; until it lands this binary checks that the local API
-//! answers and prints what the first screen would show: the terminal, its province, its
-//! connectivity and its queue.
+//! It shows the screens of applicants, staff and technicians and talks only to terminal-service's
+//! local API on its Unix socket. In a window (X11/Wayland) for development and the demo; full
+//! screen without a window system on the device (`--features linuxkms`, `SLINT_BACKEND=linuxkms`).
+//! Licensed GPL-3.0-only, as Slint's licence for embedded systems requires.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use kiosk::api::{LocalApi, DEFAULT_SOCKET};
+use kiosk::flow::{Kiosk, KioskOptions};
+use slint::ComponentHandle;
 
-const DEFAULT_SOCKET: &str = "/run/terminal-service/api.sock";
+const USAGE: &str = "usage: kiosk [--socket PATH] [--fullscreen] [--size WIDTHxHEIGHT]
+  --socket PATH    terminal-service's local API (default /run/terminal-service/api.sock)
+  --fullscreen     fill the screen (always the case with the linuxkms backend)
+  --size WxH       window size in logical pixels (default 1280x800)
+  --first-frame PNG  write the first frame to PNG, print the resident memory, and exit (benchmark)
+  --demo           F1 staff badge, F2 technician badge, F3 applicant card, F4 take the card off
+                   (simulated reader of the demo's terminal-service)";
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     let mut socket = PathBuf::from(DEFAULT_SOCKET);
+    let mut fullscreen = false;
+    let mut demo_keys = false;
+    let mut first_frame: Option<PathBuf> = None;
+    let mut size = (1280u32, 800u32);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--socket" => socket = PathBuf::from(args.next().context("--socket needs a path")?),
+            "--fullscreen" => fullscreen = true,
+            "--demo" => demo_keys = true,
+            "--first-frame" => first_frame = Some(PathBuf::from(args.next().context("--first-frame needs a PNG path")?)),
+            "--size" => {
+                let v = args.next().context("--size needs WIDTHxHEIGHT")?;
+                let (w, h) = v.split_once('x').context("--size is WIDTHxHEIGHT, e.g. 1280x800")?;
+                size = (w.parse().context("--size width is a number")?, h.parse().context("--size height is a number")?);
+            }
             "-h" | "--help" => {
-                println!("usage: kiosk [--socket PATH]   (default {DEFAULT_SOCKET})");
+                println!("{USAGE}");
                 return Ok(());
             }
-            other => anyhow::bail!("unknown argument '{other}': usage: kiosk [--socket PATH]"),
+            other => anyhow::bail!("unknown argument '{other}'\n{USAGE}"),
         }
     }
-    let http = reqwest::Client::builder().unix_socket(socket.as_path()).build()?;
-    let health: serde_json::Value = http
-        .get("http://localhost/v1/health")
-        .send()
-        .await
-        .with_context(|| format!("the local API at {} does not answer: is terminal-service running?", socket.display()))?
-        .json()
-        .await
-        .context("the local API answered something that is not JSON")?;
-    println!("{}", serde_json::to_string_pretty(&health)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let api = LocalApi::new(&socket).context("cannot build the local API client")?;
+    let ui = kiosk::ui::AppWindow::new().context("cannot create the window (is a display or /dev/dri available?)")?;
+    ui.window().set_size(slint::LogicalSize::new(size.0 as f32, size.1 as f32));
+    ui.window().set_fullscreen(fullscreen);
+    let _kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), KioskOptions { demo_keys, ..KioskOptions::default() });
+    if let Some(path) = first_frame {
+        let weak = ui.as_weak();
+        slint::Timer::single_shot(std::time::Duration::ZERO, move || {
+            if let Some(ui) = weak.upgrade() {
+                if let Err(e) = write_first_frame(&ui, &path) {
+                    eprintln!("kiosk: first frame: {e:#}");
+                }
+            }
+            let _ = slint::quit_event_loop();
+        });
+    }
+    ui.run().context("the UI event loop failed")?;
+    Ok(())
+}
+
+/// Renders the window as it is now, writes it to `path`, and prints the resident memory.
+fn write_first_frame(ui: &kiosk::ui::AppWindow, path: &std::path::Path) -> Result<()> {
+    let frame = ui.window().take_snapshot().context("cannot render the window")?;
+    let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), frame.width(), frame.height());
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.write_header()?.write_image_data(frame.as_bytes())?;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap_or("VmRSS: ?");
+    println!("first frame written to {}; {rss}", path.display());
     Ok(())
 }

@@ -1,0 +1,22 @@
+//! The kiosk: the touchscreen application of the enrollment terminal, in Arabic, Kurdish Sorani
+//! and English.
+//!
+//! Read [`flow`] first: it is what every touch does. The screens are `.slint` files under
+//! `kiosk/ui/` (one per screen, shared widgets in `common.slint`), compiled by `build.rs` with the
+//! Arabic and Kurdish translations (`kiosk/translations/*/LC_MESSAGES/kiosk.po`) bundled in.
+//! [`api`] is the only way out of the process: terminal-service's local API on a Unix socket.
+//! [`forms`] walks the node's form definitions and holds an applicant's answers for one session.
+//!
+//! Architecture invariant: the kiosk keeps no data of its own. Nothing is written to disk, and
+//! when a session ends or times out [`flow::Kiosk::end_session`] replaces the whole state, which
+//! drops every answer, reference and PIN that was typed.
+
+pub mod api;
+pub mod flow;
+pub mod forms;
+
+/// The compiled `.slint` UI.
+pub mod ui {
+    #![allow(missing_docs, clippy::all)]
+    slint::include_modules!();
+}

@@ -1,0 +1,362 @@
+//! What the UI tests share: a fake terminal-service (an axum server on a Unix socket in a temp
+//! dir, answering the local API routes the kiosk calls), the Slint testing backend with the
+//! software renderer, and helpers to touch the screen by accessible label.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, Sse};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use i_slint_backend_testing::ElementHandle;
+use kiosk::api::LocalApi;
+use kiosk::flow::{Kiosk, KioskOptions};
+use kiosk::ui::AppWindow;
+use serde_json::{json, Value};
+use slint::ComponentHandle;
+
+/// What the fake service does and what it was asked.
+#[derive(Debug, Default)]
+pub struct Fake {
+    /// Whether status checks reach the node.
+    pub node_online: bool,
+    /// National ID on the card reader, if a card is there.
+    pub card: Option<String>,
+    /// Wrong PINs left before lockout.
+    pub attempts_left: u32,
+    /// Every request: (method and path, JSON body).
+    pub requests: Vec<(String, Value)>,
+    /// Whether the next application is refused with a field error.
+    pub refuse_next: Option<(String, String)>,
+}
+
+pub type Shared = Arc<Mutex<Fake>>;
+
+fn record(fake: &Shared, what: &str, body: &Value) {
+    fake.lock().expect("fake state").requests.push((what.to_owned(), body.clone()));
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({
+        "version": "0.1.0", "provisioned": true, "terminal_id": "T-0007", "province": "BGD",
+        "connectivity": {"state": "online", "since": "2026-11-24T08:00:00Z"},
+        "queue": {"depth": 2, "oldest_created_at": "2026-11-24T09:12:00Z", "dead_letters": 1, "delivered": 41}
+    }))
+}
+
+async fn forms() -> Json<Value> {
+    Json(json!({
+        "version": "test", "province": "BGD",
+        "forms": provincial_node::forms::all(),
+        "master_data": provincial_node::geography::master_data(),
+    }))
+}
+
+async fn capture(State(fake): State<Shared>, path: &str, body: Value) -> (StatusCode, Json<Value>) {
+    record(&fake, path, &body);
+    if let Some((field, message)) = fake.lock().expect("fake state").refuse_next.take() {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"error": "validation_failed", "message": "some answers are not valid", "fields": [{"field": field, "message": message}]})),
+        );
+    }
+    (
+        StatusCode::CREATED,
+        Json(json!({"id": "0193a0c4-7b1e-7000-8000-000000000001", "reference": "7K2QX-M4B9R",
+                    "created_at": "2026-11-24T10:30:00Z", "duplicate_warning": false})),
+    )
+}
+
+async fn status_check(State(fake): State<Shared>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+    record(&fake, "POST /v1/status-checks", &body);
+    if !fake.lock().expect("fake state").node_online {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "node_unreachable", "message": "the node does not answer"})));
+    }
+    let by_card = body["query"]["by"] == "national_id";
+    (
+        StatusCode::OK,
+        Json(json!({
+            "state": if by_card { "active" } else { "under_review" },
+            "case_number": "BGD-2026-000123",
+            "updated_on": "2026-11-02",
+            "next_payment_on": if by_card { json!("2026-12-01") } else { Value::Null },
+            "message": if by_card {
+                json!({"ar": "طلبك مقبول والدفعة القادمة في موعدها.", "ckb": "داواکارییەکەت پەسەندکراوە و پارەی داهاتوو لە کاتی خۆیدایە.", "en": "Your benefit is active and the next payment is on time."})
+            } else {
+                json!({"ar": "طلبك قيد التدقيق. سنتصل بك إذا احتجنا إلى وثائق.", "ckb": "داواکارییەکەت لە پشکنیندایە. ئەگەر بەڵگەنامەمان پێویست بوو پەیوەندیت پێوە دەکەین.", "en": "Your application is being checked. We will call you if we need documents."})
+            },
+        })),
+    )
+}
+
+async fn login(State(fake): State<Shared>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+    record(&fake, "POST /v1/sessions", &body);
+    let mut f = fake.lock().expect("fake state");
+    if f.attempts_left == 0 {
+        return (StatusCode::LOCKED, Json(json!({"error": "locked_out", "message": "badge locked"})));
+    }
+    match body["pin"].as_str() {
+        Some("2468") => {
+            f.attempts_left = 3;
+            (StatusCode::CREATED, Json(json!({"staff_id": "S-17", "display_name": "Layla Hassan", "role": "technician", "expires_at": "2026-11-24T18:00:00Z"})))
+        }
+        _ => {
+            f.attempts_left -= 1;
+            (StatusCode::UNAUTHORIZED, Json(json!({"error": "wrong_pin", "message": "wrong PIN", "attempts_left": f.attempts_left})))
+        }
+    }
+}
+
+async fn read_id_card(State(fake): State<Shared>) -> (StatusCode, Json<Value>) {
+    record(&fake, "POST /v1/id-card/read", &Value::Null);
+    match fake.lock().expect("fake state").card.clone() {
+        Some(id) => (StatusCode::OK, Json(json!({"national_id": id}))),
+        None => (StatusCode::CONFLICT, Json(json!({"error": "no_card", "message": "no card on the reader"}))),
+    }
+}
+
+/// Starts the fake service on a socket in `dir`; returns its state.
+pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Path) -> (PathBuf, Shared) {
+    let fake: Shared = Arc::new(Mutex::new(Fake { node_online: true, card: Some("199012345678".into()), attempts_left: 3, ..Fake::default() }));
+    let socket = dir.join("api.sock");
+    let app = Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/kiosk", get(|| async { Json(json!({"idle_timeout_s": 90, "languages": ["ar", "ckb", "en"]})) }))
+        .route("/v1/forms", get(forms))
+        .route("/v1/applications", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/applications", b).await }))
+        .route("/v1/grievances", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/grievances", b).await }))
+        .route("/v1/status-checks", post(status_check))
+        .route("/v1/queue", get(|| async {
+            Json(json!({
+                "stats": {"depth": 2, "oldest_created_at": "2026-11-24T09:12:00Z", "dead_letters": 1, "delivered": 41},
+                "pending": [
+                    {"id": "a", "kind": "application", "created_at": "2026-11-24T09:12:00Z", "attempts": 3, "last_attempt_at": null},
+                    {"id": "b", "kind": "grievance", "created_at": "2026-11-24T10:02:00Z", "attempts": 1, "last_attempt_at": null}],
+                "dead_letters": [{"id": "c", "kind": "application", "created_at": "2026-11-20T11:00:00Z", "reason": "form version retired", "rejected_at": "2026-11-20T11:05:00Z"}]
+            }))
+        }))
+        .route("/v1/events", get(|| async {
+            let first = futures_util::stream::iter(vec![Ok::<_, std::convert::Infallible>(Event::default().event("printer").data(r#"{"state":"ok"}"#))]);
+            Sse::new(futures_util::StreamExt::chain(first, futures_util::stream::pending()))
+        }))
+        .route("/v1/provisioning", post(|State(f): State<Shared>, Json(b): Json<Value>| async move {
+            record(&f, "POST /v1/provisioning", &b);
+            (StatusCode::CREATED, Json(json!({"terminal_id": "T-0007", "province": "BGD", "node_id": "node-bgd", "node_url": b["node_url"], "config_version": "test"})))
+        }))
+        .route("/v1/diagnostics", get(|| async {
+            Json(json!({
+                "version": "0.1.0", "connectivity": {"state": "online", "since": "2026-11-24T08:00:00Z"},
+                "sync": {"state": "idle", "last_success_at": "2026-11-24T10:29:00Z", "last_error": "node timed out after 10 s", "last_error_at": "2026-11-24T07:58:00Z", "next_attempt_at": null, "consecutive_failures": 0, "delivered": 41, "dead_lettered": 1},
+                "audit": [
+                    {"seq": 1, "at": "2026-11-24T07:00:00Z", "category": "provisioning", "action": "enrolled", "detail": {}, "prev_hash": "", "hash": ""},
+                    {"seq": 2, "at": "2026-11-24T10:29:00Z", "category": "sync", "action": "batch_delivered", "detail": {}, "prev_hash": "", "hash": ""}]
+            }))
+        }))
+        .route("/v1/sessions", post(login))
+        .route("/v1/sessions/current", delete(|State(f): State<Shared>| async move { record(&f, "DELETE /v1/sessions/current", &Value::Null); StatusCode::NO_CONTENT }))
+        .route("/v1/receipts", post(|State(f): State<Shared>, Json(b): Json<Value>| async move { record(&f, "POST /v1/receipts", &b); (StatusCode::CREATED, Json(json!({"printed": true}))) }))
+        .route("/v1/id-card/read", post(read_id_card))
+        .route("/v1/hardware/read-card", post(|| async { Json(json!({"uid": "04A1B2C3D4E5F6"})) }))
+        .route("/v1/hardware/print-test", post(|| async { Json(json!({"printed": true})) }))
+        .route("/v1/hardware/printer-status", get(|| async { Json(json!({"state": "paper_low"})) }))
+        .with_state(fake.clone());
+    let listener = runtime.block_on(async { tokio::net::UnixListener::bind(&socket) }).expect("bind the fake socket");
+    runtime.spawn(async move {
+        axum::serve(listener, app).await.expect("fake service");
+    });
+    (socket, fake)
+}
+
+/// One UI under test: the window, its controller, the fake service.
+pub struct Harness {
+    pub ui: AppWindow,
+    pub kiosk: Rc<Kiosk>,
+    pub fake: Shared,
+    pub runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+/// Installs the testing backend (mock time, an event loop, the software renderer). Once per
+/// process, so each test file has one `#[test]`.
+pub fn init_backend() {
+    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions { mock_time: true, threading: true, renderer_name: Some("software".into()) },
+    )))
+    .expect("the testing backend is installed once");
+}
+
+impl Harness {
+    pub fn new() -> Harness {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (socket, fake) = start_fake_service(&runtime, dir.path());
+        Harness::connect(runtime, dir, socket, fake)
+    }
+
+    /// A harness on an already running service (the fake state stays empty).
+    pub fn connect(runtime: tokio::runtime::Runtime, dir: tempfile::TempDir, socket: PathBuf, fake: Shared) -> Harness {
+        let ui = AppWindow::new().expect("window");
+        ui.window().set_size(slint::PhysicalSize::new(1280, 800));
+        ui.show().expect("show");
+        let api = LocalApi::new(&socket).expect("client");
+        let kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), KioskOptions { fixed_clock: Some("10:30".into()), idle_timeout_s: 90, demo_keys: false });
+        let h = Harness { ui, kiosk, fake, runtime, _dir: dir };
+        h.wait_until("the terminal's health and forms arrived", |h| {
+            let s = h.kiosk.state.borrow();
+            s.forms.is_some() && !s.terminal.is_empty() && s.printer == "ok"
+        });
+        h
+    }
+
+    /// Runs what is queued on the event loop (answers of the fake service included).
+    pub fn pump(&self) {
+        slint::invoke_from_event_loop(|| {
+            let _ = slint::quit_event_loop();
+        })
+        .expect("post to the event loop");
+        slint::run_event_loop().expect("event loop");
+    }
+
+    /// Pumps until `done` holds, for at most 10 s of real time.
+    pub fn wait_until(&self, what: &str, done: impl Fn(&Harness) -> bool) {
+        for _ in 0..1000 {
+            self.pump();
+            if done(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("timed out waiting until {what}");
+    }
+
+    /// All elements with this accessible label that can be touched (not plain text).
+    pub fn find(&self, label: &str) -> Vec<ElementHandle> {
+        ElementHandle::find_by_accessible_label(&self.ui, label)
+            .filter(|e| e.accessible_role() != Some(i_slint_backend_testing::AccessibleRole::Text))
+            .collect()
+    }
+
+    /// Whether `text` is shown anywhere (as text or as a control's label).
+    pub fn shows(&self, text: &str) -> bool {
+        ElementHandle::find_by_accessible_label(&self.ui, text).next().is_some()
+    }
+
+    /// Swipes the page: the mouse wheel over the middle of the window (`dy` < 0 scrolls down).
+    pub fn scroll(&self, dy: f32) {
+        self.ui.window().dispatch_event(slint::platform::WindowEvent::PointerScrolled {
+            position: slint::LogicalPosition::new(640.0, 420.0),
+            delta_x: 0.0,
+            delta_y: dy,
+        });
+        self.pump();
+    }
+
+    /// Finds `label`, scrolling down (then back up) as a person would when it is off screen.
+    fn find_scrolling(&self, label: &str) -> Vec<ElementHandle> {
+        for dy in std::iter::repeat_n(-150.0, 12).chain(std::iter::repeat_n(150.0, 24)) {
+            let found = self.find(label);
+            if !found.is_empty() {
+                return found;
+            }
+            self.scroll(dy);
+        }
+        Vec::new()
+    }
+
+    /// Touches the (only, or first) element labelled `label`.
+    pub fn tap(&self, label: &str) {
+        let found = self.find_scrolling(label);
+        let e = found.first().unwrap_or_else(|| panic!("nothing labelled {label:?} on screen {}", self.ui.get_screen()));
+        e.invoke_accessible_default_action();
+        self.pump();
+    }
+
+    /// Touches the `n`-th element labelled `label`.
+    pub fn tap_nth(&self, label: &str, n: usize) {
+        let found = self.find_scrolling(label);
+        let e = found.get(n).unwrap_or_else(|| panic!("no element {n} labelled {label:?} on screen {}", self.ui.get_screen()));
+        e.invoke_accessible_default_action();
+        self.pump();
+    }
+
+    /// Types `text` on the on-screen keyboard, key by key.
+    pub fn type_keys(&self, text: &str) {
+        for c in text.chars() {
+            // The space bar is labelled in the session's language.
+            let label = if c == ' ' { tr(&self.ui.get_language(), "Space") } else { c.to_string() };
+            self.tap(&label);
+        }
+    }
+
+    pub fn screen(&self) -> String {
+        self.ui.get_screen().to_string()
+    }
+
+    /// The accessible value of the text field labelled `label`.
+    pub fn field_value(&self, label: &str) -> String {
+        self.find_scrolling(label)
+            .iter()
+            .filter(|e| e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::TextInput))
+            .find_map(|e| e.accessible_value())
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| panic!("no field labelled {label:?}"))
+    }
+
+    pub fn requests(&self, what: &str) -> Vec<Value> {
+        self.fake.lock().expect("fake state").requests.iter().filter(|(w, _)| w == what).map(|(_, b)| b.clone()).collect()
+    }
+
+    /// Advances Slint's clock by `seconds`, one second at a time (the idle timer ticks each second).
+    pub fn idle(&self, seconds: u64) {
+        for _ in 0..seconds {
+            i_slint_backend_testing::mock_elapsed_time(Duration::from_secs(1));
+            self.pump();
+        }
+    }
+}
+
+/// The translation of `msgid` in `language`, read from the bundled .po file (the English
+/// original when there is none), so tests can touch buttons by what each language shows.
+pub fn tr(language: &str, msgid: &str) -> String {
+    if language == "en" {
+        return msgid.to_owned();
+    }
+    let path = format!("{}/translations/{language}/LC_MESSAGES/kiosk.po", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.strip_prefix("msgid \"").and_then(|l| l.strip_suffix('"')) == Some(msgid) {
+            let translated = lines.next().and_then(|l| l.strip_prefix("msgstr \"")).and_then(|l| l.strip_suffix('"')).unwrap_or("");
+            return if translated.is_empty() { msgid.to_owned() } else { translated.to_owned() };
+        }
+    }
+    panic!("{msgid:?} is not in {path}: run translations/extract.py");
+}
+
+impl Harness {
+    /// Touches the button showing `msgid` in the session's language.
+    pub fn tap_tr(&self, msgid: &str) {
+        let label = tr(&self.ui.get_language(), msgid);
+        self.tap(&label);
+    }
+
+    /// Starts a session in `language` from the first screen.
+    pub fn choose_language(&self, language: &str) {
+        assert_eq!(self.screen(), "language");
+        // The language screen's button comes after the status bar's in the element tree.
+        let label = match language {
+            "ar" => "العربية",
+            "ckb" => "کوردی",
+            _ => "English",
+        };
+        let n = self.find(label).len();
+        self.tap_nth(label, n.saturating_sub(1));
+        assert_eq!(self.screen(), "home");
+        assert_eq!(self.ui.get_language(), language);
+    }
+}

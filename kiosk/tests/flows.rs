@@ -1,0 +1,332 @@
+//! Every flow of the kiosk driven through its screens (Slint's testing backend: elements found by
+//! accessible label, touched through their default action) against a fake terminal-service on a
+//! Unix socket, through the real HTTP client. Arabic and Kurdish are typed into every text field.
+
+mod common;
+
+use common::{tr, Harness};
+use serde_json::Value;
+
+#[test]
+fn kiosk_flows() {
+    common::init_backend();
+    status_check_by_reference_then_slip();
+    status_check_by_card_while_node_offline();
+    application_in_kurdish();
+    application_refused_field_goes_back_to_its_step();
+    grievance_in_arabic();
+    staff_login_lockout_assisted_enrollment_queue_logout();
+    technician_provisioning_and_hardware();
+    idle_timeout_wipes_what_was_typed();
+    language_switch_mirrors_the_layout();
+}
+
+fn status_check_by_reference_then_slip() {
+    let h = Harness::new();
+    h.choose_language("en");
+    h.tap("Check my status");
+    h.tap("Type my reference number");
+    h.type_keys("7K2QXM4B9R");
+    assert_eq!(h.field_value("Reference number (on your receipt)"), "7K2QX-M4B9R", "the dash is put in by the kiosk");
+    // Without a date of birth the kiosk says so and asks nothing.
+    h.tap("Check status");
+    assert!(h.requests("POST /v1/status-checks").is_empty());
+    assert!(!h.ui.get_status_dob_error().is_empty());
+    h.tap("Year -10"); // first touch sets 1980-01-01, the next ones move it
+    h.tap("Year -10");
+    h.tap("Month +");
+    h.tap("Day +");
+    h.tap("Check status");
+    h.wait_until("the status is shown", |h| h.ui.get_status_mode() == "result");
+    let sent = h.requests("POST /v1/status-checks");
+    assert_eq!(sent[0]["query"]["by"], "reference");
+    assert_eq!(sent[0]["query"]["reference"], "7K2QX-M4B9R");
+    assert_eq!(sent[0]["query"]["date_of_birth"], "1970-02-02");
+    assert_eq!(h.ui.get_status_result().state, "under_review");
+    assert!(h.ui.get_status_result().message.starts_with("Your application is being checked"));
+    h.tap("Print a slip");
+    h.wait_until("the slip is printed", |h| h.ui.get_status_slip() == "printed");
+    let slip = &h.requests("POST /v1/receipts")[0]["status_slip"];
+    assert_eq!(slip["status"]["state"], "under_review");
+    assert_eq!(slip["reference"], "7K2QX-M4B9R");
+    assert_eq!(slip["language"], "en");
+    h.tap("Finish");
+    assert_eq!(h.screen(), "language");
+    assert!(h.kiosk.state.borrow().status_result.is_none());
+}
+
+fn status_check_by_card_while_node_offline() {
+    let h = Harness::new();
+    h.fake.lock().expect("fake").node_online = false;
+    h.choose_language("ar");
+    h.tap_tr("Check my status");
+    h.tap_tr("Tap my ID card on the reader");
+    h.wait_until("the offline message", |h| h.ui.get_status_mode() == "offline");
+    assert_eq!(h.requests("POST /v1/status-checks")[0]["query"]["national_id"], "199012345678");
+    h.tap_tr("Print a slip");
+    h.wait_until("the slip is printed", |h| h.ui.get_status_slip() == "printed");
+    assert_eq!(h.requests("POST /v1/receipts")[0]["status_slip"]["status"], Value::Null);
+    // No card on the reader: a clear problem, not a crash.
+    h.fake.lock().expect("fake").card = None;
+    h.tap_tr("Finish");
+    h.choose_language("ar");
+    h.tap_tr("Check my status");
+    h.tap_tr("Tap my ID card on the reader");
+    h.wait_until("the no-card message", |h| h.ui.get_status_mode() == "error");
+    assert_eq!(h.ui.get_status_problem(), tr("ar", "No card was found on the reader. Hold your ID card flat on the reader and try again."));
+}
+
+/// Fills the application's three steps in the session's language; `name` is typed on the
+/// keyboard of that language.
+fn fill_application(h: &Harness, first_name: &str, relative: &str) {
+    let lang = h.ui.get_language().to_string();
+    let form = provincial_node::forms::application();
+    let label = |step: usize, id: &str| form.steps[step].fields.iter().find(|f| f.id == id).map(|f| f.label.get(&lang).to_owned()).unwrap_or_default();
+    // Step 1: the applicant.
+    assert_eq!(h.screen(), "form");
+    h.tap(&label(0, "national_id"));
+    h.type_keys("199012345678");
+    h.tap_tr("Done");
+    h.tap(&label(0, "first_name"));
+    h.type_keys(first_name);
+    assert_eq!(h.field_value(&label(0, "first_name")), first_name);
+    h.tap_tr("Done");
+    for (id, text) in [("father_name", relative), ("grandfather_name", relative), ("mother_name", relative)] {
+        h.tap(&label(0, id));
+        h.type_keys(text);
+        h.tap_tr("Done");
+    }
+    h.tap(&format!("{} -", tr(&lang, "Year")));
+    let gender = &form.steps[0].fields.iter().find(|f| f.id == "gender").expect("gender").options[0].label;
+    h.tap(gender.get(&lang));
+    h.tap_tr("Next");
+    assert_eq!(h.ui.get_form_step(), 1, "step 1 passes: {:?}", h.kiosk.state.borrow().form.as_ref().map(|f| f.field_states("en")));
+    // Step 2: the address.
+    let master = provincial_node::geography::master_data();
+    h.tap(master.governorates[0].name.get(&lang));
+    h.tap(master.governorates[0].districts[0].name.get(&lang));
+    h.tap(&label(1, "phone"));
+    h.type_keys("07701234567");
+    h.tap_tr("Done");
+    h.tap_tr("Next");
+    assert_eq!(h.ui.get_form_step(), 2);
+    // Step 3: the household, with one member.
+    let category = &form.steps[2].fields.iter().find(|f| f.id == "category").expect("category").options[1].label;
+    h.tap(category.get(&lang));
+    h.tap(&label(2, "household_size"));
+    h.type_keys("2");
+    h.tap_tr("Done");
+    h.tap_tr("Add a household member");
+    assert!(h.ui.get_form_editing_member());
+    let members = form.steps[2].fields.iter().find(|f| f.id == "members").expect("members");
+    h.tap(members.member_fields[0].label.get(&lang));
+    h.type_keys(relative);
+    h.tap_tr("Done");
+    h.tap(&format!("{} +", tr(&lang, "Day")));
+    h.tap(members.member_fields[2].options[1].label.get(&lang));
+    h.tap_tr("Save member");
+    assert!(!h.ui.get_form_editing_member(), "the member is saved");
+    h.tap_tr("Review");
+    assert_eq!(h.screen(), "review");
+}
+
+fn application_in_kurdish() {
+    let h = Harness::new();
+    h.choose_language("ckb");
+    h.tap_tr("Apply for support");
+    assert_eq!(h.ui.get_form_keyboard(), "arabic", "no field has the keyboard yet");
+    fill_application(&h, "ڕێژنە", "ئاڵۆز");
+    assert_eq!(h.ui.get_form_keyboard(), "kurdish", "Arabic-script fields get the Kurdish keyboard in Kurdish");
+    h.tap_tr("Submit");
+    h.wait_until("the receipt screen", |h| h.screen() == "receipt");
+    let sent = h.requests("POST /v1/applications");
+    assert_eq!(sent.len(), 1);
+    let body = &sent[0];
+    assert_eq!(body["language"], "ckb");
+    assert_eq!(body["assisted_by"], Value::Null);
+    let a = &body["answers"];
+    assert_eq!(a["first_name"], "ڕێژنە");
+    assert_eq!(a["national_id"], "199012345678");
+    assert_eq!(a["date_of_birth"], "1980-01-01");
+    assert_eq!(a["phone"], "07701234567");
+    assert_eq!(a["household_size"], 2, "numbers are sent as numbers");
+    assert_eq!(a["members"][0]["name"], "ئاڵۆز");
+    assert_eq!(a["members"][0]["date_of_birth"], "1980-01-01");
+    assert_eq!(h.ui.get_receipt_reference(), "7K2QX-M4B9R");
+    h.wait_until("the receipt is printed", |h| h.ui.get_receipt_print() == "printed");
+    assert_eq!(h.requests("POST /v1/receipts")[0]["submission_id"], "0193a0c4-7b1e-7000-8000-000000000001");
+    assert!(h.kiosk.state.borrow().form.is_none(), "answers are dropped once captured");
+    h.tap_tr("Finish");
+    assert_eq!(h.screen(), "language");
+}
+
+fn application_refused_field_goes_back_to_its_step() {
+    let h = Harness::new();
+    h.choose_language("ar");
+    h.tap_tr("Apply for support");
+    // A required field left empty stops the step, with the message next to the field.
+    h.tap_tr("Next");
+    assert_eq!(h.ui.get_form_step(), 0);
+    assert!(h.kiosk.state.borrow().form.as_ref().is_some_and(|f| f.field_states("ar").iter().any(|s| s.error.is_some())));
+    fill_application(&h, "زينب", "علي");
+    h.fake.lock().expect("fake").refuse_next = Some(("father_name".into(), "looks like a placeholder".into()));
+    h.tap_tr("Submit");
+    h.wait_until("back on the form", |h| h.screen() == "form");
+    assert_eq!(h.ui.get_form_step(), 0);
+    assert!(!h.ui.get_form_problem().is_empty());
+    let states = h.kiosk.state.borrow().form.as_ref().map(|f| f.field_states("ar")).unwrap_or_default();
+    let father = states.iter().find(|s| s.id == "father_name").expect("father_name");
+    assert!(matches!(&father.error, Some(kiosk::forms::FieldError::Server(m)) if m == "looks like a placeholder"));
+}
+
+fn grievance_in_arabic() {
+    let h = Harness::new();
+    h.choose_language("ar");
+    h.tap_tr("Make a complaint");
+    let form = provincial_node::forms::grievance();
+    let label = |step: usize, id: &str| form.steps[step].fields.iter().find(|f| f.id == id).map(|f| f.label.get("ar").to_owned()).unwrap_or_default();
+    h.tap(&label(0, "full_name"));
+    h.type_keys("فاطمة حسن علي");
+    assert_eq!(h.field_value(&label(0, "full_name")), "فاطمة حسن علي");
+    // The last letter can be taken back; the cursor is always at the end.
+    h.tap_tr("Delete");
+    h.type_keys("ي");
+    h.tap_tr("Done");
+    h.tap(&format!("{} +", tr("ar", "Year")));
+    h.tap_tr("Next");
+    assert_eq!(h.ui.get_form_step(), 1);
+    h.tap(form.steps[1].fields[0].options[0].label.get("ar"));
+    h.tap(&label(1, "case_number"));
+    assert_eq!(h.ui.get_form_keyboard(), "latin");
+    h.type_keys("BGD-2026-000123");
+    h.tap_tr("Done");
+    h.tap(&label(1, "description"));
+    h.type_keys("لم تصل الدفعة منذ شهرين");
+    h.tap_tr("Done");
+    h.tap_tr("Review");
+    h.tap_tr("Submit");
+    h.wait_until("the receipt screen", |h| h.screen() == "receipt");
+    let body = &h.requests("POST /v1/grievances")[0];
+    assert_eq!(body["answers"]["full_name"], "فاطمة حسن علي");
+    assert_eq!(body["answers"]["case_number"], "BGD-2026-000123");
+    assert_eq!(body["answers"]["description"], "لم تصل الدفعة منذ شهرين");
+    assert_eq!(body["answers"]["category"], "payment_missing");
+}
+
+fn staff_login_lockout_assisted_enrollment_queue_logout() {
+    let h = Harness::new();
+    h.choose_language("en");
+    h.tap("Staff login");
+    assert_eq!(h.screen(), "staff-login");
+    h.type_keys("1111");
+    h.tap("Log in");
+    h.wait_until("the wrong PIN message", |h| h.ui.get_login_problem() == "wrong_pin");
+    assert_eq!(h.ui.get_login_attempts_left(), 2);
+    assert_eq!(h.ui.get_login_pin(), "", "a refused PIN is cleared");
+    h.type_keys("2468");
+    h.tap("Log in");
+    h.wait_until("staff home", |h| h.screen() == "staff-home");
+    assert_eq!(h.ui.get_staff_name(), "Layla Hassan");
+    // Assisted enrollment: the applicant's card fills the national ID.
+    h.tap("Enrol a household (read the applicant's ID card)");
+    h.wait_until("the form", |h| h.screen() == "form");
+    assert!(h.ui.get_form_assisted());
+    assert_eq!(h.field_value("National ID number"), "199012345678");
+    h.tap("Back");
+    assert_eq!(h.screen(), "staff-home");
+    h.tap("Unsent submissions");
+    h.wait_until("the queue", |h| h.ui.get_queue_lines().iter().count() == 3);
+    assert_eq!(h.ui.get_queue_depth(), 2);
+    h.tap("Back");
+    h.tap("Log out");
+    assert_eq!(h.screen(), "language");
+    h.wait_until("the session is closed at the service", |h| !h.requests("DELETE /v1/sessions/current").is_empty());
+    // Three wrong PINs lock the badge.
+    h.choose_language("en");
+    h.tap("Staff login");
+    for _ in 0..3 {
+        h.type_keys("0000");
+        h.tap("Log in");
+        h.wait_until("an answer", |h| !h.ui.get_login_busy());
+    }
+    h.type_keys("2468");
+    h.tap("Log in");
+    h.wait_until("the lockout", |h| h.ui.get_login_problem() == "locked_out");
+    assert!(h.kiosk.state.borrow().staff.is_none());
+}
+
+fn technician_provisioning_and_hardware() {
+    let h = Harness::new();
+    h.choose_language("en");
+    h.tap("Staff login");
+    h.type_keys("2468");
+    h.tap("Log in");
+    h.wait_until("staff home", |h| h.screen() == "staff-home");
+    h.tap("Technician tools");
+    assert_eq!(h.screen(), "technician");
+    h.tap("Provincial office address (URL)");
+    h.tap("abc");
+    h.type_keys("https://node.bgd.iq");
+    h.tap("Done");
+    h.tap("Enrollment code");
+    h.type_keys("K7Q2-99XM");
+    h.tap("Done");
+    h.tap("Connect terminal");
+    h.wait_until("provisioned", |h| h.ui.get_tech_provisioning() == "done");
+    let body = &h.requests("POST /v1/provisioning")[0];
+    assert_eq!(body["node_url"], "https://node.bgd.iq");
+    assert_eq!(body["code"], "K7Q2-99XM");
+    h.tap("Network and sync");
+    h.wait_until("diagnostics", |h| h.ui.get_tech_recent().iter().count() == 3);
+    assert_eq!(h.ui.get_tech_sync(), "idle");
+    h.tap("Hardware tests");
+    assert_eq!(h.screen(), "hardware");
+    h.tap("Card reader: read a card");
+    h.wait_until("card read", |h| h.ui.get_hw_card_state() == "ok");
+    assert_eq!(h.ui.get_hw_card_id(), "04A1B2C3D4E5F6");
+    h.tap("Printer: print a test page");
+    h.wait_until("test page", |h| h.ui.get_hw_print_state() == "ok");
+    h.tap("Printer: paper and cover state");
+    h.wait_until("printer state", |h| h.ui.get_hw_printer_state() == "paper_low");
+}
+
+fn idle_timeout_wipes_what_was_typed() {
+    let h = Harness::new();
+    h.choose_language("ckb");
+    h.tap_tr("Apply for support");
+    let label = provincial_node::forms::application().steps[0].fields[1].label.get("ckb").to_owned();
+    h.tap(&label);
+    h.type_keys("ڤیان");
+    assert_eq!(h.field_value(&label), "ڤیان");
+    h.idle(69);
+    assert!(!h.shows(&tr("ckb", "Are you still there?")), "no warning before the last 20 s");
+    h.idle(2);
+    assert!(h.shows(&tr("ckb", "Are you still there?")), "the countdown warns");
+    // A touch gives more time.
+    h.tap(&tr("ckb", "I need more time"));
+    h.idle(80);
+    assert_eq!(h.screen(), "form");
+    assert_eq!(h.field_value(&label), "ڤیان");
+    h.idle(11);
+    assert_eq!(h.screen(), "language", "the session ended");
+    assert!(h.kiosk.state.borrow().form.is_none(), "the answers are gone from memory");
+    assert_eq!(h.ui.get_form_fields().iter().count(), 0, "and from the screen's model");
+    assert!(h.find(&label).is_empty());
+    assert_eq!(h.ui.get_language(), "ar", "the next person starts in the default language");
+}
+
+fn language_switch_mirrors_the_layout() {
+    let h = Harness::new();
+    h.choose_language("en");
+    assert!(!kiosk::ui::Theme::get(&h.ui).get_rtl());
+    h.tap("کوردی");
+    assert!(kiosk::ui::Theme::get(&h.ui).get_rtl());
+    assert_eq!(h.ui.get_language(), "ckb");
+    assert!(!h.find(&tr("ckb", "Check my status")).is_empty(), "the labels are Kurdish");
+    h.tap("عربي");
+    assert_eq!(h.ui.get_language(), "ar");
+    assert!(!h.find(&tr("ar", "Check my status")).is_empty());
+}
+
+use slint::Global;
+use slint::Model;

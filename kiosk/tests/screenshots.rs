@@ -1,0 +1,265 @@
+//! Renders every screen in Arabic, Kurdish and English with Slint's software renderer, reached
+//! through the real flows against the fake service, and compares each render with the reviewed
+//! reference image `kiosk/tests/screenshots/<lang>/<screen>.png`.
+//!
+//! `KIOSK_UPDATE_SCREENSHOTS=1 cargo test -p kiosk --test screenshots` rewrites the references;
+//! look at every changed image before committing it. Renders of a failed comparison are written
+//! to `target/kiosk-screenshots/<lang>/<screen>.png` next to the reference for inspection.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{tr, Harness};
+use slint::ComponentHandle;
+
+/// A pixel counts as different when a channel differs by more than this.
+const CHANNEL_TOLERANCE: u8 = 24;
+/// A screen matches when at most this fraction of its pixels differ (anti-aliasing noise).
+const PIXEL_TOLERANCE: f64 = 0.0001;
+
+struct Shots {
+    language: String,
+    failures: Vec<String>,
+    taken: Vec<String>,
+}
+
+impl Shots {
+    fn take(&mut self, h: &Harness, screen: &str) {
+        h.pump();
+        let buffer = h.ui.window().take_snapshot().expect("the software renderer renders the window");
+        let (w, hgt) = (buffer.width(), buffer.height());
+        let rgba: Vec<u8> = buffer.as_bytes().to_vec();
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let reference = root.join("tests/screenshots").join(&self.language).join(format!("{screen}.png"));
+        self.taken.push(format!("{}/{screen}", self.language));
+        if std::env::var_os("KIOSK_UPDATE_SCREENSHOTS").is_some_and(|v| v == "1") {
+            write_png(&reference, w, hgt, &rgba);
+            return;
+        }
+        let problem = match read_png(&reference) {
+            Err(e) => Some(format!("{}: {e}; run with KIOSK_UPDATE_SCREENSHOTS=1 and review the image", reference.display())),
+            Ok((rw, rh, _)) if (rw, rh) != (w, hgt) => Some(format!("{}: size {rw}x{rh}, render {w}x{hgt}", reference.display())),
+            Ok((_, _, expected)) => {
+                let differing = expected
+                    .chunks_exact(4)
+                    .zip(rgba.chunks_exact(4))
+                    .filter(|(a, b)| a.iter().zip(b.iter()).any(|(x, y)| x.abs_diff(*y) > CHANNEL_TOLERANCE))
+                    .count();
+                let fraction = differing as f64 / (w as f64 * hgt as f64);
+                (fraction > PIXEL_TOLERANCE).then(|| format!("{}: {:.2}% of pixels differ", reference.display(), fraction * 100.0))
+            }
+        };
+        if let Some(p) = problem {
+            let actual = root.join("../target/kiosk-screenshots").join(&self.language).join(format!("{screen}.png"));
+            write_png(&actual, w, hgt, &rgba);
+            self.failures.push(format!("{p} (render: {})", actual.display()));
+        }
+    }
+}
+
+fn write_png(path: &std::path::Path, w: u32, h: u32, rgba: &[u8]) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("create the screenshot folder");
+    }
+    let file = std::fs::File::create(path).expect("create the PNG");
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::High);
+    let mut writer = encoder.write_header().expect("PNG header");
+    writer.write_image_data(rgba).expect("PNG data");
+}
+
+fn read_png(path: &std::path::Path) -> Result<(u32, u32, Vec<u8>), String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().map_err(|e| e.to_string())?;
+    let mut buf = vec![0; reader.output_buffer_size().ok_or("PNG too large")?];
+    let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
+    if info.color_type != png::ColorType::Rgba {
+        return Err(format!("expected RGBA, found {:?}", info.color_type));
+    }
+    buf.truncate(info.buffer_size());
+    Ok((info.width, info.height, buf))
+}
+
+#[test]
+fn every_screen_in_three_languages() {
+    common::init_backend();
+    let mut failures = Vec::new();
+    let mut taken = Vec::new();
+    for language in ["ar", "ckb", "en"] {
+        let mut shots = Shots { language: language.into(), failures: Vec::new(), taken: Vec::new() };
+        walk(language, &mut shots);
+        failures.extend(shots.failures);
+        taken.extend(shots.taken);
+    }
+    assert!(taken.len() >= 3 * 25, "every screen is rendered: {taken:?}");
+    assert!(failures.is_empty(), "screens differ from their reviewed references:\n{}", failures.join("\n"));
+}
+
+/// Text typed into Arabic-script fields, in the keyboard of each language.
+fn sample_name(language: &str) -> (&'static str, &'static str) {
+    match language {
+        "ckb" => ("ڕێژنە", "ئاڵۆز"),
+        _ => ("زينب", "علي حسن"),
+    }
+}
+
+fn walk(lang: &str, shots: &mut Shots) {
+    let h = Harness::new();
+    // The first screen, with this language highlighted in the status bar.
+    h.tap(match lang {
+        "ar" => "عربي",
+        "ckb" => "کوردی",
+        _ => "English",
+    });
+    shots.take(&h, "language");
+    h.choose_language(lang);
+    shots.take(&h, "home");
+    h.tap_tr("Larger text");
+    shots.take(&h, "home-large-text");
+    h.tap_tr("Larger text");
+
+    // Status check.
+    h.tap_tr("Check my status");
+    shots.take(&h, "status-choose");
+    h.tap_tr("Type my reference number");
+    h.type_keys("7K2QXM4B");
+    h.tap(&format!("{} +", tr(lang, "Day")));
+    h.tap(&format!("{} -", tr(lang, "Year")));
+    h.tap(&format!("{} +", tr(lang, "Month")));
+    shots.take(&h, "status-reference");
+    h.type_keys("9R");
+    h.tap_tr("Check status");
+    h.wait_until("the status", |h| h.ui.get_status_mode() == "result");
+    shots.take(&h, "status-result");
+    h.tap_tr("Finish");
+    h.fake.lock().expect("fake").node_online = false;
+    h.choose_language(lang);
+    h.tap_tr("Check my status");
+    h.tap_tr("Tap my ID card on the reader");
+    h.wait_until("offline", |h| h.ui.get_status_mode() == "offline");
+    shots.take(&h, "status-offline");
+    h.fake.lock().expect("fake").node_online = true;
+    h.tap_tr("Finish");
+
+    // Application.
+    h.choose_language(lang);
+    h.tap_tr("Apply for support");
+    let form = provincial_node::forms::application();
+    let label = |step: usize, id: &str| form.steps[step].fields.iter().find(|f| f.id == id).map(|f| f.label.get(lang).to_owned()).unwrap_or_default();
+    let (name, relative) = sample_name(lang);
+    h.tap_tr("Next");
+    shots.take(&h, "form-errors");
+    h.tap(&label(0, "national_id"));
+    h.type_keys("199012345678");
+    h.tap_tr("Done");
+    h.tap(&label(0, "first_name"));
+    h.type_keys(name);
+    shots.take(&h, "form-typing");
+    h.tap_tr("Done");
+    for id in ["father_name", "grandfather_name", "mother_name"] {
+        h.tap(&label(0, id));
+        h.type_keys(relative);
+        h.tap_tr("Done");
+    }
+    h.tap(&format!("{} -10", tr(lang, "Year")));
+    h.tap(form.steps[0].fields[7].options[0].label.get(lang));
+    h.scroll(-2000.0); // to the bottom
+    shots.take(&h, "form-applicant");
+    h.tap_tr("Next");
+    let master = provincial_node::geography::master_data();
+    h.tap(master.governorates[0].name.get(lang));
+    h.tap(master.governorates[0].districts[1].name.get(lang));
+    h.tap(&label(1, "phone"));
+    h.type_keys("07701234567");
+    shots.take(&h, "form-digits");
+    h.tap_tr("Done");
+    h.scroll(-2000.0); // to the bottom
+    shots.take(&h, "form-address");
+    h.tap_tr("Next");
+    h.tap(form.steps[2].fields[0].options[1].label.get(lang));
+    h.tap(&label(2, "household_size"));
+    h.type_keys("3");
+    h.tap_tr("Done");
+    h.tap_tr("Add a household member");
+    let member_fields = &form.steps[2].fields[3].member_fields;
+    h.tap(member_fields[0].label.get(lang));
+    h.type_keys(relative);
+    h.tap_tr("Done");
+    h.tap(&format!("{} +", tr(lang, "Year")));
+    h.tap(member_fields[2].options[1].label.get(lang));
+    h.scroll(-2000.0); // to the bottom
+    shots.take(&h, "form-member");
+    h.tap_tr("Save member");
+    h.scroll(-2000.0);
+    shots.take(&h, "form-household");
+    h.tap_tr("Review");
+    shots.take(&h, "review");
+    h.tap_tr("Submit");
+    h.wait_until("the receipt", |h| h.screen() == "receipt" && h.ui.get_receipt_print() == "printed");
+    shots.take(&h, "receipt");
+    h.tap_tr("Finish");
+
+    // Grievance.
+    h.choose_language(lang);
+    h.tap_tr("Make a complaint");
+    let grievance = provincial_node::forms::grievance();
+    h.tap(grievance.steps[0].fields[1].label.get(lang));
+    h.type_keys(relative);
+    h.tap_tr("Done");
+    h.tap(&format!("{} +", tr(lang, "Year")));
+    h.tap_tr("Next");
+    h.tap_tr("Review");
+    shots.take(&h, "grievance");
+    h.tap_tr("Back");
+    h.tap_tr("Back");
+
+    // Staff.
+    h.tap_tr("Staff login");
+    h.type_keys("1111");
+    h.tap_tr("Log in");
+    h.wait_until("the wrong PIN", |h| h.ui.get_login_problem() == "wrong_pin");
+    h.type_keys("24");
+    shots.take(&h, "staff-login");
+    h.type_keys("68");
+    h.tap_tr("Log in");
+    h.wait_until("staff home", |h| h.screen() == "staff-home");
+    shots.take(&h, "staff-home");
+    h.tap_tr("Unsent submissions");
+    h.wait_until("the queue", |h| slint::Model::row_count(&h.ui.get_queue_lines()) == 3);
+    shots.take(&h, "staff-queue");
+    h.tap_tr("Back");
+
+    // Technician.
+    h.tap_tr("Technician tools");
+    h.tap(&tr(lang, "Provincial office address (URL)"));
+    h.tap("abc");
+    h.type_keys("https://node.bgd.iq");
+    shots.take(&h, "technician-setup");
+    h.tap_tr("Done");
+    h.tap(&tr(lang, "Enrollment code"));
+    h.type_keys("K7Q2-99XM");
+    h.tap_tr("Done");
+    h.tap_tr("Connect terminal");
+    h.wait_until("provisioned", |h| h.ui.get_tech_provisioning() == "done");
+    shots.take(&h, "technician-provisioned");
+    h.tap_tr("Network and sync");
+    h.wait_until("diagnostics", |h| slint::Model::row_count(&h.ui.get_tech_recent()) == 3);
+    shots.take(&h, "technician-network");
+    h.tap_tr("Hardware tests");
+    h.tap_tr("Card reader: read a card");
+    h.wait_until("the card test", |h| h.ui.get_hw_card_state() == "ok");
+    h.tap_tr("Printer: print a test page");
+    h.wait_until("the print test", |h| h.ui.get_hw_print_state() == "ok");
+    h.tap_tr("Printer: paper and cover state");
+    h.wait_until("the printer state", |h| h.ui.get_hw_printer_state() == "paper_low");
+    shots.take(&h, "hardware");
+
+    // The idle countdown.
+    h.idle(75);
+    shots.take(&h, "idle-warning");
+}
