@@ -17,20 +17,22 @@ use node_protocol::SubmissionKind;
 struct Args {
     dir: PathBuf,
     once: bool,
+    ui: bool,
 }
 
 fn parse_args() -> Result<Args> {
-    let mut args = Args { dir: PathBuf::from("target/demo"), once: false };
+    let mut args = Args { dir: PathBuf::from("target/demo"), once: false, ui: true };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--once" => args.once = true,
+            "--no-ui" => args.ui = false,
             "--dir" => args.dir = PathBuf::from(it.next().context("--dir needs a directory")?),
             "-h" | "--help" => {
-                println!("usage: kiosk-demo [--dir DIR] [--once]");
+                println!("usage: kiosk-demo [--dir DIR] [--once] [--no-ui]");
                 std::process::exit(0);
             }
-            other => anyhow::bail!("unknown argument '{other}': usage: kiosk-demo [--dir DIR] [--once]"),
+            other => anyhow::bail!("unknown argument '{other}': usage: kiosk-demo [--dir DIR] [--once] [--no-ui]"),
         }
     }
     Ok(args)
@@ -128,8 +130,33 @@ async fn main() -> Result<()> {
         terminal.stop();
         return Ok(());
     }
-    println!("Running. Press Ctrl-C to stop the node and the terminal.");
-    tokio::signal::ctrl_c().await?;
+    let has_display = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if args.ui && has_display {
+        println!("== The kiosk UI, in a window. F1 puts the staff badge on the simulated reader (PIN 2468),");
+        println!("   F2 the technician badge (PIN 9024), F3 an applicant's card, F4 takes the card off.");
+        println!("   Printed receipts appear as PNG files in {}.", terminal.storage.join("printed").display());
+        let mut ui = std::process::Command::new(e2e::processes::binary("kiosk")?)
+            .arg("--socket")
+            .arg(&terminal.socket)
+            .arg("--demo")
+            .spawn()
+            .context("starting the kiosk UI")?;
+        // Closing the window or Ctrl-C ends the demo.
+        let status = tokio::select! {
+            s = tokio::task::spawn_blocking(move || ui.wait()) => Some(s??),
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        if let Some(s) = status {
+            println!("kiosk UI exited ({s})");
+        }
+    } else {
+        if args.ui {
+            println!("(no DISPLAY or WAYLAND_DISPLAY: the kiosk UI is not started; run it yourself with");
+            println!("   {} --socket {} --demo)", e2e::processes::binary("kiosk")?.display(), terminal.socket.display());
+        }
+        println!("Running. Press Ctrl-C to stop the node and the terminal.");
+        tokio::signal::ctrl_c().await?;
+    }
     terminal.stop();
     Ok(())
 }
