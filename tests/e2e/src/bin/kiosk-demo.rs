@@ -84,6 +84,14 @@ async fn main() -> Result<()> {
         match api.submit(kind, language, &body).await? {
             Ok(ack) => {
                 println!("   {:<11} [{language:>3}]  reference {}  id {}", kind.as_str(), ack.reference, ack.id);
+                // The receipt, as the kiosk prints it once the service says "saved".
+                let request = serde_json::json!({"submission_id": ack.id, "language": language});
+                let (status, text) = api.raw("POST", "/v1/receipts", Some("application/json"), serde_json::to_vec(&request)?).await?;
+                let printed: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                match printed["png"].as_str() {
+                    Some(png) if status == 201 => println!("{:>30} receipt printed → {png}", ""),
+                    _ => println!("{:>30} receipt not printed: {status} {text}", ""),
+                }
                 references.push(ack);
             }
             Err((status, text)) => anyhow::bail!("the terminal refused a sample {}: {status} {text}", kind.as_str()),

@@ -1,0 +1,25 @@
+//! The README's demo command runs to the end: node, provisioned terminal, submissions in three
+//! languages, receipts printed as PNG files by the simulated printer, status checks.
+
+use std::process::Command;
+
+#[test]
+fn the_demo_walks_through_and_prints_receipts() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = Command::new(e2e::processes::binary("kiosk-demo")?)
+        .args(["--once", "--no-ui", "--dir"])
+        .arg(dir.path().join("demo"))
+        .output()?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the demo failed:\n{text}");
+    let receipts: Vec<_> = text.lines().filter_map(|l| l.split("receipt printed → ").nth(1)).collect();
+    assert_eq!(receipts.len(), 4, "one receipt per sample submission:\n{text}");
+    for png in receipts {
+        let bytes = std::fs::read(png.trim())?;
+        assert!(bytes.starts_with(b"\x89PNG"), "{png} is not a PNG");
+    }
+    assert!(text.contains("→ 200 active"), "the seeded applicant's status is shown:\n{text}");
+    assert!(text.contains("→ 200 received"), "the new application is found by reference and date of birth:\n{text}");
+    assert!(text.contains("→ 200 not_found"), "a wrong date of birth finds nothing:\n{text}");
+    Ok(())
+}
