@@ -32,6 +32,20 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", message)
 }
 
+/// The province as the receipt's reader says it: the governorate's name in `language` from the
+/// node's master data, matched by code or by any of its names; as enrolled when not found.
+fn province_name(config: Option<&node_protocol::NodeConfig>, enrolled: &str, language: &str) -> String {
+    config
+        .and_then(|c| {
+            c.master_data.governorates.iter().find(|g| {
+                g.code.eq_ignore_ascii_case(enrolled) || [&g.name.ar, &g.name.ckb, &g.name.en].iter().any(|n| n.as_str() == enrolled)
+            })
+        })
+        .map(|g| g.name.get(language).to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| enrolled.to_string())
+}
+
 /// `POST /v1/receipts`.
 pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<PrintReceipt>) -> Result<(StatusCode, Json<PrintAnswer>), ApiError> {
     let terminal = &state.terminal;
@@ -44,7 +58,8 @@ pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<PrintR
             let (Some(record), Some(provisioned)) = (record, terminal.provisioned()) else {
                 return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_submission", format!("no submission {id} was captured on this terminal; check the id the capture answered")));
             };
-            for_submission(&record, lang, &provisioned.enrollment.terminal_id, &provisioned.enrollment.province)
+            let province = province_name(terminal.node_config().as_deref(), &provisioned.enrollment.province, &tag);
+            for_submission(&record, lang, &provisioned.enrollment.terminal_id, &province)
         }
         (None, Some(slip)) => {
             if body.language.is_some() {
@@ -56,4 +71,28 @@ pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<PrintR
         _ => return Err(invalid("give exactly one of submission_id (a captured submission) and status_slip")),
     };
     print(terminal, receipt).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::province_name;
+    use node_protocol::{Governorate, LocalizedText, MasterData, NodeConfig, StaffRoster};
+
+    #[test]
+    fn the_province_is_named_in_the_receipt_language() {
+        let config = NodeConfig {
+            version: "1".into(),
+            province: "Erbil".into(),
+            forms: vec![],
+            master_data: MasterData {
+                governorates: vec![Governorate { code: "ERB".into(), name: LocalizedText::new("أربيل", "هەولێر", "Erbil"), districts: vec![] }],
+            },
+            staff: StaffRoster { badge_hash_key: String::new(), members: vec![] },
+        };
+        assert_eq!(province_name(Some(&config), "Erbil", "ckb"), "هەولێر");
+        assert_eq!(province_name(Some(&config), "ERB", "ar"), "أربيل");
+        assert_eq!(province_name(Some(&config), "Erbil", "en"), "Erbil");
+        assert_eq!(province_name(Some(&config), "Atlantis", "ar"), "Atlantis");
+        assert_eq!(province_name(None, "Erbil", "ar"), "Erbil");
+    }
 }
