@@ -160,7 +160,7 @@ pub struct Captured {
     pub duplicate_warning: bool,
 }
 
-/// `GET /v1/queue`.
+/// `GET /v1/queue/details`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Queue {
     /// Counts.
@@ -383,9 +383,10 @@ impl LocalApi {
         self.post("/v1/status-checks", &StatusRequest { query }).await
     }
 
-    /// `GET /v1/queue`.
+    /// `GET /v1/queue/details`: what is waiting and what the node refused (a staff or
+    /// technician session is required; `GET /v1/queue` carries only the counts).
     pub async fn queue(&self) -> Result<Queue, ApiError> {
-        self.get("/v1/queue").await
+        self.get("/v1/queue/details").await
     }
 
     /// `GET /v1/diagnostics`.
