@@ -96,6 +96,9 @@ pub struct KioskSection {
     pub idle_timeout_s: u64,
     /// Offered languages, first is the default (default `["ar", "ckb", "en"]`).
     pub languages: Vec<String>,
+    /// Status checks this terminal forwards per minute, all applicants together (default 30):
+    /// a kiosk must not become a way to probe the node for who is registered.
+    pub status_checks_per_minute: u32,
 }
 
 /// `[sync]`: how the outbox is forwarded.
@@ -165,6 +168,7 @@ impl Default for KioskSection {
         KioskSection {
             idle_timeout_s: 90,
             languages: SUPPORTED_LANGUAGES.iter().map(|l| l.to_string()).collect(),
+            status_checks_per_minute: 30,
         }
     }
 }
@@ -347,6 +351,12 @@ impl Config {
             ));
         }
         check_languages(&self.kiosk.languages).map_err(|m| invalid("kiosk.languages", m))?;
+        if !(1..=10_000).contains(&self.kiosk.status_checks_per_minute) {
+            return Err(invalid(
+                "kiosk.status_checks_per_minute",
+                format!("{} is out of range; use 1 to 10000 (default 30)", self.kiosk.status_checks_per_minute),
+            ));
+        }
 
         let sync = &self.sync;
         if !(1..=node_protocol::MAX_BATCH).contains(&sync.batch_size) {

@@ -26,9 +26,6 @@ use crate::seal::{SealError, Sealer};
 use crate::storage::{Storage, StorageError};
 use crate::sync::SyncDiagnostics;
 
-/// Status checks forwarded per minute at most.
-pub const STATUS_CHECKS_PER_MINUTE: usize = 30;
-
 /// Errors opening the terminal's state.
 #[derive(Debug, Error)]
 pub enum TerminalError {
@@ -118,7 +115,7 @@ impl Terminal {
             node_config: RwLock::new(node_config),
             applicant_keyer,
             connectivity: Mutex::new(Connectivity { state: ConnectivityState::Offline, since: Utc::now() }),
-            status_limit: Mutex::new(RateLimit::new(STATUS_CHECKS_PER_MINUTE, Duration::from_secs(60))),
+            status_limit: Mutex::new(RateLimit::new(config.kiosk.status_checks_per_minute as usize, Duration::from_secs(60))),
             config,
         };
         terminal.reload_identity()?;

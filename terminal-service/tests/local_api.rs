@@ -227,7 +227,7 @@ async fn status_checks_are_forwarded_rate_limited_and_report_an_unreachable_node
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "not_found");
     let mut limited = None;
-    for _ in 0..terminal_service::terminal::STATUS_CHECKS_PER_MINUTE {
+    for _ in 0..terminal_service::config::KioskSection::default().status_checks_per_minute {
         let answer = api.post("/v1/status-checks", query.clone()).await;
         if answer.0 == 429 {
             limited = Some(answer);

@@ -31,6 +31,7 @@ fn a_misspelt_key_is_named_with_the_fix() -> anyhow::Result<()> {
         ("[hardware.printer]\ndevcie = \"/dev/usb/lp0\"\n", "hardware.printer.devcie"),
         ("[sync]\nbatch_size = 0\n", "sync.batch_size"),
         ("[kiosk]\nlanguages = [\"fr\"]\n", "kiosk.languages"),
+        ("[kiosk]\nstatus_checks_per_minute = 0\n", "kiosk.status_checks_per_minute"),
     ] {
         let file = dir.path().join("bad.toml");
         std::fs::write(&file, text)?;
