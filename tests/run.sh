@@ -19,5 +19,10 @@ PY
 echo "== Build (the end-to-end tests run the real binaries)"
 cargo build --workspace --bins --locked
 
+if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then
+  echo "== The hardware crate for the Raspberry Pi (aarch64-unknown-linux-gnu)"
+  cargo check --locked -p hardware --target aarch64-unknown-linux-gnu
+fi
+
 echo "== Tests"
 cargo test --workspace --locked "$@"
