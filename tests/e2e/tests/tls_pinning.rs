@@ -143,8 +143,8 @@ async fn a_wrong_node_fingerprint_stops_provisioning_before_anything_is_sent() -
 async fn plain_http_is_refused_off_this_machine_and_warned_about_on_it() -> Result<()> {
     let dir = tempfile::Builder::new().prefix("e2e-tls-").tempdir()?;
     let terminal = TerminalProcess::new(&dir.path().join("terminal"), "http://127.0.0.1:9", FAST_SYNC)?;
-    // Refused before any connection is tried (192.0.2.0/24 is reserved for documentation).
-    let out = terminal.cli(&["provision", "--node", "http://192.0.2.10:8700", "--code", "X"])?;
+    // Refused before any connection is tried; `.invalid` never resolves, should that change.
+    let out = terminal.cli(&["provision", "--node", "http://node.invalid:8700", "--code", "X"])?;
     let text = output_text(&out);
     ensure!(!out.status.success(), "{text}");
     ensure!(text.contains("--allow-insecure-http") && text.contains("https://"), "{text}");
