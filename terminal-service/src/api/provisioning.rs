@@ -33,6 +33,8 @@ pub async fn post(State(state): State<ApiState>, JsonBody(request): JsonBody<Pro
         terminal.set_node_config(config).map_err(ApiError::internal)?;
     }
     terminal.reload_identity().map_err(ApiError::internal)?;
+    // The node has just answered: the status bar should not say "offline" until the first sync.
+    terminal.mark_connectivity(crate::events::ConnectivityState::Online);
     // Queued submissions (if any) and the heartbeat can now go.
     terminal.sync_wake.notify_one();
     Ok((StatusCode::CREATED, Json(outcome)))

@@ -23,3 +23,20 @@ fn the_demo_walks_through_and_prints_receipts() -> anyhow::Result<()> {
     assert!(text.contains("→ 200 not_found"), "a wrong date of birth finds nothing:\n{text}");
     Ok(())
 }
+
+#[test]
+fn the_demo_can_leave_provisioning_to_the_technician_screen() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = Command::new(e2e::processes::binary("kiosk-demo")?)
+        .args(["--once", "--no-ui", "--provision-in-ui", "--dir"])
+        .arg(dir.path().join("demo"))
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "the demo failed:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    let url = text.lines().find_map(|l| l.trim().strip_prefix("node URL")).map(str::trim);
+    let code = text.lines().find_map(|l| l.trim().strip_prefix("code")).map(str::trim);
+    assert!(url.is_some_and(|u| u.starts_with("http://127.0.0.1:")), "the node URL is printed:\n{text}");
+    assert!(code.is_some_and(|c| c.len() >= 12), "an enrollment code is printed:\n{text}");
+    assert!(!dir.path().join("demo/terminal/state/enrollment.json").exists(), "the terminal is left unprovisioned");
+    Ok(())
+}

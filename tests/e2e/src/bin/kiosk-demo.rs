@@ -18,21 +18,23 @@ struct Args {
     dir: PathBuf,
     once: bool,
     ui: bool,
+    provision_in_ui: bool,
 }
 
 fn parse_args() -> Result<Args> {
-    let mut args = Args { dir: PathBuf::from("target/demo"), once: false, ui: true };
+    let mut args = Args { dir: PathBuf::from("target/demo"), once: false, ui: true, provision_in_ui: false };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--once" => args.once = true,
             "--no-ui" => args.ui = false,
+            "--provision-in-ui" => args.provision_in_ui = true,
             "--dir" => args.dir = PathBuf::from(it.next().context("--dir needs a directory")?),
             "-h" | "--help" => {
-                println!("usage: kiosk-demo [--dir DIR] [--once] [--no-ui]");
+                println!("usage: kiosk-demo [--dir DIR] [--once] [--no-ui] [--provision-in-ui]");
                 std::process::exit(0);
             }
-            other => anyhow::bail!("unknown argument '{other}': usage: kiosk-demo [--dir DIR] [--once] [--no-ui]"),
+            other => anyhow::bail!("unknown argument '{other}': usage: kiosk-demo [--dir DIR] [--once] [--no-ui] [--provision-in-ui]"),
         }
     }
     Ok(args)
@@ -54,6 +56,15 @@ async fn main() -> Result<()> {
     let mut terminal = TerminalProcess::new(&dir.join("terminal"), &node.url(), "")?;
     let code = node.issue_code()?;
     println!("   enrollment code    {code}");
+    if args.provision_in_ui {
+        // A fresh terminal, as a technician finds it: provisioning happens on the kiosk's
+        // technician screen (no login is needed before a roster exists).
+        terminal.start().await?;
+        println!("\n== The terminal is not provisioned. On the kiosk, choose a language, then");
+        println!("   \"Technician: set up this terminal\", and enter");
+        println!("   node URL  {}\n   code      {code}", node.url());
+        return finish(&args, &mut terminal).await;
+    }
     terminal.provision(&node.url(), &code)?;
     terminal.start().await?;
     let api = terminal.api()?;
@@ -134,6 +145,12 @@ async fn main() -> Result<()> {
     let out = terminal.cli(&["status"])?;
     println!("\n{}", String::from_utf8_lossy(&out.stdout));
 
+    finish(&args, &mut terminal).await
+}
+
+/// Opens the kiosk UI when there is a display, otherwise waits for Ctrl-C; then stops the
+/// terminal (the node stops when its handle is dropped).
+async fn finish(args: &Args, terminal: &mut TerminalProcess) -> Result<()> {
     if args.once {
         terminal.stop();
         return Ok(());
