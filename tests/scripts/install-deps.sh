@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a Debian machine, once: system packages through
 # apt, Python packages for the OpenAPI checks. Idempotent; quiet when everything is there.
+# Fonts are not among them: the kiosk and the receipts ship theirs (kiosk/fonts, hardware/fonts).
 set -euo pipefail
 
 need_apt=()
@@ -8,7 +9,6 @@ command -v age >/dev/null || need_apt+=(age)
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
-[ -d /usr/share/fonts/truetype/noto ] || need_apt+=(fonts-noto-core)
 python3 -c 'import yaml' 2>/dev/null || need_apt+=(python3-yaml)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
