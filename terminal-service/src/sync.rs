@@ -11,18 +11,42 @@
 //! sooner than the node's `Retry-After`; one success resets the backoff. When the outbox is
 //! empty the engine sleeps until [`Terminal::sync_wake`] is notified by a new submission.
 //!
-//! Why a single task: batches are sent one at a time so results are applied in order and the
-//! node sees one stream per terminal; the throughput comes from batching, not parallelism.
+//! # Two batches in flight
+//!
+//! Applying an answer costs a local transaction with an fsync plus audit entries with their
+//! own fsyncs; done while nothing is on the wire, that idle time capped the drain at about
+//! 0.6× of what the node ingests. So the engine keeps up to [`MAX_IN_FLIGHT`] (two) batches
+//! on the wire: while batch k's answer is applied and audited, batch k+1 is already sent.
+//!
+//! - One task still owns the loop. Each send runs in its own spawned task, so it progresses
+//!   while the loop waits on the disk; the loop settles answers strictly in send order
+//!   (oldest first), so results, audit entries and events come out in the order batches went.
+//! - No id is ever in two in-flight batches: the next batch is read with
+//!   [`Outbox::next_batch_excluding`](crate::outbox::Outbox::next_batch_excluding) and the ids
+//!   already on the wire. Rows still leave the outbox only in the transaction that applies
+//!   the node's answer for their id, so a lost answer means the same ids and sealed bytes go
+//!   again, exactly as with one batch.
+//! - The window opens only on success: the engine starts, and restarts after every failure,
+//!   with a single batch, and allows the second one after a batch is answered. During an
+//!   outage that halves the requests for nothing, and the failed batch is retried alone.
+//! - On a failure no new batch is sent. The other in-flight batch, if any, is awaited and
+//!   its answer applied if it succeeded (wasting it would only mean resending it); then the
+//!   engine backs off once, for at least the longest `Retry-After` either answer carried.
+//!   Since nothing new goes out between the failure and the end of that wait, no send
+//!   happens before a `Retry-After` expires.
+//! - On shutdown nothing new is sent, and the batches on the wire are settled first (each is
+//!   bounded by the request timeout), as a single in-progress pass was before.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use node_protocol::{SubmissionBatch, SubmissionOutcome, MAX_BATCH};
+use node_protocol::{BatchResponse, SubmissionBatch, SubmissionOutcome, MAX_BATCH};
 use serde::Serialize;
 use serde_json::json;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::audit::AuditCategory;
@@ -33,6 +57,11 @@ use crate::terminal::Terminal;
 
 /// How long an idle engine sleeps before looking at the outbox again without a wake-up.
 const IDLE_RECHECK: Duration = Duration::from_secs(30);
+
+/// Most batches on the wire at once. Two hide the local apply-and-audit time behind the next
+/// send; more would only queue at the node (it handles one stream per terminal) and widen
+/// what a crash or a failure has to resend.
+pub const MAX_IN_FLIGHT: usize = 2;
 
 /// What the engine is doing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -76,14 +105,29 @@ pub struct SyncDiagnostics {
     pub last_heartbeat_error: Option<String>,
 }
 
-/// Outcome of one pass.
+/// Outcome of settling one batch (or of failing to start one).
 enum Pass {
-    /// Nothing to send.
-    Empty,
     /// The node answered for a batch.
     Answered,
     /// The batch could not be delivered; back off.
     Failed { message: String, retry_after: Option<Duration> },
+}
+
+/// A batch on the wire: its ids, in the order sent, and the task awaiting the node's answer.
+struct Flight {
+    ids: Vec<Uuid>,
+    attempted_at: DateTime<Utc>,
+    answer: JoinHandle<Result<BatchResponse, NodeError>>,
+}
+
+/// Outcome of trying to put one more batch on the wire.
+enum Launch {
+    /// Nothing (else) to send, or not provisioned.
+    Empty,
+    /// A batch is on its way.
+    Sent(Flight),
+    /// The outbox could not be read.
+    Failed(Pass),
 }
 
 /// Runs the engine until `shutdown` turns true.
@@ -92,52 +136,86 @@ pub async fn run(terminal: Arc<Terminal>, mut shutdown: watch::Receiver<bool>) {
     let mut backoff = Backoff::new(Duration::from_millis(sync.backoff_initial_ms), Duration::from_millis(sync.backoff_max_ms));
     let batch_size = sync.batch_size.clamp(1, MAX_BATCH);
     let mut last_audited_error: Option<String> = None;
+    // Oldest first; settled strictly in this order.
+    let mut in_flight: VecDeque<Flight> = VecDeque::with_capacity(MAX_IN_FLIGHT);
+    // One batch at start and after each failure; MAX_IN_FLIGHT once a batch was answered.
+    let mut window = 1;
     loop {
         if *shutdown.borrow() {
+            // Settle what is on the wire rather than throw the answers away; each wait is
+            // bounded by the request timeout.
+            while let Some(flight) = in_flight.pop_front() {
+                let _ = settle(&terminal, flight).await;
+            }
             break;
         }
-        let pass = pass(&terminal, batch_size).await;
-        let delay = match pass {
-            Pass::Empty => {
-                set_phase(&terminal, if terminal.provisioned().is_some() { SyncPhase::Idle } else { SyncPhase::NotProvisioned }, None);
-                tokio::select! {
-                    _ = terminal.sync_wake.notified() => {}
-                    _ = tokio::time::sleep(IDLE_RECHECK) => {}
-                    _ = shutdown.wait_for(|s| *s) => break,
+        let mut failure = None;
+        while in_flight.len() < window {
+            match launch(&terminal, batch_size, &in_flight).await {
+                Launch::Empty => break,
+                Launch::Sent(flight) => in_flight.push_back(flight),
+                Launch::Failed(pass) => {
+                    failure = Some(pass);
+                    break;
                 }
-                continue;
             }
+        }
+        let pass = match failure {
+            Some(pass) => pass,
+            None => match in_flight.pop_front() {
+                Some(flight) => settle(&terminal, flight).await,
+                None => {
+                    set_phase(&terminal, if terminal.provisioned().is_some() { SyncPhase::Idle } else { SyncPhase::NotProvisioned }, None);
+                    tokio::select! {
+                        _ = terminal.sync_wake.notified() => {}
+                        _ = tokio::time::sleep(IDLE_RECHECK) => {}
+                        _ = shutdown.wait_for(|s| *s) => break,
+                    }
+                    continue;
+                }
+            },
+        };
+        let (message, mut retry_after) = match pass {
             Pass::Answered => {
                 backoff.reset();
                 last_audited_error = None;
+                window = MAX_IN_FLIGHT;
                 continue;
             }
-            Pass::Failed { message, retry_after } => {
-                let jittered = backoff.next_delay();
-                // Never sooner than the node asked.
-                let delay = retry_after.map_or(jittered, |r| r.max(jittered));
-                let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::zero());
-                tracing::warn!(error = %message, retry_in_ms = delay.as_millis() as u64, failures = backoff.failures(), "sync failed; backing off");
-                {
-                    let mut d = terminal.diagnostics.lock().unwrap_or_else(|p| p.into_inner());
-                    d.state = SyncPhase::Waiting;
-                    d.last_error = Some(message.clone());
-                    d.last_error_at = Some(Utc::now());
-                    d.next_attempt_at = Some(next);
-                    d.consecutive_failures = backoff.failures();
-                }
-                // Audit the start of a failure streak and each change of cause, not every retry:
-                // a days-long outage must not fill the chain with identical entries.
-                if last_audited_error.as_deref() != Some(message.as_str()) {
-                    let _ = terminal
-                        .storage
-                        .audit(AuditCategory::Sync, "sync_failed", json!({"error": message, "retry_in_ms": delay.as_millis() as u64}))
-                        .await;
-                    last_audited_error = Some(message);
-                }
-                delay
-            }
+            Pass::Failed { message, retry_after } => (message, retry_after),
         };
+        window = 1;
+        // Nothing new goes out now. Let the other batch finish: a success is applied (its rows
+        // leave the outbox), a failure may carry a longer Retry-After, which must be honoured
+        // too. The node's own failure takes precedence in the message.
+        while let Some(flight) = in_flight.pop_front() {
+            if let Pass::Failed { retry_after: other, .. } = settle(&terminal, flight).await {
+                retry_after = retry_after.max(other);
+            }
+        }
+        let jittered = backoff.next_delay();
+        // Never sooner than the node asked. Measured from now, i.e. after the other batch was
+        // settled, so it is never shorter than the node's Retry-After.
+        let delay = retry_after.map_or(jittered, |r| r.max(jittered));
+        let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::zero());
+        tracing::warn!(error = %message, retry_in_ms = delay.as_millis() as u64, failures = backoff.failures(), "sync failed; backing off");
+        {
+            let mut d = terminal.diagnostics.lock().unwrap_or_else(|p| p.into_inner());
+            d.state = SyncPhase::Waiting;
+            d.last_error = Some(message.clone());
+            d.last_error_at = Some(Utc::now());
+            d.next_attempt_at = Some(next);
+            d.consecutive_failures = backoff.failures();
+        }
+        // Audit the start of a failure streak and each change of cause, not every retry:
+        // a days-long outage must not fill the chain with identical entries.
+        if last_audited_error.as_deref() != Some(message.as_str()) {
+            let _ = terminal
+                .storage
+                .audit(AuditCategory::Sync, "sync_failed", json!({"error": message, "retry_in_ms": delay.as_millis() as u64}))
+                .await;
+            last_audited_error = Some(message);
+        }
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = shutdown.wait_for(|s| *s) => break,
@@ -152,39 +230,51 @@ fn set_phase(terminal: &Terminal, phase: SyncPhase, next: Option<DateTime<Utc>>)
     d.next_attempt_at = next;
 }
 
-/// Sends one batch, if there is anything to send, and applies the node's answer.
-async fn pass(terminal: &Arc<Terminal>, batch_size: usize) -> Pass {
-    let Some(provisioned) = terminal.provisioned() else { return Pass::Empty };
-    let envelopes = match terminal.storage.outbox(move |o| o.next_batch(batch_size)).await {
+/// Reads the next batch, skipping every id already on the wire, and sends it from a task of
+/// its own, so it travels while the engine applies the previous answer.
+async fn launch(terminal: &Arc<Terminal>, batch_size: usize, in_flight: &VecDeque<Flight>) -> Launch {
+    let Some(provisioned) = terminal.provisioned() else { return Launch::Empty };
+    let exclude: HashSet<Uuid> = in_flight.iter().flat_map(|f| f.ids.iter().copied()).collect();
+    let envelopes = match terminal.storage.outbox(move |o| o.next_batch_excluding(batch_size, &exclude)).await {
         Ok(e) => e,
-        Err(e) => return Pass::Failed { message: format!("reading the outbox: {e}"), retry_after: None },
+        Err(e) => return Launch::Failed(Pass::Failed { message: format!("reading the outbox: {e}"), retry_after: None }),
     };
     if envelopes.is_empty() {
-        return Pass::Empty;
+        return Launch::Empty;
     }
     set_phase(terminal, SyncPhase::Sending, None);
     let ids: Vec<Uuid> = envelopes.iter().map(|e| e.id).collect();
-
     let attempted_at = Utc::now();
-    let answer = provisioned.client.submit(&SubmissionBatch { envelopes }).await;
+    let client = provisioned.client;
+    let answer = tokio::spawn(async move { client.submit(&SubmissionBatch { envelopes }).await });
+    Launch::Sent(Flight { ids, attempted_at, answer })
+}
+
+/// Waits for the node's answer to one batch and applies it.
+async fn settle(terminal: &Arc<Terminal>, flight: Flight) -> Pass {
+    let Flight { ids, attempted_at, answer } = flight;
+    let answer = match answer.await {
+        Ok(answer) => answer,
+        // The send task panicked or was cancelled: as good as a lost answer.
+        Err(e) => {
+            record_attempt(terminal, ids, attempted_at).await;
+            return Pass::Failed { message: format!("send task failed: {e}"), retry_after: None };
+        }
+    };
     let response = match answer {
         Ok(r) => r,
         Err(e) => {
             let state = if matches!(e, NodeError::Refused { .. }) { ConnectivityState::Online } else { ConnectivityState::Offline };
             terminal.mark_connectivity(state);
-            // Attempts are counted after a failure, not before each send: on success the rows
-            // leave the outbox anyway, and an fsync per batch for a diagnostic counter halved
-            // the drain rate. A crash mid-send leaves one attempt uncounted, which is harmless.
-            if let Err(err) = terminal.storage.outbox(move |o| o.record_attempt(&ids, attempted_at)).await {
-                tracing::warn!(error = %err, "could not record the failed attempt");
-            }
+            record_attempt(terminal, ids, attempted_at).await;
             return Pass::Failed { message: e.to_string(), retry_after: e.retry_after() };
         }
     };
     terminal.mark_connectivity(ConnectivityState::Online);
 
     // Apply only results for ids of this batch: a confused node must not be able to remove
-    // rows it was never sent. Ids without a result stay queued and go again.
+    // rows it was never sent (including those of the other batch in flight). Ids without a
+    // result stay queued and go again.
     let sent: HashSet<Uuid> = ids.iter().copied().collect();
     let results: Vec<_> = response.results.into_iter().filter(|r| sent.contains(&r.id)).collect();
     let missing = ids.len().saturating_sub(results.len());
@@ -198,7 +288,7 @@ async fn pass(terminal: &Arc<Terminal>, batch_size: usize) -> Pass {
     let delivered_ids: Vec<Uuid> = results.iter().filter(|r| !matches!(r.outcome, SubmissionOutcome::Rejected { .. })).map(|r| r.id).collect();
     let applied = match terminal.storage.outbox(move |o| o.apply_results(&results, Utc::now())).await {
         Ok(a) => a,
-        // Not applied means still queued: the next pass resends and gets `duplicate` answers.
+        // Not applied means still queued: a later pass resends and gets `duplicate` answers.
         Err(e) => return Pass::Failed { message: format!("applying the node's results: {e}"), retry_after: None },
     };
 
@@ -234,4 +324,14 @@ async fn pass(terminal: &Arc<Terminal>, batch_size: usize) -> Pass {
         return Pass::Failed { message: format!("node answered without results for {missing} envelopes"), retry_after: None };
     }
     Pass::Answered
+}
+
+/// Counts a failed attempt for `ids`.
+async fn record_attempt(terminal: &Terminal, ids: Vec<Uuid>, attempted_at: DateTime<Utc>) {
+    // Attempts are counted after a failure, not before each send: on success the rows leave
+    // the outbox anyway, and an fsync per batch for a diagnostic counter halved the drain
+    // rate. A crash mid-send leaves one attempt uncounted, which is harmless.
+    if let Err(err) = terminal.storage.outbox(move |o| o.record_attempt(&ids, attempted_at)).await {
+        tracing::warn!(error = %err, "could not record the failed attempt");
+    }
 }
