@@ -128,50 +128,38 @@ fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Resul
                     // Another request may have filed this id since the check above; the lookup
                     // in this transaction is the one that counts, and a missing opening is done now.
                     let verdict = opened[index].take().unwrap_or_else(|| open(node, &envelope));
-                    match verdict {
+                    // One row either way: the filing with its case number, or the refusal with
+                    // its reason, so the same id again gets the same answer.
+                    let (status, case_number, reason, filed) = match verdict {
                         Ok(filed) => {
                             sequence += 1;
-                            let case_number = format!("{prefix}-{year}-{sequence:06}");
-                            insert.execute(params![
-                                id,
-                                envelope.kind.as_str(),
-                                hash.as_slice(),
-                                terminal_id,
-                                created_at,
-                                envelope.form_version,
-                                received_at,
-                                "accepted",
-                                case_number,
-                                None::<String>,
-                                filed.reference,
-                                filed.national_id,
-                                filed.full_name,
-                                filed.date_of_birth.map(|d| d.to_string()),
-                                filed.answers,
-                            ])?;
-                            SubmissionOutcome::Accepted { case_number }
+                            ("accepted", Some(format!("{prefix}-{year}-{sequence:06}")), None, Some(filed))
                         }
                         Err(reason) => {
                             tracing::info!(submission = %id, terminal_id, reason, "submission rejected");
-                            insert.execute(params![
-                                id,
-                                envelope.kind.as_str(),
-                                hash.as_slice(),
-                                terminal_id,
-                                created_at,
-                                envelope.form_version,
-                                received_at,
-                                "rejected",
-                                None::<String>,
-                                reason,
-                                short_reference(&envelope.id),
-                                None::<String>,
-                                None::<String>,
-                                None::<String>,
-                                None::<String>,
-                            ])?;
-                            SubmissionOutcome::Rejected { reason }
+                            ("rejected", None, Some(reason), None)
                         }
+                    };
+                    insert.execute(params![
+                        id,
+                        envelope.kind.as_str(),
+                        hash.as_slice(),
+                        terminal_id,
+                        created_at,
+                        envelope.form_version,
+                        received_at,
+                        status,
+                        case_number,
+                        reason,
+                        filed.as_ref().map_or_else(|| short_reference(&envelope.id), |f| f.reference.clone()),
+                        filed.as_ref().and_then(|f| f.national_id.as_deref()),
+                        filed.as_ref().and_then(|f| f.full_name.as_deref()),
+                        filed.as_ref().and_then(|f| f.date_of_birth).map(|d| d.to_string()),
+                        filed.as_ref().map(|f| f.answers.as_str()),
+                    ])?;
+                    match (case_number, reason) {
+                        (Some(case_number), _) => SubmissionOutcome::Accepted { case_number },
+                        (None, reason) => SubmissionOutcome::Rejected { reason: reason.unwrap_or_default() },
                     }
                 }
             };
