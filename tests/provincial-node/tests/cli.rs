@@ -3,13 +3,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use common::{application_answers, enroll_request, envelope_for, new_key, nonce, now, random_national_id};
+use common::{ServeProcess, application_answers, enroll_request, envelope_for, new_key, nonce, now, random_national_id};
 use node_protocol::signature::sign_request;
 use node_protocol::{SubmissionContent, SubmissionKind};
 use serde_json::{json, Value};
@@ -21,38 +20,8 @@ fn run(args: &[&str]) -> (bool, String, String) {
     (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
-/// A `serve` process on a free port; killed if the test fails before stopping it.
-struct Served {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(data: &str) -> Served {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data", data, "--province", "Erbil"])
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(address) = line.split("listening on ").nth(1) {
-                let _ = tx.send(address.split_whitespace().next().unwrap_or("").to_string());
-            }
-        }
-    });
-    let address = rx.recv_timeout(Duration::from_secs(60)).expect("serve logs its address");
-    Served { child, base: format!("http://{address}") }
+fn serve(data: &str) -> ServeProcess {
+    ServeProcess::start(&["--data", data, "--province", "Erbil"])
 }
 
 async fn post(base: &str, key: &ed25519_dalek::SigningKey, keyid: &str, path: &str, body: &Value) -> (u16, Value) {
@@ -80,7 +49,8 @@ async fn serve_issue_code_stats_and_submissions_work_together() {
     assert!(dir.path().join("node/sealing-identity.txt").exists());
 
     let served = serve(data);
-    let root: Value = reqwest::get(&served.base).await.unwrap().json().await.unwrap();
+    let base = format!("http://{}", served.address());
+    let root: Value = reqwest::get(format!("http://{}", served.address())).await.unwrap().json().await.unwrap();
     assert_eq!(root["province"], "Erbil");
     assert!(root["node_id"].as_str().unwrap().starts_with("N-"));
     assert!(root["version"].is_string());
@@ -90,7 +60,7 @@ async fn serve_issue_code_stats_and_submissions_work_together() {
     assert!(ok, "{stderr}");
     let code = code.trim();
     let key = new_key();
-    let (status, enrolled) = post(&served.base, &key, "enroll", "/v1/terminals/enroll", &serde_json::to_value(enroll_request(code, &key)).unwrap()).await;
+    let (status, enrolled) = post(&base, &key, "enroll", "/v1/terminals/enroll", &serde_json::to_value(enroll_request(code, &key)).unwrap()).await;
     assert_eq!(status, 200, "{enrolled}");
     let terminal_id = enrolled["terminal_id"].as_str().unwrap().to_string();
     let recipient = enrolled["sealing_recipient"].as_str().unwrap();
@@ -113,15 +83,15 @@ async fn serve_issue_code_stats_and_submissions_work_together() {
     let mut undecryptable = envelopes[0].clone();
     undecryptable.id = uuid::Uuid::now_v7();
     undecryptable.sealed = STANDARD.encode(b"junk");
-    let (status, first) = post(&served.base, &key, &terminal_id, "/v1/submissions", &json!({"envelopes": envelopes})).await;
+    let (status, first) = post(&base, &key, &terminal_id, "/v1/submissions", &json!({"envelopes": envelopes})).await;
     assert_eq!(status, 200, "{first}");
     assert!(first["results"][0]["case_number"].as_str().unwrap().starts_with("ERB-"));
-    let (status, _) = post(&served.base, &key, &terminal_id, "/v1/submissions", &json!({"envelopes": [envelopes[0], undecryptable]})).await;
+    let (status, _) = post(&base, &key, &terminal_id, "/v1/submissions", &json!({"envelopes": [envelopes[0], undecryptable]})).await;
     assert_eq!(status, 200);
-    let (status, _) = post(&served.base, &key, "T-deadbeef", "/v1/heartbeat", &json!({})).await;
+    let (status, _) = post(&base, &key, "T-deadbeef", "/v1/heartbeat", &json!({})).await;
     assert_eq!(status, 401);
     let beat = json!({"software_version":"0.1.0","queue_depth":0,"dead_letters":0,"printer":"ok","reader":"ok","disk_free_bytes":1,"sent_at":"2026-01-01T00:00:00Z"});
-    assert_eq!(post(&served.base, &key, &terminal_id, "/v1/heartbeat", &beat).await.0, 200);
+    assert_eq!(post(&base, &key, &terminal_id, "/v1/heartbeat", &beat).await.0, 200);
 
     let (ok, stats, stderr) = run(&["stats", "--data", data, "--json"]);
     assert!(ok, "{stderr}");

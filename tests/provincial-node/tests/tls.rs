@@ -1,50 +1,21 @@
 //! `serve --tls`: the node serves HTTPS with a self-signed certificate made on first use, keeps
 //! it across restarts, logs its fingerprint, and `fingerprint` prints the same one.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::Duration;
 
+use common::ServeProcess;
 use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_provincial-node");
 
-/// A `serve --tls` process; killed when dropped.
-struct Served {
-    child: Child,
-    address: String,
-    logged_fingerprint: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve_tls(data: &str) -> Served {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--tls", "--listen", "127.0.0.1:0", "--data", data])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(address) = line.split("listening on ").nth(1) {
-                let address = address.split_whitespace().next().unwrap_or("").to_string();
-                let fingerprint = line.split("tls_certificate_sha256=").nth(1).and_then(|f| f.split_whitespace().next()).unwrap_or("").to_string();
-                let _ = tx.send((address, fingerprint));
-            }
-        }
-    });
-    let (address, logged_fingerprint) = rx.recv_timeout(Duration::from_secs(60)).expect("serve logs its address");
-    Served { child, address, logged_fingerprint }
+/// A `serve --tls` process and the certificate fingerprint it logged at start.
+fn serve_tls(data: &str) -> (ServeProcess, String) {
+    let served = ServeProcess::start(&["--tls", "--data", data]);
+    let logged = served.listening.split("tls_certificate_sha256=").nth(1).and_then(|f| f.split_whitespace().next()).unwrap_or("").to_string();
+    (served, logged)
 }
 
 fn fingerprint_command(data: &str) -> String {
@@ -70,7 +41,7 @@ async fn serve_tls_serves_https_with_the_certificate_fingerprint_prints() {
     let data = dir.path().join("node");
     let data = data.to_str().unwrap();
 
-    let served = serve_tls(data);
+    let (served, logged_fingerprint) = serve_tls(data);
     let key = std::path::Path::new(data).join("tls-key.pem");
     #[cfg(unix)]
     {
@@ -79,20 +50,20 @@ async fn serve_tls_serves_https_with_the_certificate_fingerprint_prints() {
     }
     let printed = fingerprint_command(data);
     assert_eq!(printed.len(), 64, "{printed}");
-    assert_eq!(served.logged_fingerprint, printed, "the start-up log names the fingerprint");
+    assert_eq!(logged_fingerprint, printed, "the start-up log names the fingerprint");
 
-    let (status, presented) = get_root(&served.address).await;
+    let (status, presented) = get_root(served.address()).await;
     assert_eq!(status, 200);
     assert_eq!(presented, printed, "`fingerprint` prints the certificate the node serves");
 
     // Plain http to the TLS port gets no answer.
     let plain = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
-    assert!(plain.get(format!("http://{}/", served.address)).send().await.is_err(), "no plain http on the TLS port");
+    assert!(plain.get(format!("http://{}/", served.address())).send().await.is_err(), "no plain http on the TLS port");
 
     // A restart keeps the certificate.
     drop(served);
-    let again = serve_tls(data);
-    assert_eq!(get_root(&again.address).await.1, printed, "the certificate survives a restart");
+    let (again, _) = serve_tls(data);
+    assert_eq!(get_root(again.address()).await.1, printed, "the certificate survives a restart");
 }
 
 #[test]

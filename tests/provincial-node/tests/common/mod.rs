@@ -237,3 +237,51 @@ pub fn oversized_request(path: &str, terminal: &Terminal) -> (u16, serde_json::V
     let status: u16 = headers.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status line");
     (status, serde_json::from_str(body).unwrap_or_else(|e| panic!("body is not JSON ({e}): {body}")))
 }
+
+/// A `provincial-node serve` child process, killed when dropped.
+pub struct ServeProcess {
+    /// The process, for tests that signal it themselves.
+    pub child: std::process::Child,
+    /// The line it logged once listening (`listening on ADDRESS …`).
+    pub listening: String,
+}
+
+impl ServeProcess {
+    /// Starts `provincial-node serve` on a free loopback port with `args` after `serve`, and
+    /// waits (at most a minute) until it logs where it listens.
+    pub fn start(args: &[&str]) -> ServeProcess {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_provincial-node"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn provincial-node serve");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("listening on ") {
+                    let _ = tx.send(line);
+                }
+            }
+        });
+        let listening = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("serve logs its address");
+        ServeProcess { child, listening }
+    }
+
+    /// `IP:PORT` from the listening line.
+    pub fn address(&self) -> &str {
+        self.listening.split("listening on ").nth(1).and_then(|a| a.split_whitespace().next()).unwrap_or("")
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
