@@ -1,5 +1,6 @@
 //! What the rest of the terminal sees of a card reader: a [`CardReader`] that can be polled for
-//! the card in its field, and [`CardPresence`], which turns polls into presented/removed events.
+//! the card in its field and exchange APDUs with it, and [`CardPresence`], which turns polls
+//! into presented/removed events.
 
 use core::fmt;
 
@@ -86,9 +87,18 @@ pub enum ReaderError {
     /// More than one card is in the field.
     #[error("more than one card in the reader's field")]
     Collision,
-    /// A frame from the chip or the card failed a check (CRC, BCC, parity, framing).
+    /// A frame from the chip or the card failed a check (CRC, BCC, parity, framing), or the
+    /// card broke the ISO/IEC 14443-4 protocol.
     #[error("garbled answer from the card or reader: {0}")]
     Protocol(&'static str),
+    /// No card to talk to: the last poll found none, another card took its place, or it left
+    /// the field (stopped answering) during the exchange.
+    #[error("no card on the reader")]
+    NoCard,
+    /// The card does not speak ISO/IEC 14443-4 (SAK bit 6 clear), so it carries no APDU
+    /// application: a MIFARE Classic badge, an Ultralight ticket.
+    #[error("the card does not support ISO/IEC 14443-4")]
+    NotIsoDep,
 }
 
 /// A contactless card reader, whatever its chip and bus.
@@ -100,6 +110,12 @@ pub trait CardReader: Send {
     ///
     /// A card left on the reader is found again by every poll.
     fn poll(&mut self) -> Result<Option<Card>, ReaderError>;
+
+    /// Sends one ISO/IEC 7816-4 command APDU to the card that the last `poll` found, over
+    /// ISO/IEC 14443-4, and returns the response APDU (data followed by SW1 SW2).
+    /// The first exchange after a poll activates ISO-DEP (RATS); a card that does not speak
+    /// ISO/IEC 14443-4 (SAK bit 6 clear) gives `ReaderError::NotIsoDep`.
+    fn exchange(&mut self, command: &[u8]) -> Result<Vec<u8>, ReaderError>;
 }
 
 impl<R: CardReader + ?Sized> CardReader for Box<R> {
@@ -108,6 +124,9 @@ impl<R: CardReader + ?Sized> CardReader for Box<R> {
     }
     fn poll(&mut self) -> Result<Option<Card>, ReaderError> {
         (**self).poll()
+    }
+    fn exchange(&mut self, command: &[u8]) -> Result<Vec<u8>, ReaderError> {
+        (**self).exchange(command)
     }
 }
 

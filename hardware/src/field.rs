@@ -1,11 +1,21 @@
 //! A simulated RF field with ISO/IEC 14443-3 Type A cards in it: what the simulated readers
 //! "see". Tests and the demo put cards on the reader and take them off through a shared
 //! [`SimulatedField`] handle while the real driver code polls.
+//!
+//! A card can also speak ISO/IEC 14443-4 (answer RATS, then blocks: `picc`) and hold
+//! applications with files that answer SELECT and READ BINARY (`applet`), such as an ID card
+//! with the beneficiary ID profile ([`SimulatedCard::id_card`]).
+
+mod applet;
+mod picc;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::card::{Card, Uid};
 use crate::iso14443::{self, CASCADE_TAG, NVB_ANTICOLLISION, NVB_SELECT, SAK_CASCADE, SEL_CL};
+use crate::iso_dep::{self, Ats, Block, SAK_ISO_DEP};
+use applet::Applet;
+use picc::Picc;
 
 /// A card that can be put into a [`SimulatedField`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +25,8 @@ pub struct SimulatedCard {
     sak: u8,
     state: CardState,
     woken_from_halt: bool,
+    /// The ISO/IEC 14443-4 side, for cards that speak it.
+    iso_dep: Option<Picc>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,20 +37,83 @@ enum CardState {
     /// Selected.
     Active,
     Halt,
+    /// Activated with RATS: only ISO/IEC 14443-4 blocks are answered (§5.4 of part 4).
+    Protocol,
 }
 
 impl SimulatedCard {
-    /// A card with this UID. Its ATQA encodes the UID size (ISO/IEC 14443-3 §6.4.2); its SAK
-    /// is that of a MIFARE Classic 1K badge for 4-byte UIDs and of an ISO/IEC 14443-4 card
-    /// (an ID card) otherwise.
+    /// A card with this UID that does not speak ISO/IEC 14443-4: a staff badge. Its ATQA
+    /// encodes the UID size (ISO/IEC 14443-3 §6.4.2); its SAK is that of a MIFARE Classic 1K
+    /// for 4-byte UIDs (0x08) and of a MIFARE Ultralight otherwise (0x00).
     pub fn new(uid: Uid) -> Self {
         let size_bits: u16 = match uid.as_bytes().len() {
             4 => 0b00,
             7 => 0b01,
             _ => 0b10,
         };
-        let sak = if uid.as_bytes().len() == 4 { 0x08 } else { 0x20 };
-        SimulatedCard { uid, atqa: 0x0004 | (size_bits << 6), sak, state: CardState::Idle, woken_from_halt: false }
+        let sak = if uid.as_bytes().len() == 4 { 0x08 } else { 0x00 };
+        SimulatedCard {
+            uid,
+            atqa: 0x0004 | (size_bits << 6),
+            sak,
+            state: CardState::Idle,
+            woken_from_halt: false,
+            iso_dep: None,
+        }
+    }
+
+    /// An ISO/IEC 14443-4 card (SAK 0x20) with no application: it answers RATS with an ATS
+    /// (64-byte frames, FWI 7) and every SELECT with 6A82, like a bank or transit card
+    /// without the beneficiary ID application.
+    pub fn iso_dep(uid: Uid) -> Self {
+        let ats = Ats { fsci: 5, fwi: 7, ..Ats::default() };
+        SimulatedCard { sak: SAK_ISO_DEP, iso_dep: Some(Picc::new(ats, Applet::default())), ..Self::new(uid) }
+    }
+
+    /// An ID card with the beneficiary ID profile ([`crate::id_card`]): the application
+    /// `F0 53 50 49 44 01` with EF `01 01` holding `national_id` and, if given, the date of
+    /// birth (`YYYYMMDD`). The strings are stored as given, so tests can make malformed cards.
+    pub fn id_card(uid: Uid, national_id: &str, date_of_birth: Option<&str>) -> Self {
+        let ef = crate::id_card::encode_ef(national_id, date_of_birth);
+        Self::iso_dep(uid).with_application(&crate::id_card::APPLICATION_ID, &[(crate::id_card::EF_ID, ef)])
+    }
+
+    /// Adds an application (selected by `aid`) holding transparent files, each with its file
+    /// identifier and contents. Makes the card an ISO/IEC 14443-4 card if it was not one.
+    pub fn with_application(self, aid: &[u8], files: &[([u8; 2], Vec<u8>)]) -> Self {
+        let mut card = if self.iso_dep.is_some() { self } else { Self::iso_dep(self.uid) };
+        if let Some(picc) = card.iso_dep.as_mut() {
+            picc.applet.add_application(aid, files);
+        }
+        card
+    }
+
+    /// Replaces the ATS the card sends: e.g. FSCI 0 makes it accept and send frames of 16
+    /// bytes only, so APDUs are chained both ways. Ignored by a card that does not speak
+    /// ISO/IEC 14443-4.
+    pub fn with_ats(mut self, ats: Ats) -> Self {
+        if let Some(picc) = self.iso_dep.as_mut() {
+            picc.ats = ats;
+        }
+        self
+    }
+
+    /// Makes the card ask for a waiting time extension (S(WTX), WTXM 1) before each of its
+    /// next `count` answers; `u32::MAX` makes it ask forever.
+    pub fn with_wtx_requests(mut self, count: u32) -> Self {
+        if let Some(picc) = self.iso_dep.as_mut() {
+            picc.wtx_requests = count;
+        }
+        self
+    }
+
+    /// Protects the card's files: READ BINARY answers 6982 (security status not satisfied),
+    /// as a card whose files need authentication first.
+    pub fn locked(mut self) -> Self {
+        if let Some(picc) = self.iso_dep.as_mut() {
+            picc.applet.locked = true;
+        }
+        self
     }
 
     /// Overrides the SAK of the last cascade level.
@@ -92,12 +167,26 @@ impl SimulatedCard {
                 self.state = CardState::Ready(0);
                 return Some(self.atqa.to_le_bytes().to_vec());
             }
-            if !matches!(self.state, CardState::Idle | CardState::Halt) {
+            if !matches!(self.state, CardState::Idle | CardState::Halt | CardState::Protocol) {
                 self.reset_after_error();
             }
             return None;
         }
         match self.state {
+            CardState::Active
+                if bytes.len() == 4 && bytes[0] == iso_dep::RATS && iso14443::crc_a_ok(bytes) && self.iso_dep.is_some() =>
+            {
+                let ats = self.iso_dep.as_mut()?.activate(bytes[1] >> 4);
+                self.state = CardState::Protocol;
+                Some(iso14443::with_crc_a(&ats))
+            }
+            CardState::Protocol => match Block::parse(bytes)? {
+                Block::Deselect => {
+                    self.state = CardState::Halt;
+                    Some(iso_dep::deselect_frame())
+                }
+                block => self.iso_dep.as_mut()?.receive(block),
+            },
             CardState::Ready(level) if bytes.len() == 2 && bytes == [SEL_CL[level], NVB_ANTICOLLISION] => {
                 let part = self.uid_part(level);
                 let mut answer = part.to_vec();
@@ -150,10 +239,21 @@ pub enum Answer {
     Collision(Vec<u8>),
 }
 
+/// One frame sent into the field and what came back, as recorded by
+/// [`SimulatedField::record`].
+pub type Exchange = (Vec<u8>, Answer);
+
 /// The field in front of a simulated reader. Cheap to clone: clones share the same cards.
 #[derive(Debug, Clone, Default)]
 pub struct SimulatedField {
-    cards: Arc<Mutex<Vec<SimulatedCard>>>,
+    inner: Arc<Mutex<FieldState>>,
+}
+
+#[derive(Debug, Default)]
+struct FieldState {
+    cards: Vec<SimulatedCard>,
+    /// Frames and answers, while recording.
+    transcript: Option<Vec<Exchange>>,
 }
 
 impl SimulatedField {
@@ -162,22 +262,44 @@ impl SimulatedField {
         Self::default()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Vec<SimulatedCard>> {
+    fn lock(&self) -> MutexGuard<'_, FieldState> {
         // A panic elsewhere while holding the lock leaves the card list consistent (every
         // update is a single push/retain), so a poisoned lock is still usable.
-        self.cards.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts recording every frame sent into the field and its answer, forgetting what was
+    /// recorded before. Off by default, so a demo running for days does not grow.
+    pub fn record(&self) {
+        self.lock().transcript = Some(Vec::new());
+    }
+
+    /// What was recorded since [`record`](Self::record), oldest first.
+    pub fn transcript(&self) -> Vec<Exchange> {
+        self.lock().transcript.clone().unwrap_or_default()
+    }
+
+    /// What a reader IC's firmware does to list one target (the PN532's InListPassiveTarget):
+    /// wakes the first card in the field and runs it through anticollision and SELECT, so it
+    /// is ACTIVE. The others drop out as they would on seeing another card's UID selected.
+    pub(crate) fn select_first(&self) -> Option<Card> {
+        let mut state = self.lock();
+        let card = state.cards.first_mut()?;
+        card.woken_from_halt = card.state == CardState::Halt;
+        card.state = CardState::Active;
+        Some(card.card())
     }
 
     /// Puts a card on the reader (it arrives in the IDLE state, as when it enters the field).
     pub fn present(&self, card: SimulatedCard) {
-        let mut cards = self.lock();
+        let cards = &mut self.lock().cards;
         cards.retain(|c| c.uid != card.uid);
         cards.push(SimulatedCard { state: CardState::Idle, woken_from_halt: false, ..card });
     }
 
     /// Takes the card with this UID off the reader; whether it was there.
     pub fn remove(&self, uid: &Uid) -> bool {
-        let mut cards = self.lock();
+        let cards = &mut self.lock().cards;
         let before = cards.len();
         cards.retain(|c| &c.uid != uid);
         cards.len() != before
@@ -185,18 +307,27 @@ impl SimulatedField {
 
     /// Takes every card off the reader.
     pub fn clear(&self) {
-        self.lock().clear();
+        self.lock().cards.clear();
     }
 
     /// The cards in the field.
     pub fn cards(&self) -> Vec<Card> {
-        self.lock().iter().map(SimulatedCard::card).collect()
+        self.lock().cards.iter().map(SimulatedCard::card).collect()
     }
 
     /// Sends a frame into the field and collects what the cards answer.
     pub fn exchange(&self, bytes: &[u8], last_bits: u8) -> Answer {
-        let mut cards = self.lock();
-        let answers: Vec<Vec<u8>> = cards.iter_mut().filter_map(|c| c.answer(bytes, last_bits)).collect();
+        let mut state = self.lock();
+        let answers: Vec<Vec<u8>> = state.cards.iter_mut().filter_map(|c| c.answer(bytes, last_bits)).collect();
+        let answer = Self::merge(answers);
+        if let Some(transcript) = state.transcript.as_mut() {
+            transcript.push((bytes.to_vec(), answer.clone()));
+        }
+        answer
+    }
+
+    /// What the receiver makes of the cards' answers.
+    fn merge(answers: Vec<Vec<u8>>) -> Answer {
         match answers.split_first() {
             None => Answer::Silent,
             Some((first, rest)) if rest.iter().all(|a| a == first) => Answer::Frame(first.clone()),

@@ -17,14 +17,18 @@
 //! | [`escpos`] | ESC/POS thermal printer | byte stream (`embedded_io`) | [ESC/POS reference](https://download4.epson.biz/sec_pubs/pos/reference_en/escpos/) |
 //!
 //! [`iso14443`] holds the card-side protocol both readers speak (ISO/IEC 14443-3 Type A), and
-//! [`field`] simulated cards. [`receipt`] renders receipts in Arabic, Kurdish (Sorani) and
+//! [`field`] simulated cards. On top, [`iso_dep`] (ISO/IEC 14443-4 blocks) carries [`apdu`]s
+//! through [`CardReader::exchange`], and [`id_card`] reads the applicant's national ID number
+//! from their ID card ([`read_national_id`]) following the project's beneficiary ID profile. [`receipt`] renders receipts in Arabic, Kurdish (Sorani) and
 //! English to a 1-bit [`Raster`], which [`escpos`] sends as `GS v 0` bands.
 //!
 //! # Features
 //!
 //! - MFRC522: 4-, 7- and 10-byte UIDs (all cascade levels), WUPA/HLTA polling so a card left
-//!   on the reader stays present, bounded waits, typed errors, antenna on/off.
-//! - PN532: SAM configuration, firmware check, InListPassiveTarget with bounded retries.
+//!   on the reader stays present, bounded waits, typed errors, antenna on/off, ISO/IEC 14443-4
+//!   (RATS, chaining, WTX) for APDUs.
+//! - PN532: SAM configuration, firmware check, InListPassiveTarget with bounded retries,
+//!   InDataExchange for APDUs.
 //! - ESC/POS: real-time status (paper near end/out, cover, offline), raster printing that skips
 //!   blank rows and trailing white bytes, partial cut.
 //! - Receipts: shaped, bidi-ordered text with bundled Noto fonts (SIL OFL 1.1, see
@@ -56,11 +60,14 @@
 
 #![deny(missing_docs)]
 
+pub mod apdu;
 pub mod backend;
 pub mod card;
 pub mod escpos;
 pub mod field;
+pub mod id_card;
 pub mod iso14443;
+pub mod iso_dep;
 pub mod mfrc522;
 pub mod pn532;
 pub mod printer;
@@ -71,6 +78,7 @@ pub use backend::{open_printer, open_reader, Backend, BackendConfig, Devices, Op
 pub use card::{Card, CardEvent, CardPresence, CardReader, ReaderError, Uid};
 pub use escpos::{EscPosPrinter, SimulatedPrinter, SimulatedPrinterHandle};
 pub use field::{SimulatedCard, SimulatedField};
+pub use id_card::{read_id_card, read_national_id, DateOfBirth, IdCardData, IdCardError, NationalId};
 pub use printer::{PaperLevel, PaperWidth, PrintReport, PrinterError, PrinterStatus, ReceiptPrinter};
 pub use raster::Raster;
 pub use receipt::{render_receipt, Language, Receipt, ReceiptKind, ReceiptLine, ReceiptRenderer, RenderError};

@@ -9,7 +9,8 @@ use embedded_hal::spi::{ErrorType as SpiErrorType, Operation as SpiOp, SpiDevice
 use hardware::escpos::{EscPosPrinter, SimulatedPrinter};
 use hardware::mfrc522::Mfrc522;
 use hardware::pn532::{frame, NoDelay, Pn532};
-use hardware::{render_receipt, Language, PaperWidth, Uid};
+use hardware::iso_dep::{Ats, Block, Link, Reception};
+use hardware::{id_card, render_receipt, Language, PaperWidth, Uid};
 
 /// xorshift64*: small, deterministic, good enough to shake parsers.
 struct Noise(u64);
@@ -55,6 +56,7 @@ fn mfrc522_survives_a_noisy_bus() {
         for _ in 0..5 {
             // Any result is fine; a panic or a hang is not.
             let _ = reader.poll();
+            let _ = reader.exchange(&[0x00, 0xA4, 0x04, 0x0C, 0x01, 0xF0]);
         }
     }
 }
@@ -87,6 +89,32 @@ fn pn532_survives_a_noisy_bus() {
         let mut reader = Pn532::new(NoisyI2c(Noise(seed)), NoDelay);
         let _ = reader.init();
         let _ = reader.poll();
+        let _ = reader.exchange(&[0x00, 0xB0, 0x00, 0x00, 0x04]);
+    }
+}
+
+#[test]
+fn iso_dep_parsers_and_the_reader_side_take_any_bytes() {
+    let mut noise = Noise(17);
+    for len in 0..3000 {
+        let bytes = noise.bytes(len % 40);
+        let _ = Ats::parse(&bytes);
+        let _ = Block::parse(&bytes);
+        let _ = id_card::parse_ef(&bytes);
+    }
+    // A card answering noise (with a valid CRC_A half of the time): an answer or an error, in
+    // a bounded number of frames.
+    for seed in 1..200 {
+        let mut noise = Noise(seed);
+        let mut link = Link::new(&Ats { fsci: noise.byte() % 9, fwi: noise.byte() % 15, ..Ats::default() }, 64);
+        let mut frames = 0;
+        let _ = link.exchange(&noise.bytes(40), |_, _| {
+            frames += 1;
+            let len = usize::from(noise.byte() % 20);
+            let bytes = noise.bytes(len);
+            Ok::<_, ()>(if noise.byte() < 128 { Reception::Frame(hardware::iso14443::with_crc_a(&bytes)) } else { Reception::Frame(bytes) })
+        });
+        assert!(frames <= hardware::iso_dep::MAX_FRAMES);
     }
 }
 

@@ -90,6 +90,8 @@ pub mod bits {
     pub const TX1_TX2_RF_EN: u8 = 0b11;
     /// TModeReg: timer starts automatically at the end of a transmission.
     pub const T_AUTO: u8 = 1 << 7;
+    /// ControlReg: start the timer now.
+    pub const T_START_NOW: u8 = 1 << 6;
     /// ControlReg: number of valid bits in the last received byte.
     pub const RX_LAST_BITS: u8 = 0b111;
 }

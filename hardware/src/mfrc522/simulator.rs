@@ -1,6 +1,11 @@
 //! A register-level MFRC522: implements `SpiDevice` with the chip's SPI framing, register file,
-//! 64-byte FIFO and Transceive command, and answers with the cards of a [`SimulatedField`].
-//! The real [`Mfrc522`](super::Mfrc522) driver runs unchanged on top of it.
+//! 64-byte FIFO, timer and Transceive command, and answers with the cards of a
+//! [`SimulatedField`]. The real [`Mfrc522`](super::Mfrc522) driver runs unchanged on top of it,
+//! ISO/IEC 14443-4 blocks included: they go through the FIFO like any other frame, and an
+//! answer longer than the FIFO overflows it as on the chip.
+//!
+//! Time is not simulated: the timer expires as soon as it is started, which is when a real one
+//! would if nothing answered.
 
 use std::collections::VecDeque;
 
@@ -113,6 +118,14 @@ impl SimulatedMfrc522 {
                     self.regs[Register::Error as usize] |= bits::BUFFER_OVFL;
                 }
             }
+            a if a == Register::Control as u8 => {
+                // TStartNow: the timer runs out at once (no time passes here).
+                if value & bits::T_START_NOW != 0 {
+                    self.regs[Register::ComIrq as usize] |= bits::TIMER_IRQ;
+                }
+                // TStartNow and TStopNow read back as 0 and the rest is read-only or reserved:
+                // the register keeps its value.
+            }
             a if a == Register::BitFraming as u8 => {
                 self.regs[usize::from(a)] = value;
                 if value & bits::START_SEND != 0 && self.reg(Register::Command) & 0x0F == command::TRANSCEIVE {
@@ -158,14 +171,25 @@ impl SimulatedMfrc522 {
                 }
             }
             Answer::Frame(bytes) => {
-                self.fifo.extend(bytes);
+                self.receive_into_fifo(&bytes);
                 self.regs[Register::ComIrq as usize] |= bits::RX_IRQ;
             }
             Answer::Collision(bytes) => {
-                self.fifo.extend(bytes);
+                self.receive_into_fifo(&bytes);
                 self.regs[Register::Error as usize] |= bits::COLL_ERR;
                 self.regs[Register::ComIrq as usize] |= bits::RX_IRQ | bits::ERR_IRQ;
             }
+        }
+    }
+
+    /// Puts a received frame into the FIFO; what does not fit is lost and flagged, as when the
+    /// host does not empty the FIFO during reception.
+    fn receive_into_fifo(&mut self, bytes: &[u8]) {
+        let room = FIFO_SIZE - self.fifo.len();
+        self.fifo.extend(bytes.iter().take(room));
+        if bytes.len() > room {
+            self.regs[Register::Error as usize] |= bits::BUFFER_OVFL;
+            self.regs[Register::ComIrq as usize] |= bits::ERR_IRQ;
         }
     }
 

@@ -16,6 +16,7 @@ pub mod command {
     pub const GET_FIRMWARE_VERSION: u8 = 0x02;
     pub const SAM_CONFIGURATION: u8 = 0x14;
     pub const RF_CONFIGURATION: u8 = 0x32;
+    pub const IN_DATA_EXCHANGE: u8 = 0x40;
     pub const IN_LIST_PASSIVE_TARGET: u8 = 0x4A;
     pub const IN_RELEASE: u8 = 0x52;
 }

@@ -7,6 +7,11 @@
 //! an SPI-first design) so it runs on embedded-hal 1.0 `I2c`, bounds every wait, reports 4-,
 //! 7- and 10-byte UIDs alike, and returns the same reader error as the MFRC522.
 //!
+//! APDUs go through InDataExchange: the PN532 firmware speaks ISO/IEC 14443-4 itself (RATS
+//! in InListPassiveTarget, blocks, chaining, WTX), so the driver only lists the card again
+//! and checks the status byte. Commands and answers are at most [`MAX_EXCHANGE_DATA`] bytes,
+//! what one normal frame carries.
+//!
 //! ```
 //! use hardware::pn532::{Pn532, SimulatedPn532};
 //! use hardware::{SimulatedCard, SimulatedField, Uid};
@@ -28,6 +33,7 @@ use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::I2c;
 
 use crate::card::{Card, CardReader, ReaderError, Uid};
+use crate::iso_dep::SAK_ISO_DEP;
 use frame::{command, Decoded, FrameError, TFI_HOST, TFI_PN532};
 pub use simulator::SimulatedPn532;
 
@@ -40,6 +46,18 @@ pub const MAX_READY_POLLS: u32 = 200;
 pub const RESPONSE_READ_LEN: usize = 64;
 /// Status byte when the PN532 has an answer ready (§6.2.4: RDY).
 pub const READY: u8 = 0x01;
+/// Longest command or response APDU one InDataExchange carries in a normal frame (LEN ≤ 255:
+/// TFI, command code, Tg or status, then the data).
+pub const MAX_EXCHANGE_DATA: usize = 252;
+/// Bytes read for an InDataExchange answer: the status byte and a full normal frame
+/// (preamble, start code, LEN, LCS, 255 bytes, DCS, postamble).
+pub const EXCHANGE_READ_LEN: usize = 1 + 5 + 255 + 2;
+/// Status polls, 1 ms apart, while the PN532 exchanges with the card. The firmware waits the
+/// card's frame waiting time and grants its WTX requests on its own, so this bounds the whole
+/// exchange: 2 s, against a card stuck asking for more time.
+pub const EXCHANGE_READY_POLLS: u32 = 2_000;
+/// Target number the PN532 gives the one card InListPassiveTarget lists.
+const TARGET: u8 = 0x01;
 
 /// A delay that does not wait, for simulators that answer at once.
 #[derive(Debug, Clone, Copy, Default)]
@@ -73,6 +91,16 @@ pub enum Error<E> {
     /// GetFirmwareVersion names another IC.
     #[error("IC code {0:#04x}: not a PN532")]
     UnknownChip(u8),
+    /// No card to exchange with: the last poll found none, or another card took its place.
+    #[error("no card on the reader")]
+    NoCard,
+    /// The card does not speak ISO/IEC 14443-4 (SAK bit 6 clear).
+    #[error("the card does not support ISO/IEC 14443-4")]
+    NotIsoDep,
+    /// InDataExchange failed: the error code of its status byte (UM0701-02 Table 4), e.g.
+    /// 0x01 when the card did not answer.
+    #[error("the PN532 reports error {0:#04x} exchanging with the card")]
+    Status(u8),
 }
 
 impl<E: Debug> From<Error<E>> for ReaderError {
@@ -85,6 +113,15 @@ impl<E: Debug> From<Error<E>> for ReaderError {
             Error::Frame(_) => ReaderError::Protocol("bad PN532 frame"),
             Error::Unexpected(what) => ReaderError::Protocol(what),
             Error::UnknownChip(ic) => ReaderError::UnknownChip(format!("PN53x IC {ic:#04x}")),
+            Error::NoCard => ReaderError::NoCard,
+            Error::NotIsoDep => ReaderError::NotIsoDep,
+            // Time out (the card did not answer), target released, card disappeared, no such
+            // target: all say the card is gone.
+            Error::Status(0x01 | 0x27 | 0x29 | 0x2B) => ReaderError::NoCard,
+            Error::Status(0x02 | 0x03 | 0x05 | 0x0B | 0x13) => {
+                ReaderError::Protocol("the PN532 reports a garbled exchange with the card")
+            }
+            Error::Status(_) => ReaderError::Protocol("the PN532 reports an error exchanging with the card"),
         }
     }
 }
@@ -109,6 +146,10 @@ pub struct Pn532<I2C, D> {
     delay: D,
     address: u8,
     firmware: Option<Firmware>,
+    /// The card the last poll found: the one `exchange` talks to.
+    selected: Option<Card>,
+    /// It is listed as target 1 (and activated, RATS included) in the PN532.
+    listed: bool,
 }
 
 impl<I2C, D, E> Pn532<I2C, D>
@@ -118,7 +159,7 @@ where
 {
     /// Takes the bus and a delay; no traffic until [`init`](Self::init).
     pub fn new(i2c: I2C, delay: D) -> Self {
-        Pn532 { i2c, delay, address: DEFAULT_ADDRESS, firmware: None }
+        Pn532 { i2c, delay, address: DEFAULT_ADDRESS, firmware: None, selected: None, listed: false }
     }
 
     /// Gives the bus and the delay back.
@@ -152,36 +193,105 @@ where
     /// Looks for one ISO/IEC 14443 Type A card at 106 kbit/s (InListPassiveTarget), then
     /// releases it so the next poll activates it afresh.
     pub fn poll(&mut self) -> Result<Option<Card>, Error<E>> {
+        self.selected = None;
+        if self.listed {
+            // Listed by an exchange: release it (S(DESELECT)) before listing again.
+            self.listed = false;
+            self.command(command::IN_RELEASE, &[0x00])?;
+        }
         let data = self.command(command::IN_LIST_PASSIVE_TARGET, &[0x01, 0x00])?;
-        let card = match data.as_slice() {
-            [0, ..] => return Ok(None),
+        let Some(card) = Self::target(&data)? else { return Ok(None) };
+        self.command(command::IN_RELEASE, &[0x00])?;
+        self.selected = Some(card);
+        Ok(Some(card))
+    }
+
+    /// Sends a command APDU to the card the last poll found and returns its response APDU
+    /// (InDataExchange). The first exchange after a poll lists the card again, which for an
+    /// ISO/IEC 14443-4 card includes RATS.
+    pub fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, Error<E>> {
+        let card = self.selected.ok_or(Error::NoCard)?;
+        if card.sak & SAK_ISO_DEP == 0 {
+            return Err(Error::NotIsoDep);
+        }
+        if apdu.len() > MAX_EXCHANGE_DATA {
+            return Err(Error::Unexpected("command APDU longer than one InDataExchange frame"));
+        }
+        if !self.listed {
+            let data = self.command(command::IN_LIST_PASSIVE_TARGET, &[0x01, 0x00])?;
+            match Self::target(&data)? {
+                Some(found) if found.uid == card.uid => self.listed = true,
+                Some(_) => {
+                    self.command(command::IN_RELEASE, &[0x00])?;
+                    return Err(Error::NoCard);
+                }
+                None => return Err(Error::NoCard),
+            }
+        }
+        let mut params = Vec::with_capacity(apdu.len() + 1);
+        params.push(TARGET);
+        params.extend_from_slice(apdu);
+        let result = self
+            .command_waiting(command::IN_DATA_EXCHANGE, &params, EXCHANGE_READ_LEN, EXCHANGE_READY_POLLS)
+            .and_then(|data| match data.split_first() {
+                Some((0x00, response)) => Ok(response.to_vec()),
+                // MI (more information) or NAD: neither is used, a card answer this long is not
+                // expected.
+                Some((status, _)) if status & 0x3F == 0 => Err(Error::Unexpected("InDataExchange status with MI or NAD")),
+                Some((status, _)) => Err(Error::Status(status & 0x3F)),
+                None => Err(Error::Unexpected("InDataExchange answer without status")),
+            });
+        if result.is_err() {
+            // The target's state in the PN532 is unknown now: release it so the next exchange
+            // lists it afresh. The exchange's own error is the one worth reporting.
+            self.listed = false;
+            let _ = self.command(command::IN_RELEASE, &[0x00]);
+        }
+        result
+    }
+
+    /// The card in an InListPassiveTarget answer, if any (the ATS after the UID is the
+    /// firmware's business).
+    fn target(data: &[u8]) -> Result<Option<Card>, Error<E>> {
+        match data {
+            [0, ..] => Ok(None),
             [1, _tg, atqa_hi, atqa_lo, sak, uid_len, rest @ ..] if rest.len() >= usize::from(*uid_len) => {
                 let uid = Uid::new(&rest[..usize::from(*uid_len)]).ok_or(Error::Unexpected("UID length"))?;
-                Card { uid, atqa: u16::from_be_bytes([*atqa_hi, *atqa_lo]), sak: *sak }
+                Ok(Some(Card { uid, atqa: u16::from_be_bytes([*atqa_hi, *atqa_lo]), sak: *sak }))
             }
-            _ => return Err(Error::Unexpected("InListPassiveTarget answer")),
-        };
-        self.command(command::IN_RELEASE, &[0x00])?;
-        Ok(Some(card))
+            _ => Err(Error::Unexpected("InListPassiveTarget answer")),
+        }
     }
 
     /// Sends a command with its parameters and returns the answer's data (after the answer
     /// code).
     pub fn command(&mut self, code: u8, params: &[u8]) -> Result<Vec<u8>, Error<E>> {
+        self.command_waiting(code, params, RESPONSE_READ_LEN, MAX_READY_POLLS)
+    }
+
+    /// [`command`](Self::command) reading `read_len` bytes for the answer and waiting up to
+    /// `ready_polls` ms for it. A command that times out is aborted with an ACK frame
+    /// (§6.2.1.3), so the PN532 is ready for the next one.
+    fn command_waiting(&mut self, code: u8, params: &[u8], read_len: usize, ready_polls: u32) -> Result<Vec<u8>, Error<E>> {
         let mut payload = Vec::with_capacity(params.len() + 1);
         payload.push(code);
         payload.extend_from_slice(params);
         self.i2c.write(self.address, &frame::encode(TFI_HOST, &payload)).map_err(Error::I2c)?;
 
-        self.wait_ready()?;
+        self.wait_ready(MAX_READY_POLLS)?;
         let mut ack = [0u8; 1 + frame::ACK.len()];
         self.i2c.read(self.address, &mut ack).map_err(Error::I2c)?;
         if ack[1..] != frame::ACK {
             return Err(Error::NoAck);
         }
 
-        self.wait_ready()?;
-        let mut answer = [0u8; RESPONSE_READ_LEN];
+        if let Err(e) = self.wait_ready(ready_polls) {
+            if matches!(e, Error::Timeout) {
+                self.i2c.write(self.address, &frame::ACK).map_err(Error::I2c)?;
+            }
+            return Err(e);
+        }
+        let mut answer = vec![0u8; read_len];
         self.i2c.read(self.address, &mut answer).map_err(Error::I2c)?;
         match frame::decode(&answer[1..]).map_err(Error::Frame)? {
             Decoded::Information(TFI_PN532, mut data) if data.first() == Some(&code.wrapping_add(1)) => {
@@ -193,9 +303,9 @@ where
         }
     }
 
-    /// Reads the status byte until RDY, 1 ms apart, at most [`MAX_READY_POLLS`] times.
-    fn wait_ready(&mut self) -> Result<(), Error<E>> {
-        for _ in 0..MAX_READY_POLLS {
+    /// Reads the status byte until RDY, 1 ms apart, at most `polls` times.
+    fn wait_ready(&mut self, polls: u32) -> Result<(), Error<E>> {
+        for _ in 0..polls {
             let mut status = [0u8];
             self.i2c.read(self.address, &mut status).map_err(Error::I2c)?;
             if status[0] & READY != 0 {
@@ -222,5 +332,9 @@ where
 
     fn poll(&mut self) -> Result<Option<Card>, ReaderError> {
         Pn532::poll(self).map_err(ReaderError::from)
+    }
+
+    fn exchange(&mut self, command: &[u8]) -> Result<Vec<u8>, ReaderError> {
+        Pn532::exchange(self, command).map_err(ReaderError::from)
     }
 }
