@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 
 tests/scripts/install-deps.sh
 
+# A one-off build gains nothing from incremental caches, which take gigabytes of disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+df -h . | tail -1 | awk '{print "== Disk before the build: " $4 " free"}'
+
 echo "== OpenAPI documents"
 python3 - <<'PY'
 import sys, yaml
@@ -26,3 +30,5 @@ fi
 
 echo "== Tests"
 cargo test --workspace --locked "$@"
+df -h . | tail -1 | awk '{print "== Disk after the tests: " $4 " free"}'
+du -sh target 2>/dev/null | awk '{print "== target/: " $1}' 

@@ -1,7 +1,8 @@
 //! End-to-end harness: real `provincial-node` and `terminal-service` processes on loopback.
 //!
-//! The tests in `tests/e2e/tests/` (one file per property the issue asks for) and the demo
-//! (`src/bin/demo.rs`) are built from four pieces, read them in this order:
+//! The tests in `tests/e2e/tests/it/` (one module per property the issue asks for, all in one
+//! test binary) and the demo (`src/bin/demo.rs`) are built from four pieces, read them in this
+//! order:
 //! - [`processes`]: finding the workspace's binaries, and the [`processes::NodeProcess`] and
 //!   [`processes::TerminalProcess`] that start, stop and `kill -9` them;
 //! - [`local_api`]: a client of the terminal's local API over its Unix socket;

@@ -1,8 +1,6 @@
 //! `GET /v1/config`: both forms in three languages, Iraq's governorates, the staff roster.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use node_protocol::{LocalizedText, NodeConfig, StaffRole, SubmissionKind};
 
 fn three(text: &LocalizedText) {

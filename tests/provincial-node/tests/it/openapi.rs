@@ -1,9 +1,7 @@
 //! `terminal-service/openapi/node-v1.yaml` against the protocol types and against what the
 //! node really answers.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use node_protocol::{
     BatchResponse, EnrollRequest, EnrollResponse, ErrorBody, Heartbeat, HeartbeatResponse, NodeConfig, StatusRequest,
     StatusResponse, SubmissionBatch, SubmissionKind,

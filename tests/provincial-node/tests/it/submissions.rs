@@ -1,10 +1,8 @@
 //! Submissions are filed exactly once, idempotently by id, and bad content is rejected
 //! (never a 500).
 
-mod common;
-
 use base64::Engine;
-use common::*;
+use crate::common::*;
 use node_protocol::{BatchResponse, SubmissionKind, SubmissionOutcome, MAX_BATCH};
 use serde_json::json;
 

@@ -3,15 +3,15 @@
 //! PIN, receipts come out of the simulated printer as PNGs, and faults reach the event stream,
 //! the heartbeat and the audit log.
 
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use argon2::password_hash::{PasswordHasher, SaltString};
 use base64::Engine;
-use common::stub_node::StubNode;
-use common::{application_answers, eventually, Fixture};
+use crate::common;
+use crate::common::stub_node::StubNode;
+use crate::common::{application_answers, eventually, Fixture};
 use node_protocol::{NodeConfig, StaffMember, StaffRole};
 use serde_json::{json, Value};
 use terminal_service::api::{self, ApiState};

@@ -1,12 +1,11 @@
 //! `openapi/local-v1.yaml` against reality: every request example matches its schema, and the
 //! API's real answers match the documented ones.
 
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{application_answers, Fixture};
+use crate::common::{application_answers, Fixture};
 use serde_json::{json, Value};
 use terminal_service::api::{self, ApiState};
 use tokio::sync::watch;

@@ -10,6 +10,9 @@ use e2e::sample::Applicant;
 use node_protocol::SubmissionKind;
 use serde_json::Value;
 
+/// What is wrong, method, path, content type and body of one malformed request.
+type Case = (&'static str, &'static str, &'static str, Option<&'static str>, Vec<u8>);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_clear_4xx_and_nothing_is_lost() -> anyhow::Result<()> {
     let mut cluster = Cluster::start(FAST_SYNC, None).await?;
@@ -27,7 +30,7 @@ async fn malformed_requests_get_clear_4xx_and_nothing_is_lost() -> anyhow::Resul
     wrong_type[&first_field] = serde_json::json!({"nested": [1, 2, 3]});
     let json = |v: Value| serde_json::to_vec(&v).expect("serialisable");
 
-    let cases: Vec<(&str, &str, &str, Option<&str>, Vec<u8>)> = vec![
+    let cases: Vec<Case> = vec![
         ("not JSON", "POST", "/v1/applications", Some("application/json"), b"{not json".to_vec()),
         ("wrong content type", "POST", "/v1/applications", Some("text/plain"), json(serde_json::json!({"language": "ar", "answers": valid}))),
         ("missing answers", "POST", "/v1/applications", Some("application/json"), json(serde_json::json!({"language": "ar"}))),

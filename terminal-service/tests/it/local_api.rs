@@ -1,13 +1,12 @@
 //! The local API over a real Unix socket in a temp dir: good requests, and every kind of bad one.
 
-mod common;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::stub_node::StubNode;
-use common::{application_answers, Fixture};
+use crate::common::stub_node::StubNode;
+use crate::common::{application_answers, Fixture};
 use serde_json::{json, Value};
 use terminal_service::api::{self, ApiState};
 use terminal_service::terminal::Terminal;

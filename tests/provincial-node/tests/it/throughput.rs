@@ -3,9 +3,7 @@
 //! floor here is 400/s in a debug build and 3,000/s in an optimised one (where the node files
 //! several thousand per second on two cores, as the sync target of 5,000/s needs).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use node_protocol::{BatchResponse, SubmissionKind, SubmissionOutcome, MAX_BATCH};
 use std::time::Instant;
 

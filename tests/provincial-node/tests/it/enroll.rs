@@ -1,8 +1,6 @@
 //! Enrollment with one-time codes.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use node_protocol::signature::ENROLL_KEY_ID;
 
 #[tokio::test]

@@ -1,14 +1,12 @@
 //! The `provincial-node` binary as scripts use it: `serve` on a port, `issue-code` while it
 //! runs, `stats --json`, `submissions --json`, graceful stop on SIGTERM, and clear errors.
 
-mod common;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use common::{ServeProcess, application_answers, enroll_request, envelope_for, new_key, nonce, now, random_national_id};
+use crate::common::{ServeProcess, application_answers, enroll_request, envelope_for, new_key, nonce, now, random_national_id};
 use node_protocol::signature::sign_request;
 use node_protocol::{SubmissionContent, SubmissionKind};
 use serde_json::{json, Value};

@@ -1,12 +1,10 @@
 //! `serve --tls`: the node serves HTTPS with a self-signed certificate made on first use, keeps
 //! it across restarts, logs its fingerprint, and `fingerprint` prints the same one.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
-use common::ServeProcess;
+use crate::common::ServeProcess;
 use sha2::{Digest, Sha256};
 
 const BIN: &str = env!("CARGO_BIN_EXE_provincial-node");

@@ -1,12 +1,11 @@
 //! Provisioning against a stub node, and the heartbeat that keeps the configuration current.
 
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::stub_node::StubNode;
-use common::{eventually, node_config, Fixture};
+use crate::common::stub_node::StubNode;
+use crate::common::{eventually, node_config, Fixture};
 use terminal_service::heartbeat;
 use terminal_service::identity::Enrollment;
 use terminal_service::node_config::load_cached;

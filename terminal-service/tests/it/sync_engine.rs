@@ -1,13 +1,12 @@
 //! The sync engine against a stub node that fails in every way a real one does.
 
-mod common;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::stub_node::{Fault, StubNode};
-use common::{application_answers, eventually, Fixture};
+use crate::common::stub_node::{Fault, StubNode};
+use crate::common::{application_answers, eventually, Fixture};
 use node_protocol::SubmissionKind;
 use terminal_service::events::ConnectivityState;
 use terminal_service::submission::{capture, CaptureRequest};

@@ -1,8 +1,6 @@
 //! Status queries by national id and by reference + date of birth.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use node_protocol::reference::short_reference;
 use node_protocol::{BenefitState, StatusResponse, SubmissionKind, SubmissionOutcome};
 use serde_json::json;

@@ -1,9 +1,7 @@
 //! Every /v1 request is signed; the node refuses unsigned, unknown-key, altered, stale and
 //! replayed requests with a precise code.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use node_protocol::signature::{sign_request, MAX_CLOCK_SKEW_S};
 
 const HEARTBEAT: &str = r#"{"software_version":"0.1.0","queue_depth":0,"dead_letters":0,"printer":"ok","reader":"ok","disk_free_bytes":1000,"sent_at":"2026-01-01T00:00:00Z"}"#;

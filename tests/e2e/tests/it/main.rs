@@ -1,0 +1,18 @@
+//! The end-to-end tests, as one test binary.
+//!
+//! Every file directly in `tests/` is linked by Cargo into its own executable: one binary per
+//! property cost hundreds of megabytes and minutes of linking. Here each property is a module
+//! of a single binary, `it` (run one with `cargo test -p e2e --test it kill_nine::`). The
+//! tests share one process but nothing else: each starts its own node and terminal processes
+//! in its own temporary directory, on ports chosen by the system.
+
+mod cli;
+mod demo;
+mod kill_nine;
+mod malformed_local_api;
+mod network_faults;
+mod no_personal_data_in_clear;
+mod offline_capture;
+mod openapi_conformance;
+mod signatures;
+mod tls_pinning;
