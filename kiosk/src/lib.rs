@@ -6,6 +6,7 @@
 //! Arabic and Kurdish translations (`kiosk/translations/*/LC_MESSAGES/kiosk.po`) bundled in.
 //! [`api`] is the only way out of the process: terminal-service's local API on a Unix socket.
 //! [`forms`] walks the node's form definitions and holds an applicant's answers for one session.
+//! [`fonts`] makes the shipped fonts the fallback for text in another script.
 //!
 //! Architecture invariant: the kiosk keeps no data of its own. Nothing is written to disk, and
 //! when a session ends or times out [`flow::Kiosk::end_session`] replaces the whole state, which
@@ -13,6 +14,7 @@
 
 pub mod api;
 pub mod flow;
+pub mod fonts;
 pub mod forms;
 
 /// The compiled `.slint` UI.

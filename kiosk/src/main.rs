@@ -21,6 +21,11 @@ const USAGE: &str = "usage: kiosk [--socket PATH] [--fullscreen] [--size WIDTHxH
                    (simulated reader of the demo's terminal-service)";
 
 fn main() -> Result<()> {
+    if kiosk::fonts::font_dir().is_none() {
+        eprintln!("kiosk: the shipped fonts are not in {} (or KIOSK_FONT_DIR): the system's fonts fill in", kiosk::fonts::INSTALLED_DIR);
+    }
+    // First, while the process has one thread: it sets an environment variable.
+    kiosk::fonts::use_shipped_fallbacks();
     let mut socket = PathBuf::from(DEFAULT_SOCKET);
     let mut fullscreen = false;
     let mut demo_keys = false;

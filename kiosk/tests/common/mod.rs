@@ -184,6 +184,7 @@ pub struct Harness {
 /// Installs the testing backend (mock time, an event loop, the software renderer). Once per
 /// process, so each test file has one `#[test]`.
 pub fn init_backend() {
+    kiosk::fonts::use_shipped_fallbacks().expect("the shipped fonts are in kiosk/fonts");
     slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
         i_slint_backend_testing::TestingBackendOptions { mock_time: true, threading: true, renderer_name: Some("software".into()) },
     )))
