@@ -254,8 +254,7 @@ pub struct StaffSession {
     pub role: String,
 }
 
-/// What the card reader read from an ID card (`POST /v1/id-card/read`). terminal-service
-/// answers the card's `uid` today; the national ID number comes once the reader decodes cards.
+/// What the card reader read from an ID card (`POST /v1/id-card/read`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct IdCard {
     /// National ID number, when the service could read it from the card.
@@ -383,6 +382,12 @@ impl LocalApi {
         self.post("/v1/status-checks", &StatusRequest { query }).await
     }
 
+    /// `POST /v1/status-checks` with the ID card on the reader: the service reads the number
+    /// from the card, so it never passes through the kiosk.
+    pub async fn status_check_by_card(&self) -> Result<StatusResponse, ApiError> {
+        self.post("/v1/status-checks", &json!({ "query": { "by": "id_card" } })).await
+    }
+
     /// `GET /v1/queue/details`: what is waiting and what the node refused (a staff or
     /// technician session is required; `GET /v1/queue` carries only the counts).
     pub async fn queue(&self) -> Result<Queue, ApiError> {
@@ -452,6 +457,11 @@ impl LocalApi {
     /// service answers 404 with real devices).
     pub async fn simulator_present_card(&self, uid: &str) -> Result<(), ApiError> {
         self.post::<Value>("/v1/simulator/card", &json!({ "uid": uid })).await.map(|_| ())
+    }
+
+    /// `POST /v1/simulator/card` with an ID card holding `national_id` and `date_of_birth`.
+    pub async fn simulator_present_id_card(&self, uid: &str, national_id: &str, date_of_birth: &str) -> Result<(), ApiError> {
+        self.post::<Value>("/v1/simulator/card", &json!({ "uid": uid, "national_id": national_id, "date_of_birth": date_of_birth })).await.map(|_| ())
     }
 
     /// `DELETE /v1/simulator/card`: takes the simulated card off.

@@ -39,8 +39,12 @@ impl Default for KioskOptions {
 }
 
 /// Card UIDs the demo keys present: the reference node's sample staff badge and technician
-/// badge, and an applicant's card.
-pub const DEMO_CARDS: [(&str, &str); 3] = [("staff", "04A1B2C3D4E580"), ("technician", "04112233445566"), ("applicant", "0A1B2C3D")];
+/// badge, and an applicant's ID card.
+pub const DEMO_CARDS: [(&str, &str); 3] = [("staff", "04A1B2C3D4E580"), ("technician", "04112233445566"), ("applicant", "08A1B2C3")];
+
+/// What the demo's applicant ID card holds: a sample applicant the reference node knows
+/// (national ID number, date of birth).
+pub const DEMO_ID_CARD: (&str, &str) = ("199001234567", "1985-03-14");
 
 /// Everything the screens show. Applicant data lives here only, and only for one session.
 #[derive(Debug, Default)]
@@ -299,6 +303,7 @@ impl Kiosk {
     pub fn on_event(self: &Rc<Self>, event: ServiceEvent) {
         let data = &event.data;
         let mut end = false;
+        let mut read_card = false;
         {
             let mut s = self.state.borrow_mut();
             match event.name.as_str() {
@@ -306,11 +311,16 @@ impl Kiosk {
                 "connectivity" => s.online = data["state"] == "online",
                 "printer" => s.printer = data["state"].as_str().unwrap_or("").to_owned(),
                 "session" => end = data["state"] == "ended" && s.staff.is_some(),
+                // An applicant who taps their card while being asked how to identify
+                // themselves has answered the question.
+                "card" => read_card = data["state"] == "present" && s.screen == "status" && s.status_mode == "choose",
                 _ => {}
             }
         }
         if end {
             self.end_session();
+        } else if read_card {
+            self.act_status("card", "", 0);
         }
         self.render();
     }
@@ -443,11 +453,12 @@ impl Kiosk {
             }
             "demo.card" if self.options.demo_keys => {
                 let api = self.api.clone();
-                let uid = DEMO_CARDS.iter().find(|(who, _)| *who == text).map(|(_, uid)| (*uid).to_owned());
+                let card = DEMO_CARDS.iter().find(|(who, _)| *who == text).map(|(who, uid)| (*who, (*uid).to_owned()));
                 self.call(
                     async move {
-                        match uid {
-                            Some(uid) => api.simulator_present_card(&uid).await,
+                        match card {
+                            Some(("applicant", uid)) => api.simulator_present_id_card(&uid, DEMO_ID_CARD.0, DEMO_ID_CARD.1).await,
+                            Some((_, uid)) => api.simulator_present_card(&uid).await,
                             None => api.simulator_remove_card().await,
                         }
                     },
@@ -472,14 +483,7 @@ impl Kiosk {
             "card" => {
                 self.state.borrow_mut().status_mode = "card".into();
                 let api = self.api.clone();
-                self.call(
-                    async move {
-                        let card = api.read_id_card().await?;
-                        let national_id = card.national_id.ok_or_else(|| ApiError::Malformed("the card gave no national ID number".into()))?;
-                        api.status_check(StatusQuery::NationalId { national_id }).await
-                    },
-                    |k, r| k.show_status(r),
-                );
+                self.call(async move { api.status_check_by_card().await }, |k, r| k.show_status(r));
             }
             "reference" => self.state.borrow_mut().status_mode = "reference".into(),
             "key" => {
@@ -572,9 +576,8 @@ impl Kiosk {
             }
             Err(e) => {
                 s.status_problem = match e.code() {
-                    "unreachable" | "rate_limited" | "no_card" => e.code().to_owned(),
-                    // The reader gave no national ID (or the service refuses applicant card reads).
-                    "malformed" | "login_required" | "card_unreadable" => "card_unreadable".to_owned(),
+                    "unreachable" | "rate_limited" | "no_card" | "not_an_id_card" | "card_moved" => e.code().to_owned(),
+                    "malformed" | "card_locked" | "card_unreadable" | "reader_fault" => "card_unreadable".to_owned(),
                     other => other.to_owned(),
                 };
                 s.status_mode = "error".into();
@@ -772,7 +775,10 @@ impl Kiosk {
                         k.open_form(SubmissionKind::Application, Some(card));
                     }
                     Err(e) => {
-                        k.state.borrow_mut().staff_card = if e.code() == "no_card" { "no_card".into() } else { "failed".into() };
+                        k.state.borrow_mut().staff_card = match e.code() {
+                            code @ ("no_card" | "not_an_id_card") => code.into(),
+                            _ => "failed".into(),
+                        };
                     }
                 });
             }

@@ -487,10 +487,18 @@ impl FormSession {
     }
 
     /// Sets an answer directly (e.g. the national ID read from the applicant's card).
+    ///
+    /// A date field takes `YYYY-MM-DD`; a value it cannot take is left out, for staff to enter.
     pub fn prefill(&mut self, field_id: &str, value: &str) {
-        if self.find_field(field_id).is_some() {
-            self.answers.insert(field_id.to_owned(), Answer::Text(value.to_owned()));
-        }
+        let answer = match self.find_field(field_id).map(|f| f.field_type) {
+            None => return,
+            Some(FieldType::Date) => match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+                Ok(date) => Answer::Date(date),
+                Err(_) => return,
+            },
+            Some(_) => Answer::Text(value.to_owned()),
+        };
+        self.answers.insert(field_id.to_owned(), answer);
     }
 
     /// Whether nothing has been entered.

@@ -62,7 +62,8 @@ fn status_check_by_card_while_node_offline() {
     h.tap_tr("Check my status");
     h.tap_tr("Tap my ID card on the reader");
     h.wait_until("the offline message", |h| h.ui.get_status_mode() == "offline");
-    assert_eq!(h.requests("POST /v1/status-checks")[0]["query"]["national_id"], "199012345678");
+    // The service reads the card: the kiosk never sees the number.
+    assert_eq!(h.requests("POST /v1/status-checks")[0]["query"], serde_json::json!({"by": "id_card"}));
     h.tap_tr("Print a slip");
     h.wait_until("the slip is printed", |h| h.ui.get_status_slip() == "printed");
     assert_eq!(h.requests("POST /v1/receipts")[0]["status_slip"]["status"], Value::Null);
@@ -74,6 +75,21 @@ fn status_check_by_card_while_node_offline() {
     h.tap_tr("Tap my ID card on the reader");
     h.wait_until("the no-card message", |h| h.ui.get_status_mode() == "error");
     assert_eq!(h.ui.get_status_problem(), tr("ar", "No card was found on the reader. Hold your ID card flat on the reader and try again."));
+    // Tapping a card while being asked how to identify starts the read; a badge is refused
+    // with words that say what to do.
+    h.fake.lock().expect("fake").card = Some("badge".into());
+    h.tap_tr("Back");
+    assert_eq!(h.ui.get_status_mode(), "choose");
+    let card_event = || kiosk::api::ServiceEvent { name: "card".into(), data: serde_json::json!({"state": "present", "uid_hash": "3f9a"}) };
+    h.kiosk.on_event(card_event());
+    h.wait_until("the not-an-ID-card message", |h| h.ui.get_status_mode() == "error");
+    assert_eq!(
+        h.ui.get_status_problem(),
+        tr("ar", "This card is not a national ID card. Please use your national ID card, or type your reference number.")
+    );
+    // Elsewhere a card is left alone: the answer on screen is not replaced by a new read.
+    h.kiosk.on_event(card_event());
+    assert_eq!(h.ui.get_status_mode(), "error", "a card tapped on the answer screen starts nothing");
 }
 
 /// Fills the application's three steps in the session's language; `name` is typed on the
@@ -232,7 +248,14 @@ fn staff_login_lockout_assisted_enrollment_queue_logout() {
     h.wait_until("the form", |h| h.screen() == "form");
     assert!(h.ui.get_form_assisted());
     assert_eq!(h.field_value("National ID number"), "199012345678");
+    let answers = h.kiosk.state.borrow().form.as_ref().map(|f| f.answers_json()).unwrap_or_default();
+    assert_eq!(answers["date_of_birth"], "1985-03-14", "the card's date of birth fills the date field");
     h.tap("Back");
+    // A staff badge is not an ID card: said so, and nothing opens.
+    h.fake.lock().expect("fake").card = Some("badge".into());
+    h.tap("Enrol a household (read the applicant's ID card)");
+    h.wait_until("the not-an-ID-card notice", |h| h.ui.get_staff_card() == "not_an_id_card");
+    assert_eq!(h.screen(), "staff-home");
     assert_eq!(h.screen(), "staff-home");
     h.tap("Unsent submissions");
     h.wait_until("the queue", |h| h.ui.get_queue_lines().iter().count() == 3);

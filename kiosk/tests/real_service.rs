@@ -9,6 +9,7 @@ use std::time::Duration;
 use e2e::cluster::{Cluster, FAST_SYNC};
 use e2e::sample::{answers, Applicant};
 use kiosk::api::{LocalApi, Submission};
+use kiosk::flow::{DEMO_CARDS, DEMO_ID_CARD};
 use node_protocol::{BenefitState, StatusQuery, SubmissionKind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,6 +42,19 @@ async fn every_screen_call_decodes_the_real_service() -> anyhow::Result<()> {
         .map_err(fail("status check"))?;
     assert_eq!(status.state, BenefitState::Active);
     api.print_status_slip(Some(&status), None, "ar").await.map_err(fail("status slip"))?;
+
+    // The same applicant taps their ID card: the service reads the number from the card
+    // (ISO/IEC 14443-4 through the simulated MFRC522) and asks the node.
+    let (_, card_uid) = DEMO_CARDS.iter().find(|(who, _)| *who == "applicant").expect("the demo's applicant card");
+    api.simulator_present_id_card(card_uid, DEMO_ID_CARD.0, DEMO_ID_CARD.1).await.map_err(fail("present ID card"))?;
+    let by_card = api.status_check_by_card().await.map_err(fail("status check by card"))?;
+    assert_eq!(by_card.state, BenefitState::Active);
+    assert_eq!(by_card.case_number, status.case_number, "the card names the same applicant");
+    // A staff badge is no ID card: a clear refusal, not a guess.
+    api.simulator_present_card("04A1B2C3D4E580").await.map_err(fail("present badge"))?;
+    let refused = api.status_check_by_card().await.expect_err("a badge is not an ID card");
+    assert_eq!(refused.code(), "not_an_id_card", "{refused:?}");
+    api.simulator_remove_card().await.map_err(fail("remove badge"))?;
     assert!(!api.printer_status().await.map_err(fail("printer status"))?.is_empty());
 
     // Staff: badge on the (simulated) reader, PIN, the queue, logout.
@@ -51,6 +65,17 @@ async fn every_screen_call_decodes_the_real_service() -> anyhow::Result<()> {
     })
     .await?;
     assert_eq!(session.staff_id, "S-0001");
+    // Assisted enrollment: staff ask for a read, then swap the badge for the applicant's card.
+    let read = tokio::spawn({
+        let api = api.clone();
+        async move { api.read_id_card().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    api.simulator_present_id_card(card_uid, DEMO_ID_CARD.0, DEMO_ID_CARD.1).await.map_err(fail("present ID card"))?;
+    let card = read.await?.map_err(fail("read ID card"))?;
+    assert_eq!(card.national_id.as_deref(), Some(DEMO_ID_CARD.0));
+    assert_eq!(card.other.get("date_of_birth").and_then(|v| v.as_str()), Some(DEMO_ID_CARD.1));
+    api.simulator_present_card("04A1B2C3D4E580").await.map_err(fail("badge back"))?;
     let queue = api.queue().await.map_err(fail("queue details"))?;
     assert!(queue.stats.depth + queue.stats.delivered >= 1, "the application is queued or delivered: {queue:?}");
     api.diagnostics().await.map_err(fail("diagnostics"))?;

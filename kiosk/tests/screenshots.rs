@@ -126,6 +126,13 @@ fn walk(lang: &str, shots: &mut Shots) {
     // Status check.
     h.tap_tr("Check my status");
     shots.take(&h, "status-choose");
+    // A card that is not an ID card, tapped: what the applicant is told.
+    let id_card = h.fake.lock().expect("fake").card.replace("badge".into());
+    h.tap_tr("Tap my ID card on the reader");
+    h.wait_until("the not-an-ID-card message", |h| h.ui.get_status_mode() == "error");
+    shots.take(&h, "status-not-id-card");
+    h.tap_tr("Back");
+    h.fake.lock().expect("fake").card = id_card.clone();
     h.tap_tr("Type my reference number");
     h.type_keys("7K2QXM4B");
     h.tap(&format!("{} +", tr(lang, "Day")));
@@ -229,6 +236,11 @@ fn walk(lang: &str, shots: &mut Shots) {
     h.tap_tr("Log in");
     h.wait_until("staff home", |h| h.screen() == "staff-home");
     shots.take(&h, "staff-home");
+    h.fake.lock().expect("fake").card = Some("badge".into());
+    h.tap_tr("Enrol a household (read the applicant's ID card)");
+    h.wait_until("the not-an-ID-card notice", |h| h.ui.get_staff_card() == "not_an_id_card");
+    shots.take(&h, "staff-home-not-id-card");
+    h.fake.lock().expect("fake").card = id_card;
     h.tap_tr("Unsent submissions");
     h.wait_until("the queue", |h| slint::Model::row_count(&h.ui.get_queue_lines()) == 3);
     shots.take(&h, "staff-queue");

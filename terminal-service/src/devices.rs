@@ -7,7 +7,9 @@
 //! - The **reader** is polled every 100 ms by one blocking loop ([`crate::reader_loop`]); the
 //!   chip is handed to that loop and nothing else touches it, so there is no lock on the bus.
 //!   The loop publishes what it sees into a `watch` channel ([`Devices::card`]), which any task
-//!   can read or wait on without going near the hardware.
+//!   can read or wait on without going near the hardware. Reading an ID card is therefore a
+//!   request handed to that loop ([`Devices::read_id_card`]), which talks to the card between
+//!   two polls and sends the answer back.
 //! - The **printer** is shared by the printer monitor (status every few seconds) and by
 //!   printing; it sits behind a `std::sync::Mutex` taken only on the blocking pool (a print
 //!   writes for hundreds of milliseconds, a status request waits up to `timeout_ms`), so a
@@ -19,12 +21,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use hardware::{open_printer, open_reader, Backend, BackendConfig, CardReader, PaperLevel, PrinterError, PrinterStatus, Receipt, ReceiptPrinter, Simulation, Uid};
+use hardware::{
+    open_printer, open_reader, Backend, BackendConfig, CardReader, IdCardData, IdCardError, PaperLevel, PrinterError, PrinterStatus, ReaderError, Receipt,
+    ReceiptPrinter, Simulation, Uid,
+};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 use thiserror::Error;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 /// The printer's state as the kiosk, the heartbeat and the audit log name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -146,6 +151,15 @@ pub struct CardOnReader {
     pub presentations: u64,
 }
 
+/// A read of the ID card on the reader, waiting for the reader loop (which owns the reader).
+pub struct IdCardRequest {
+    /// The card to read: the one the caller waited for, so a card put in its place meanwhile
+    /// is not read in its name.
+    pub uid: Uid,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<Result<IdCardData, IdCardError>>,
+}
+
 /// The terminal's devices.
 pub struct Devices {
     config: BackendConfig,
@@ -156,6 +170,8 @@ pub struct Devices {
     printer_report: Mutex<DeviceReport<PrinterState>>,
     simulation: Option<Simulation>,
     card: watch::Sender<CardOnReader>,
+    /// The ID card read the reader loop is to do next; one at a time (one reader, one person).
+    id_card_request: Mutex<Option<IdCardRequest>>,
     /// The printer state last published as an event (see `printer_monitor`).
     announced_printer: Mutex<PrinterState>,
     /// Per-process key for the `uid_hash` of card events: lets the kiosk tell one card from
@@ -207,6 +223,7 @@ impl Devices {
             printer_report: Mutex::new(printer_report),
             simulation,
             card: watch::channel(CardOnReader::default()).0,
+            id_card_request: Mutex::new(None),
             announced_printer: Mutex::new(PrinterState::Ok),
             event_key,
         });
@@ -290,6 +307,32 @@ impl Devices {
             }
             c.uid = uid;
         });
+    }
+
+    /// Reads the ID card with `uid`, which must be on the reader, through the reader loop.
+    ///
+    /// The loop answers within one poll interval plus the exchange itself (a few APDUs, each
+    /// bounded by the driver); `timeout` covers a loop that is stuck or gone. A newer request
+    /// replaces an older one, whose caller gets `NoCard`.
+    pub async fn read_id_card(&self, uid: Uid, timeout: Duration) -> Result<IdCardData, IdCardError> {
+        if self.reader_state() == ReaderState::Absent {
+            return Err(IdCardError::Reader(ReaderError::Timeout));
+        }
+        let (reply, answer) = oneshot::channel();
+        *lock(&self.id_card_request) = Some(IdCardRequest { uid, reply });
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_replaced)) => Err(IdCardError::Reader(ReaderError::NoCard)),
+            Err(_elapsed) => {
+                lock(&self.id_card_request).take();
+                Err(IdCardError::Reader(ReaderError::Timeout))
+            }
+        }
+    }
+
+    /// The pending ID card read, for the reader loop.
+    pub fn take_id_card_request(&self) -> Option<IdCardRequest> {
+        lock(&self.id_card_request).take()
     }
 
     /// Waits up to `timeout` for a card on the reader that `accept` takes, and returns its UID.

@@ -11,14 +11,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hardware::{Backend, CardEvent, CardPresence, CardReader, ReaderError};
+use hardware::{Backend, CardEvent, CardPresence, CardReader, IdCardError, ReaderError};
 use serde_json::json;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::audit::AuditCategory;
-use crate::devices::ReaderState;
+use crate::devices::{IdCardRequest, ReaderState};
 use crate::events::{CardState, Event};
 use crate::session::{announce_end, EndReason};
 use crate::terminal::Terminal;
@@ -80,6 +80,9 @@ fn run(terminal: &Arc<Terminal>, shutdown: &watch::Receiver<bool>, handle: &Hand
                 }
             },
         }
+        if let Some(request) = devices.take_id_card_request() {
+            read_id_card(presence.as_mut(), request);
+        }
         std::thread::sleep(POLL_INTERVAL);
     }
     tracing::info!("card reader loop stopped");
@@ -100,6 +103,18 @@ fn card_event(handle: &Handle, terminal: &Arc<Terminal>, event: CardEvent) {
             }
         }
     }
+}
+
+/// Reads the requested ID card, if it is the card on the reader now. Only on request: a card
+/// merely put on the reader is never read beyond its UID.
+fn read_id_card(presence: Option<&mut CardPresence<Box<dyn CardReader>>>, request: IdCardRequest) {
+    let result = match presence {
+        Some(p) if p.current().map(|card| card.uid) == Some(request.uid) => hardware::read_id_card(p.reader()),
+        Some(_) => Err(IdCardError::Reader(ReaderError::NoCard)),
+        None => Err(IdCardError::Reader(ReaderError::Timeout)),
+    };
+    // The caller may have given up (timeout); the answer then has nowhere to go.
+    let _ = request.reply.send(result);
 }
 
 /// Records the reader's state; a change is logged and audited.

@@ -74,10 +74,18 @@ async fn capture(State(fake): State<Shared>, path: &str, body: Value) -> (Status
 
 async fn status_check(State(fake): State<Shared>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
     record(&fake, "POST /v1/status-checks", &body);
+    let by_card = body["query"]["by"] == "id_card";
+    if by_card {
+        // The service reads the card itself; `card` is what lies on the reader.
+        match fake.lock().expect("fake state").card.as_deref() {
+            None => return (StatusCode::REQUEST_TIMEOUT, Json(json!({"error": "no_card", "message": "no card on the reader"}))),
+            Some("badge") => return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "not_an_id_card", "message": "not an ID card"}))),
+            Some(_) => {}
+        }
+    }
     if !fake.lock().expect("fake state").node_online {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "node_unreachable", "message": "the node does not answer"})));
     }
-    let by_card = body["query"]["by"] == "national_id";
     (
         StatusCode::OK,
         Json(json!({
@@ -115,8 +123,9 @@ async fn login(State(fake): State<Shared>, Json(body): Json<Value>) -> (StatusCo
 async fn read_id_card(State(fake): State<Shared>) -> (StatusCode, Json<Value>) {
     record(&fake, "POST /v1/id-card/read", &Value::Null);
     match fake.lock().expect("fake state").card.clone() {
-        Some(id) => (StatusCode::OK, Json(json!({"national_id": id}))),
-        None => (StatusCode::CONFLICT, Json(json!({"error": "no_card", "message": "no card on the reader"}))),
+        Some(badge) if badge == "badge" => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "not_an_id_card", "message": "not an ID card"}))),
+        Some(id) => (StatusCode::OK, Json(json!({"uid": "08A1B2C3", "national_id": id, "date_of_birth": "1985-03-14"}))),
+        None => (StatusCode::REQUEST_TIMEOUT, Json(json!({"error": "no_card", "message": "no card on the reader"}))),
     }
 }
 
@@ -184,7 +193,8 @@ pub struct Harness {
 /// Installs the testing backend (mock time, an event loop, the software renderer). Once per
 /// process, so each test file has one `#[test]`.
 pub fn init_backend() {
-    kiosk::fonts::use_shipped_fallbacks().expect("the shipped fonts are in kiosk/fonts");
+    assert!(kiosk::fonts::font_dir().is_some(), "the shipped fonts are in kiosk/fonts");
+    kiosk::fonts::use_shipped_fallbacks();
     slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
         i_slint_backend_testing::TestingBackendOptions { mock_time: true, threading: true, renderer_name: Some("software".into()) },
     )))

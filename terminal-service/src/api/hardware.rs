@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use hardware::{Backend, Receipt};
+use hardware::{Backend, IdCardData, IdCardError, ReaderError, Receipt, Uid};
 use serde::Serialize;
 
 use super::auth::{require_staff, require_technician_once_provisioned};
@@ -89,19 +89,79 @@ pub async fn print_test(State(state): State<ApiState>) -> Result<(StatusCode, Js
 pub struct CardRead {
     /// The card's UID, upper-case hex.
     pub uid: String,
+    /// Read from an ID card: its holder's national ID number (12 digits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub national_id: Option<String>,
+    /// Read from an ID card that carries it: the holder's date of birth, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<String>,
 }
+
+/// How long the reader loop may take over reading an ID card: a poll interval plus a few
+/// APDUs, each bounded by the driver's frame waiting time (at most a second).
+const ID_CARD_READ_LIMIT: Duration = Duration::from_secs(8);
 
 /// Waits for a card other than the session's badge, with the badge's removal allowed.
 async fn read_card(terminal: &Terminal) -> Result<Json<CardRead>, ApiError> {
     let badge = terminal.sessions.badge();
     let _armed = terminal.sessions.arm_card_read();
     match terminal.devices.wait_for_card(CARD_WAIT, |uid| Some(*uid) != badge).await {
-        Some(uid) => Ok(Json(CardRead { uid: uid.to_string() })),
-        None => Err(ApiError::new(
+        Some(uid) => Ok(Json(CardRead { uid: uid.to_string(), national_id: None, date_of_birth: None })),
+        None => Err(no_card()),
+    }
+}
+
+/// 408 `no_card`.
+fn no_card() -> ApiError {
+    ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "no_card",
-            format!("no card was put on the reader within {} s: hold the card flat on the reader and try again", CARD_WAIT.as_secs()),
-        )),
+        format!("no card was put on the reader within {} s: hold the card flat on the reader and try again", CARD_WAIT.as_secs()),
+    )
+}
+
+/// Waits for an ID card (any card but the session's badge) and reads its holder's national ID
+/// number and date of birth from it; answers the card's UID too.
+pub async fn read_id_card_data(terminal: &Terminal) -> Result<(Uid, IdCardData), ApiError> {
+    let badge = terminal.sessions.badge();
+    let _armed = terminal.sessions.arm_card_read();
+    // A card swapped for another a moment ago may still be the one the reader loop last
+    // reported; its read then finds a different card (`NoCard`), and the loop's next polls
+    // bring the new one. A few tries cover that; a card really taken off stays an error.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let uid = terminal.devices.wait_for_card(CARD_WAIT, |uid| Some(*uid) != badge).await.ok_or_else(no_card)?;
+        match terminal.devices.read_id_card(uid, ID_CARD_READ_LIMIT).await {
+            Ok(data) => return Ok((uid, data)),
+            Err(IdCardError::Reader(ReaderError::NoCard)) if tries < 3 => tokio::time::sleep(3 * crate::reader_loop::POLL_INTERVAL).await,
+            Err(e) => return Err(id_card_error(e)),
+        }
+    }
+}
+
+/// What the kiosk is told when an ID card could not be read. Never the card's contents.
+fn id_card_error(error: IdCardError) -> ApiError {
+    let unprocessable = |code: &'static str, message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message);
+    match error {
+        IdCardError::NotAnIdCard | IdCardError::Reader(ReaderError::NotIsoDep) => unprocessable(
+            "not_an_id_card",
+            "this card is not a national ID card (it has no beneficiary ID application): put the ID card on the reader, or type the number".into(),
+        ),
+        IdCardError::Locked => unprocessable("card_locked", "the ID card refused to give its number (locked): type the number instead".into()),
+        IdCardError::Malformed(what) => unprocessable("card_unreadable", format!("the ID card's data could not be read ({what}): type the number instead")),
+        IdCardError::Status(sw) => unprocessable("card_unreadable", format!("the ID card answered {sw:04X}: type the number instead")),
+        IdCardError::Reader(ReaderError::NoCard) => {
+            ApiError::new(StatusCode::CONFLICT, "card_moved", "the card left the reader while it was being read: hold it still on the reader and try again")
+        }
+        IdCardError::Reader(ReaderError::Collision) => {
+            ApiError::new(StatusCode::CONFLICT, "several_cards", "more than one card is on the reader: leave only the ID card and try again")
+        }
+        IdCardError::Reader(e) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "reader_fault",
+            format!("the card reader could not read the card ({e}): try again, or ask a technician"),
+        ),
     }
 }
 
@@ -111,8 +171,14 @@ pub async fn read_card_test(State(state): State<ApiState>) -> Result<Json<CardRe
     read_card(&state.terminal).await
 }
 
-/// `POST /v1/id-card/read`: the applicant's card, for staff-assisted enrollment.
+/// `POST /v1/id-card/read`: the applicant's national ID number and date of birth from their
+/// ID card, for staff-assisted enrollment.
 pub async fn read_id_card(State(state): State<ApiState>) -> Result<Json<CardRead>, ApiError> {
     require_staff(&state.terminal, "reading an ID card")?;
-    read_card(&state.terminal).await
+    let (uid, card) = read_id_card_data(&state.terminal).await?;
+    Ok(Json(CardRead {
+        uid: uid.to_string(),
+        national_id: Some(card.national_id.as_str().to_owned()),
+        date_of_birth: card.date_of_birth.map(|d| d.to_string()),
+    }))
 }

@@ -5,7 +5,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use hardware::{PaperLevel, SimulatedCard, Simulation, Uid};
+use chrono::NaiveDate;
+use hardware::{NationalId, PaperLevel, SimulatedCard, Simulation, Uid};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, JsonBody};
@@ -25,6 +26,12 @@ fn simulation(state: &ApiState) -> Result<Simulation, ApiError> {
 pub struct PresentCard {
     /// UID in hex: 4, 7 or 10 bytes.
     pub uid: String,
+    /// Makes it an ID card holding this national ID number (12 digits).
+    #[serde(default)]
+    pub national_id: Option<String>,
+    /// With `national_id`: the holder's date of birth, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub date_of_birth: Option<NaiveDate>,
 }
 
 /// `POST /v1/simulator/card`: puts a card on the simulated reader (taking any other off: one
@@ -33,8 +40,22 @@ pub async fn present_card(State(state): State<ApiState>, JsonBody(body): JsonBod
     let sim = simulation(&state)?;
     let uid = Uid::from_hex(body.uid.trim())
         .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_uid", "uid must be 4, 7 or 10 bytes in hex, e.g. \"04A1B2C3D4E580\""))?;
+    let card = match (body.national_id, body.date_of_birth) {
+        (Some(national_id), date_of_birth) => {
+            let national_id = national_id.trim();
+            if NationalId::new(national_id).is_none() {
+                return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_national_id", "national_id must be the 12 digits of a national ID number"));
+            }
+            let date_of_birth = date_of_birth.map(|d| d.format("%Y%m%d").to_string());
+            SimulatedCard::id_card(uid, national_id, date_of_birth.as_deref())
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "date_of_birth goes on an ID card: give national_id too"));
+        }
+        (None, None) => SimulatedCard::new(uid),
+    };
     sim.field.clear();
-    sim.field.present(SimulatedCard::new(uid));
+    sim.field.present(card);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -29,6 +29,9 @@ pub enum Query {
         /// 12 digits.
         national_id: String,
     },
+    /// By the ID card on the reader: the service reads the national ID number from the card
+    /// and asks the node with it; the number never reaches the kiosk.
+    IdCard {},
     /// By receipt reference and date of birth.
     Reference {
         /// `XXXXX-XXXXX` or the full id.
@@ -52,29 +55,38 @@ pub(crate) fn ascii_digits(text: &str) -> String {
 
 /// `POST /v1/status-checks`.
 pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<StatusCheck>) -> Result<Json<StatusResponse>, ApiError> {
+    let terminal = &state.terminal;
     let query = match body.query {
+        // Read below, once the rate limit has let the check through.
+        Query::IdCard {} => None,
         Query::NationalId { national_id } => {
             // Card readers and the on-screen keyboard may give Arabic-Indic digits.
             let national_id = ascii_digits(national_id.trim());
             if national_id.len() != 12 || !national_id.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "national_id must be the 12 digits of the national ID card"));
             }
-            StatusQuery::NationalId { national_id }
+            Some(StatusQuery::NationalId { national_id })
         }
         Query::Reference { reference, date_of_birth } => {
             if reference.trim().is_empty() || reference.len() > 64 {
                 return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "reference must be the code printed on the receipt"));
             }
-            StatusQuery::Reference { reference: reference.trim().to_string(), date_of_birth }
+            Some(StatusQuery::Reference { reference: reference.trim().to_string(), date_of_birth })
         }
     };
-    let terminal = &state.terminal;
     let provisioned = terminal.provisioned().ok_or_else(ApiError::not_provisioned)?;
     if let Err(wait) = terminal.check_status_rate() {
         let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many status checks at this terminal; please wait a minute and try again");
         error.retry_after = Some(wait.as_secs().max(1));
         return Err(error);
     }
+    let query = match query {
+        Some(query) => query,
+        None => {
+            let (_, card) = super::hardware::read_id_card_data(terminal).await?;
+            StatusQuery::NationalId { national_id: card.national_id.as_str().to_owned() }
+        }
+    };
     match provisioned.client.status(&StatusRequest { query }).await {
         Ok(answer) => {
             terminal.mark_connectivity(crate::events::ConnectivityState::Online);

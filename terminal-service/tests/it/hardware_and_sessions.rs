@@ -90,9 +90,20 @@ impl Running {
 
     /// Presents a card through the simulator and waits until the reader loop has seen it.
     async fn present(&self, uid: &str) {
-        let (status, body) = self.call("POST", "/v1/simulator/card", Some(json!({"uid": uid}))).await;
+        self.present_card(json!({"uid": uid})).await;
+    }
+
+    /// Presents an applicant's ID card holding the national ID number 199001234567 and the
+    /// date of birth 1985-03-14.
+    async fn present_id_card(&self, uid: &str) {
+        self.present_card(json!({"uid": uid, "national_id": "199001234567", "date_of_birth": "1985-03-14"})).await;
+    }
+
+    async fn present_card(&self, card: Value) {
+        let uid = card["uid"].as_str().unwrap_or_default().to_owned();
+        let (status, body) = self.call("POST", "/v1/simulator/card", Some(card)).await;
         assert_eq!(status, 204, "{body}");
-        let expected = hardware::Uid::from_hex(uid);
+        let expected = hardware::Uid::from_hex(&uid);
         let devices = Arc::clone(&self.terminal.devices);
         eventually("the reader to see the card", Duration::from_secs(5), || {
             let seen = devices.card().uid;
@@ -370,8 +381,35 @@ async fn id_card_reads_need_staff_and_time_out_without_a_card() {
         (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
+    api.present_id_card("08AABBCC").await;
+    assert_eq!(reading.await.unwrap(), (200, json!({"uid": "08AABBCC", "national_id": "199001234567", "date_of_birth": "1985-03-14"})));
+    // A card that is not an ID card (a plain MIFARE card, another badge) is named as such.
     api.present("04AABBCCDDEEFF").await;
-    assert_eq!(reading.await.unwrap(), (200, json!({"uid": "04AABBCCDDEEFF"})));
+    let (status, body) = api.call("POST", "/v1/id-card/read", Some(json!({}))).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("not_an_id_card")), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_check_by_id_card_sends_the_number_read_from_the_card_to_the_node_only() {
+    let identity = age::x25519::Identity::generate();
+    let stub = StubNode::start(identity.clone()).await;
+    let api = start(Fixture::provisioned_for(&stub.url, identity), 90).await;
+    let by_card = json!({"query": {"by": "id_card"}});
+    api.present_id_card("08AABBCC").await;
+    let (status, body) = api.call("POST", "/v1/status-checks", Some(by_card.clone())).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "not_found");
+    assert!(!body.to_string().contains("199001234567"), "the number stays between the card and the node: {body}");
+    assert_eq!(stub.status_queries(), vec![node_protocol::StatusQuery::NationalId { national_id: "199001234567".into() }]);
+    // A card without the application: refused, and the node is not asked.
+    api.present("04AABBCCDDEEFF").await;
+    let (status, body) = api.call("POST", "/v1/status-checks", Some(by_card.clone())).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("not_an_id_card")), "{body}");
+    // No card at all: 408 after the wait, and still nothing sent.
+    api.remove().await;
+    let (status, body) = api.call("POST", "/v1/status-checks", Some(by_card)).await;
+    assert_eq!((status, body["error"].as_str()), (408, Some("no_card")), "{body}");
+    assert_eq!(stub.status_queries().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -70,6 +70,8 @@ async fn real_answers_match_the_document() {
     let terminal = fixture.open();
     let (_stop, stopped) = watch::channel(false);
     let listener = api::bind(&fixture.config.api.socket).await.unwrap();
+    // The reader loop too: a status check by ID card reads the simulated card through it.
+    let _reader = terminal_service::reader_loop::spawn(Arc::clone(&terminal), stopped.clone());
     tokio::spawn(api::serve(listener, ApiState { terminal: Arc::clone(&terminal), shutdown: stopped }));
     let client = reqwest::Client::builder().unix_socket(fixture.config.api.socket.as_path()).timeout(Duration::from_secs(10)).build().unwrap();
 
@@ -78,6 +80,8 @@ async fn real_answers_match_the_document() {
         ("post", "/v1/applications", Some(json!({"language": "ar", "answers": {}}))),
         ("post", "/v1/applications", Some(json!({"language": "ar"}))),
         ("post", "/v1/status-checks", Some(json!({"query": {"by": "national_id", "national_id": "199012345678"}}))),
+        ("post", "/v1/simulator/card", Some(json!({"uid": "08A1B2C3", "national_id": "199001234567", "date_of_birth": "1985-03-14"}))),
+        ("post", "/v1/status-checks", Some(json!({"query": {"by": "id_card"}}))),
         ("post", "/v1/provisioning", Some(json!({"node_url": "http://127.0.0.1:9", "code": "X"}))),
         ("get", "/v1/health", None),
         ("get", "/v1/kiosk", None),
@@ -103,6 +107,9 @@ async fn real_answers_match_the_document() {
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
+        if status == 204 {
+            continue;
+        }
         let answer: Value = resp.json().await.unwrap();
         check(&doc, &response_pointer(&doc, method, path, status), &answer).unwrap_or_else(|e| panic!("{method} {path} {status}: {e}"));
     }

@@ -50,6 +50,7 @@ struct Inner {
     codes: Vec<String>,
     enrolled: usize,
     heartbeats: Vec<Heartbeat>,
+    status_queries: Vec<StatusQuery>,
 }
 
 #[derive(Clone)]
@@ -60,6 +61,11 @@ pub struct StubNode {
 }
 
 impl StubNode {
+    /// The status queries received, oldest first.
+    pub fn status_queries(&self) -> Vec<StatusQuery> {
+        self.inner.lock().unwrap().status_queries.clone()
+    }
+
     /// Starts a stub on 127.0.0.1:0 opening sealed content with `identity`.
     pub async fn start(identity: age::x25519::Identity) -> StubNode {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -175,7 +181,8 @@ async fn submissions(State(stub): State<StubNode>, headers: HeaderMap, Json(batc
     }
 }
 
-async fn status(Json(_): Json<StatusRequest>) -> Json<StatusResponse> {
+async fn status(State(stub): State<StubNode>, Json(request): Json<StatusRequest>) -> Json<StatusResponse> {
+    stub.inner.lock().unwrap().status_queries.push(request.query);
     Json(StatusResponse {
         state: BenefitState::NotFound,
         case_number: None,

@@ -117,10 +117,14 @@ async fn main() -> Result<()> {
     println!("   all delivered; the node holds {} submissions", node.submissions()?.len());
 
     println!("\n== Status checks (online query to the node; nothing is cached on the terminal)");
-    let mut queries = vec![(
-        "a sample applicant's national id 199001234567".to_string(),
-        serde_json::json!({"by": "national_id", "national_id": "199001234567"}),
-    )];
+    // The applicant taps their ID card (simulated): the service reads the number from it.
+    let card = serde_json::json!({"uid": "08A1B2C3", "national_id": "199001234567", "date_of_birth": "1985-03-14"});
+    let (status, text) = api.raw("POST", "/v1/simulator/card", Some("application/json"), serde_json::to_vec(&card)?).await?;
+    anyhow::ensure!(status == 204, "the simulated reader refused the sample ID card: {status} {text}");
+    let mut queries = vec![
+        ("the ID card of a sample applicant, tapped on the reader".to_string(), serde_json::json!({"by": "id_card"})),
+        ("a sample applicant's national id 199001234567, typed".to_string(), serde_json::json!({"by": "national_id", "national_id": "199001234567"})),
+    ];
     if let Some(first) = references.first() {
         for (label, dob) in [("right", "1985-06-15"), ("wrong", "1985-06-16")] {
             queries.push((
@@ -135,6 +139,7 @@ async fn main() -> Result<()> {
         let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         println!("   {label}\n      → {status} {}: {}", answer["state"].as_str().unwrap_or("?"), answer["message"]["en"].as_str().unwrap_or(&text));
     }
+    let _ = api.raw("DELETE", "/v1/simulator/card", None, Vec::new()).await?;
 
     println!("\n== Technician commands (try them)");
     let ts = e2e::processes::binary("terminal-service")?;
