@@ -114,8 +114,8 @@ async fn read_card(terminal: &Terminal) -> Result<Json<CardRead>, ApiError> {
 /// 408 `no_card`.
 fn no_card() -> ApiError {
     ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "no_card",
+        StatusCode::REQUEST_TIMEOUT,
+        "no_card",
         format!("no card was put on the reader within {} s: hold the card flat on the reader and try again", CARD_WAIT.as_secs()),
     )
 }
