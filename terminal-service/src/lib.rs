@@ -37,7 +37,9 @@
 //! - [`terminal`]: the state the API, sync engine and heartbeat share.
 //! - [`service`]: `terminal-service run` — everything above wired together under systemd.
 //! - [`report`]: what the technician commands `status`, `queue` and `audit verify` print;
-//!   [`hw`]: the `hw read-card`, `print-test` and `printer-status` commands.
+//!   [`hw`]: the `hw read-card`, `print-test` and `printer-status` commands; [`privileges`]:
+//!   run with `sudo`, they first become the storage directory's owner, so root never leaves
+//!   files there that the daemon cannot open.
 
 pub mod api;
 pub mod applicant_key;
@@ -55,6 +57,7 @@ pub mod node_client;
 pub mod node_config;
 pub mod outbox;
 pub mod printer_monitor;
+pub mod privileges;
 pub mod provision;
 pub mod rate_limit;
 pub mod reader_loop;
@@ -68,3 +71,5 @@ pub mod storage;
 pub mod submission;
 pub mod sync;
 pub mod terminal;
+#[cfg(test)]
+mod test_support;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use terminal_service::config::{Config, DEFAULT_CONFIG_PATH};
 use terminal_service::provision::{provision, ProvisionRequest};
 use terminal_service::storage::Storage;
+use terminal_service::privileges::{act_as_storage_owner, Outcome};
 use terminal_service::{api, node_client, report, service};
 
 /// Enrollment terminal service: durable outbox, sync to the provincial node, local API.
@@ -152,6 +153,22 @@ fn load_config(path: &Path) -> Result<Config> {
     Ok(Config::load(path)?)
 }
 
+/// The configuration, for a command that uses storage: run as root, the process first becomes
+/// the owner of `[storage] dir`, so that nothing it creates there is root's and out of the
+/// daemon's reach (see `terminal_service::privileges`). Called before the async runtime starts
+/// any thread.
+fn load_config_as_storage_owner(path: &Path) -> Result<Config> {
+    let config = load_config(path)?;
+    let outcome = act_as_storage_owner(&config.storage.dir)?;
+    if let Outcome::Switched(id) = &outcome {
+        tracing::info!(uid = id.uid, gid = id.gid, user = id.user.as_deref().unwrap_or("-"), "running as the owner of the storage directory");
+    }
+    if let Some(warning) = outcome.warning() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(config)
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
@@ -169,12 +186,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run => {
-            let config = load_config(&cli.config)?;
+            let config = load_config_as_storage_owner(&cli.config)?;
             runtime()?.block_on(service::run(config))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Provision { node, code, force, node_fingerprint, allow_insecure_http, json } => {
-            let config = load_config(&cli.config)?;
+            let config = load_config_as_storage_owner(&cli.config)?;
             let request = ProvisionRequest { node_url: node.unwrap_or_else(|| config.node.url.clone()), code, force, node_fingerprint, allow_insecure_http };
             let outcome = runtime()?.block_on(async {
                 let storage = Storage::open(&config.storage.dir)?;
@@ -203,7 +220,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status { json } => {
-            let config = load_config(&cli.config)?;
+            let config = load_config_as_storage_owner(&cli.config)?;
             let status = runtime()?.block_on(async {
                 let storage = Storage::open(&config.storage.dir)?;
                 anyhow::Ok(report::status(&config, &storage).await?)
@@ -230,7 +247,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Queue { json } => {
-            let config = load_config(&cli.config)?;
+            let config = load_config_as_storage_owner(&cli.config)?;
             let queue = runtime()?.block_on(async {
                 let storage = Storage::open(&config.storage.dir)?;
                 anyhow::Ok(api::queue::read(&storage).await?)
@@ -251,7 +268,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { command: AuditCommand::Verify { json } } => {
-            let config = load_config(&cli.config)?;
+            let config = load_config_as_storage_owner(&cli.config)?;
             match report::verify_audit(&config) {
                 Ok(summary) => {
                     if json {
@@ -272,7 +289,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Hw { command } => {
-            let config = load_config(&cli.config)?;
+            let config = load_config_as_storage_owner(&cli.config)?;
             hw(&config, command)
         }
     }
