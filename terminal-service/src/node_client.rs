@@ -7,7 +7,10 @@
 //! - **transient** (`NodeError::is_transient`): the node was not reached or could not answer
 //!   now — connection refused, timeout, 5xx, 408, 429. Try again later, no sooner than the
 //!   node's `Retry-After` if it gave one. Because submissions are idempotent by id, retrying a
-//!   batch whose answer was lost is always safe.
+//!   batch whose answer was lost is always safe. A connect this machine's own network policy
+//!   forbids (systemd `IPAddressAllow=`, see [`blocked_by_network_policy`]) is transient too —
+//!   nothing is dropped, and it works once the node is allowed — but its message says how to
+//!   allow the node instead of "cannot connect".
 //! - **permanent**: the node answered and refused (4xx with an error body). Retrying the same
 //!   request will not help; a person has to look.
 //! - **certificate changed** (`NodeError::CertificateChanged`): over https the node presented a
@@ -230,12 +233,12 @@ impl NodeClient {
         }
         let response = request.body(bytes).send().await.map_err(|e| match trust::find_mismatch(&e) {
             Some(m) => NodeError::CertificateChanged { expected: m.expected, got: m.presented },
-            None => NodeError::Transient { message: describe_reqwest_error(&e), retry_after: None },
+            None => NodeError::Transient { message: describe_reqwest_error(&e, &self.base), retry_after: None },
         })?;
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.bytes().await.map_err(|e| NodeError::Transient {
-            message: format!("answer cut short: {}", describe_reqwest_error(&e)),
+            message: format!("answer cut short: {}", describe_reqwest_error(&e, &self.base)),
             retry_after: None,
         })?;
         if status.is_success() {
@@ -261,13 +264,18 @@ fn retry_after_header(headers: &HeaderMap) -> Option<Duration> {
     parse_retry_after(value, SystemTime::now())
 }
 
-/// A one-line description without the URL's query (there is none) or any body.
-fn describe_reqwest_error(e: &reqwest::Error) -> String {
+/// A one-line description without the URL's query (there is none) or any body. `node_url` is
+/// the node's base URL, named in advice.
+fn describe_reqwest_error(e: &reqwest::Error, node_url: &str) -> String {
     if e.is_timeout() {
         "request timed out".into()
     } else if let Some(tls) = tls_failure(e) {
         // Say why, or a technician chases a network fault that is a certificate problem.
         format!("TLS handshake failed: {tls}")
+    } else if e.is_connect() && blocked_by_network_policy(e) {
+        // "cannot connect" would send the technician after cables and routers, while the
+        // refusal came from this very machine and has a one-line fix.
+        network_policy_message(node_url)
     } else if e.is_connect() {
         "cannot connect".into()
     } else {
@@ -280,6 +288,26 @@ fn describe_reqwest_error(e: &reqwest::Error) -> String {
         }
         message
     }
+}
+
+/// Whether the kernel refused to connect at all (`EPERM` or `EACCES`, `PermissionDenied`)
+/// somewhere in `error`'s chain.
+///
+/// On the terminal that is the unit's network policy: `IPAddressDeny=any`, with only loopback
+/// and the node's addresses in `IPAddressAllow=`, makes `connect()` to any other address fail
+/// with `EPERM` before a packet leaves. (A local firewall rule dropping the packet looks the
+/// same, and needs the same kind of fix.) Nothing outside this machine gives that error to a
+/// connect, so it is not confused with a node or network that is down.
+pub fn blocked_by_network_policy(error: &(dyn std::error::Error + 'static)) -> bool {
+    trust::find_in_chain(error, &mut |link| link.downcast_ref::<std::io::Error>().filter(|io| io.kind() == std::io::ErrorKind::PermissionDenied).map(|_| ())).is_some()
+}
+
+/// What a technician is told when [`blocked_by_network_policy`]: the cause and the fix. The
+/// helper script ships with the Debian package, as `/usr/sbin/terminal-service-allow-node`.
+pub fn network_policy_message(node_url: &str) -> String {
+    format!(
+        "the terminal's network policy (systemd IPAddressAllow) does not allow this node's address (connect: operation not permitted); add it with `terminal-service-allow-node {node_url}` and restart the service (systemctl restart terminal-service)"
+    )
 }
 
 /// The rustls error behind a failed request, if the TLS handshake is what failed.
@@ -333,6 +361,153 @@ mod tests {
         assert!(check_node_url("ftp://x").is_err());
         assert!(check_node_url("node.example").is_err());
         assert!(check_node_url("http://x/?a=b").is_err());
+    }
+}
+
+#[cfg(test)]
+mod network_policy_tests {
+    use super::*;
+    use std::fmt;
+
+    /// A link of an error chain that only points further, as hyper's connector errors do.
+    #[derive(Debug)]
+    struct Link(&'static str, Box<dyn std::error::Error + Send + Sync>);
+
+    impl fmt::Display for Link {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Link {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&*self.1)
+        }
+    }
+
+    /// The shape of what reqwest returns for a failed connect: its error, then hyper-util's
+    /// "client error (Connect)", then its `ConnectError` ("tcp connect error"), then the
+    /// `io::Error` from `connect()`.
+    fn connect_failure(errno: i32) -> Link {
+        Link("error sending request", Box::new(Link("client error (Connect)", Box::new(Link("tcp connect error", Box::new(std::io::Error::from_raw_os_error(errno)))))))
+    }
+
+    #[test]
+    fn eperm_or_eacces_on_connect_is_the_network_policy() {
+        assert!(blocked_by_network_policy(&connect_failure(libc::EPERM)));
+        assert!(blocked_by_network_policy(&connect_failure(libc::EACCES)));
+        // Also when the io::Error is wrapped in another one, as TLS connectors do.
+        let wrapped = Link("error sending request", Box::new(std::io::Error::other(std::io::Error::from_raw_os_error(libc::EPERM))));
+        assert!(blocked_by_network_policy(&wrapped));
+    }
+
+    #[test]
+    fn other_connect_failures_are_not_the_network_policy() {
+        for errno in [libc::ECONNREFUSED, libc::ETIMEDOUT, libc::ENETUNREACH, libc::EHOSTUNREACH] {
+            assert!(!blocked_by_network_policy(&connect_failure(errno)), "errno {errno}");
+        }
+        assert!(!blocked_by_network_policy(&Link("error sending request", Box::new(std::fmt::Error))));
+    }
+
+    #[test]
+    fn the_message_names_the_policy_the_helper_the_url_and_the_restart() {
+        let message = network_policy_message("https://10.20.0.5:8443");
+        assert!(message.contains("network policy (systemd IPAddressAllow)"), "{message}");
+        assert!(message.contains("`terminal-service-allow-node https://10.20.0.5:8443`"), "{message}");
+        assert!(message.contains("restart the service"), "{message}");
+    }
+
+    fn client(url: &str, key_dir: &std::path::Path) -> NodeClient {
+        let key = Arc::new(TerminalKey::generate(key_dir).unwrap());
+        NodeClient::new(http_client(Duration::from_secs(5)).unwrap(), url, key, "T-1").unwrap()
+    }
+
+    /// The control: a port nobody listens on is refused by the peer (ECONNREFUSED), which stays
+    /// a plain "cannot connect", not advice about the policy.
+    #[tokio::test]
+    async fn a_refused_connection_is_not_blamed_on_the_policy() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let err = client(&format!("http://127.0.0.1:{port}"), dir.path()).call::<(), serde_json::Value>(Method::GET, "/v1/x", None).await.unwrap_err();
+        assert!(err.is_transient(), "{err}");
+        assert_eq!(err.to_string(), "node unreachable: cannot connect");
+    }
+
+    /// Set in the child process in which `connect()` is forbidden.
+    #[cfg(target_os = "linux")]
+    const CHILD_ENV: &str = "TERMINAL_SERVICE_TEST_FORBID_CONNECT";
+
+    /// A real `EPERM` from `connect()` through reqwest, as systemd's `IPAddressDeny=` produces
+    /// it. systemd does it with a cgroup BPF program, which needs root and a systemd to set
+    /// up; a seccomp filter makes the same system call fail with the same errno, needs neither,
+    /// and cannot be removed, so it runs in a child process (the test binary, running this test
+    /// again).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_connect_forbidden_by_the_kernel_is_transient_and_names_the_fix() {
+        if std::env::var_os(CHILD_ENV).is_some() {
+            child_with_connect_forbidden();
+            return;
+        }
+        let name = format!("{}::a_connect_forbidden_by_the_kernel_is_transient_and_names_the_fix", module_path!());
+        let output = crate::test_support::rerun_in_child(&name, &[(CHILD_ENV, std::ffi::OsStr::new("1"))]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "child failed: {}\n{stdout}\n{stderr}", output.status);
+        let message = crate::test_support::child_report(&stdout).unwrap_or_else(|| panic!("the child did not report (did it run the test?):\n{stdout}\n{stderr}"));
+        assert!(message.starts_with("node unreachable: the terminal's network policy (systemd IPAddressAllow)"), "{message}");
+        assert!(message.contains("terminal-service-allow-node http://127.0.0.1:"), "{message}");
+    }
+
+    /// The child's half: a node listening on loopback, `connect()` forbidden, one request.
+    #[cfg(target_os = "linux")]
+    fn child_with_connect_forbidden() {
+        let dir = tempfile::tempdir().unwrap();
+        // Listening, so that without the filter the connection would succeed: whatever fails
+        // below is the filter's doing, not a closed port's.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let client = client(&url, dir.path());
+        forbid_connect();
+        let raw = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap_err();
+        assert_eq!(raw.raw_os_error(), Some(libc::EPERM), "the filter is in place: {raw}");
+
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let err = runtime.block_on(client.call::<(), serde_json::Value>(Method::GET, "/v1/x", None)).unwrap_err();
+        assert!(matches!(err, NodeError::Transient { retry_after: None, .. }), "{err:?}");
+        assert!(err.is_transient());
+        let message = err.to_string();
+        assert_eq!(message, format!("node unreachable: {}", network_policy_message(&url)));
+        println!("{}{message}", crate::test_support::CHILD_MARKER);
+    }
+
+    /// Makes every later `connect()` of this thread, and of threads it starts, fail with EPERM.
+    ///
+    /// The filter does not check the architecture field: it only has to catch this process's
+    /// own native calls, and a foreign-ABI call it also caught would only fail a test.
+    #[cfg(target_os = "linux")]
+    fn forbid_connect() {
+        // SAFETY: BPF_STMT and BPF_JUMP only build structs.
+        let filter = unsafe {
+            [
+                // A = seccomp_data.nr (offset 0)
+                libc::BPF_STMT((libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16, 0),
+                libc::BPF_JUMP((libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16, libc::SYS_connect as u32, 0, 1),
+                libc::BPF_STMT((libc::BPF_RET | libc::BPF_K) as u16, libc::SECCOMP_RET_ERRNO | (libc::EPERM as u32 & libc::SECCOMP_RET_DATA)),
+                libc::BPF_STMT((libc::BPF_RET | libc::BPF_K) as u16, libc::SECCOMP_RET_ALLOW),
+            ]
+        };
+        let program = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr().cast_mut() };
+        // SAFETY: prctl with these options reads only `program`, which points at `filter`; both
+        // live across the call and the kernel copies the program.
+        unsafe {
+            // Required for an unprivileged process to install a filter; harmless for root.
+            assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0, "PR_SET_NO_NEW_PRIVS: {}", std::io::Error::last_os_error());
+            assert_eq!(libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &program as *const libc::sock_fprog), 0, "PR_SET_SECCOMP: {}", std::io::Error::last_os_error());
+        }
     }
 }
 
