@@ -6,9 +6,18 @@
 //! the whole state to the window. API calls run on the tokio runtime and their answers come back
 //! to the UI thread through `slint::spawn_local`; an answer that arrives after the session it
 //! belongs to has ended is dropped (see `generation`).
+//!
+//! Which language the first screen speaks after a start: with `KioskOptions::state_dir`, the
+//! one that was on screen before the restart ([`RememberedLanguage`]), even if the service's
+//! settings name another default, because someone may be standing in front of the screen;
+//! otherwise Arabic. Once a session ends, the default language comes back (and is remembered).
+//!
+//! On an unprovisioned terminal the first health answer opens the technician's set-up screen
+//! instead of the language screen, unless someone touched the screen before it arrived.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::path::PathBuf;
 use std::rc::Rc;
 
 use chrono::NaiveDate;
@@ -17,6 +26,7 @@ use slint::{ComponentHandle, Global, ModelRc, SharedString, VecModel};
 
 use crate::api::{ApiError, Captured, Forms, LocalApi, ServiceEvent, StaffSession, Submission};
 use crate::forms::{Entry, FormSession};
+use crate::remembered_language::RememberedLanguage;
 use crate::ui::{
     AppWindow, ChoiceView, DiagnosticLine, FieldView, Messages, QueueLine, ReviewLine, Session, StatusInfo, StatusResult, Theme,
 };
@@ -30,13 +40,19 @@ pub struct KioskOptions {
     pub idle_timeout_s: u64,
     /// F1–F4 put simulated cards on the reader (the reference node's sample badges).
     pub demo_keys: bool,
+    /// Where the language on screen is remembered across restarts (`--state-dir`); `None`
+    /// remembers nothing and always starts in Arabic.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for KioskOptions {
     fn default() -> Self {
-        KioskOptions { fixed_clock: None, idle_timeout_s: 90, demo_keys: false }
+        KioskOptions { fixed_clock: None, idle_timeout_s: 90, demo_keys: false, state_dir: None }
     }
 }
+
+/// The languages the kiosk speaks, by code; the first is the default on a new device.
+pub const LANGUAGES: [&str; 3] = ["ar", "ckb", "en"];
 
 /// Card UIDs the demo keys present: the reference node's sample staff badge and technician
 /// badge, and an applicant's ID card.
@@ -161,6 +177,12 @@ pub struct Kiosk {
     /// The state; borrowed only inside one call, never across an await.
     pub state: RefCell<State>,
     clock: RefCell<Option<slint::Timer>>,
+    /// Only with `KioskOptions::state_dir`.
+    remembered_language: RefCell<Option<RememberedLanguage>>,
+    /// Whether the first health answer may still replace the language screen with the set-up
+    /// screen: from the start until that answer arrives or someone touches the screen, whose
+    /// screen is then never taken away.
+    setup_on_first_health: Cell<bool>,
 }
 
 fn shared(s: &str) -> SharedString {
@@ -171,14 +193,16 @@ impl Kiosk {
     /// Wires `ui` to the local API and shows the first screen. Call from the UI thread, with the
     /// Slint event loop about to run.
     pub fn start(ui: &AppWindow, api: LocalApi, runtime: tokio::runtime::Handle, options: KioskOptions) -> Rc<Kiosk> {
+        let remembered_language = options.state_dir.as_deref().map(RememberedLanguage::open);
+        let first_language = remembered_language.as_ref().and_then(RememberedLanguage::language).unwrap_or(LANGUAGES[0]);
         let kiosk = Rc::new(Kiosk {
             ui: ui.as_weak(),
             api,
             runtime,
             options,
             state: RefCell::new(State {
-                language: "ar".into(),
-                default_language: "ar".into(),
+                language: LANGUAGES[0].into(),
+                default_language: LANGUAGES[0].into(),
                 screen: "language".into(),
                 status_mode: "choose".into(),
                 tech_tab: "setup".into(),
@@ -186,6 +210,8 @@ impl Kiosk {
                 ..State::default()
             }),
             clock: RefCell::new(None),
+            remembered_language: RefCell::new(remembered_language),
+            setup_on_first_health: Cell::new(true),
         });
         let weak = Rc::downgrade(&kiosk);
         ui.on_act(move |name, text, a, b| {
@@ -194,7 +220,7 @@ impl Kiosk {
             }
         });
         ui.set_idle_timeout(kiosk.options.idle_timeout_s as i32);
-        kiosk.set_language("ar");
+        kiosk.set_language(first_language);
         kiosk.refresh_terminal();
         kiosk.follow_events();
         let timer = slint::Timer::default();
@@ -241,6 +267,12 @@ impl Kiosk {
                 let mut s = k.state.borrow_mut();
                 match health {
                     Ok(h) => {
+                        // Only a technician can do anything on an unprovisioned terminal, so its
+                        // first screen is theirs; later answers never move anyone.
+                        if k.setup_on_first_health.replace(false) && !h.provisioned && s.screen == "language" {
+                            s.screen = "technician".into();
+                            s.tech_tab = "setup".into();
+                        }
                         s.online = h.connectivity.state == "online";
                         s.queue_depth = h.queue.depth;
                         s.provisioned = h.provisioned;
@@ -326,8 +358,11 @@ impl Kiosk {
     }
 
     fn set_language(&self, code: &str) {
-        let code = if ["ar", "ckb", "en"].contains(&code) { code } else { "ar" };
+        let code = if LANGUAGES.contains(&code) { code } else { LANGUAGES[0] };
         self.state.borrow_mut().language = code.to_owned();
+        if let Some(remembered) = self.remembered_language.borrow_mut().as_mut() {
+            remembered.remember(code);
+        }
         if let Some(ui) = self.ui.upgrade() {
             Theme::get(&ui).set_rtl(code != "en");
             ui.set_language(shared(code));
@@ -403,6 +438,8 @@ impl Kiosk {
 
     /// One touch, as reported by the window.
     pub fn act(self: &Rc<Self>, name: &str, text: &str, a: i32, b: i32) {
+        // Someone is using the screen: the first-boot set-up screen must not replace theirs.
+        self.setup_on_first_health.set(false);
         let a_index = usize::try_from(a).unwrap_or(usize::MAX);
         match name {
             "language.start" => {

@@ -7,15 +7,18 @@
 //! [`api`] is the only way out of the process: terminal-service's local API on a Unix socket.
 //! [`forms`] walks the node's form definitions and holds an applicant's answers for one session.
 //! [`fonts`] makes the shipped fonts the fallback for text in another script.
+//! [`remembered_language`] keeps the language on screen across restarts (`--state-dir`).
 //!
-//! Architecture invariant: the kiosk keeps no data of its own. Nothing is written to disk, and
-//! when a session ends or times out [`flow::Kiosk::end_session`] replaces the whole state, which
-//! drops every answer, reference and PIN that was typed.
+//! Architecture invariant: the kiosk keeps no data of its own. The only file it ever writes is
+//! the code of the language on screen (with `--state-dir`), and when a session ends or times out
+//! [`flow::Kiosk::end_session`] replaces the whole state, which drops every answer, reference and
+//! PIN that was typed.
 
 pub mod api;
 pub mod flow;
 pub mod fonts;
 pub mod forms;
+pub mod remembered_language;
 
 /// The compiled `.slint` UI.
 pub mod ui {

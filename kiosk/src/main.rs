@@ -12,8 +12,10 @@ use kiosk::api::{LocalApi, DEFAULT_SOCKET};
 use kiosk::flow::{Kiosk, KioskOptions};
 use slint::ComponentHandle;
 
-const USAGE: &str = "usage: kiosk [--socket PATH] [--fullscreen] [--size WIDTHxHEIGHT]
+const USAGE: &str = "usage: kiosk [--socket PATH] [--fullscreen] [--size WIDTHxHEIGHT] [--state-dir DIR]
   --socket PATH    terminal-service's local API (default /run/terminal-service/api.sock)
+  --state-dir DIR  remember the language on screen in DIR/language, so that a restart comes back
+                   in it (e.g. /var/lib/kiosk); without it the kiosk writes nothing
   --fullscreen     fill the screen (always the case with the linuxkms backend)
   --size WxH       window size in logical pixels (default 1280x800)
   --first-frame PNG  write the first frame to PNG, print the resident memory, and exit (benchmark)
@@ -30,6 +32,7 @@ fn main() -> Result<()> {
     let mut fullscreen = false;
     let mut demo_keys = false;
     let mut first_frame: Option<PathBuf> = None;
+    let mut state_dir: Option<PathBuf> = None;
     let mut size = (1280u32, 800u32);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -37,6 +40,7 @@ fn main() -> Result<()> {
             "--socket" => socket = PathBuf::from(args.next().context("--socket needs a path")?),
             "--fullscreen" => fullscreen = true,
             "--demo" => demo_keys = true,
+            "--state-dir" => state_dir = Some(PathBuf::from(args.next().context("--state-dir needs a directory")?)),
             "--first-frame" => first_frame = Some(PathBuf::from(args.next().context("--first-frame needs a PNG path")?)),
             "--size" => {
                 let v = args.next().context("--size needs WIDTHxHEIGHT")?;
@@ -59,7 +63,7 @@ fn main() -> Result<()> {
     let ui = kiosk::ui::AppWindow::new().context("cannot create the window (is a display or /dev/dri available?)")?;
     ui.window().set_size(slint::LogicalSize::new(size.0 as f32, size.1 as f32));
     ui.window().set_fullscreen(fullscreen);
-    let _kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), KioskOptions { demo_keys, ..KioskOptions::default() });
+    let _kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), KioskOptions { demo_keys, state_dir, ..KioskOptions::default() });
     if let Some(path) = first_frame {
         let weak = ui.as_weak();
         slint::Timer::single_shot(std::time::Duration::ZERO, move || {

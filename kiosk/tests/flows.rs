@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{tr, Harness};
+use common::{test_options, tr, Harness};
+use kiosk::flow::KioskOptions;
 use serde_json::Value;
 
 #[test]
@@ -19,6 +20,10 @@ fn kiosk_flows() {
     technician_provisioning_and_hardware();
     idle_timeout_wipes_what_was_typed();
     language_switch_mirrors_the_layout();
+    first_boot_unprovisioned_opens_the_set_up_screen();
+    first_boot_leaves_a_touched_screen_alone();
+    language_on_screen_survives_a_restart();
+    a_language_file_the_kiosk_did_not_write_means_the_default();
 }
 
 fn status_check_by_reference_then_slip() {
@@ -351,5 +356,119 @@ fn language_switch_mirrors_the_layout() {
     assert!(!h.find(&tr("ar", "Check my status")).is_empty());
 }
 
+use kiosk::ui::Theme;
 use slint::Global;
 use slint::Model;
+
+fn first_boot_unprovisioned_opens_the_set_up_screen() {
+    let h = Harness::launch(test_options(), |fake| fake.provisioned = false);
+    assert_eq!(h.screen(), "language", "until the service answers");
+    h.wait_until("the set-up screen", |h| h.screen() == "technician");
+    assert_eq!(h.ui.get_tech_tab(), "setup");
+    assert!(!h.ui.get_provisioned());
+    assert!(h.shows(&tr("ar", "Not provisioned yet")));
+    assert_eq!(h.ui.get_language(), "ar");
+    // Provisioning goes on as it does from "Staff login" on an unprovisioned terminal.
+    h.tap(&tr("ar", "Provincial office address (URL)"));
+    h.tap("abc");
+    h.type_keys("https://node.bgd.iq");
+    h.tap_tr("Done");
+    h.tap(&tr("ar", "Enrollment code"));
+    h.type_keys("K7Q2-99XM");
+    h.tap_tr("Done");
+    h.tap_tr("Connect terminal");
+    h.wait_until("provisioned", |h| h.ui.get_tech_provisioning() == "done");
+    assert_eq!(h.requests("POST /v1/provisioning")[0]["code"], "K7Q2-99XM");
+    h.wait_until("the forms of the node", |h| h.ui.get_forms_ready());
+    assert_eq!(h.screen(), "technician", "the next health answer moves nobody");
+    h.tap_tr("Back");
+    assert_eq!(h.screen(), "home");
+    assert!(h.ui.get_provisioned());
+}
+
+fn first_boot_leaves_a_touched_screen_alone() {
+    let h = Harness::launch(test_options(), |fake| fake.provisioned = false);
+    // Touched before the service's first answer is applied (`launch` pumps nothing): the status
+    // bar's language switch, which leaves the language screen in place.
+    h.tap("English");
+    assert_eq!(h.ui.get_language(), "en");
+    h.wait_until("the first health answer", |h| !h.kiosk.state.borrow().service_version.is_empty());
+    assert!(!h.kiosk.state.borrow().provisioned, "the service said unprovisioned");
+    assert_eq!(h.screen(), "language", "the person who touched the screen keeps it");
+    // The way to the set-up screen is still there.
+    h.choose_language("en");
+    h.tap("Technician: set up this terminal");
+    assert_eq!(h.screen(), "technician");
+}
+
+/// The files in a state directory and what each holds.
+fn state_files(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("list the state directory")
+        .map(|e| {
+            let e = e.expect("directory entry");
+            (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).expect("read a state file"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn language_on_screen_survives_a_restart() {
+    let state = tempfile::tempdir().expect("state dir");
+    let options = || KioskOptions { state_dir: Some(state.path().to_owned()), ..test_options() };
+    let remembered = |code: &str| vec![("language".to_owned(), format!("{code}\n"))];
+    {
+        let h = Harness::launch(options(), |_| {}).loaded();
+        assert_eq!(h.ui.get_language(), "ar", "nothing remembered yet: the default");
+        h.choose_language("en");
+        assert_eq!(state_files(state.path()), remembered("en"));
+        // What an applicant types is never written; the language stays the only file.
+        h.tap("Apply for support");
+        let label = provincial_node::forms::application().steps[0].fields[1].label.get("en").to_owned();
+        h.tap(&label);
+        h.type_keys("زينب");
+        assert_eq!(h.field_value(&label), "زينب");
+        assert_eq!(state_files(state.path()), remembered("en"));
+        // The kiosk goes away mid-session, as in a crash.
+    }
+    let h = Harness::launch(options(), |_| {}).loaded();
+    assert_eq!(h.screen(), "language");
+    assert_eq!(h.ui.get_language(), "en", "the remembered language wins over the service's default (ar)");
+    assert!(!Theme::get(&h.ui).get_rtl(), "laid out left to right");
+    assert!(h.shows("Printer ready") && !h.shows(&tr("ar", "Printer ready")), "the status bar speaks English");
+    // Changed from the status bar: remembered too.
+    h.tap("کوردی");
+    assert_eq!(h.ui.get_language(), "ckb");
+    assert!(Theme::get(&h.ui).get_rtl());
+    assert_eq!(state_files(state.path()), remembered("ckb"));
+    h.choose_language("ckb");
+    // When the session ends the default language comes back, and is what a restart shows.
+    h.idle(91);
+    assert_eq!(h.screen(), "language", "the session ended");
+    assert_eq!(h.ui.get_language(), "ar");
+    assert_eq!(state_files(state.path()), remembered("ar"));
+    drop(h);
+    let h = Harness::launch(options(), |_| {}).loaded();
+    assert_eq!(h.ui.get_language(), "ar");
+    assert!(Theme::get(&h.ui).get_rtl());
+}
+
+fn a_language_file_the_kiosk_did_not_write_means_the_default() {
+    let state = tempfile::tempdir().expect("state dir");
+    let file = state.path().join("language");
+    for contents in ["", "english\n", "en\nckb\n", "EN\n", "fr\n"] {
+        std::fs::write(&file, contents).expect("write the language file");
+        let h = Harness::launch(KioskOptions { state_dir: Some(state.path().to_owned()), ..test_options() }, |_| {}).loaded();
+        assert_eq!(h.ui.get_language(), "ar", "{contents:?} means the default");
+        assert!(Theme::get(&h.ui).get_rtl());
+        assert_eq!(std::fs::read_to_string(&file).ok().as_deref(), Some("ar\n"), "the file says again what is on screen");
+    }
+    // A state directory that cannot be written costs the memory, not the kiosk.
+    let not_a_dir = state.path().join("not-a-dir");
+    std::fs::write(&not_a_dir, "").expect("write");
+    let h = Harness::launch(KioskOptions { state_dir: Some(not_a_dir), ..test_options() }, |_| {}).loaded();
+    h.choose_language("en");
+    h.tap("Check my status");
+    assert_eq!(h.screen(), "status");
+}

@@ -33,6 +33,9 @@ pub struct Fake {
     pub requests: Vec<(String, Value)>,
     /// Whether the next application is refused with a field error.
     pub refuse_next: Option<(String, String)>,
+    /// Whether the terminal is enrolled with a node (health says so, forms are served);
+    /// provisioning through the local API sets it.
+    pub provisioned: bool,
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -41,7 +44,15 @@ fn record(fake: &Shared, what: &str, body: &Value) {
     fake.lock().expect("fake state").requests.push((what.to_owned(), body.clone()));
 }
 
-async fn health() -> Json<Value> {
+async fn health(State(fake): State<Shared>) -> Json<Value> {
+    if !fake.lock().expect("fake state").provisioned {
+        // As the real service answers before enrollment: no terminal id, no province.
+        return Json(json!({
+            "version": "0.1.0", "provisioned": false, "terminal_id": null, "province": null,
+            "connectivity": {"state": "offline", "since": null},
+            "queue": {"depth": 0, "oldest_created_at": null, "dead_letters": 0, "delivered": 0}
+        }));
+    }
     Json(json!({
         "version": "0.1.0", "provisioned": true, "terminal_id": "T-0007", "province": "BGD",
         "connectivity": {"state": "online", "since": "2026-11-24T08:00:00Z"},
@@ -49,12 +60,18 @@ async fn health() -> Json<Value> {
     }))
 }
 
-async fn forms() -> Json<Value> {
-    Json(json!({
-        "version": "test", "province": "BGD",
-        "forms": provincial_node::forms::all(),
-        "master_data": provincial_node::geography::master_data(),
-    }))
+async fn forms(State(fake): State<Shared>) -> (StatusCode, Json<Value>) {
+    if !fake.lock().expect("fake state").provisioned {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "not_provisioned", "message": "this terminal is not provisioned"})));
+    }
+    (
+        StatusCode::OK,
+        Json(json!({
+            "version": "test", "province": "BGD",
+            "forms": provincial_node::forms::all(),
+            "master_data": provincial_node::geography::master_data(),
+        })),
+    )
 }
 
 async fn capture(State(fake): State<Shared>, path: &str, body: Value) -> (StatusCode, Json<Value>) {
@@ -131,7 +148,7 @@ async fn read_id_card(State(fake): State<Shared>) -> (StatusCode, Json<Value>) {
 
 /// Starts the fake service on a socket in `dir`; returns its state.
 pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Path) -> (PathBuf, Shared) {
-    let fake: Shared = Arc::new(Mutex::new(Fake { node_online: true, card: Some("199012345678".into()), attempts_left: 3, ..Fake::default() }));
+    let fake: Shared = Arc::new(Mutex::new(Fake { node_online: true, card: Some("199012345678".into()), attempts_left: 3, provisioned: true, ..Fake::default() }));
     let socket = dir.join("api.sock");
     let app = Router::new()
         .route("/v1/health", get(health))
@@ -155,6 +172,7 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
         }))
         .route("/v1/provisioning", post(|State(f): State<Shared>, Json(b): Json<Value>| async move {
             record(&f, "POST /v1/provisioning", &b);
+            f.lock().expect("fake state").provisioned = true;
             (StatusCode::CREATED, Json(json!({"terminal_id": "T-0007", "province": "BGD", "node_id": "node-bgd", "node_url": b["node_url"], "config_version": "test"})))
         }))
         .route("/v1/diagnostics", get(|| async {
@@ -201,27 +219,40 @@ pub fn init_backend() {
     .expect("the testing backend is installed once");
 }
 
+/// The options every test runs with: a fixed clock (reproducible screenshots), no state directory.
+pub fn test_options() -> KioskOptions {
+    KioskOptions { fixed_clock: Some("10:30".into()), idle_timeout_s: 90, ..KioskOptions::default() }
+}
+
 impl Harness {
+    /// A kiosk on a provisioned terminal, once the service's first answers are on screen.
     pub fn new() -> Harness {
+        Harness::launch(test_options(), |_| {}).loaded()
+    }
+
+    /// Starts the fake service as `prepare` leaves it, then a kiosk with `options`. Returns
+    /// before any answer of the service is applied (nothing has been pumped), so a test can touch
+    /// the screen first.
+    pub fn launch(options: KioskOptions, prepare: impl FnOnce(&mut Fake)) -> Harness {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let dir = tempfile::tempdir().expect("temp dir");
         let (socket, fake) = start_fake_service(&runtime, dir.path());
-        Harness::connect(runtime, dir, socket, fake)
-    }
-
-    /// A harness on an already running service (the fake state stays empty).
-    pub fn connect(runtime: tokio::runtime::Runtime, dir: tempfile::TempDir, socket: PathBuf, fake: Shared) -> Harness {
+        prepare(&mut fake.lock().expect("fake state"));
         let ui = AppWindow::new().expect("window");
         ui.window().set_size(slint::PhysicalSize::new(1280, 800));
         ui.show().expect("show");
         let api = LocalApi::new(&socket).expect("client");
-        let kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), KioskOptions { fixed_clock: Some("10:30".into()), idle_timeout_s: 90, demo_keys: false });
-        let h = Harness { ui, kiosk, fake, runtime, _dir: dir };
-        h.wait_until("the terminal's health and forms arrived", |h| {
+        let kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), options);
+        Harness { ui, kiosk, fake, runtime, _dir: dir }
+    }
+
+    /// Pumps until the terminal's health, forms and printer state are in.
+    pub fn loaded(self) -> Harness {
+        self.wait_until("the terminal's health and forms arrived", |h| {
             let s = h.kiosk.state.borrow();
             s.forms.is_some() && !s.terminal.is_empty() && s.printer == "ok"
         });
-        h
+        self
     }
 
     /// Runs what is queued on the event loop (answers of the fake service included).
