@@ -93,6 +93,7 @@ fn every_screen_in_three_languages() {
     for language in ["ar", "ckb", "en"] {
         let mut shots = Shots { language: language.into(), failures: Vec::new(), taken: Vec::new() };
         walk(language, &mut shots);
+        first_boot(language, &mut shots);
         failures.extend(shots.failures);
         taken.extend(shots.taken);
     }
@@ -106,6 +107,18 @@ fn sample_name(language: &str) -> (&'static str, &'static str) {
         "ckb" => ("ڕێژنە", "ئاڵۆز"),
         _ => ("زينب", "علي حسن"),
     }
+}
+
+/// A fresh card's first screen: the set-up screen of an unprovisioned terminal, before anyone
+/// touched it. The image's boot test compares the first frame on the QEMU display with it.
+fn first_boot(lang: &str, shots: &mut Shots) {
+    let h = Harness::launch(common::test_options(), |fake| fake.provisioned = false);
+    h.wait_until("the set-up screen", |h| h.screen() == "technician");
+    if lang != "ar" {
+        h.tap(if lang == "ckb" { "کوردی" } else { "English" });
+    }
+    assert_eq!(h.ui.get_language(), lang);
+    shots.take(&h, "setup-first-boot");
 }
 
 fn walk(lang: &str, shots: &mut Shots) {

@@ -12,7 +12,9 @@
 //! - [`openapi`]: validation of real requests and answers against the OpenAPI documents;
 //! - [`fault_proxy`]: an HTTP proxy between terminal and node that injects the faults of a
 //!   bad network: errors, `Retry-After`, timeouts and acknowledgements lost after the node
-//!   committed.
+//!   committed;
+//! - [`qemu`]: a built terminal image booted under QEMU, driven through its serial console and
+//!   QEMU's monitor (the boot test, `src/bin/boot-test.rs`, run by `images/boot-test`).
 //!
 //! Everything listens on 127.0.0.1 or on Unix sockets in temporary directories, every wait is
 //! bounded, and every child process is killed when its handle is dropped.
@@ -22,6 +24,7 @@ pub mod fault_proxy;
 pub mod local_api;
 pub mod openapi;
 pub mod processes;
+pub mod qemu;
 pub mod sample;
 
 use std::time::{Duration, Instant};

@@ -8,6 +8,7 @@
 
 mod cli;
 mod demo;
+mod images;
 mod kill_nine;
 mod malformed_local_api;
 mod network_faults;

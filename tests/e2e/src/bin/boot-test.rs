@@ -1,0 +1,408 @@
+//! The boot test: a terminal image, built by `images/build-image --variant qemu`, booted under
+//! QEMU and checked the way a technician would commission it. Run it through `images/boot-test`,
+//! which builds what it needs.
+//!
+//! In order: no failed units; terminal-service ready; the hardware watchdog armed; the root
+//! file system read-only and the data partition writable; the kiosk's first screen on a
+//! fresh card is the set-up screen; provisioning against a reference node on the host's
+//! loopback; the language screen after it (compared with the kiosk's reference screenshot); a
+//! language chosen by touch survives the kiosk being killed; an application submitted in the
+//! guest reaches the node exactly once; with the node down and applications queued, the
+//! packages are upgraded in place, and afterwards every queued application reaches the node
+//! exactly once; no failed units after the upgrade; a clean power-off, after which both
+//! file systems check clean.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use clap::Parser;
+use e2e::processes::{free_port, NodeProcess};
+use e2e::qemu::{Arch, Frame, Guest, GuestOptions, Region, NODE_IN_GUEST, SCREEN};
+use e2e::sample::{answers, Applicant};
+use node_protocol::{FormDefinition, MasterData, SubmissionKind};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Boot a terminal image under QEMU and commission it.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Debian architecture of the image: amd64 or arm64.
+    #[arg(long, default_value = "amd64")]
+    arch: String,
+    /// The raw disk image (it is copied, never changed).
+    #[arg(long)]
+    image: PathBuf,
+    /// The kernel and initrd the image build wrote beside it.
+    #[arg(long)]
+    kernel: PathBuf,
+    /// …
+    #[arg(long)]
+    initrd: PathBuf,
+    /// A folder with the next version's terminal-service and kiosk packages (the upgrade).
+    #[arg(long)]
+    upgrade: PathBuf,
+    /// The kiosk's reference screenshots (kiosk/tests/screenshots).
+    #[arg(long)]
+    references: PathBuf,
+    /// Scratch folder: the disk copy, the console log, screenshots.
+    #[arg(long)]
+    work: PathBuf,
+    /// Multiply every time limit (software emulation of another architecture is slow).
+    #[arg(long, default_value_t = 1.0)]
+    slow: f64,
+}
+
+/// The status bar changes (clock, terminal, queue): screens are compared below it.
+const BODY: Region = (0, 60, SCREEN.0, SCREEN.1 - 60);
+/// The status bar's language buttons (عربي, كوردى, English, text size): left in Arabic and
+/// Kurdish, right in English.
+const LANGUAGE_BUTTONS_RTL: Region = (4, 2, 316, 50);
+const LANGUAGE_BUTTONS_LTR: Region = (960, 2, 316, 50);
+/// Where "English" is in the Arabic status bar (see kiosk/tests/screenshots/ar/language.png).
+const ENGLISH_BUTTON_RTL: (u32, u32) = (116, 27);
+/// At most this share of pixels may differ from a reference (anti-aliasing, the pointer).
+const SAME_SCREEN: f64 = 0.01;
+
+struct Timings(Vec<(String, Duration)>, Instant);
+
+impl Timings {
+    fn step(&mut self, name: &str) {
+        let now = Instant::now();
+        let took = now - self.1;
+        println!("ok   {name} ({:.1} s)", took.as_secs_f64());
+        self.0.push((name.to_string(), took));
+        self.1 = now;
+    }
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let started = Instant::now();
+    let result = runtime.block_on(commission(&args));
+    match &result {
+        Ok(t) => {
+            println!("boot test passed in {:.0} s", started.elapsed().as_secs_f64());
+            for (name, took) in &t.0 {
+                println!("  {:>7.1} s  {name}", took.as_secs_f64());
+            }
+        }
+        Err(e) => eprintln!("boot test FAILED after {:.0} s: {e:#}\n(console log and screenshots in {})", started.elapsed().as_secs_f64(), args.work.display()),
+    }
+    result.map(|_| ())
+}
+
+async fn commission(args: &Args) -> Result<Timings> {
+    let arch = Arch::from_debian(&args.arch)?;
+    let limit = |s: u64| Duration::from_secs_f64(s as f64 * args.slow);
+    std::fs::create_dir_all(&args.work)?;
+    let mut t = Timings(Vec::new(), Instant::now());
+
+    // The guest writes to its disk: work on a copy, sparse like the original.
+    let disk = args.work.join("disk.img");
+    run_host("cp", &["--sparse=always".as_ref(), args.image.as_os_str(), disk.as_os_str()])?;
+    let upgrade_disk = args.work.join("upgrade.vfat");
+    make_upgrade_disk(&args.upgrade, &upgrade_disk)?;
+
+    let node_data = args.work.join("node");
+    let _ = std::fs::remove_dir_all(&node_data);
+    let node_port = free_port()?;
+    let mut node = NodeProcess::start(&node_data, node_port).await?;
+
+    let options = GuestOptions {
+        arch,
+        disk: disk.clone(),
+        kernel: args.kernel.clone(),
+        initrd: args.initrd.clone(),
+        extra_disk: Some(upgrade_disk),
+        node_port,
+        work: args.work.clone(),
+        memory_mib: 1536,
+    };
+    let mut guest = Guest::boot(&options)?;
+    println!("booting {} under {}", args.image.display(), if guest.kvm { "KVM" } else { "software emulation" });
+    guest.wait_for_shell(limit(600))?;
+    t.step("boot to a shell on the serial console");
+
+    // --- The system came up whole.
+    let state = guest.run("systemctl is-system-running --wait", limit(300))?.1;
+    let failed = guest.check("systemctl --failed --no-legend --plain", limit(30))?;
+    if state.trim() != "running" || !failed.trim().is_empty() {
+        let details = guest.run("systemctl --failed --no-legend --plain | awk '{print $1}' | xargs -r -n1 journalctl -b --no-pager -n 15 -u", limit(60))?.1;
+        bail!("system state '{}', failed units:\n{failed}\n{details}", state.trim());
+    }
+    t.step("no failed units");
+
+    let service = guest.check("systemctl show -p ActiveState,SubState,StatusText terminal-service", limit(30))?;
+    ensure!(service.contains("ActiveState=active") && service.contains("SubState=running"), "terminal-service is not running:\n{service}");
+    ensure!(service.lines().any(|l| l.starts_with("StatusText=") && l.len() > "StatusText=".len()), "terminal-service has not reported its state to systemd (Type=notify):\n{service}");
+    let status = guest.check("terminal-service status", limit(30))?;
+    ensure!(status.contains("provisioned: no"), "a fresh image should not be provisioned:\n{status}");
+    t.step("terminal-service ready (sd_notify READY and STATUS)");
+
+    let watchdog = guest.check("cat /sys/class/watchdog/watchdog0/state /sys/class/watchdog/watchdog0/identity; systemctl show -p RuntimeWatchdogUSec", limit(30))?;
+    ensure!(watchdog.lines().next() == Some("active"), "the hardware watchdog is not armed:\n{watchdog}");
+    ensure!(watchdog.contains("RuntimeWatchdogUSec=15s"), "systemd does not drive the watchdog every 15 s:\n{watchdog}");
+    let unit_watchdog = guest.check("systemctl show -p WatchdogUSec,Restart terminal-service", limit(30))?;
+    ensure!(unit_watchdog.contains("WatchdogUSec=30s") && unit_watchdog.contains("Restart=always"), "terminal-service's watchdog: {unit_watchdog}");
+    t.step("hardware watchdog armed by systemd, service watchdog on");
+
+    let mounts = guest.check("findmnt -no OPTIONS /; findmnt -no OPTIONS /data; findmnt -no SOURCE,TARGET /var/lib/terminal-service", limit(30))?;
+    let lines: Vec<&str> = mounts.lines().collect();
+    ensure!(lines.len() >= 3 && lines[0].split(',').any(|o| o == "ro") && lines[1].split(',').any(|o| o == "rw"), "root must be read-only and /data writable:\n{mounts}");
+    ensure!(guest.run("touch /usr/.rw-test", limit(30))?.0 != 0, "the root file system accepted a write");
+    t.step("read-only root, writable data partition");
+
+    // --- The screen: a fresh card starts in the set-up screen.
+    wait_active(&mut guest, "kiosk", limit(120))?;
+    let setup = args.references.join("ar/setup-first-boot.png");
+    wait_for_screen(&mut guest, &args.work.join("first-boot.ppm"), &setup, BODY, limit(120))?;
+    t.step("kiosk's first frame on a fresh card: the set-up screen");
+
+    // --- Provisioning, as the set-up screen does it (POST /v1/provisioning).
+    let code = node.issue_code()?;
+    let body = serde_json::json!({"node_url": format!("http://{NODE_IN_GUEST}"), "code": code, "allow_insecure_http": true});
+    guest.write_file("/tmp/provision.json", body.to_string().as_bytes())?;
+    let answer = local_api(&mut guest, "POST", "/v1/provisioning", Some("/tmp/provision.json"), limit(120))?;
+    ensure!(answer.0 == 201, "provisioning answered {}: {}", answer.0, answer.1);
+    let status = guest.check("terminal-service status", limit(30))?;
+    ensure!(status.contains("provisioned: yes"), "not provisioned after provisioning:\n{status}");
+    t.step("provisioned against the reference node through the local API");
+
+    // --- The kiosk's language screen, and the language it comes back in.
+    guest.check("systemctl restart kiosk", limit(60))?;
+    wait_active(&mut guest, "kiosk", limit(60))?;
+    let language = args.references.join("ar/language.png");
+    wait_for_screen(&mut guest, &args.work.join("language.ppm"), &language, BODY, limit(120))?;
+    t.step("language screen matches the reference screenshot");
+
+    guest.tap(ENGLISH_BUTTON_RTL.0, ENGLISH_BUTTON_RTL.1)?;
+    guest.pointer_to(SCREEN.0 - 1, SCREEN.1 / 2)?;
+    let english = args.references.join("en/language.png");
+    wait_for_screen(&mut guest, &args.work.join("english.ppm"), &english, LANGUAGE_BUTTONS_LTR, limit(60))?;
+    let pid = guest.check("systemctl show -p MainPID --value kiosk", limit(30))?;
+    guest.check("systemctl kill --signal=KILL kiosk", limit(30))?;
+    wait_for("the kiosk to be restarted", limit(60), || {
+        let now = guest.check("systemctl show -p MainPID,ActiveState kiosk", limit(30))?;
+        Ok(now.contains("ActiveState=active") && !now.contains(&format!("MainPID={}", pid.trim())) && !now.contains("MainPID=0"))
+    })?;
+    let frame = wait_for_screen(&mut guest, &args.work.join("english-after-kill.ppm"), &english, LANGUAGE_BUTTONS_LTR, limit(60))?;
+    let arabic = Frame::read_png(&language)?;
+    ensure!(frame.difference(&arabic, LANGUAGE_BUTTONS_RTL)? > SAME_SCREEN, "after the restart the status bar still looks Arabic");
+    t.step("a language chosen by touch survives kill -9 of the kiosk");
+
+    // --- An application, exactly once at the node.
+    let forms = forms(&mut guest, limit(60))?;
+    let first = submit(&mut guest, &forms, limit(60))?;
+    wait_for("the application at the node", limit(120), || Ok(node.submissions()?.iter().any(|s| s.id.to_string() == first)))?;
+    wait_for("the terminal's queue to empty", limit(60), || Ok(queue_depth(&mut guest, limit(30))? == 0))?;
+    t.step("an application submitted in the guest reached the node");
+
+    // --- Upgrade in place with applications queued.
+    node.stop();
+    let mut queued = Vec::new();
+    for _ in 0..3 {
+        queued.push(submit(&mut guest, &forms, limit(60))?);
+    }
+    ensure!(queue_depth(&mut guest, limit(30))? == 3, "three applications should wait while the node is down");
+    let before = guest.check("dpkg-query -W terminal-service kiosk", limit(30))?;
+    guest.check("mkdir -p /run/upgrade && mount -o ro /dev/vdb /run/upgrade", limit(30))?;
+    let out = guest.check("terminal-image-update /run/upgrade/terminal-service_*.deb /run/upgrade/kiosk_*.deb", limit(300))?;
+    let after = guest.check("dpkg-query -W terminal-service kiosk", limit(30))?;
+    ensure!(before != after, "the packages did not change version:\n{before}\n{out}");
+    guest.check("umount /run/upgrade", limit(30))?;
+    wait_active(&mut guest, "terminal-service", limit(120))?;
+    wait_active(&mut guest, "kiosk", limit(120))?;
+    ensure!(queue_depth(&mut guest, limit(30))? == 3, "the upgrade lost queued applications");
+    let mounts = guest.check("findmnt -no OPTIONS /", limit(30))?;
+    ensure!(mounts.split(',').any(|o| o == "ro"), "the root stayed writable after the update: {mounts}");
+    t.step(&format!("upgraded in place ({}) with 3 applications queued", after.replace('\n', ", ")));
+
+    let mut node = NodeProcess::start(&node_data, node_port).await?;
+    wait_for("the queued applications to be delivered", limit(300), || Ok(queue_depth(&mut guest, limit(30))? == 0))?;
+    let stored = node.submissions()?;
+    for id in queued.iter().chain([&first]) {
+        let s = stored.iter().find(|s| &s.id.to_string() == id).with_context(|| format!("application {id} never reached the node"))?;
+        ensure!(s.deliveries == 1, "application {id} was delivered {} times", s.deliveries);
+    }
+    ensure!(stored.len() == 4, "the node holds {} applications, expected 4", stored.len());
+    let failed = guest.check("systemctl --failed --no-legend --plain", limit(30))?;
+    ensure!(failed.trim().is_empty(), "failed units after the upgrade:\n{failed}");
+    t.step("every queued application delivered exactly once after the upgrade");
+
+    // --- Remove and purge with an application still waiting: it is kept, and delivered once
+    // the package is back.
+    node.stop();
+    let waiting = submit(&mut guest, &forms, limit(60))?;
+    let removed = guest.check(&with_root_writable("dpkg -r kiosk terminal-service && dpkg --purge kiosk terminal-service"), limit(180))?;
+    ensure!(removed.contains("1 submissions are not delivered yet"), "removing with one application queued must say so:\n{removed}");
+    ensure!(removed.contains("holds undelivered submissions and is kept"), "the purge must keep the undelivered application:\n{removed}");
+    guest.check("test -s /var/lib/terminal-service/outbox.sqlite && test ! -e /etc/terminal-service/config.toml", limit(30))?;
+    guest.check("mkdir -p /run/upgrade && mount -o ro /dev/vdb /run/upgrade", limit(30))?;
+    guest.check("terminal-image-update /run/upgrade/terminal-service_*.deb /run/upgrade/kiosk_*.deb && umount /run/upgrade", limit(300))?;
+    // The purge removed the node's address from the allow list, as it removes the configuration.
+    guest.check(&format!("terminal-service-allow-node {}", NODE_IN_GUEST.split(':').next().unwrap_or_default()), limit(60))?;
+    wait_active(&mut guest, "terminal-service", limit(120))?;
+    let status = guest.check("terminal-service status", limit(30))?;
+    ensure!(status.contains("provisioned: yes") && status.contains("queue: 1 waiting"), "reinstalled, the terminal must keep its enrollment and the waiting application:\n{status}");
+    let mut node = NodeProcess::start(&node_data, node_port).await?;
+    wait_for("the kept application to be delivered", limit(300), || Ok(queue_depth(&mut guest, limit(30))? == 0))?;
+    let stored = node.submissions()?;
+    ensure!(stored.iter().filter(|s| s.id.to_string() == waiting && s.deliveries == 1).count() == 1, "the kept application {waiting} must reach the node exactly once");
+    let purged = guest.check(&with_root_writable("dpkg -r kiosk terminal-service && dpkg --purge kiosk terminal-service"), limit(180))?;
+    ensure!(!purged.contains("not delivered"), "nothing was waiting:\n{purged}");
+    let left = guest.check("ls -A /var/lib/terminal-service /var/lib/kiosk; ls /etc/terminal-service 2>&1 || true; systemctl list-unit-files terminal-service.service kiosk.service --no-legend || true", limit(30))?;
+    ensure!(left.lines().all(|l| l.ends_with(':') || l.contains("No such file") || l.trim().is_empty()), "a purge after delivery leaves nothing behind:\n{left}");
+    t.step("remove and purge: an undelivered application kept and delivered once after reinstalling; a purge after delivery leaves nothing");
+
+    // --- A clean power-off.
+    guest.send("systemctl poweroff")?;
+    let exit = guest.wait_exit(limit(180))?;
+    ensure!(exit.success(), "QEMU exited with {exit}");
+    let console = std::fs::read_to_string(&guest.serial_log).unwrap_or_default();
+    for bad in ["Failed to unmount", "timed out", "Freezing execution"] {
+        let shutdown = console.rsplit_once("systemctl poweroff").map(|(_, s)| s).unwrap_or(&console);
+        ensure!(!shutdown.contains(bad), "the shutdown printed '{bad}':\n{shutdown}");
+    }
+    drop(guest);
+    for (number, label) in [(2, "kiosk-root"), (3, "kiosk-data")] {
+        check_partition(&disk, number, label, &args.work)?;
+    }
+    node.stop();
+    t.step("clean power-off; root and data file systems check clean");
+    Ok(t)
+}
+
+/// A FAT disk holding the upgrade's packages (QEMU's second drive, /dev/vdb in the guest).
+fn make_upgrade_disk(folder: &Path, disk: &Path) -> Result<()> {
+    let mut debs = Vec::new();
+    for entry in std::fs::read_dir(folder).with_context(|| format!("reading {}", folder.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        if (name.starts_with("terminal-service_") || name.starts_with("kiosk_")) && name.ends_with(".deb") {
+            debs.push(path);
+        }
+    }
+    ensure!(debs.len() == 2, "{} should hold one terminal-service and one kiosk package, found {debs:?}", folder.display());
+    let _ = std::fs::remove_file(disk);
+    let kib = debs.iter().map(|d| std::fs::metadata(d).map(|m| m.len() / 1024).unwrap_or(0)).sum::<u64>() + 16 * 1024;
+    run_host("mkfs.vfat", &["-C".as_ref(), disk.as_os_str(), kib.to_string().as_ref()])?;
+    for d in &debs {
+        run_host("mcopy", &["-i".as_ref(), disk.as_os_str(), d.as_os_str(), "::/".as_ref()])?;
+    }
+    Ok(())
+}
+
+fn run_host(program: &str, args: &[&std::ffi::OsStr]) -> Result<()> {
+    let out = std::process::Command::new(program).args(args).output().with_context(|| format!("running {program}"))?;
+    ensure!(out.status.success(), "{program} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(())
+}
+
+/// e2fsck -fn on one partition of the (powered-off) disk image.
+fn check_partition(disk: &Path, number: usize, label: &str, work: &Path) -> Result<()> {
+    let table = std::process::Command::new("sfdisk").arg("--json").arg(disk).output()?;
+    let table: Value = serde_json::from_slice(&table.stdout).context("reading the partition table")?;
+    let part = table.pointer(&format!("/partitiontable/partitions/{}", number - 1)).context("no such partition")?;
+    let (start, size) = (part["start"].as_u64().unwrap_or(0), part["size"].as_u64().unwrap_or(0));
+    let copy = work.join(format!("{label}.ext4"));
+    let status = std::process::Command::new("dd")
+        .arg(format!("if={}", disk.display()))
+        .arg(format!("of={}", copy.display()))
+        .args(["bs=512", &format!("skip={start}"), &format!("count={size}"), "conv=sparse", "status=none"])
+        .status()?;
+    ensure!(status.success(), "copying partition {number} out of the disk image");
+    let fsck = std::process::Command::new("e2fsck").args(["-fn"]).arg(&copy).output()?;
+    let _ = std::fs::remove_file(&copy);
+    ensure!(fsck.status.success(), "{label} does not check clean after the power-off:\n{}", String::from_utf8_lossy(&fsck.stdout));
+    Ok(())
+}
+
+fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> Result<bool>) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        if check()? {
+            return Ok(());
+        }
+        if start.elapsed() > limit {
+            bail!("timed out after {limit:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn wait_active(guest: &mut Guest, unit: &str, limit: Duration) -> Result<()> {
+    wait_for(&format!("{unit} to be active"), limit, || Ok(guest.run(&format!("systemctl is-active --quiet {unit}"), Duration::from_secs(30))?.0 == 0))
+}
+
+/// Takes screenshots until `region` matches `reference`; the last one is kept as PNG beside
+/// the PPM when it never does.
+fn wait_for_screen(guest: &mut Guest, ppm: &Path, reference: &Path, region: Region, limit: Duration) -> Result<Frame> {
+    let want = Frame::read_png(reference)?;
+    let start = Instant::now();
+    loop {
+        let frame = guest.screendump(ppm)?;
+        let diff = if frame.is_blank() { 1.0 } else { frame.difference(&want, region)? };
+        if diff <= SAME_SCREEN {
+            // Kept as PNG for a person to look at, as the kiosk's own screenshots are.
+            let png = ppm.with_extension("png");
+            frame.write_png(&png)?;
+            let _ = std::fs::remove_file(ppm);
+            println!("     {} matches {} ({:.2} % of pixels differ)", png.display(), reference.display(), diff * 100.0);
+            return Ok(frame);
+        }
+        if start.elapsed() > limit {
+            let png = ppm.with_extension("png");
+            frame.write_png(&png)?;
+            bail!("the screen does not match {} ({:.1} % of the compared pixels differ); it is in {}", reference.display(), diff * 100.0, png.display());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Calls the local API inside the guest with curl over its Unix socket: (status, body).
+fn local_api(guest: &mut Guest, method: &str, path: &str, body_file: Option<&str>, limit: Duration) -> Result<(u16, String)> {
+    let data = body_file.map(|f| format!("-H 'content-type: application/json' --data-binary @{f}")).unwrap_or_default();
+    let out = guest.check(
+        &format!("curl -sS --max-time 60 --unix-socket /run/terminal-service/api.sock -X {method} {data} -w '\\n%{{http_code}}' http://localhost{path}"),
+        limit,
+    )?;
+    let (body, code) = out.rsplit_once('\n').with_context(|| format!("curl printed no status: {out}"))?;
+    Ok((code.trim().parse().with_context(|| format!("curl's status: {code}"))?, body.to_string()))
+}
+
+#[derive(Debug, Deserialize)]
+struct Forms {
+    forms: Vec<FormDefinition>,
+    master_data: MasterData,
+}
+
+fn forms(guest: &mut Guest, limit: Duration) -> Result<Forms> {
+    let (code, body) = local_api(guest, "GET", "/v1/forms", None, limit)?;
+    ensure!(code == 200, "GET /v1/forms answered {code}: {body}");
+    serde_json::from_str(&body).context("decoding /v1/forms")
+}
+
+/// Submits one generated application through the local API; its id.
+fn submit(guest: &mut Guest, forms: &Forms, limit: Duration) -> Result<String> {
+    let form = forms.forms.iter().find(|f| f.kind == SubmissionKind::Application).context("no application form")?;
+    let body = serde_json::json!({"language": "ar", "answers": answers(form, &forms.master_data, &Applicant::default())});
+    guest.write_file("/tmp/application.json", body.to_string().as_bytes())?;
+    let (code, answer) = local_api(guest, "POST", "/v1/applications", Some("/tmp/application.json"), limit)?;
+    ensure!(code == 201, "POST /v1/applications answered {code}: {answer}");
+    let ack: Value = serde_json::from_str(&answer)?;
+    ack["id"].as_str().map(str::to_string).with_context(|| format!("no id in {answer}"))
+}
+
+fn queue_depth(guest: &mut Guest, limit: Duration) -> Result<u64> {
+    let (code, body) = local_api(guest, "GET", "/v1/queue", None, limit)?;
+    ensure!(code == 200, "GET /v1/queue answered {code}: {body}");
+    let q: Value = serde_json::from_str(&body)?;
+    q.pointer("/stats/depth").and_then(Value::as_u64).with_context(|| format!("no stats.depth in {body}"))
+}
+
+/// `command` with the root file system (read-only on the image) writable for its duration.
+fn with_root_writable(command: &str) -> String {
+    format!("mount -o remount,rw / && {{ {command}; rc=$?; sync; mount -o remount,ro /; exit $rc; }}")
+}
