@@ -381,10 +381,13 @@ impl Kiosk {
         }
         let default_language = {
             let mut s = self.state.borrow_mut();
+            // An unprovisioned terminal is only of use to a technician: the end of their
+            // session (an idle set-up screen) brings back the set-up screen, emptied.
+            let screen = if s.provisioned { "language" } else { "technician" };
             let keep = State {
                 language: s.default_language.clone(),
                 default_language: s.default_language.clone(),
-                screen: "language".into(),
+                screen: screen.into(),
                 generation: s.generation + 1,
                 online: s.online,
                 queue_depth: s.queue_depth,

@@ -22,6 +22,7 @@ fn kiosk_flows() {
     language_switch_mirrors_the_layout();
     first_boot_unprovisioned_opens_the_set_up_screen();
     first_boot_leaves_a_touched_screen_alone();
+    an_idle_set_up_screen_of_an_unprovisioned_terminal_comes_back_empty();
     language_on_screen_survives_a_restart();
     a_language_file_the_kiosk_did_not_write_means_the_default();
 }
@@ -341,6 +342,19 @@ fn idle_timeout_wipes_what_was_typed() {
     assert_eq!(h.ui.get_form_fields().iter().count(), 0, "and from the screen's model");
     assert!(h.find(&label).is_empty());
     assert_eq!(h.ui.get_language(), "ar", "the next person starts in the default language");
+}
+
+fn an_idle_set_up_screen_of_an_unprovisioned_terminal_comes_back_empty() {
+    let h = Harness::launch(test_options(), |fake| fake.provisioned = false);
+    h.wait_until("the set-up screen", |h| h.screen() == "technician");
+    h.tap(&tr("ar", "Provincial office address (URL)"));
+    h.tap("abc");
+    h.type_keys("https://node");
+    assert_eq!(h.kiosk.state.borrow().tech_node_url, "https://node");
+    h.idle(95);
+    assert_eq!(h.screen(), "technician", "an unprovisioned terminal has nothing but set-up to show");
+    assert_eq!(h.ui.get_tech_tab(), "setup");
+    assert!(h.kiosk.state.borrow().tech_node_url.is_empty(), "what was typed is gone, as at the end of any session");
 }
 
 fn language_switch_mirrors_the_layout() {

@@ -60,8 +60,7 @@ async fn main() -> Result<()> {
         // A fresh terminal, as a technician finds it: provisioning happens on the kiosk's
         // technician screen (no login is needed before a roster exists).
         terminal.start().await?;
-        println!("\n== The terminal is not provisioned. On the kiosk, choose a language, then");
-        println!("   \"Technician: set up this terminal\", and enter");
+        println!("\n== The terminal is not provisioned: the kiosk opens its set-up screen by itself. Enter");
         println!("   node URL  {}\n   code      {code}", node.url());
         return finish(&args, &mut terminal).await;
     }
