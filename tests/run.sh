@@ -30,5 +30,21 @@ fi
 
 echo "== Tests"
 cargo test --workspace --locked "$@"
+
+# The packages, the QEMU image and its boot test (images/README.md). The image build installs
+# packages into a chroot, so it needs root; TESTS_WITHOUT_IMAGE=1 leaves it out of a quick
+# developer's run, never out of CI's.
+if [ "${TESTS_WITHOUT_IMAGE:-}" = 1 ]; then
+  echo "== Boot test: left out (TESTS_WITHOUT_IMAGE=1)"
+elif [ "$(id -u)" -eq 0 ]; then
+  echo "== Packages, image and boot test (images/boot-test)"
+  images/boot-test
+elif sudo -n true 2>/dev/null; then
+  echo "== Packages, image and boot test (images/boot-test, with sudo)"
+  sudo -n env "PATH=$PATH" "HOME=$HOME" ${CARGO_TARGET_DIR:+"CARGO_TARGET_DIR=$CARGO_TARGET_DIR"} images/boot-test
+else
+  echo "error: the boot test needs root (the image build installs packages into a chroot): run tests/run.sh as root or with passwordless sudo, or set TESTS_WITHOUT_IMAGE=1 to leave it out of a local run" >&2
+  exit 1
+fi
 df -h . | tail -1 | awk '{print "== Disk after the tests: " $4 " free"}'
-du -sh target 2>/dev/null | awk '{print "== target/: " $1}' 
+du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | awk '{print "== target/: " $1}' || true

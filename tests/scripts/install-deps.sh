@@ -9,6 +9,8 @@ command -v age >/dev/null || need_apt+=(age)
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+# systemd-analyze scores the units (tests/e2e/tests/it/images.rs).
+command -v systemd-analyze >/dev/null || need_apt+=(systemd)
 python3 -c 'import yaml' 2>/dev/null || need_apt+=(python3-yaml)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
