@@ -37,11 +37,11 @@ cargo test --workspace --locked "$@"
 if [ "${TESTS_WITHOUT_IMAGE:-}" = 1 ]; then
   echo "== Boot test: left out (TESTS_WITHOUT_IMAGE=1)"
 elif [ "$(id -u)" -eq 0 ]; then
-  echo "== Packages, image and boot test (images/boot-test)"
-  images/boot-test
+  echo "== Packages, image and boot test (images/boot-test, packaging this run's build)"
+  images/boot-test --from-debug-build
 elif sudo -n true 2>/dev/null; then
-  echo "== Packages, image and boot test (images/boot-test, with sudo)"
-  sudo -n env "PATH=$PATH" "HOME=$HOME" ${CARGO_TARGET_DIR:+"CARGO_TARGET_DIR=$CARGO_TARGET_DIR"} images/boot-test
+  echo "== Packages, image and boot test (images/boot-test with sudo, packaging this run's build)"
+  sudo -n env "PATH=$PATH" "HOME=$HOME" ${CARGO_TARGET_DIR:+"CARGO_TARGET_DIR=$CARGO_TARGET_DIR"} images/boot-test --from-debug-build
 else
   echo "error: the boot test needs root (the image build installs packages into a chroot): run tests/run.sh as root or with passwordless sudo, or set TESTS_WITHOUT_IMAGE=1 to leave it out of a local run" >&2
   exit 1

@@ -2,7 +2,7 @@
 //!
 //! It shows the screens of applicants, staff and technicians and talks only to terminal-service's
 //! local API on its Unix socket. In a window (X11/Wayland) for development and the demo; full
-//! screen without a window system on the device (`--features linuxkms`, `SLINT_BACKEND=linuxkms`).
+//! screen without a window system on the device (`SLINT_BACKEND=linuxkms-software`, as its unit sets).
 //! Licensed GPL-3.0-only, as Slint's licence for embedded systems requires.
 
 use std::path::PathBuf;
