@@ -234,6 +234,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 println!("province: {}", or_dash(&status.province));
                 println!("node url: {}", status.node_url);
                 println!("node id: {}", or_dash(&status.node_id));
+                if let Some(pin) = &status.node_certificate_sha256 {
+                    println!("node certificate SHA-256: {pin} (pinned)");
+                }
                 println!("config version: {}", or_dash(&status.config_version));
                 let q = &status.queue;
                 let oldest = q.oldest_created_at.map_or_else(|| "-".into(), |t| t.to_rfc3339());

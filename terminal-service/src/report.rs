@@ -59,6 +59,9 @@ pub struct StatusReport {
     pub node_id: Option<String>,
     /// When it was enrolled.
     pub enrolled_at: Option<DateTime<Utc>>,
+    /// SHA-256 of the node's TLS certificate pinned at enrollment (https nodes): what a
+    /// technician compares with `provincial-node fingerprint` on the node.
+    pub node_certificate_sha256: Option<String>,
     /// Version of the cached node configuration.
     pub config_version: Option<String>,
     /// Outbox counts.
@@ -84,6 +87,7 @@ pub async fn status(config: &Config, storage: &Storage) -> Result<StatusReport, 
         node_url: enrollment.as_ref().map_or_else(|| config.node.url.clone(), |e| e.node_url.clone()),
         node_id: enrollment.as_ref().map(|e| e.node_id.clone()),
         enrolled_at: enrollment.as_ref().map(|e| e.enrolled_at),
+        node_certificate_sha256: enrollment.as_ref().and_then(|e| e.node_certificate_sha256).map(|f| f.to_string()),
         config_version: node_config.map(|c| c.version),
         queue,
         audit,

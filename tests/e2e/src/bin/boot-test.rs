@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::Parser;
-use e2e::processes::{free_port, NodeProcess};
+use e2e::processes::{free_port, TlsNodeProcess};
 use e2e::qemu::{Arch, Frame, Guest, GuestOptions, Region, NODE_IN_GUEST, SCREEN};
 use e2e::sample::{answers, Applicant};
 use node_protocol::{FormDefinition, MasterData, SubmissionKind};
@@ -64,6 +64,31 @@ const ENGLISH_BUTTON_RTL: (u32, u32) = (116, 27);
 /// At most this share of pixels may differ from a reference (anti-aliasing, the pointer).
 const SAME_SCREEN: f64 = 0.01;
 
+/// The Arabic set-up screen of a fresh terminal and its Latin keyboard, in pixels (see
+/// kiosk/tests/screenshots/ar/setup-first-boot.png and technician-setup.png).
+const URL_FIELD: (u32, u32) = (640, 261);
+const CODE_FIELD: (u32, u32) = (640, 401);
+const CONNECT: (u32, u32) = (109, 762);
+const KEY_DONE: (u32, u32) = (489, 719);
+const KEY_SHIFT: (u32, u32) = (790, 719);
+/// The set-up screen's "linked to the provincial office" banner once provisioning succeeded.
+const LINKED_BANNER: Region = (15, 193, 1250, 60);
+const KEY_ROWS: [(&str, u32); 4] = [("1234567890", 503), ("qwertyuiop", 559), ("asdfghjkl-", 613), ("zxcvbnm./:", 668)];
+
+/// Types `text` on the kiosk's Latin keyboard, a key at a time (letters in either case).
+fn type_on_screen(guest: &mut Guest, text: &str) -> Result<()> {
+    for c in text.chars() {
+        let lower = c.to_ascii_lowercase();
+        let (column, y) = KEY_ROWS
+            .iter()
+            .find_map(|(keys, y)| keys.find(lower).map(|i| (i as u32, *y)))
+            .with_context(|| format!("'{c}' is not on the kiosk's Latin keyboard"))?;
+        // Ten keys 61.2 px apart, the first centred at x = 364.
+        guest.tap(364 + column * 612 / 10, y)?;
+    }
+    Ok(())
+}
+
 struct Timings(Vec<(String, Duration)>, Instant);
 
 impl Timings {
@@ -108,7 +133,8 @@ async fn commission(args: &Args) -> Result<Timings> {
     let node_data = args.work.join("node");
     let _ = std::fs::remove_dir_all(&node_data);
     let node_port = free_port()?;
-    let mut node = NodeProcess::start(&node_data, node_port).await?;
+    // HTTPS, as in the field: the set-up screen refuses plain http to another machine.
+    let mut node = TlsNodeProcess::start(&node_data, node_port).await?;
 
     let options = GuestOptions {
         arch,
@@ -160,15 +186,32 @@ async fn commission(args: &Args) -> Result<Timings> {
     wait_for_screen(&mut guest, &args.work.join("first-boot.ppm"), &setup, BODY, limit(120))?;
     t.step("kiosk's first frame on a fresh card: the set-up screen");
 
-    // --- Provisioning, as the set-up screen does it (POST /v1/provisioning).
-    let code = node.issue_code()?;
-    let body = serde_json::json!({"node_url": format!("http://{NODE_IN_GUEST}"), "code": code, "allow_insecure_http": true});
-    guest.write_file("/tmp/provision.json", body.to_string().as_bytes())?;
-    let answer = local_api(&mut guest, "POST", "/v1/provisioning", Some("/tmp/provision.json"), limit(120))?;
-    ensure!(answer.0 == 201, "provisioning answered {}: {}", answer.0, answer.1);
-    let status = guest.check("terminal-service status", limit(30))?;
-    ensure!(status.contains("provisioned: yes"), "not provisioned after provisioning:\n{status}");
-    t.step("provisioned against the reference node through the local API");
+    // --- Provisioning on the set-up screen, by touch, as a technician does it: the node's
+    // address and the one-time code typed on the kiosk's keyboard.
+    let code = node.node.issue_code()?;
+    guest.tap(URL_FIELD.0, URL_FIELD.1)?;
+    guest.tap(KEY_SHIFT.0, KEY_SHIFT.1)?; // the Latin keyboard opens in capitals; URLs are lower case
+    type_on_screen(&mut guest, &format!("https://{NODE_IN_GUEST}"))?;
+    guest.tap(KEY_DONE.0, KEY_DONE.1)?;
+    guest.tap(CODE_FIELD.0, CODE_FIELD.1)?;
+    type_on_screen(&mut guest, &code)?;
+    guest.tap(KEY_DONE.0, KEY_DONE.1)?;
+    guest.pointer_to(SCREEN.0 - 1, SCREEN.1 / 2)?;
+    guest.screendump(&args.work.join("setup-typed.ppm"))?.write_png(&args.work.join("setup-typed.png"))?;
+    guest.tap(CONNECT.0, CONNECT.1)?;
+    wait_for("the terminal to be provisioned from the set-up screen", limit(120), || {
+        Ok(guest.check("terminal-service status", limit(30))?.contains("provisioned: yes"))
+    })
+    .with_context(|| format!("what was typed is in {}", args.work.join("setup-typed.png").display()))?;
+    // The kiosk says so too: the green "linked to the provincial office" banner.
+    guest.pointer_to(SCREEN.0 - 1, SCREEN.1 / 2)?;
+    let linked = args.references.join("ar/technician-provisioned.png");
+    wait_for_screen(&mut guest, &args.work.join("setup-done.ppm"), &linked, LINKED_BANNER, limit(60))?;
+    let fingerprint = std::process::Command::new(e2e::processes::binary("provincial-node")?).args(["fingerprint", "--data"]).arg(&node_data).output()?;
+    let fingerprint = String::from_utf8_lossy(&fingerprint.stdout).trim().to_string();
+    let pinned = guest.check("terminal-service status --json", limit(30))?;
+    ensure!(!fingerprint.is_empty() && pinned.contains(&fingerprint), "the terminal must pin the node's certificate {fingerprint}:\n{pinned}");
+    t.step("provisioned by touch on the set-up screen, over HTTPS with the node's certificate pinned");
 
     // --- The kiosk's language screen, and the language it comes back in.
     guest.check("systemctl restart kiosk", limit(60))?;
@@ -195,12 +238,12 @@ async fn commission(args: &Args) -> Result<Timings> {
     // --- An application, exactly once at the node.
     let forms = forms(&mut guest, limit(60))?;
     let first = submit(&mut guest, &forms, limit(60))?;
-    wait_for("the application at the node", limit(120), || Ok(node.submissions()?.iter().any(|s| s.id.to_string() == first)))?;
+    wait_for("the application at the node", limit(120), || Ok(node.node.submissions()?.iter().any(|s| s.id.to_string() == first)))?;
     wait_for("the terminal's queue to empty", limit(60), || Ok(queue_depth(&mut guest, limit(30))? == 0))?;
     t.step("an application submitted in the guest reached the node");
 
     // --- Upgrade in place with applications queued.
-    node.stop();
+    node.node.stop();
     let mut queued = Vec::new();
     for _ in 0..3 {
         queued.push(submit(&mut guest, &forms, limit(60))?);
@@ -219,9 +262,9 @@ async fn commission(args: &Args) -> Result<Timings> {
     ensure!(mounts.split(',').any(|o| o == "ro"), "the root stayed writable after the update: {mounts}");
     t.step(&format!("upgraded in place ({}) with 3 applications queued", after.replace('\n', ", ")));
 
-    let mut node = NodeProcess::start(&node_data, node_port).await?;
+    let mut node = TlsNodeProcess::start(&node_data, node_port).await?;
     wait_for("the queued applications to be delivered", limit(300), || Ok(queue_depth(&mut guest, limit(30))? == 0))?;
-    let stored = node.submissions()?;
+    let stored = node.node.submissions()?;
     for id in queued.iter().chain([&first]) {
         let s = stored.iter().find(|s| &s.id.to_string() == id).with_context(|| format!("application {id} never reached the node"))?;
         ensure!(s.deliveries == 1, "application {id} was delivered {} times", s.deliveries);
@@ -233,7 +276,7 @@ async fn commission(args: &Args) -> Result<Timings> {
 
     // --- Remove and purge with an application still waiting: it is kept, and delivered once
     // the package is back.
-    node.stop();
+    node.node.stop();
     let waiting = submit(&mut guest, &forms, limit(60))?;
     let removed = guest.check(&with_root_writable("dpkg -r kiosk terminal-service && dpkg --purge kiosk terminal-service"), limit(180))?;
     ensure!(removed.contains("1 submissions are not delivered yet"), "removing with one application queued must say so:\n{removed}");
@@ -246,9 +289,9 @@ async fn commission(args: &Args) -> Result<Timings> {
     wait_active(&mut guest, "terminal-service", limit(120))?;
     let status = guest.check("terminal-service status", limit(30))?;
     ensure!(status.contains("provisioned: yes") && status.contains("queue: 1 waiting"), "reinstalled, the terminal must keep its enrollment and the waiting application:\n{status}");
-    let mut node = NodeProcess::start(&node_data, node_port).await?;
+    let mut node = TlsNodeProcess::start(&node_data, node_port).await?;
     wait_for("the kept application to be delivered", limit(300), || Ok(queue_depth(&mut guest, limit(30))? == 0))?;
-    let stored = node.submissions()?;
+    let stored = node.node.submissions()?;
     ensure!(stored.iter().filter(|s| s.id.to_string() == waiting && s.deliveries == 1).count() == 1, "the kept application {waiting} must reach the node exactly once");
     let purged = guest.check(&with_root_writable("dpkg -r kiosk terminal-service && dpkg --purge kiosk terminal-service"), limit(180))?;
     ensure!(!purged.contains("not delivered"), "nothing was waiting:\n{purged}");
@@ -269,7 +312,7 @@ async fn commission(args: &Args) -> Result<Timings> {
     for (number, label) in [(2, "kiosk-root"), (3, "kiosk-data")] {
         check_partition(&disk, number, label, &args.work)?;
     }
-    node.stop();
+    node.node.stop();
     t.step("clean power-off; root and data file systems check clean");
     Ok(t)
 }
