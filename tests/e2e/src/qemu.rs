@@ -117,6 +117,8 @@ pub struct GuestOptions {
     pub extra_disk: Option<PathBuf>,
     /// Host port of the reference node the guest reaches at [`NODE_IN_GUEST`].
     pub node_port: u16,
+    /// Host loopback port forwarded to the guest's SSH port (a technician's login), if any.
+    pub ssh_port: Option<u16>,
     /// Sockets and logs go here.
     pub work: PathBuf,
     /// Guest memory.
@@ -160,14 +162,22 @@ impl Guest {
             .args(["-append", &append])
             .arg("-drive")
             .arg(format!("file={},format=raw,if=virtio,cache=unsafe", qemu_path(&opts.disk)?))
-            // The kiosk's screen and touchscreen, and the terminal's hardware watchdog.
+            // The kiosk's screen and touchscreen, and the terminal's hardware watchdog. One
+            // screen only (-vga none): q35's default VGA would be a second, and which of the
+            // two the kiosk draws on and `screendump` shows would be left to chance.
+            .args(["-vga", "none"])
             .args(["-device", &format!("virtio-gpu-pci,xres={},yres={}", SCREEN.0, SCREEN.1)])
             .args(["-device", "virtio-tablet-pci", "-device", "virtio-keyboard-pci"])
             .args(["-device", "i6300esb", "-device", "virtio-rng-pci"])
-            // Loopback only: restrict=on leaves the guest nothing but this forward to the node.
+            // Loopback only: restrict=on leaves the guest nothing but this forward to the node
+            // (and, inbound, the host's loopback to its SSH port).
             .args([
                 "-netdev",
-                &format!("user,id=net0,restrict=on,guestfwd=tcp:{NODE_IN_GUEST}-cmd:socat STDIO TCP:127.0.0.1:{}", opts.node_port),
+                &format!(
+                    "user,id=net0,restrict=on,guestfwd=tcp:{NODE_IN_GUEST}-cmd:socat STDIO TCP:127.0.0.1:{}{}",
+                    opts.node_port,
+                    opts.ssh_port.map(|p| format!(",hostfwd=tcp:127.0.0.1:{p}-:22")).unwrap_or_default()
+                ),
                 "-device",
                 "virtio-net-pci,netdev=net0",
             ])

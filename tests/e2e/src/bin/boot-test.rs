@@ -4,12 +4,14 @@
 //!
 //! In order: no failed units; terminal-service ready; the hardware watchdog armed; the root
 //! file system read-only and the data partition writable; the kiosk's first screen on a
-//! fresh card is the set-up screen; provisioning against a reference node on the host's
-//! loopback; the language screen after it (compared with the kiosk's reference screenshot); a
+//! fresh card is the set-up screen; provisioning by touch on that screen against a reference
+//! node (HTTPS) on the host's loopback; a technician's SSH login with the image's key, and
+//! none without it; the language screen after it (compared with the kiosk's reference screenshot); a
 //! language chosen by touch survives the kiosk being killed; an application submitted in the
 //! guest reaches the node exactly once; with the node down and applications queued, the
 //! packages are upgraded in place, and afterwards every queued application reaches the node
-//! exactly once; no failed units after the upgrade; a clean power-off, after which both
+//! exactly once; no failed units after the upgrade; removal and purge with an application
+//! waiting (kept, delivered after reinstalling); a clean power-off, after which both
 //! file systems check clean.
 
 use std::path::{Path, PathBuf};
@@ -48,7 +50,12 @@ struct Args {
     /// Scratch folder: the disk copy, the console log, screenshots.
     #[arg(long)]
     work: PathBuf,
-    /// Multiply every time limit (software emulation of another architecture is slow).
+    /// The private key whose public half the image was built with (`build-image --ssh-key`):
+    /// a technician's SSH login is checked with it.
+    #[arg(long)]
+    technician_key: PathBuf,
+    /// Multiply every time limit: software emulation of another architecture is slow (without
+    /// KVM, limits are tripled on top of this).
     #[arg(long, default_value_t = 1.0)]
     slow: f64,
 }
@@ -120,7 +127,6 @@ fn main() -> Result<()> {
 
 async fn commission(args: &Args) -> Result<Timings> {
     let arch = Arch::from_debian(&args.arch)?;
-    let limit = |s: u64| Duration::from_secs_f64(s as f64 * args.slow);
     std::fs::create_dir_all(&args.work)?;
     let mut t = Timings(Vec::new(), Instant::now());
 
@@ -133,6 +139,7 @@ async fn commission(args: &Args) -> Result<Timings> {
     let node_data = args.work.join("node");
     let _ = std::fs::remove_dir_all(&node_data);
     let node_port = free_port()?;
+    let ssh_port = free_port()?;
     // HTTPS, as in the field: the set-up screen refuses plain http to another machine.
     let mut node = TlsNodeProcess::start(&node_data, node_port).await?;
 
@@ -143,10 +150,15 @@ async fn commission(args: &Args) -> Result<Timings> {
         initrd: args.initrd.clone(),
         extra_disk: Some(upgrade_disk),
         node_port,
+        ssh_port: Some(ssh_port),
         work: args.work.clone(),
         memory_mib: 1536,
     };
     let mut guest = Guest::boot(&options)?;
+    // Every limit is set for KVM; software emulation of the same architecture is about three
+    // times slower (and --slow says how much slower another architecture's is).
+    let slow = args.slow * if guest.kvm { 1.0 } else { 3.0 };
+    let limit = |s: u64| Duration::from_secs_f64(s as f64 * slow);
     println!("booting {} under {}", args.image.display(), if guest.kvm { "KVM" } else { "software emulation" });
     guest.wait_for_shell(limit(600))?;
     t.step("boot to a shell on the serial console");
@@ -183,7 +195,10 @@ async fn commission(args: &Args) -> Result<Timings> {
     // --- The screen: a fresh card starts in the set-up screen.
     wait_active(&mut guest, "kiosk", limit(120))?;
     let setup = args.references.join("ar/setup-first-boot.png");
-    wait_for_screen(&mut guest, &args.work.join("first-boot.ppm"), &setup, BODY, limit(120))?;
+    if let Err(e) = wait_for_screen(&mut guest, &args.work.join("first-boot.ppm"), &setup, BODY, limit(120)) {
+        let journal = guest.run("journalctl -b --no-pager -n 40 -u kiosk -u seatd", limit(60)).map(|r| r.1).unwrap_or_default();
+        bail!("{e:#}\nthe kiosk's and seatd's journal:\n{journal}");
+    }
     t.step("kiosk's first frame on a fresh card: the set-up screen");
 
     // --- Provisioning on the set-up screen, by touch, as a technician does it: the node's
@@ -212,6 +227,23 @@ async fn commission(args: &Args) -> Result<Timings> {
     let pinned = guest.check("terminal-service status --json", limit(30))?;
     ensure!(!fingerprint.is_empty() && pinned.contains(&fingerprint), "the terminal must pin the node's certificate {fingerprint}:\n{pinned}");
     t.step("provisioned by touch on the set-up screen, over HTTPS with the node's certificate pinned");
+
+    // --- A technician's way in: SSH as root with the key the image was built with, never a
+    // password, and a host key of the terminal's own on its data partition.
+    let technician = Technician { key: args.technician_key.clone(), port: ssh_port, known_hosts: args.work.join("known_hosts") };
+    let _ = std::fs::remove_file(&technician.known_hosts);
+    let (code, out, err) = technician.ssh(&["-o", "StrictHostKeyChecking=accept-new"], "terminal-service status", limit(120))?;
+    ensure!(code == 0 && out.contains("provisioned: yes"), "the technician's `ssh root@terminal terminal-service status` (exit {code}):\n{out}{err}");
+    let host_key = guest.check("cut -d' ' -f2 /data/ssh/ssh_host_ed25519_key.pub", limit(30))?;
+    let known = std::fs::read_to_string(&technician.known_hosts)?;
+    ensure!(!host_key.trim().is_empty() && known.contains(host_key.trim()), "ssh met a host key other than the terminal's /data/ssh key:\n{known}");
+    let (code, _, err) = technician.ssh(
+        &["-o", "StrictHostKeyChecking=yes", "-o", "PubkeyAuthentication=no", "-o", "PreferredAuthentications=password,keyboard-interactive"],
+        "true",
+        limit(120),
+    )?;
+    ensure!(code != 0 && err.contains("Permission denied"), "a login without the key must be refused (exit {code}): {err}");
+    t.step("a technician logs in over SSH with the image's key only; the host key is the terminal's own");
 
     // --- The kiosk's language screen, and the language it comes back in.
     guest.check("systemctl restart kiosk", limit(60))?;
@@ -260,6 +292,8 @@ async fn commission(args: &Args) -> Result<Timings> {
     ensure!(queue_depth(&mut guest, limit(30))? == 3, "the upgrade lost queued applications");
     let mounts = guest.check("findmnt -no OPTIONS /", limit(30))?;
     ensure!(mounts.split(',').any(|o| o == "ro"), "the root stayed writable after the update: {mounts}");
+    let (code, _, err) = technician.ssh(&["-o", "StrictHostKeyChecking=yes"], "true", limit(120))?;
+    ensure!(code == 0, "after the upgrade the technician's login (same host key) must still work (exit {code}): {err}");
     t.step(&format!("upgraded in place ({}) with 3 applications queued", after.replace('\n', ", ")));
 
     let mut node = TlsNodeProcess::start(&node_data, node_port).await?;
@@ -335,6 +369,33 @@ fn make_upgrade_disk(folder: &Path, disk: &Path) -> Result<()> {
         run_host("mcopy", &["-i".as_ref(), disk.as_os_str(), d.as_os_str(), "::/".as_ref()])?;
     }
     Ok(())
+}
+
+/// A technician's laptop: `ssh root@terminal` with the image's key, through QEMU's forward.
+struct Technician {
+    key: PathBuf,
+    port: u16,
+    known_hosts: PathBuf,
+}
+
+impl Technician {
+    /// Runs `command` on the terminal: (exit code, stdout, stderr). `timeout` bounds it even if
+    /// the guest stops answering mid-session.
+    fn ssh(&self, options: &[&str], command: &str, limit: Duration) -> Result<(i32, String, String)> {
+        let out = std::process::Command::new("timeout")
+            .arg(limit.as_secs().max(1).to_string())
+            .args(["ssh", "-F", "none", "-p", &self.port.to_string(), "-i"])
+            .arg(&self.key)
+            .args(["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=60", "-o", "LogLevel=ERROR"])
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", self.known_hosts.display()))
+            .args(options)
+            .args(["root@127.0.0.1", command])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .context("running ssh (images/install-build-deps boot installs it)")?;
+        Ok((out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned()))
+    }
 }
 
 fn run_host(program: &str, args: &[&std::ffi::OsStr]) -> Result<()> {

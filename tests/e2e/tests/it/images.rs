@@ -144,3 +144,50 @@ fn allow_node_writes_the_drop_in_or_says_what_is_wrong() -> Result<()> {
     assert!(ok && !dropin.exists(), "{out}");
     Ok(())
 }
+
+fn build_image(args: &[&std::ffi::OsStr]) -> Result<(i32, String)> {
+    let out = Command::new(repo().join("images/build-image")).args(args).output()?;
+    Ok((out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))))
+}
+
+/// What a technician gets wrong before a half-hour build: each is refused at once, by name.
+#[test]
+fn build_image_refuses_what_it_cannot_use_before_building() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let os = |s: &str| std::ffi::OsString::from(s);
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        let (code, out) = build_image(&[&os("--variant"), &os("qemu")])?;
+        assert!(code == 1 && out.contains("run as root"), "{out}");
+        return Ok(());
+    }
+    let (code, out) = build_image(&[&os("--variant"), &os("pi")])?;
+    assert!(code == 2 && out.contains("say which provincial node") && out.contains("--node-allow"), "{out}");
+
+    let private = dir.path().join("id_ed25519");
+    let keygen = Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-C", "technician", "-f"]).arg(&private).output();
+    let Ok(keygen) = keygen else {
+        // No ssh-keygen on this machine: the boot test, which installs it, covers the keys.
+        return Ok(());
+    };
+    assert!(keygen.status.success(), "{}", String::from_utf8_lossy(&keygen.stderr));
+    let garbage = dir.path().join("keys.pub");
+    let public = std::fs::read_to_string(private.with_extension("pub"))?;
+    std::fs::write(&garbage, format!("# the team\n{public}ssh-ed25519 not-base64 someone\n"))?;
+    let empty = dir.path().join("empty.pub");
+    std::fs::write(&empty, "# nobody yet\n")?;
+    let missing = dir.path().join("missing.pub");
+    let qemu = [os("--variant"), os("qemu"), os("--arch"), os("amd64"), os("--ssh-key")];
+    for (key, says) in [
+        (private.as_os_str(), "is a private key: give its public half"),
+        (garbage.as_os_str(), "key 2 is not an OpenSSH public key"),
+        (empty.as_os_str(), "holds no key"),
+        (missing.as_os_str(), "no such file"),
+    ] {
+        let mut args: Vec<&std::ffi::OsStr> = qemu.iter().map(|a| a.as_os_str()).collect();
+        args.push(key);
+        let (code, out) = build_image(&args)?;
+        assert!(code == 2 && out.contains(says), "--ssh-key {key:?}: expected '{says}', got exit {code}:\n{out}");
+    }
+    Ok(())
+}
