@@ -11,8 +11,10 @@
 //! So, before such a command touches storage, [`act_as_storage_owner`] turns a root process
 //! into the directory's owner — supplementary groups, group, then user, in that order, because
 //! changing groups needs the root that `setuid` gives up — and checks that the change took. Every
-//! file the command creates then belongs to the same user as the daemon's, and the command sees
-//! exactly what the daemon sees (its groups included, so the devices too).
+//! file the command creates then belongs to the same user as the daemon's, and the command
+//! reaches the same files and devices: the user's groups from the user database, which hold the
+//! device groups the udev rule grants (the unit's `Group=` may differ; the state directory's
+//! mode 0700 makes that moot).
 //!
 //! A process that is not root is left alone (`sudo -u terminal-service …` already is the owner;
 //! anyone else gets the kernel's answer). A root-owned directory (a development machine, a

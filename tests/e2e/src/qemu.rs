@@ -394,6 +394,8 @@ impl Console {
                 }
             }
         });
+        // A guest that stops reading its console must fail the test, not hang it.
+        stream.set_write_timeout(Some(Duration::from_secs(60)))?;
         Ok(Console { stream, buffer, counter: 0 })
     }
 
@@ -452,7 +454,12 @@ impl Qmp {
     fn execute(&mut self, command: &str, arguments: Value) -> Result<Value> {
         let request = json!({"execute": command, "arguments": arguments});
         writeln!(self.writer, "{request}").context("writing to QMP")?;
+        // Each read is bounded (60 s); so is the whole wait, however many events come first.
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
+            if Instant::now() > deadline {
+                bail!("QMP did not answer `{command}` within 120 s");
+            }
             let mut line = String::new();
             if self.reader.read_line(&mut line).context("reading from QMP")? == 0 {
                 bail!("QMP closed while waiting for `{command}`");
