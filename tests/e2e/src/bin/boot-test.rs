@@ -82,8 +82,10 @@ const KEY_SHIFT: (u32, u32) = (790, 719);
 const LINKED_BANNER: Region = (15, 193, 1250, 60);
 const KEY_ROWS: [(&str, u32); 4] = [("1234567890", 503), ("qwertyuiop", 559), ("asdfghjkl-", 613), ("zxcvbnm./:", 668)];
 
-/// Types `text` on the kiosk's Latin keyboard, a key at a time (letters in either case).
-fn type_on_screen(guest: &mut Guest, text: &str) -> Result<()> {
+/// Types `text` on the kiosk's Latin keyboard, a key at a time (letters in either case),
+/// `pace` apart: a kiosk slowed down by emulation reads its touchscreen late, and taps sent
+/// faster than it reads overflow the kernel's event buffer and are dropped whole.
+fn type_on_screen(guest: &mut Guest, text: &str, pace: Duration) -> Result<()> {
     for c in text.chars() {
         let lower = c.to_ascii_lowercase();
         let (column, y) = KEY_ROWS
@@ -92,7 +94,15 @@ fn type_on_screen(guest: &mut Guest, text: &str) -> Result<()> {
             .with_context(|| format!("'{c}' is not on the kiosk's Latin keyboard"))?;
         // Ten keys 61.2 px apart, the first centred at x = 364.
         guest.tap(364 + column * 612 / 10, y)?;
+        std::thread::sleep(pace);
     }
+    Ok(())
+}
+
+/// Taps (x, y) and gives the kiosk time to act on it (a field opening its keyboard, a shift).
+fn tap_and_settle(guest: &mut Guest, (x, y): (u32, u32), pace: Duration) -> Result<()> {
+    guest.tap(x, y)?;
+    std::thread::sleep(pace * 4);
     Ok(())
 }
 
@@ -209,13 +219,14 @@ async fn commission(args: &Args) -> Result<Timings> {
     // --- Provisioning on the set-up screen, by touch, as a technician does it: the node's
     // address and the one-time code typed on the kiosk's keyboard.
     let code = node.node.issue_code()?;
-    guest.tap(URL_FIELD.0, URL_FIELD.1)?;
-    guest.tap(KEY_SHIFT.0, KEY_SHIFT.1)?; // the Latin keyboard opens in capitals; URLs are lower case
-    type_on_screen(&mut guest, &format!("https://{NODE_IN_GUEST}"))?;
-    guest.tap(KEY_DONE.0, KEY_DONE.1)?;
-    guest.tap(CODE_FIELD.0, CODE_FIELD.1)?;
-    type_on_screen(&mut guest, &code)?;
-    guest.tap(KEY_DONE.0, KEY_DONE.1)?;
+    let pace = (limit(1) / 4).min(Duration::from_secs(2));
+    tap_and_settle(&mut guest, URL_FIELD, pace)?;
+    tap_and_settle(&mut guest, KEY_SHIFT, pace)?; // the Latin keyboard opens in capitals; URLs are lower case
+    type_on_screen(&mut guest, &format!("https://{NODE_IN_GUEST}"), pace)?;
+    tap_and_settle(&mut guest, KEY_DONE, pace)?;
+    tap_and_settle(&mut guest, CODE_FIELD, pace)?;
+    type_on_screen(&mut guest, &code, pace)?;
+    tap_and_settle(&mut guest, KEY_DONE, pace)?;
     guest.pointer_to(SCREEN.0 - 1, SCREEN.1 / 2)?;
     guest.screendump(&args.work.join("setup-typed.ppm"))?.write_png(&args.work.join("setup-typed.png"))?;
     guest.tap(CONNECT.0, CONNECT.1)?;
