@@ -6,4 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tests/scripts/install-deps.sh
 cargo build --workspace --bins --locked
-exec target/debug/kiosk-demo --dir target/demo "$@"
+# Cargo puts the binaries under CARGO_TARGET_DIR when it is set (relative to this directory).
+target=${CARGO_TARGET_DIR:-target}
+exec "$target/debug/kiosk-demo" --dir "$target/demo" "$@"

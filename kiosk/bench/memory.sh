@@ -3,8 +3,13 @@
 # in its own X server (Xvfb), 5 s after start: RSS and PSS summed over the process tree.
 # Usage: kiosk/bench/memory.sh [path/to/kiosk]   (needs xvfb, chromium)
 set -uo pipefail
+if [ $# -ge 1 ]; then
+  KIOSK=$(realpath "$1")
+else
+  # Where cargo put it: CARGO_TARGET_DIR, relative to the workspace root, or target/.
+  KIOSK=$(cd "$(dirname "$0")/../.." && realpath "${CARGO_TARGET_DIR:-target}/debug/kiosk")
+fi
 cd "$(dirname "$0")"
-KIOSK=$(realpath "${1:-../../target/debug/kiosk}")
 descendants() { echo "$1"; for c in $(ps -o pid= --ppid "$1"); do descendants "$c"; done; }
 tree_mem() {
   local rss=0 pss=0 r s
