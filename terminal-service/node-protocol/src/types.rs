@@ -313,6 +313,46 @@ pub struct NodeConfig {
     pub master_data: MasterData,
     /// Staff allowed to log in at this province's terminals.
     pub staff: StaffRoster,
+    /// Which digits each language shows dates and numbers in (Western when absent).
+    #[serde(default)]
+    pub digits: DigitsByLanguage,
+}
+
+/// The digits people read numbers in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Digits {
+    /// `0123456789`.
+    #[default]
+    Western,
+    /// `٠١٢٣٤٥٦٧٨٩` (U+0660–U+0669), as Iraqi Arabic and Kurdish Sorani print them.
+    Eastern,
+}
+
+/// [`Digits`] per language of the terminal; what is stored and sent is always Western.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DigitsByLanguage {
+    /// Arabic.
+    #[serde(default)]
+    pub ar: Digits,
+    /// Kurdish Sorani.
+    #[serde(default)]
+    pub ckb: Digits,
+    /// English.
+    #[serde(default)]
+    pub en: Digits,
+}
+
+impl DigitsByLanguage {
+    /// The digits of `language` (`ar`, `ckb`, `en`); Western for any other.
+    pub fn for_language(&self, language: &str) -> Digits {
+        match language {
+            "ar" => self.ar,
+            "ckb" => self.ckb,
+            "en" => self.en,
+            _ => Digits::Western,
+        }
+    }
 }
 
 /// A form: ordered steps of fields.

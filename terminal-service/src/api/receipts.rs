@@ -88,6 +88,7 @@ mod tests {
                 governorates: vec![Governorate { code: "ERB".into(), name: LocalizedText::new("أربيل", "هەولێر", "Erbil"), districts: vec![] }],
             },
             staff: StaffRoster { badge_hash_key: String::new(), members: vec![] },
+            digits: Default::default(),
         };
         assert_eq!(province_name(Some(&config), "Erbil", "ckb"), "هەولێر");
         assert_eq!(province_name(Some(&config), "ERB", "ar"), "أربيل");

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use provincial_node::tls::{self, NodeCertificate};
+use node_protocol::{Digits, DigitsByLanguage};
 use provincial_node::{server, stats, Node};
 
 #[derive(Parser)]
@@ -40,6 +41,10 @@ enum Command {
         /// The PEM private key of --tls-cert.
         #[arg(long, value_name = "FILE", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Languages whose terminals show dates and numbers in Eastern Arabic digits (٠١٢…),
+        /// comma-separated, e.g. `ar,ckb`; the others show Western digits.
+        #[arg(long, value_delimiter = ',', value_parser = ["ar", "ckb", "en"])]
+        eastern_digits: Vec<String>,
     },
     /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
     /// provisions terminals (`terminal-service provision --node-fingerprint`).
@@ -100,11 +105,19 @@ fn run() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, data, province, tls, tls_cert, tls_key } => {
+        Command::Serve { listen, data, province, tls, tls_cert, tls_key, eastern_digits } => {
             let address: SocketAddr = listen
                 .parse()
                 .with_context(|| format!("invalid --listen '{listen}': expected IP:PORT, e.g. 127.0.0.1:8080"))?;
-            let node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?;
+            let mut digits = DigitsByLanguage::default();
+            for language in &eastern_digits {
+                match language.as_str() {
+                    "ar" => digits.ar = Digits::Eastern,
+                    "ckb" => digits.ckb = Digits::Eastern,
+                    _ => digits.en = Digits::Eastern,
+                }
+            }
+            let node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?.with_digits(digits);
             let certificate = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(NodeCertificate::load(&cert, &key).context("cannot load --tls-cert/--tls-key")?),
                 _ if tls => {

@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use node_protocol::{Governorate, NodeConfig, StaffRoster};
+use node_protocol::{DigitsByLanguage, Governorate, NodeConfig, StaffRoster};
 use rand::RngCore;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
@@ -104,9 +104,19 @@ impl Node {
             forms: forms::all(),
             master_data: geography::master_data(),
             staff,
+            digits: DigitsByLanguage::default(),
         };
         config.version = config_version(&config);
         Ok(Node { db: Mutex::new(conn), dir: dir.to_path_buf(), identity, node_id, province, config })
+    }
+
+    /// The node with its terminals told to show dates and numbers in `digits` (a setting of the
+    /// running node, like the province: `serve --eastern-digits`).
+    pub fn with_digits(mut self, digits: DigitsByLanguage) -> Node {
+        self.config.digits = digits;
+        self.config.version = String::new();
+        self.config.version = config_version(&self.config);
+        self
     }
 
     /// The stored roster, built (badge key and PIN hashes) on first use.

@@ -104,6 +104,7 @@ pub fn node_config() -> NodeConfig {
                 pin_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             }],
         },
+        digits: Default::default(),
     }
 }
 
