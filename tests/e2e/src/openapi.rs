@@ -15,7 +15,8 @@ pub struct ApiDocument {
     name: String,
 }
 
-fn pointer_escape(s: &str) -> String {
+/// `s` escaped as one token of a JSON pointer (RFC 6901).
+pub fn pointer_escape(s: &str) -> String {
     s.replace('~', "~0").replace('/', "~1")
 }
 
@@ -45,13 +46,34 @@ impl ApiDocument {
         Ok(format!("/paths/{}/{method}", pointer_escape(template)))
     }
 
+    /// The document as JSON, for tests that walk it.
+    pub fn document(&self) -> &Value {
+        &self.doc
+    }
+
+    /// Validates `instance` against the schema at `pointer` (a JSON pointer into the document),
+    /// formats (`date`, `date-time`, `uuid`…) included: for the document's own examples, which
+    /// should be exact.
+    pub fn validate_schema(&self, pointer: &str, instance: &Value, what: &str) -> Result<()> {
+        self.validate_with(pointer, instance, what, true)
+    }
+
     fn validate_at(&self, pointer: &str, instance: &Value, what: &str) -> Result<()> {
+        self.validate_with(pointer, instance, what, false)
+    }
+
+    fn validate_with(&self, pointer: &str, instance: &Value, what: &str, formats: bool) -> Result<()> {
         if self.doc.pointer(pointer).is_none() {
             bail!("{}: {what}: no schema at {pointer}", self.name);
         }
         let mut root = self.doc.clone();
         root["$ref"] = Value::String(format!("#{pointer}"));
-        let validator = jsonschema::validator_for(&root).map_err(|e| anyhow!("{}: schema at {pointer} does not compile: {e}", self.name))?;
+        let validator = if formats {
+            jsonschema::draft202012::options().should_validate_formats(true).build(&root)
+        } else {
+            jsonschema::validator_for(&root)
+        }
+        .map_err(|e| anyhow!("{}: schema at {pointer} does not compile: {e}", self.name))?;
         let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).take(5).collect();
         if !errors.is_empty() {
             bail!("{}: {what} does not match its schema: {}\ninstance: {}", self.name, errors.join("; "), instance);

@@ -25,6 +25,20 @@ pub enum CodeError {
     Expired,
 }
 
+/// Why a code the operator chose could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    /// Not 12 characters of the code alphabet.
+    #[error("'{0}' is not an enrollment code: 12 characters of 0-9 and A-Z without I, L, O and U, e.g. 7K2Q-XM4B-9R3T (dashes and case do not matter)")]
+    Malformed(String),
+    /// Issued before (used or not): a code enrols one terminal, once.
+    #[error("the code {0} was issued before: each code is issued once; choose another")]
+    AlreadyIssued(String),
+    /// The database.
+    #[error(transparent)]
+    Database(#[from] rusqlite::Error),
+}
+
 /// The stored form of a code: SHA-256 (hex) of its canonical text (upper case, no separators),
 /// so what a technician types with lower case or without dashes still matches.
 pub fn code_hash(code: &str) -> String {
@@ -46,6 +60,30 @@ pub fn issue(conn: &Connection, ttl_minutes: u32, now: i64) -> rusqlite::Result<
         params![code_hash(&code), now, now + i64::from(ttl_minutes) * 60],
     )?;
     Ok(code)
+}
+
+/// Issues `code`, chosen by the operator rather than drawn at random, and returns it in its
+/// printed form (`7K2Q-XM4B-9R3T`). For test benches that replay a documented example (the
+/// OpenAPI documents' `7K2Q-XM4B-9R3T`): a chosen code is only as secret as where it was read,
+/// so real enrollments use [`issue`].
+pub fn issue_given(conn: &Connection, code: &str, ttl_minutes: u32, now: i64) -> Result<String, IssueError> {
+    let canonical: String = code
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if canonical.len() != 12 || !canonical.bytes().all(|b| ALPHABET.contains(&b)) {
+        return Err(IssueError::Malformed(code.to_string()));
+    }
+    let printed = format!("{}-{}-{}", &canonical[..4], &canonical[4..8], &canonical[8..]);
+    let inserted = conn.execute(
+        "INSERT OR IGNORE INTO enrollment_codes (code_sha256, issued_at, expires_at) VALUES (?1, ?2, ?3)",
+        params![code_hash(&printed), now, now + i64::from(ttl_minutes) * 60],
+    )?;
+    if inserted == 0 {
+        return Err(IssueError::AlreadyIssued(printed));
+    }
+    Ok(printed)
 }
 
 /// Marks `code` used by `terminal_id`, if it is known, unused and unexpired. Call it inside
@@ -89,5 +127,18 @@ mod tests {
         assert_eq!(redeem(&conn, &code, "T-2", 1002).unwrap(), Err(CodeError::Used));
         let short = issue(&conn, 1, 1000).unwrap();
         assert_eq!(redeem(&conn, &short, "T-3", 1060).unwrap(), Err(CodeError::Expired));
+    }
+
+    #[test]
+    fn a_given_code_is_issued_once_in_its_printed_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::open(dir.path()).unwrap();
+        assert_eq!(issue_given(&conn, "7k2qxm4b9r3t", 60, 1000).unwrap(), "7K2Q-XM4B-9R3T");
+        assert!(matches!(issue_given(&conn, "7K2Q-XM4B-9R3T", 60, 1000), Err(IssueError::AlreadyIssued(_))));
+        for malformed in ["K7Q2-9XMB-4T", "7K2Q-XM4B-9R3TX", "7K2Q-XM4B-9R3U", "ÄK2Q-XM4B-9R3T"] {
+            assert!(matches!(issue_given(&conn, malformed, 60, 1000), Err(IssueError::Malformed(_))), "{malformed}");
+        }
+        assert_eq!(redeem(&conn, "7K2Q-XM4B-9R3T", "T-1", 1001).unwrap(), Ok(()));
+        assert_eq!(redeem(&conn, "7K2Q-XM4B-9R3T", "T-2", 1002).unwrap(), Err(CodeError::Used));
     }
 }

@@ -64,6 +64,10 @@ enum Command {
         /// Minutes until the code expires.
         #[arg(long, default_value_t = 60)]
         ttl_minutes: u32,
+        /// Issue this code instead of a random one (12 characters, e.g. 7K2Q-XM4B-9R3T), for
+        /// test benches replaying a documented example. Each code is issued once.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
     },
     /// Print what the node has received.
     Stats {
@@ -164,9 +168,12 @@ fn run() -> anyhow::Result<()> {
             println!("{}", tls::fingerprint_of_file(&cert)?);
             Ok(())
         }
-        Command::IssueCode { data, ttl_minutes } => {
+        Command::IssueCode { data, ttl_minutes, code } => {
             let node = Node::open(&data, None).context("cannot open the node's data directory")?;
-            let code = node.issue_code(ttl_minutes).context("cannot store the new code")?;
+            let code = match code {
+                Some(code) => node.issue_given_code(&code, ttl_minutes).context("cannot issue that code")?,
+                None => node.issue_code(ttl_minutes).context("cannot store the new code")?,
+            };
             println!("{code}");
             Ok(())
         }

@@ -150,6 +150,11 @@ impl Node {
     pub fn issue_code(&self, ttl_minutes: u32) -> rusqlite::Result<String> {
         crate::codes::issue(&self.db(), ttl_minutes, chrono::Utc::now().timestamp())
     }
+
+    /// Issues the one-time code `code`, chosen by the operator (see [`crate::codes::issue_given`]).
+    pub fn issue_given_code(&self, code: &str, ttl_minutes: u32) -> Result<String, crate::codes::IssueError> {
+        crate::codes::issue_given(&self.db(), code, ttl_minutes, chrono::Utc::now().timestamp())
+    }
 }
 
 enum RosterLoad {

@@ -7,6 +7,7 @@
 //! in its own temporary directory, on ports chosen by the system.
 
 mod cli;
+mod contract_examples;
 mod demo;
 mod images;
 mod kill_nine;

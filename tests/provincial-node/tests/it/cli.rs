@@ -145,3 +145,17 @@ fn bad_arguments_are_clear_errors() {
     let (ok, _, stderr) = run(&["submissions", "--data", data]);
     assert!(!ok && stderr.contains("--json"), "{stderr}");
 }
+
+#[test]
+fn issue_code_issues_a_given_code_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    let data = data.to_str().unwrap();
+    let (ok, code, stderr) = run(&["issue-code", "--data", data, "--code", "7k2q xm4b 9r3t"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(code, "7K2Q-XM4B-9R3T\n");
+    let (ok, _, stderr) = run(&["issue-code", "--data", data, "--code", "7K2Q-XM4B-9R3T"]);
+    assert!(!ok && stderr.contains("was issued before"), "{stderr}");
+    let (ok, _, stderr) = run(&["issue-code", "--data", data, "--code", "K7Q2-9XMB-4T"]);
+    assert!(!ok && stderr.contains("is not an enrollment code"), "{stderr}");
+}

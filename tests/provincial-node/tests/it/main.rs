@@ -12,6 +12,7 @@ mod common;
 mod age_cli;
 mod cli;
 mod config;
+mod contract_examples;
 mod enroll;
 mod openapi;
 mod signatures;

@@ -18,20 +18,20 @@ const OPERATIONS: [(&str, &str); 5] = [
     ("/v1/config", "get"),
 ];
 
-fn document() -> Value {
+pub(crate) fn document() -> Value {
     let text = std::fs::read_to_string(DOCUMENT).expect("node-v1.yaml is readable");
     serde_norway::from_str(&text).expect("node-v1.yaml is YAML")
 }
 
 /// Follows a local `$ref` (`#/components/...`).
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+pub(crate) fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
     match value.get("$ref").and_then(Value::as_str) {
         Some(reference) => doc.pointer(reference.trim_start_matches('#')).unwrap_or_else(|| panic!("dangling {reference}")),
         None => value,
     }
 }
 
-fn validate(doc: &Value, schema: &Value, instance: &Value, what: &str) {
+pub(crate) fn validate(doc: &Value, schema: &Value, instance: &Value, what: &str) {
     let mut root = schema.clone();
     root["components"] = doc["components"].clone();
     let validator = jsonschema::draft202012::options()

@@ -30,23 +30,29 @@ pub fn node() -> &'static TestNode {
     SHARED.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
         let node = Arc::new(Node::open(&dir.path().join("node"), Some("Baghdad")).expect("open node"));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let serving = node.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                provincial_node::server::serve(listener, serving, std::future::pending()).await.expect("serve");
-            });
-        });
+        let base = serve_on_loopback(node.clone());
         TestNode { base, node, _dir: dir }
     })
+}
+
+/// Serves `node` on a free loopback port from its own thread and runtime (so it outlives each
+/// `#[tokio::test]` runtime; it stops when the test process exits) and returns its base URL.
+pub fn serve_on_loopback(node: Arc<Node>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            provincial_node::server::serve(listener, node, std::future::pending()).await.expect("serve");
+        });
+    });
+    base
 }
 
 pub fn nonce() -> String {
@@ -73,8 +79,23 @@ pub async fn send_signed_at(
     created: i64,
     nonce: &str,
 ) -> reqwest::Response {
+    send_signed_to(&node().base, key, keyid, method, path, body, created, nonce).await
+}
+
+/// Sends a request signed by `key` under `keyid` to the node at `base`.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_signed_to(
+    base: &str,
+    key: &SigningKey,
+    keyid: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    created: i64,
+    nonce: &str,
+) -> reqwest::Response {
     let headers = sign_request(key, keyid, method, path, body, created, nonce);
-    let mut request = http().request(method.parse().expect("method"), format!("{}{}", node().base, path));
+    let mut request = http().request(method.parse().expect("method"), format!("{base}{path}"));
     for (name, value) in headers.pairs() {
         request = request.header(name, value);
     }
