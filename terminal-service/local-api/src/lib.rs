@@ -20,6 +20,8 @@
 //! this very crate); answers are read leniently (unknown fields ignored), so a newer service
 //! may add to them.
 
+#![deny(missing_docs)]
+
 pub mod capture;
 pub mod diagnostics;
 pub mod error;

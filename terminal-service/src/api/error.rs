@@ -14,7 +14,8 @@ pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// The body: code, message and the members some errors add (`fields`, `attempts_left`, …).
-    pub body: ErrorBody,
+    /// Boxed so that the `Result`s of every handler stay small.
+    pub body: Box<ErrorBody>,
     /// Seconds to wait, for 429, 423 and 503: the `Retry-After` header.
     pub retry_after: Option<u64>,
 }
@@ -22,7 +23,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a status, code and message.
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, body: ErrorBody::new(error, message), retry_after: None }
+        ApiError { status, body: Box::new(ErrorBody::new(error, message)), retry_after: None }
     }
 
     /// Adds `attempts_left` to a `wrong_pin`.
