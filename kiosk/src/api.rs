@@ -1,19 +1,30 @@
 //! The client of terminal-service's local API: HTTP/JSON over its Unix socket, events as
 //! server-sent events. The kiosk talks to nothing else.
 //!
+//! What goes over the socket is typed by the `local-api` crate, which terminal-service answers
+//! with too: bodies, answers and events ([`ServiceEvent`]) are the same Rust types on both sides,
+//! checked against `terminal-service/openapi/local-v1.yaml` by that crate's tests.
+//!
 //! Every call returns [`ApiError`] on failure, which keeps the service's machine-readable code
 //! (`node_unreachable`, `wrong_pin`, `validation_failed`, …) so screens can choose their words.
-//! Routes the service does not offer yet (sessions, receipts, ID-card reads, hardware tests) are
-//! coded here against their agreed shapes, in [`LocalApi::login`] and below.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use node_protocol::{FormDefinition, MasterData, StatusQuery, StatusRequest, StatusResponse};
+use eventsource_stream::Eventsource;
+use futures_util::{Stream, StreamExt};
+use local_api::{PrintReceipt, PrinterState, ProvisionRequest, StatusRequest, StatusSlip};
+use node_protocol::{StatusQuery, StatusResponse};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde::Serialize;
+use uuid::Uuid;
+
+// The wire types are the local API's, shared with terminal-service; the names the screens know
+// them by are kept.
+pub use local_api::{
+    CaptureRequest as Submission, CardRead as IdCard, Captured, Diagnostics, ErrorBody, Event as ServiceEvent, FieldError as FieldProblem, Forms, Health,
+    KioskSettings, Printed, ProvisionOutcome, Queue, Session as StaffSession,
+};
 
 /// Where terminal-service listens by default.
 pub const DEFAULT_SOCKET: &str = "/run/terminal-service/api.sock";
@@ -36,7 +47,7 @@ pub enum ApiError {
         /// `attempts_left` of a `wrong_pin`.
         attempts_left: Option<u32>,
     },
-    /// The answer was not what the contract says.
+    /// A request or an answer does not fit the contract (the local API's types).
     Malformed(String),
 }
 
@@ -67,226 +78,6 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-/// One field the service refused.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct FieldProblem {
-    /// Field id; `members[2].name` inside household members.
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    fields: Vec<FieldProblem>,
-    #[serde(default)]
-    attempts_left: Option<u32>,
-}
-
-/// `GET /v1/health`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Health {
-    /// Service version.
-    pub version: String,
-    /// Whether the terminal has been enrolled with a node.
-    pub provisioned: bool,
-    /// Terminal id at the node.
-    #[serde(default)]
-    pub terminal_id: Option<String>,
-    /// Province.
-    #[serde(default)]
-    pub province: Option<String>,
-    /// Online or offline.
-    pub connectivity: Connectivity,
-    /// Outbox counts.
-    pub queue: QueueStats,
-}
-
-/// Whether the node answered the last time.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Connectivity {
-    /// `online` or `offline`.
-    pub state: String,
-}
-
-/// Outbox counts.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct QueueStats {
-    /// Waiting.
-    pub depth: u64,
-    /// Creation time of the oldest waiting one.
-    #[serde(default)]
-    pub oldest_created_at: Option<String>,
-    /// Refused by the node.
-    #[serde(default)]
-    pub dead_letters: u64,
-    /// Acknowledged.
-    #[serde(default)]
-    pub delivered: u64,
-}
-
-/// `GET /v1/kiosk`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct KioskSettings {
-    /// Seconds without a touch before the session ends.
-    pub idle_timeout_s: u64,
-    /// Offered languages, the first is the default.
-    pub languages: Vec<String>,
-}
-
-/// `GET /v1/forms`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Forms {
-    /// Form definitions.
-    pub forms: Vec<FormDefinition>,
-    /// Governorates and districts.
-    pub master_data: MasterData,
-}
-
-/// Answer to a captured application or grievance.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Captured {
-    /// Submission id.
-    pub id: String,
-    /// Short reference for the receipt.
-    pub reference: String,
-    /// The same national ID was already submitted from this terminal.
-    #[serde(default)]
-    pub duplicate_warning: bool,
-}
-
-/// `GET /v1/queue/details`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Queue {
-    /// Counts.
-    pub stats: QueueStats,
-    /// Waiting submissions (no content).
-    #[serde(default)]
-    pub pending: Vec<PendingSubmission>,
-    /// Refused submissions.
-    #[serde(default)]
-    pub dead_letters: Vec<DeadLetter>,
-}
-
-/// One waiting submission.
-#[derive(Debug, Clone, Deserialize)]
-pub struct PendingSubmission {
-    /// `application` or `grievance`.
-    pub kind: String,
-    /// RFC 3339.
-    pub created_at: String,
-    /// Send attempts.
-    #[serde(default)]
-    pub attempts: u32,
-}
-
-/// One refused submission.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DeadLetter {
-    /// `application` or `grievance`.
-    pub kind: String,
-    /// RFC 3339.
-    pub created_at: String,
-    /// The node's reason.
-    #[serde(default)]
-    pub reason: String,
-}
-
-/// `GET /v1/diagnostics`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Diagnostics {
-    /// Service version.
-    pub version: String,
-    /// Sync engine state.
-    pub sync: SyncDiagnostics,
-    /// Recent audit entries.
-    #[serde(default)]
-    pub audit: Vec<AuditEntry>,
-}
-
-/// What the sync engine is doing.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SyncDiagnostics {
-    /// `idle`, `sending`, `waiting`, …
-    pub state: String,
-    /// Last failure, without personal data.
-    #[serde(default)]
-    pub last_error: Option<String>,
-    /// When.
-    #[serde(default)]
-    pub last_error_at: Option<String>,
-}
-
-/// One audit entry.
-#[derive(Debug, Clone, Deserialize)]
-pub struct AuditEntry {
-    /// RFC 3339.
-    pub at: String,
-    /// Category.
-    #[serde(default)]
-    pub category: Value,
-    /// Short action name.
-    pub action: String,
-}
-
-/// Answer to provisioning.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Provisioned {
-    /// Terminal id.
-    pub terminal_id: String,
-    /// Province.
-    pub province: String,
-}
-
-/// A staff session (`POST /v1/sessions`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct StaffSession {
-    /// Staff id, recorded with assisted submissions.
-    pub staff_id: String,
-    /// Name shown after login.
-    pub display_name: String,
-    /// `staff` or `technician`.
-    pub role: String,
-}
-
-/// What the card reader read from an ID card (`POST /v1/id-card/read`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct IdCard {
-    /// National ID number, when the service could read it from the card.
-    #[serde(default)]
-    pub national_id: Option<String>,
-    /// The card's UID.
-    #[serde(default)]
-    pub uid: Option<String>,
-    /// Other fields the card gave (names, date of birth), by form field id.
-    #[serde(flatten)]
-    pub other: serde_json::Map<String, Value>,
-}
-
-/// One event of `GET /v1/events`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServiceEvent {
-    /// SSE event name: `queue`, `connectivity`, `submission`, `card`, `printer`, `session`.
-    pub name: String,
-    /// Its JSON data.
-    pub data: Value,
-}
-
-/// What a submission carries.
-#[derive(Debug, Clone, Serialize)]
-pub struct Submission {
-    /// `ar`, `ckb` or `en`.
-    pub language: String,
-    /// Field id → answer.
-    pub answers: serde_json::Map<String, Value>,
-    /// Staff id for assisted enrollment.
-    pub assisted_by: Option<String>,
-}
 
 /// The local API client. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -319,20 +110,26 @@ impl LocalApi {
         format!("http://localhost{path}")
     }
 
+    /// The body of a successful answer as a `T`, or the error the service answered.
     async fn read<T: DeserializeOwned>(response: Result<reqwest::Response, reqwest::Error>) -> Result<T, ApiError> {
+        let bytes = Self::answer(response).await?;
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::Malformed(e.to_string()))
+    }
+
+    /// The body of a successful answer (empty for a 204), or the error the service answered.
+    async fn answer(response: Result<reqwest::Response, reqwest::Error>) -> Result<Vec<u8>, ApiError> {
         let response = response.map_err(|e| ApiError::Unreachable(e.to_string()))?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| ApiError::Unreachable(e.to_string()))?;
         if status.is_success() {
-            let body = if bytes.is_empty() { &b"null"[..] } else { &bytes[..] };
-            return serde_json::from_slice(body).map_err(|e| ApiError::Malformed(e.to_string()));
+            return Ok(bytes.to_vec());
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(b) => Err(ApiError::Refused {
                 status: status.as_u16(),
                 code: b.error,
                 message: b.message,
-                fields: b.fields,
+                fields: b.fields.unwrap_or_default(),
                 attempts_left: b.attempts_left,
             }),
             Err(_) => Err(ApiError::Refused {
@@ -351,6 +148,16 @@ impl LocalApi {
 
     async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T, ApiError> {
         Self::read(self.http.post(Self::url(path)).json(body).send().await).await
+    }
+
+    /// A `POST` that takes no body.
+    async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        Self::read(self.http.post(Self::url(path)).send().await).await
+    }
+
+    /// A `POST` or `DELETE` answered with 204 No Content.
+    async fn send_no_content(&self, request: reqwest::RequestBuilder) -> Result<(), ApiError> {
+        Self::answer(request.send().await).await.map(drop)
     }
 
     /// `GET /v1/health`.
@@ -379,13 +186,13 @@ impl LocalApi {
 
     /// `POST /v1/status-checks`.
     pub async fn status_check(&self, query: StatusQuery) -> Result<StatusResponse, ApiError> {
-        self.post("/v1/status-checks", &StatusRequest { query }).await
+        self.post("/v1/status-checks", &StatusRequest { query: query.into() }).await
     }
 
     /// `POST /v1/status-checks` with the ID card on the reader: the service reads the number
     /// from the card, so it never passes through the kiosk.
     pub async fn status_check_by_card(&self) -> Result<StatusResponse, ApiError> {
-        self.post("/v1/status-checks", &json!({ "query": { "by": "id_card" } })).await
+        self.post("/v1/status-checks", &StatusRequest { query: local_api::StatusQuery::IdCard {} }).await
     }
 
     /// `GET /v1/queue/details`: what is waiting and what the node refused (a staff or
@@ -400,78 +207,74 @@ impl LocalApi {
     }
 
     /// `POST /v1/provisioning`.
-    pub async fn provision(&self, node_url: &str, code: &str) -> Result<Provisioned, ApiError> {
-        self.post("/v1/provisioning", &json!({ "node_url": node_url, "code": code })).await
+    pub async fn provision(&self, node_url: &str, code: &str) -> Result<ProvisionOutcome, ApiError> {
+        self.post("/v1/provisioning", &ProvisionRequest::new(node_url, code)).await
     }
-
-    // --- Routes agreed with terminal-service but not served yet: keep them together here. ---
 
     /// `POST /v1/sessions`: staff login with the badge on the reader and `pin`.
     pub async fn login(&self, pin: &str) -> Result<StaffSession, ApiError> {
-        self.post("/v1/sessions", &json!({ "pin": pin })).await
+        self.post("/v1/sessions", &local_api::Login { pin: pin.to_owned() }).await
     }
 
     /// `DELETE /v1/sessions/current`.
     pub async fn logout(&self) -> Result<(), ApiError> {
-        let r = self.http.delete(Self::url("/v1/sessions/current")).send().await;
-        Self::read::<Value>(r).await.map(|_| ())
+        self.send_no_content(self.http.delete(Self::url("/v1/sessions/current"))).await
     }
 
     /// `POST /v1/receipts` for a captured submission.
-    pub async fn print_receipt(&self, submission_id: &str, language: &str) -> Result<(), ApiError> {
-        self.post::<Value>("/v1/receipts", &json!({ "submission_id": submission_id, "language": language })).await.map(|_| ())
+    pub async fn print_receipt(&self, submission_id: &Uuid, language: &str) -> Result<Printed, ApiError> {
+        self.post("/v1/receipts", &PrintReceipt::submission(*submission_id, language)).await
     }
 
-    /// `POST /v1/receipts` for a status slip (`status` is the node's answer, or null offline;
+    /// `POST /v1/receipts` for a status slip (`status` is the node's answer, or `None` offline;
     /// `reference` the one the applicant typed, if any).
-    pub async fn print_status_slip(&self, status: Option<&StatusResponse>, reference: Option<&str>, language: &str) -> Result<(), ApiError> {
-        let mut slip = json!({ "status": status, "language": language });
-        if let Some(r) = reference {
-            slip["reference"] = json!(r);
-        }
-        self.post::<Value>("/v1/receipts", &json!({ "status_slip": slip })).await.map(|_| ())
+    pub async fn print_status_slip(&self, status: Option<&StatusResponse>, reference: Option<&str>, language: &str) -> Result<Printed, ApiError> {
+        let slip = StatusSlip { language: language.to_owned(), status: status.cloned(), reference: reference.map(str::to_owned), come_back_at: None };
+        self.post("/v1/receipts", &PrintReceipt::slip(slip)).await
     }
 
     /// `POST /v1/id-card/read`: the applicant's national ID card on the reader.
     pub async fn read_id_card(&self) -> Result<IdCard, ApiError> {
-        self.post("/v1/id-card/read", &json!({})).await
+        self.post_empty("/v1/id-card/read").await
     }
 
-    /// `POST /v1/hardware/read-card`: any card, for the technician's test. Returns the service's answer.
-    pub async fn hardware_read_card(&self) -> Result<Value, ApiError> {
-        self.post("/v1/hardware/read-card", &json!({})).await
+    /// `POST /v1/hardware/read-card`: any card, for the technician's test.
+    pub async fn hardware_read_card(&self) -> Result<IdCard, ApiError> {
+        self.post_empty("/v1/hardware/read-card").await
     }
 
     /// `POST /v1/hardware/print-test`.
-    pub async fn hardware_print_test(&self) -> Result<Value, ApiError> {
-        self.post("/v1/hardware/print-test", &json!({})).await
+    pub async fn hardware_print_test(&self) -> Result<Printed, ApiError> {
+        self.post_empty("/v1/hardware/print-test").await
     }
 
-    /// `GET /v1/hardware/printer-status` → the printer state code.
-    pub async fn printer_status(&self) -> Result<String, ApiError> {
-        let v: Value = self.get("/v1/hardware/printer-status").await?;
-        v.get("state").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| ApiError::Malformed("printer-status has no state".into()))
+    /// `GET /v1/hardware/printer-status` → the printer's state.
+    pub async fn printer_status(&self) -> Result<PrinterState, ApiError> {
+        self.get::<local_api::PrinterReport>("/v1/hardware/printer-status").await.map(|report| report.state)
     }
 
     /// `POST /v1/simulator/card`: puts a simulated card on the reader (demo and drills; the
     /// service answers 404 with real devices).
     pub async fn simulator_present_card(&self, uid: &str) -> Result<(), ApiError> {
-        self.post::<Value>("/v1/simulator/card", &json!({ "uid": uid })).await.map(|_| ())
+        let card = local_api::PresentCard { uid: uid.to_owned(), national_id: None, date_of_birth: None };
+        self.send_no_content(self.http.post(Self::url("/v1/simulator/card")).json(&card)).await
     }
 
-    /// `POST /v1/simulator/card` with an ID card holding `national_id` and `date_of_birth`.
+    /// `POST /v1/simulator/card` with an ID card holding `national_id` and `date_of_birth`
+    /// (`YYYY-MM-DD`).
     pub async fn simulator_present_id_card(&self, uid: &str, national_id: &str, date_of_birth: &str) -> Result<(), ApiError> {
-        self.post::<Value>("/v1/simulator/card", &json!({ "uid": uid, "national_id": national_id, "date_of_birth": date_of_birth })).await.map(|_| ())
+        let born = date_of_birth.parse().map_err(|e| ApiError::Malformed(format!("date of birth '{date_of_birth}': {e}; use YYYY-MM-DD")))?;
+        let card = local_api::PresentCard { uid: uid.to_owned(), national_id: Some(national_id.to_owned()), date_of_birth: Some(born) };
+        self.send_no_content(self.http.post(Self::url("/v1/simulator/card")).json(&card)).await
     }
 
     /// `DELETE /v1/simulator/card`: takes the simulated card off.
     pub async fn simulator_remove_card(&self) -> Result<(), ApiError> {
-        let r = self.http.delete(Self::url("/v1/simulator/card")).send().await;
-        Self::read::<Value>(r).await.map(|_| ())
+        self.send_no_content(self.http.delete(Self::url("/v1/simulator/card"))).await
     }
 
     /// `GET /v1/events`: calls `on_event` for each event until the stream ends or fails.
-    pub async fn follow_events(&self, mut on_event: impl FnMut(ServiceEvent)) -> Result<(), ApiError> {
+    pub async fn follow_events(&self, on_event: impl FnMut(ServiceEvent)) -> Result<(), ApiError> {
         let response = self
             .events_http
             .get(Self::url("/v1/events"))
@@ -480,71 +283,74 @@ impl LocalApi {
             .await
             .map_err(|e| ApiError::Unreachable(e.to_string()))?;
         if !response.status().is_success() {
-            return Self::read::<Value>(Ok(response)).await.map(|_| ());
+            return Self::answer(Ok(response)).await.map(drop);
         }
-        let mut stream = response.bytes_stream();
-        let mut parser = SseParser::default();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| ApiError::Unreachable(e.to_string()))?;
-            for event in parser.push(&chunk) {
-                on_event(event);
-            }
-        }
-        Ok(())
+        read_events(response.bytes_stream(), on_event).await
     }
 }
 
-/// Splits a server-sent event stream into events (`event:` + `data:` lines, blank line ends one).
-#[derive(Debug, Default)]
-pub struct SseParser {
-    buffer: Vec<u8>,
-    name: String,
-    data: String,
-}
-
-impl SseParser {
-    /// Feeds bytes; returns the events they complete.
-    pub fn push(&mut self, bytes: &[u8]) -> Vec<ServiceEvent> {
-        self.buffer.extend_from_slice(bytes);
-        let mut events = Vec::new();
-        while let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.buffer.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&line);
-            let line = line.trim_end_matches(['\n', '\r']);
-            if line.is_empty() {
-                if !self.data.is_empty() {
-                    let data = serde_json::from_str(&self.data).unwrap_or(Value::String(self.data.clone()));
-                    let name = if self.name.is_empty() { "message".to_owned() } else { std::mem::take(&mut self.name) };
-                    events.push(ServiceEvent { name, data });
-                }
-                self.name.clear();
-                self.data.clear();
-            } else if let Some(v) = line.strip_prefix("event:") {
-                self.name = v.trim().to_owned();
-            } else if let Some(v) = line.strip_prefix("data:") {
-                if !self.data.is_empty() {
-                    self.data.push('\n');
-                }
-                self.data.push_str(v.strip_prefix(' ').unwrap_or(v));
-            }
+/// Reads a server-sent event stream (`eventsource-stream` splits it into events, across chunks,
+/// and skips keep-alive comments) and calls `on_event` with each event of the local API. An
+/// event this version does not know, or whose data does not fit, is skipped with a note: one odd
+/// event must not cut the kiosk off from the rest.
+async fn read_events<B, E>(bytes: impl Stream<Item = Result<B, E>>, mut on_event: impl FnMut(ServiceEvent)) -> Result<(), ApiError>
+where
+    B: AsRef<[u8]>,
+    E: std::fmt::Display,
+{
+    let mut events = std::pin::pin!(bytes.eventsource());
+    while let Some(next) = events.next().await {
+        let sse = next.map_err(|e| match e {
+            eventsource_stream::EventStreamError::Transport(e) => ApiError::Unreachable(e.to_string()),
+            other => ApiError::Malformed(other.to_string()),
+        })?;
+        match ServiceEvent::parse(&sse.event, &sse.data) {
+            Ok(event) => on_event(event),
+            Err(e) => eprintln!("kiosk: event stream: {e}; skipped"),
         }
-        events
     }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use local_api::{CardEvent, CardState, QueueEvent};
+
+    /// Feeds `chunks` as the bytes of an event stream; returns the events read.
+    fn events_of(chunks: &[&'static str]) -> Result<Vec<ServiceEvent>, ApiError> {
+        let bytes = futures_util::stream::iter(chunks.iter().map(|c| Ok::<_, std::convert::Infallible>(c.as_bytes())));
+        let mut events = Vec::new();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        runtime.block_on(read_events(bytes, |e| events.push(e)))?;
+        Ok(events)
+    }
 
     #[test]
-    fn sse_events_split_across_chunks() {
-        let mut p = SseParser::default();
-        assert!(p.push(b"event: queue\ndata: {\"depth\"").is_empty());
-        let events = p.push(b": 3}\n\n: comment\n\nevent: card\r\ndata: {\"state\":\"present\"}\r\n\r\n");
-        assert_eq!(events.len(), 2);
-        assert_eq!(events[0].name, "queue");
-        assert_eq!(events[0].data["depth"], 3);
-        assert_eq!(events[1].name, "card");
-        assert_eq!(events[1].data["state"], "present");
+    fn events_are_typed_across_chunks_comments_and_line_endings() {
+        let events = events_of(&[
+            "event: queue\ndata: {\"depth\"",
+            ": 3, \"oldest_created_at\": null, \"dead_letters\": 0}\n\n: keep-alive\n\n",
+            "event: card\r\ndata: {\"state\":\"present\",\"uid_hash\":\"9f2c41d07be35a18\"}\r\n\r\n",
+        ])
+        .unwrap();
+        assert_eq!(
+            events,
+            [
+                ServiceEvent::Queue(QueueEvent { depth: 3, oldest_created_at: None, dead_letters: 0 }),
+                ServiceEvent::Card(CardEvent { state: CardState::Present, uid_hash: "9f2c41d07be35a18".into() }),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_or_malformed_events_are_skipped_not_fatal() {
+        let events = events_of(&[
+            "event: weather\ndata: {\"sky\":\"clear\"}\n\n",
+            "event: printer\ndata: {\"state\":\"jammed\"}\n\n",
+            "event: printer\ndata: {\"state\":\"paper_out\"}\n\n",
+        ])
+        .unwrap();
+        assert_eq!(events, [ServiceEvent::Printer(local_api::PrinterEvent { state: PrinterState::PaperOut })]);
     }
 }

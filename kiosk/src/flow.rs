@@ -273,7 +273,7 @@ impl Kiosk {
                             s.screen = "technician".into();
                             s.tech_tab = "setup".into();
                         }
-                        s.online = h.connectivity.state == "online";
+                        s.online = h.connectivity.state == local_api::ConnectivityState::Online;
                         s.queue_depth = h.queue.depth;
                         s.provisioned = h.provisioned;
                         s.terminal = h.terminal_id.clone().unwrap_or_default();
@@ -333,20 +333,19 @@ impl Kiosk {
 
     /// Applies one event of the service.
     pub fn on_event(self: &Rc<Self>, event: ServiceEvent) {
-        let data = &event.data;
         let mut end = false;
         let mut read_card = false;
         {
             let mut s = self.state.borrow_mut();
-            match event.name.as_str() {
-                "queue" => s.queue_depth = data["depth"].as_u64().unwrap_or(s.queue_depth),
-                "connectivity" => s.online = data["state"] == "online",
-                "printer" => s.printer = data["state"].as_str().unwrap_or("").to_owned(),
-                "session" => end = data["state"] == "ended" && s.staff.is_some(),
+            match event {
+                ServiceEvent::Queue(queue) => s.queue_depth = queue.depth,
+                ServiceEvent::Connectivity(c) => s.online = c.state == local_api::ConnectivityState::Online,
+                ServiceEvent::Printer(printer) => s.printer = printer.state.as_str().to_owned(),
+                ServiceEvent::Session(session) => end = session.state == local_api::SessionState::Ended && s.staff.is_some(),
                 // An applicant who taps their card while being asked how to identify
                 // themselves has answered the question.
-                "card" => read_card = data["state"] == "present" && s.screen == "status" && s.status_mode == "choose",
-                _ => {}
+                ServiceEvent::Card(card) => read_card = card.state == local_api::CardState::Present && s.screen == "status" && s.status_mode == "choose",
+                ServiceEvent::Submission(_) => {}
             }
         }
         if end {
@@ -425,10 +424,8 @@ impl Kiosk {
             if let Some(id) = &card.national_id {
                 session.prefill("national_id", id);
             }
-            for (k, v) in &card.other {
-                if let Some(v) = v.as_str() {
-                    session.prefill(k, v);
-                }
+            if let Some(born) = card.date_of_birth {
+                session.prefill("date_of_birth", &born.to_string());
             }
         }
         s.form = Some(session);
@@ -921,7 +918,7 @@ impl Kiosk {
                     match r {
                         Ok(v) => {
                             s.hw_card_state = "ok".into();
-                            s.hw_card_id = v["uid"].as_str().or(v["national_id"].as_str()).unwrap_or("?").to_owned();
+                            s.hw_card_id = v.uid;
                         }
                         Err(e) if e.code() == "no_card" => s.hw_card_state = "none".into(),
                         Err(e) => {
@@ -957,7 +954,7 @@ impl Kiosk {
                 self.call(async move { api.printer_status().await }, |k, r| {
                     let mut s = k.state.borrow_mut();
                     match r {
-                        Ok(state) => s.printer = state,
+                        Ok(state) => s.printer = state.as_str().to_owned(),
                         Err(e) => {
                             s.printer = "offline".into();
                             s.hw_detail = e.message();
@@ -1134,18 +1131,18 @@ impl Kiosk {
         ui.set_login_attempts_left(s.login_attempts_left as i32);
         ui.set_login_busy(s.login_busy);
         ui.set_staff_name(shared(s.staff.as_ref().map(|st| st.display_name.as_str()).unwrap_or("")));
-        ui.set_staff_technician(s.staff.as_ref().is_some_and(|st| st.role == "technician"));
+        ui.set_staff_technician(s.staff.as_ref().is_some_and(|st| st.role == node_protocol::StaffRole::Technician));
         ui.set_staff_card(shared(&s.staff_card));
         if let Some(q) = &s.queue {
             ui.set_queue_depth(q.stats.depth as i32);
-            ui.set_queue_oldest(shared(&q.stats.oldest_created_at.as_deref().map(short_time).unwrap_or_default()));
+            ui.set_queue_oldest(shared(&q.stats.oldest_created_at.as_ref().map(short_time).unwrap_or_default()));
             ui.set_queue_delivered(q.stats.delivered as i32);
             ui.set_queue_dead(q.stats.dead_letters as i32);
             let mut lines: Vec<QueueLine> = q
                 .pending
                 .iter()
                 .map(|p| QueueLine {
-                    kind: shared(&p.kind),
+                    kind: shared(p.kind.as_str()),
                     created_at: shared(&short_time(&p.created_at)),
                     attempts: p.attempts as i32,
                     dead: false,
@@ -1153,7 +1150,7 @@ impl Kiosk {
                 })
                 .collect();
             lines.extend(q.dead_letters.iter().map(|d| QueueLine {
-                kind: shared(&d.kind),
+                kind: shared(d.kind.as_str()),
                 created_at: shared(&short_time(&d.created_at)),
                 attempts: 0,
                 dead: true,
@@ -1173,17 +1170,17 @@ impl Kiosk {
         ui.set_tech_province(shared(&s.province));
         ui.set_tech_version(shared(&s.service_version));
         if let Some(d) = &s.diagnostics {
-            ui.set_tech_sync(shared(&d.sync.state));
+            ui.set_tech_sync(shared(d.sync.state.as_str()));
             let mut recent: Vec<DiagnosticLine> = Vec::new();
             if let Some(err) = &d.sync.last_error {
                 recent.push(DiagnosticLine {
-                    time: shared(&d.sync.last_error_at.as_deref().map(short_time).unwrap_or_default()),
+                    time: shared(&d.sync.last_error_at.as_ref().map(short_time).unwrap_or_default()),
                     text: shared(&format!("sync error: {err}")),
                 });
             }
             recent.extend(d.audit.iter().rev().map(|a| DiagnosticLine {
                 time: shared(&short_time(&a.at)),
-                text: shared(&format!("{} {}", a.category.as_str().unwrap_or(""), a.action)),
+                text: shared(&format!("{} {}", a.category.as_str(), a.action)),
             }));
             ui.set_tech_recent(ModelRc::new(VecModel::from(recent)));
         }
@@ -1197,9 +1194,6 @@ impl Kiosk {
 }
 
 /// `2026-11-24T10:31:07.123Z` → `2026-11-24 10:31`.
-fn short_time(rfc3339: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(t) => t.format("%Y-%m-%d %H:%M").to_string(),
-        Err(_) => rfc3339.chars().take(16).collect(),
-    }
+fn short_time(at: &chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
 }

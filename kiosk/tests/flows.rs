@@ -86,7 +86,7 @@ fn status_check_by_card_while_node_offline() {
     h.fake.lock().expect("fake").card = Some("badge".into());
     h.tap_tr("Back");
     assert_eq!(h.ui.get_status_mode(), "choose");
-    let card_event = || kiosk::api::ServiceEvent { name: "card".into(), data: serde_json::json!({"state": "present", "uid_hash": "3f9a"}) };
+    let card_event = || kiosk::api::ServiceEvent::Card(local_api::CardEvent { state: local_api::CardState::Present, uid_hash: "3f9a".into() });
     h.kiosk.on_event(card_event());
     h.wait_until("the not-an-ID-card message", |h| h.ui.get_status_mode() == "error");
     assert_eq!(

@@ -84,59 +84,8 @@ pub enum AuditError {
     },
 }
 
-/// What an entry is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditCategory {
-    /// Enrollment, key generation.
-    Provisioning,
-    /// Deliveries, rejections.
-    Sync,
-    /// Staff logins and actions.
-    Staff,
-    /// Hardware faults.
-    Hardware,
-    /// Errors.
-    Error,
-}
-
-impl AuditCategory {
-    /// The stored and serialized name (`provisioning`, `sync`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditCategory::Provisioning => "provisioning",
-            AuditCategory::Sync => "sync",
-            AuditCategory::Staff => "staff",
-            AuditCategory::Hardware => "hardware",
-            AuditCategory::Error => "error",
-        }
-    }
-
-    fn parse(text: &str) -> Option<AuditCategory> {
-        [AuditCategory::Provisioning, AuditCategory::Sync, AuditCategory::Staff, AuditCategory::Hardware, AuditCategory::Error]
-            .into_iter()
-            .find(|c| c.as_str() == text)
-    }
-}
-
-/// One entry of the chain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AuditEntry {
-    /// Position, from 1, without gaps.
-    pub seq: u64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Category.
-    pub category: AuditCategory,
-    /// Short action name, e.g. `enrolled`, `batch_delivered`.
-    pub action: String,
-    /// Details; never personal data.
-    pub detail: serde_json::Value,
-    /// Hash of the previous entry (hex; 64 zeros for the first).
-    pub prev_hash: String,
-    /// SHA-256 over this entry's fields and `prev_hash` (hex).
-    pub hash: String,
-}
+// An entry and its category are what `GET /v1/diagnostics` shows: the local API's types.
+pub use local_api::{AuditCategory, AuditEntry};
 
 /// Result of a successful verification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

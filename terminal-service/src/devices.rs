@@ -31,91 +31,24 @@ use sha2::Sha256;
 use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
-/// The printer's state as the kiosk, the heartbeat and the audit log name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PrinterState {
-    /// Ready.
-    Ok,
-    /// Prints, but the roll is nearly empty.
-    PaperLow,
-    /// No paper.
-    PaperOut,
-    /// The paper cover is open.
-    CoverOpen,
-    /// Connected but not answering or not accepting data.
-    Offline,
-    /// Not found at start-up (not configured, unplugged, wrong device node).
-    Absent,
-}
+// States and reports as the kiosk sees them are the local API's (`GET /v1/hardware`, `printer`
+// events); the heartbeat and the audit log use the same names.
+pub use local_api::{DeviceReport, PrinterState, ReaderState};
 
-impl PrinterState {
-    /// The wire name (`ok`, `paper_low`, …), as in the heartbeat.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PrinterState::Ok => "ok",
-            PrinterState::PaperLow => "paper_low",
-            PrinterState::PaperOut => "paper_out",
-            PrinterState::CoverOpen => "cover_open",
-            PrinterState::Offline => "offline",
-            PrinterState::Absent => "absent",
-        }
+/// What the printer's status bytes mean for the kiosk. A problem that stops printing wins over
+/// one that does not (an open cover over a low roll).
+pub fn printer_state_of(status: &PrinterStatus) -> PrinterState {
+    if status.cover_open {
+        PrinterState::CoverOpen
+    } else if status.paper == PaperLevel::Out {
+        PrinterState::PaperOut
+    } else if !status.online || status.error {
+        PrinterState::Offline
+    } else if status.paper == PaperLevel::NearEnd {
+        PrinterState::PaperLow
+    } else {
+        PrinterState::Ok
     }
-
-    /// What the printer's status bytes mean for the kiosk. A problem that stops printing
-    /// wins over one that does not (an open cover over a low roll).
-    pub fn from_status(status: &PrinterStatus) -> PrinterState {
-        if status.cover_open {
-            PrinterState::CoverOpen
-        } else if status.paper == PaperLevel::Out {
-            PrinterState::PaperOut
-        } else if !status.online || status.error {
-            PrinterState::Offline
-        } else if status.paper == PaperLevel::NearEnd {
-            PrinterState::PaperLow
-        } else {
-            PrinterState::Ok
-        }
-    }
-
-    /// Whether a receipt printed now comes out.
-    pub fn can_print(self) -> bool {
-        matches!(self, PrinterState::Ok | PrinterState::PaperLow)
-    }
-}
-
-/// The card reader's state, as in the heartbeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReaderState {
-    /// Polling.
-    Ok,
-    /// Opened, but polls fail (bus errors, timeouts).
-    Fault,
-    /// Could not be opened.
-    Absent,
-}
-
-impl ReaderState {
-    /// The wire name (`ok`, `fault`, `absent`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReaderState::Ok => "ok",
-            ReaderState::Fault => "fault",
-            ReaderState::Absent => "absent",
-        }
-    }
-}
-
-/// One device's description and state, for `GET /v1/hardware` and `hw` commands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeviceReport<S> {
-    /// The chip or printer, e.g. `MFRC522 v2.0`; `None` when it never opened.
-    pub description: Option<String>,
-    /// Its state.
-    pub state: S,
-    /// Why it is not `ok`, when known (bus or device error; never card data).
-    pub problem: Option<String>,
 }
 
 /// What printing a receipt produced.
@@ -384,7 +317,7 @@ impl Devices {
         let (state, problem) = match printer.as_mut() {
             None => (PrinterState::Absent, lock(&self.printer_report).problem.clone()),
             Some(p) => match p.status() {
-                Ok(status) => (PrinterState::from_status(&status), None),
+                Ok(status) => (printer_state_of(&status), None),
                 Err(e) => (PrinterState::Offline, Some(e.to_string())),
             },
         };
@@ -430,7 +363,7 @@ impl Devices {
             }
             Err(PrinterError::NotReady(status)) => {
                 drop(slot);
-                let state = PrinterState::from_status(&status);
+                let state = printer_state_of(&status);
                 self.record_printer_state(state, None);
                 Err(PrintError::NotReady(state))
             }
@@ -466,11 +399,11 @@ mod tests {
     #[test]
     fn printer_states_follow_the_status_bytes() {
         let status = |online, cover_open, paper, error| PrinterStatus { online, cover_open, paper, error };
-        assert_eq!(PrinterState::from_status(&status(true, false, PaperLevel::Ok, false)), PrinterState::Ok);
-        assert_eq!(PrinterState::from_status(&status(true, false, PaperLevel::NearEnd, false)), PrinterState::PaperLow);
-        assert_eq!(PrinterState::from_status(&status(false, false, PaperLevel::Out, false)), PrinterState::PaperOut);
-        assert_eq!(PrinterState::from_status(&status(false, true, PaperLevel::NearEnd, false)), PrinterState::CoverOpen);
-        assert_eq!(PrinterState::from_status(&status(true, false, PaperLevel::Ok, true)), PrinterState::Offline);
+        assert_eq!(printer_state_of(&status(true, false, PaperLevel::Ok, false)), PrinterState::Ok);
+        assert_eq!(printer_state_of(&status(true, false, PaperLevel::NearEnd, false)), PrinterState::PaperLow);
+        assert_eq!(printer_state_of(&status(false, false, PaperLevel::Out, false)), PrinterState::PaperOut);
+        assert_eq!(printer_state_of(&status(false, true, PaperLevel::NearEnd, false)), PrinterState::CoverOpen);
+        assert_eq!(printer_state_of(&status(true, false, PaperLevel::Ok, true)), PrinterState::Offline);
         assert!(PrinterState::PaperLow.can_print() && !PrinterState::PaperOut.can_print());
     }
 

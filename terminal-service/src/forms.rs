@@ -13,20 +13,13 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use node_protocol::{FieldType, FormDefinition, FormField, MasterData, Script};
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Most household members one application may list when the form sets no `max`.
 pub const DEFAULT_MAX_MEMBERS: i64 = 30;
 
-/// What is wrong with one field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    /// Field id; for household members `members[2].name`.
-    pub field: String,
-    /// What is wrong and what to do.
-    pub message: String,
-}
+// Field problems are what a 422 `validation_failed` carries: the local API's type.
+pub use local_api::FieldError;
 
 /// Checks `answers` against `form`; `Err` lists every problem found.
 pub fn validate(form: &FormDefinition, master: &MasterData, answers: &Map<String, Value>) -> Result<(), Vec<FieldError>> {

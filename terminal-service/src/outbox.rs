@@ -125,48 +125,8 @@ pub struct NewSubmission {
     pub applicant_key: Option<String>,
 }
 
-/// Counts for the CLI, the local API and the heartbeat.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct QueueStats {
-    /// Submissions waiting.
-    pub depth: u64,
-    /// Creation time of the oldest waiting submission.
-    pub oldest_created_at: Option<DateTime<Utc>>,
-    /// Submissions the node refused.
-    pub dead_letters: u64,
-    /// Submissions acknowledged by the node (kept as id + case number only).
-    pub delivered: u64,
-}
-
-/// One waiting submission, without its sealed content.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PendingSubmission {
-    /// Id.
-    pub id: Uuid,
-    /// Kind.
-    pub kind: SubmissionKind,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Send attempts so far.
-    pub attempts: u32,
-    /// Last attempt.
-    pub last_attempt_at: Option<DateTime<Utc>>,
-}
-
-/// A submission the node refused permanently; kept for a technician, never silently dropped.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct DeadLetter {
-    /// Id.
-    pub id: Uuid,
-    /// Kind.
-    pub kind: SubmissionKind,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// The node's reason.
-    pub reason: String,
-    /// When the node refused it.
-    pub rejected_at: DateTime<Utc>,
-}
+// What the outbox shows of itself is the local API's (`GET /v1/queue`, `/v1/queue/details`).
+pub use local_api::{DeadLetter, PendingSubmission, QueueStats};
 
 /// Where a submission captured on this terminal is now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

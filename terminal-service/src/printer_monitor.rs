@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use crate::audit::AuditCategory;
 use crate::devices::PrinterState;
-use crate::events::Event;
+use crate::events::{Event, PrinterEvent};
 use crate::terminal::Terminal;
 
 /// Time between two status requests.
@@ -35,7 +35,7 @@ pub async fn run(terminal: Arc<Terminal>, mut shutdown: watch::Receiver<bool>) {
 /// Publishes `state` if it differs from the last one announced, and audits the change.
 pub async fn announce_printer_state(terminal: &Terminal, state: PrinterState) {
     let Some(previous) = terminal.devices.announce_printer(state) else { return };
-    terminal.events.publish(Event::Printer { state });
+    terminal.events.publish(Event::Printer(PrinterEvent { state }));
     let problem = terminal.devices.printer_report().problem;
     let (action, detail) = if state == PrinterState::Ok {
         tracing::info!(previous = previous.as_str(), "printer ready");

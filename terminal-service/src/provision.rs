@@ -25,7 +25,6 @@ use std::time::Duration;
 use chrono::Utc;
 use node_protocol::signature::ENROLL_KEY_ID;
 use node_protocol::{EnrollRequest, NodeConfig};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use thiserror::Error;
 
@@ -42,50 +41,9 @@ use crate::storage::{Storage, StorageError};
 /// Sub-directory where a new key waits for the node's answer.
 const STAGING_DIR: &str = "provisioning";
 
-/// What to provision against.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProvisionRequest {
-    /// Node base URL.
-    pub node_url: String,
-    /// One-time enrollment code from the node operator.
-    pub code: String,
-    /// Replace an existing enrollment.
-    #[serde(default)]
-    pub force: bool,
-    /// SHA-256 of the node's TLS certificate as the operator gave it (`provincial-node
-    /// fingerprint`); without it, an https node's certificate is trusted on first use.
-    #[serde(default)]
-    pub node_fingerprint: Option<String>,
-    /// Allow plain http:// to a node that is not on this machine (unencrypted, unauthenticated
-    /// link: only for a trusted test network).
-    #[serde(default)]
-    pub allow_insecure_http: bool,
-}
-
-/// The result, as the CLI prints it and the API returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProvisionOutcome {
-    /// Our terminal id.
-    pub terminal_id: String,
-    /// Province.
-    pub province: String,
-    /// The node's id (pinned).
-    pub node_id: String,
-    /// The node's URL.
-    pub node_url: String,
-    /// Version of the cached configuration, if it could be fetched.
-    pub config_version: Option<String>,
-    /// Something to follow up on (e.g. configuration not fetched yet, plain http).
-    pub warning: Option<String>,
-    /// SHA-256 of the node's TLS certificate, pinned from now on (`None` over plain http).
-    #[serde(default)]
-    pub node_certificate_sha256: Option<CertificateFingerprint>,
-    /// Whether that pin was trusted on first use (no fingerprint given): the technician should
-    /// compare it with the one the node operator has.
-    #[serde(default)]
-    pub trusted_on_first_use: bool,
-}
+// What to provision against and the result (as the CLI prints it and the API returns it) are
+// the local API's.
+pub use local_api::{ProvisionOutcome, ProvisionRequest};
 
 /// Why provisioning failed. Nothing already saved is lost by a failure.
 #[derive(Debug, Error)]
@@ -290,7 +248,7 @@ pub async fn provision(config: &Config, storage: &Storage, http: &reqwest::Clien
         node_url,
         config_version: None,
         warning: None,
-        node_certificate_sha256: pin,
+        node_certificate_sha256: pin.map(|p| p.to_string()),
         trusted_on_first_use,
     };
     if trust.is_none() {

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::audit::AuditCategory;
 use crate::devices::{IdCardRequest, ReaderState};
-use crate::events::{CardState, Event};
+use crate::events::{self, CardState, Event};
 use crate::session::{announce_end, EndReason};
 use crate::terminal::Terminal;
 
@@ -93,11 +93,11 @@ fn card_event(handle: &Handle, terminal: &Arc<Terminal>, event: CardEvent) {
     match event {
         CardEvent::Presented(card) => {
             devices.set_card(Some(card.uid));
-            terminal.events.publish(Event::Card { state: CardState::Present, uid_hash: devices.event_hash(&card.uid) });
+            terminal.events.publish(Event::Card(events::CardEvent { state: CardState::Present, uid_hash: devices.event_hash(&card.uid) }));
         }
         CardEvent::Removed(uid) => {
             devices.set_card(None);
-            terminal.events.publish(Event::Card { state: CardState::Removed, uid_hash: devices.event_hash(&uid) });
+            terminal.events.publish(Event::Card(events::CardEvent { state: CardState::Removed, uid_hash: devices.event_hash(&uid) }));
             if let Some(ended) = terminal.sessions.card_removed(&uid) {
                 handle.block_on(announce_end(terminal, &ended, EndReason::BadgeRemoved));
             }

@@ -7,8 +7,7 @@
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
 use hardware::{Language, Receipt, ReceiptKind, ReceiptLine};
-use node_protocol::{BenefitState, StatusResponse, SubmissionKind};
-use serde::{Deserialize, Serialize};
+use node_protocol::{BenefitState, SubmissionKind};
 
 use crate::outbox::SubmissionRecord;
 
@@ -71,24 +70,8 @@ pub fn for_submission(record: &SubmissionRecord, language: Language, terminal_id
     }
 }
 
-/// Body of `POST /v1/receipts` for a status-check slip: the node's answer (`status`, as
-/// `POST /v1/status-checks` gave it), or — `status` absent or null, the node unreachable — the
-/// "come back later" slip.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusSlip {
-    /// `ar`, `ckb` or `en`.
-    pub language: String,
-    /// The node's answer; `None` for the offline slip.
-    #[serde(default)]
-    pub status: Option<StatusResponse>,
-    /// The reference the applicant checked, if they gave one (printed large, and as QR).
-    #[serde(default)]
-    pub reference: Option<String>,
-    /// Offline: when to come back (default: the same time tomorrow).
-    #[serde(default)]
-    pub come_back_at: Option<DateTime<Utc>>,
-}
+// The slip the kiosk asks for (in `POST /v1/receipts`) is the local API's.
+pub use local_api::StatusSlip;
 
 /// Longest text accepted in any slip field: a slip is a few lines on 58 mm paper.
 pub const MAX_SLIP_TEXT: usize = 300;
@@ -112,69 +95,68 @@ fn state_text(state: BenefitState, language: Language) -> &'static str {
     }
 }
 
-impl StatusSlip {
-    /// Checks the language and lengths; the error names the field.
-    pub fn check(&self, languages: &[String]) -> Result<Language, String> {
-        let language = Some(&self.language)
-            .filter(|l| languages.contains(l))
-            .and_then(|l| language(l))
-            .ok_or_else(|| format!("status_slip.language: use one of {}", languages.join(", ")))?;
-        if self.reference.as_ref().is_some_and(|r| r.chars().count() > 64) {
-            return Err("status_slip.reference: at most 64 characters (the code printed on a receipt)".into());
-        }
-        if let Some(status) = &self.status {
-            let long = |t: &str| t.chars().count() > MAX_SLIP_TEXT;
-            if long(&status.message.ar) || long(&status.message.ckb) || long(&status.message.en) {
-                return Err(format!("status_slip.status.message: at most {MAX_SLIP_TEXT} characters per language"));
-            }
-            if status.case_number.as_ref().is_some_and(|c| c.chars().count() > 64) {
-                return Err("status_slip.status.case_number: at most 64 characters".into());
-            }
-        }
-        Ok(language)
+/// Checks a slip's language and lengths; the error names the field.
+pub fn check_slip(slip: &StatusSlip, languages: &[String]) -> Result<Language, String> {
+    let language = Some(&slip.language)
+        .filter(|l| languages.contains(l))
+        .and_then(|l| language(l))
+        .ok_or_else(|| format!("status_slip.language: use one of {}", languages.join(", ")))?;
+    if slip.reference.as_ref().is_some_and(|r| r.chars().count() > 64) {
+        return Err("status_slip.reference: at most 64 characters (the code printed on a receipt)".into());
     }
+    if let Some(status) = &slip.status {
+        let long = |t: &str| t.chars().count() > MAX_SLIP_TEXT;
+        if long(&status.message.ar) || long(&status.message.ckb) || long(&status.message.en) {
+            return Err(format!("status_slip.status.message: at most {MAX_SLIP_TEXT} characters per language"));
+        }
+        if status.case_number.as_ref().is_some_and(|c| c.chars().count() > 64) {
+            return Err("status_slip.status.case_number: at most 64 characters".into());
+        }
+    }
+    Ok(language)
+}
 
-    /// The slip as a receipt.
-    pub fn receipt(&self, language: Language, terminal_id: &str, now: DateTime<Utc>) -> Receipt {
-        let mut lines = Vec::new();
-        match &self.status {
-            None => {
-                let at = self.come_back_at.unwrap_or(now + DEFAULT_COME_BACK_AFTER);
-                lines.push(ReceiptLine { label: label(language, "Note"), value: offline_note(language).into() });
-                lines.push(ReceiptLine { label: label(language, "Come back after"), value: format_time(at) });
+/// A status slip as a receipt.
+pub fn for_status_slip(slip: &StatusSlip, language: Language, terminal_id: &str, now: DateTime<Utc>) -> Receipt {
+    let mut lines = Vec::new();
+    match &slip.status {
+        None => {
+            let at = slip.come_back_at.unwrap_or(now + DEFAULT_COME_BACK_AFTER);
+            lines.push(ReceiptLine { label: label(language, "Note"), value: offline_note(language).into() });
+            lines.push(ReceiptLine { label: label(language, "Come back after"), value: format_time(at) });
+        }
+        Some(status) => {
+            lines.push(ReceiptLine { label: label(language, "Status"), value: state_text(status.state, language).into() });
+            if let Some(case) = &status.case_number {
+                lines.push(ReceiptLine { label: label(language, "Case number"), value: case.clone() });
             }
-            Some(status) => {
-                lines.push(ReceiptLine { label: label(language, "Status"), value: state_text(status.state, language).into() });
-                if let Some(case) = &status.case_number {
-                    lines.push(ReceiptLine { label: label(language, "Case number"), value: case.clone() });
-                }
-                let message = match language {
-                    Language::Arabic => &status.message.ar,
-                    Language::Kurdish => &status.message.ckb,
-                    Language::English => &status.message.en,
-                };
-                if !message.trim().is_empty() {
-                    lines.push(ReceiptLine { label: label(language, "Note"), value: message.clone() });
-                }
+            let message = match language {
+                Language::Arabic => &status.message.ar,
+                Language::Kurdish => &status.message.ckb,
+                Language::English => &status.message.en,
+            };
+            if !message.trim().is_empty() {
+                lines.push(ReceiptLine { label: label(language, "Note"), value: message.clone() });
             }
         }
-        let reference = self.reference.clone().filter(|r| !r.trim().is_empty());
-        Receipt {
-            language,
-            kind: ReceiptKind::StatusCheck,
-            reference: reference.clone().unwrap_or_else(|| "—".into()),
-            submission_id: None,
-            issued_at: format_time(now),
-            terminal: terminal_id.into(),
-            lines,
-            qr: reference,
-        }
+    }
+    let reference = slip.reference.clone().filter(|r| !r.trim().is_empty());
+    Receipt {
+        language,
+        kind: ReceiptKind::StatusCheck,
+        reference: reference.clone().unwrap_or_else(|| "—".into()),
+        submission_id: None,
+        issued_at: format_time(now),
+        terminal: terminal_id.into(),
+        lines,
+        qr: reference,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use node_protocol::StatusResponse;
     use crate::outbox::SubmissionPlace;
     use chrono::TimeZone;
     use uuid::Uuid;
@@ -197,9 +179,9 @@ mod tests {
     fn slips_are_checked_and_laid_out() {
         let languages = vec!["ar".to_string(), "en".to_string()];
         let offline = StatusSlip { language: "en".into(), status: None, reference: None, come_back_at: None };
-        let language = offline.check(&languages).unwrap();
+        let language = check_slip(&offline, &languages).unwrap();
         let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
-        let r = offline.receipt(language, "T-1", now);
+        let r = for_status_slip(&offline, language, "T-1", now);
         assert_eq!(r.kind, ReceiptKind::StatusCheck);
         assert!(r.qr.is_none());
         let back = r.lines.iter().find(|l| l.label == "Come back after").unwrap();
@@ -216,7 +198,7 @@ mod tests {
             reference: Some("7K2QX-M4B9R".into()),
             ..offline.clone()
         };
-        let r = answered.receipt(Language::English, "T-1", now);
+        let r = for_status_slip(&answered, Language::English, "T-1", now);
         assert_eq!(r.reference, "7K2QX-M4B9R");
         assert_eq!(r.qr.as_deref(), Some("7K2QX-M4B9R"));
         assert!(r.lines.iter().any(|l| l.value == "BGD-2025-000142"));
@@ -224,9 +206,9 @@ mod tests {
 
         let mut bad = offline.clone();
         bad.language = "ckb".into();
-        assert!(bad.check(&languages).unwrap_err().contains("status_slip.language"));
+        assert!(check_slip(&bad, &languages).unwrap_err().contains("status_slip.language"));
         let mut bad = offline;
         bad.reference = Some("x".repeat(65));
-        assert!(bad.check(&languages).unwrap_err().contains("status_slip.reference"));
+        assert!(check_slip(&bad, &languages).unwrap_err().contains("status_slip.reference"));
     }
 }

@@ -23,12 +23,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use hardware::Uid;
 use node_protocol::StaffRole;
-use serde::Serialize;
 use serde_json::json;
 use tokio::sync::watch;
 
 use crate::audit::AuditCategory;
-use crate::events::{Event, SessionState};
+use crate::events::{Event, SessionEvent};
 use crate::terminal::Terminal;
 
 /// Wrong PINs in a row, for one badge, before it is locked out.
@@ -36,46 +35,8 @@ pub const MAX_PIN_FAILURES: u32 = 5;
 /// How long a badge stays locked out.
 pub const LOCKOUT: Duration = Duration::from_secs(5 * 60);
 
-/// A logged-in staff member, as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SessionView {
-    /// Roster staff id.
-    pub staff_id: String,
-    /// Name shown on screen.
-    pub display_name: String,
-    /// `staff` or `technician`.
-    pub role: StaffRole,
-    /// When the login succeeded.
-    pub started_at: DateTime<Utc>,
-    /// When the session ends unless something happens before.
-    pub expires_at: DateTime<Utc>,
-}
-
-/// Why a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EndReason {
-    /// The badge left the reader.
-    BadgeRemoved,
-    /// `DELETE /v1/sessions/current`.
-    Logout,
-    /// No authenticated request for `[kiosk] idle_timeout_s`.
-    IdleTimeout,
-    /// Someone else logged in.
-    Replaced,
-}
-
-impl EndReason {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EndReason::BadgeRemoved => "badge_removed",
-            EndReason::Logout => "logout",
-            EndReason::IdleTimeout => "idle_timeout",
-            EndReason::Replaced => "replaced",
-        }
-    }
-}
+// A logged-in staff member as the API shows it, and why sessions end, are the local API's.
+pub use local_api::{EndReason, Session as SessionView};
 
 /// A session being started.
 #[derive(Debug, Clone)]
@@ -261,7 +222,7 @@ impl Sessions {
 /// Publishes and audits the end of a session.
 pub async fn announce_end(terminal: &Terminal, ended: &SessionView, reason: EndReason) {
     tracing::info!(staff_id = %ended.staff_id, reason = reason.as_str(), "staff session ended");
-    terminal.events.publish(Event::Session { state: SessionState::Ended, reason: Some(reason.as_str()), session: None });
+    terminal.events.publish(Event::Session(SessionEvent::ended(reason)));
     let _ = terminal
         .storage
         .audit(AuditCategory::Staff, "session_ended", json!({"staff_id": ended.staff_id, "reason": reason.as_str()}))

@@ -7,10 +7,8 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use node_protocol::{SubmissionContent, SubmissionKind};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -21,31 +19,8 @@ use crate::seal::SealError;
 use crate::storage::StorageError;
 use crate::terminal::Terminal;
 
-/// Body of `POST /v1/applications` and `POST /v1/grievances`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CaptureRequest {
-    /// Language the applicant used (`ar`, `ckb`, `en`; one of `[kiosk] languages`).
-    pub language: String,
-    /// Field id → answer.
-    pub answers: Map<String, Value>,
-    /// Staff id when a staff member captured it for the applicant.
-    #[serde(default)]
-    pub assisted_by: Option<String>,
-}
-
-/// What the kiosk gets back once the submission is durable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Captured {
-    /// Submission id (UUIDv7).
-    pub id: Uuid,
-    /// Short reference for the receipt.
-    pub reference: String,
-    /// When it was captured.
-    pub created_at: DateTime<Utc>,
-    /// The same national id was already submitted from this terminal.
-    pub duplicate_warning: bool,
-}
+// What the kiosk sends and gets back are the local API's.
+pub use local_api::{CaptureRequest, Captured};
 
 /// Why a submission was not captured.
 #[derive(Debug, Error)]

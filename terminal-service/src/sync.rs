@@ -43,7 +43,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use node_protocol::{BatchResponse, SubmissionBatch, SubmissionOutcome, MAX_BATCH};
-use serde::Serialize;
 use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -63,47 +62,8 @@ const IDLE_RECHECK: Duration = Duration::from_secs(30);
 /// what a crash or a failure has to resend.
 pub const MAX_IN_FLIGHT: usize = 2;
 
-/// What the engine is doing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SyncPhase {
-    /// Not started yet.
-    #[default]
-    Starting,
-    /// Waiting for provisioning.
-    NotProvisioned,
-    /// Outbox empty.
-    Idle,
-    /// A batch is on its way.
-    Sending,
-    /// Backing off after a failure.
-    Waiting,
-}
-
-/// What the sync engine and the heartbeat last did (`GET /v1/diagnostics`).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct SyncDiagnostics {
-    /// Current phase.
-    pub state: SyncPhase,
-    /// Last batch the node answered.
-    pub last_success_at: Option<DateTime<Utc>>,
-    /// Last failure, without personal data.
-    pub last_error: Option<String>,
-    /// When it happened.
-    pub last_error_at: Option<DateTime<Utc>>,
-    /// When the next attempt is due, while backing off.
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    /// Failures since the last success.
-    pub consecutive_failures: u32,
-    /// Submissions acknowledged since start.
-    pub delivered: u64,
-    /// Submissions rejected since start.
-    pub dead_lettered: u64,
-    /// Last heartbeat the node answered.
-    pub last_heartbeat_at: Option<DateTime<Utc>>,
-    /// Last heartbeat failure.
-    pub last_heartbeat_error: Option<String>,
-}
+// What the engine reports is the local API's `GET /v1/diagnostics`.
+pub use local_api::{SyncDiagnostics, SyncPhase};
 
 /// Outcome of settling one batch (or of failing to start one).
 enum Pass {

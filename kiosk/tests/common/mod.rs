@@ -49,7 +49,7 @@ async fn health(State(fake): State<Shared>) -> Json<Value> {
         // As the real service answers before enrollment: no terminal id, no province.
         return Json(json!({
             "version": "0.1.0", "provisioned": false, "terminal_id": null, "province": null,
-            "connectivity": {"state": "offline", "since": null},
+            "connectivity": {"state": "offline", "since": "2026-11-24T08:00:00Z"},
             "queue": {"depth": 0, "oldest_created_at": null, "dead_letters": 0, "delivered": 0}
         }));
     }
@@ -128,7 +128,7 @@ async fn login(State(fake): State<Shared>, Json(body): Json<Value>) -> (StatusCo
     match body["pin"].as_str() {
         Some("2468") => {
             f.attempts_left = 3;
-            (StatusCode::CREATED, Json(json!({"staff_id": "S-17", "display_name": "Layla Hassan", "role": "technician", "expires_at": "2026-11-24T18:00:00Z"})))
+            (StatusCode::CREATED, Json(json!({"staff_id": "S-17", "display_name": "Layla Hassan", "role": "technician", "started_at": "2026-11-24T10:30:00Z", "expires_at": "2026-11-24T18:00:00Z"})))
         }
         _ => {
             f.attempts_left -= 1;
@@ -161,9 +161,9 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
             Json(json!({
                 "stats": {"depth": 2, "oldest_created_at": "2026-11-24T09:12:00Z", "dead_letters": 1, "delivered": 41},
                 "pending": [
-                    {"id": "a", "kind": "application", "created_at": "2026-11-24T09:12:00Z", "attempts": 3, "last_attempt_at": null},
-                    {"id": "b", "kind": "grievance", "created_at": "2026-11-24T10:02:00Z", "attempts": 1, "last_attempt_at": null}],
-                "dead_letters": [{"id": "c", "kind": "application", "created_at": "2026-11-20T11:00:00Z", "reason": "form version retired", "rejected_at": "2026-11-20T11:05:00Z"}]
+                    {"id": "0193a0c4-7b1e-7000-8000-00000000000a", "kind": "application", "created_at": "2026-11-24T09:12:00Z", "attempts": 3, "last_attempt_at": null},
+                    {"id": "0193a0c4-7b1e-7000-8000-00000000000b", "kind": "grievance", "created_at": "2026-11-24T10:02:00Z", "attempts": 1, "last_attempt_at": null}],
+                "dead_letters": [{"id": "0193a0c4-7b1e-7000-8000-00000000000c", "kind": "application", "created_at": "2026-11-20T11:00:00Z", "reason": "form version retired", "rejected_at": "2026-11-20T11:05:00Z"}]
             }))
         }))
         .route("/v1/events", get(|| async {
@@ -173,7 +173,7 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
         .route("/v1/provisioning", post(|State(f): State<Shared>, Json(b): Json<Value>| async move {
             record(&f, "POST /v1/provisioning", &b);
             f.lock().expect("fake state").provisioned = true;
-            (StatusCode::CREATED, Json(json!({"terminal_id": "T-0007", "province": "BGD", "node_id": "node-bgd", "node_url": b["node_url"], "config_version": "test"})))
+            (StatusCode::CREATED, Json(json!({"terminal_id": "T-0007", "province": "BGD", "node_id": "node-bgd", "node_url": b["node_url"], "config_version": "test", "warning": null})))
         }))
         .route("/v1/diagnostics", get(|| async {
             Json(json!({
@@ -186,11 +186,11 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
         }))
         .route("/v1/sessions", post(login))
         .route("/v1/sessions/current", delete(|State(f): State<Shared>| async move { record(&f, "DELETE /v1/sessions/current", &Value::Null); StatusCode::NO_CONTENT }))
-        .route("/v1/receipts", post(|State(f): State<Shared>, Json(b): Json<Value>| async move { record(&f, "POST /v1/receipts", &b); (StatusCode::CREATED, Json(json!({"printed": true}))) }))
+        .route("/v1/receipts", post(|State(f): State<Shared>, Json(b): Json<Value>| async move { record(&f, "POST /v1/receipts", &b); (StatusCode::CREATED, Json(json!({"printed": true, "pages": 1}))) }))
         .route("/v1/id-card/read", post(read_id_card))
         .route("/v1/hardware/read-card", post(|| async { Json(json!({"uid": "04A1B2C3D4E5F6"})) }))
-        .route("/v1/hardware/print-test", post(|| async { Json(json!({"printed": true})) }))
-        .route("/v1/hardware/printer-status", get(|| async { Json(json!({"state": "paper_low"})) }))
+        .route("/v1/hardware/print-test", post(|| async { (StatusCode::CREATED, Json(json!({"printed": true, "pages": 1}))) }))
+        .route("/v1/hardware/printer-status", get(|| async { Json(json!({"description": "ESC/POS printer, 58 mm paper", "state": "paper_low", "problem": null})) }))
         .with_state(fake.clone());
     let listener = runtime.block_on(async { tokio::net::UnixListener::bind(&socket) }).expect("bind the fake socket");
     runtime.spawn(async move {

@@ -5,47 +5,36 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use local_api::{ErrorBody, PrinterState};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-use crate::forms::FieldError;
 
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
-    /// Machine-readable code.
-    pub error: &'static str,
-    /// What was wrong and what to do.
-    pub message: String,
-    /// Per-field problems (422 `validation_failed`).
-    pub fields: Option<Vec<FieldError>>,
-    /// Seconds to wait, for 429 and 503.
+    /// The body: code, message and the members some errors add (`fields`, `attempts_left`, …).
+    /// Boxed so that the `Result`s of every handler stay small.
+    pub body: Box<ErrorBody>,
+    /// Seconds to wait, for 429, 423 and 503: the `Retry-After` header.
     pub retry_after: Option<u64>,
-    /// Further machine-readable members of the body (`attempts_left`, `state`, …).
-    pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fields: Option<&'a [FieldError]>,
-    #[serde(flatten)]
-    extra: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
     /// An error with a status, code and message.
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, error, message: message.into(), fields: None, retry_after: None, extra: serde_json::Map::new() }
+        ApiError { status, body: Box::new(ErrorBody::new(error, message)), retry_after: None }
     }
 
-    /// Adds a member to the body, e.g. `attempts_left`.
-    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> ApiError {
-        self.extra.insert(key.to_string(), value.into());
+    /// Adds `attempts_left` to a `wrong_pin`.
+    pub fn with_attempts_left(mut self, attempts_left: u32) -> ApiError {
+        self.body.attempts_left = Some(attempts_left);
+        self
+    }
+
+    /// Adds the printer's `state` to a `printer_not_ready`.
+    pub fn with_printer_state(mut self, state: PrinterState) -> ApiError {
+        self.body.state = Some(state);
         self
     }
 
@@ -89,8 +78,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { error: self.error, message: &self.message, fields: self.fields.as_deref(), extra: &self.extra };
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let mut response = (self.status, axum::Json(self.body)).into_response();
         if let Some(seconds) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);

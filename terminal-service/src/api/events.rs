@@ -15,7 +15,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::ApiState;
-use crate::events::Event;
+use crate::events::{Event, PrinterEvent};
 
 fn to_sse(event: &Event) -> SseEvent {
     SseEvent::default().event(event.name()).json_data(event).unwrap_or_else(|_| SseEvent::default().comment("unserialisable event"))
@@ -35,7 +35,7 @@ pub async fn get(State(state): State<ApiState>) -> Sse<impl Stream<Item = Result
     let terminal = state.terminal.clone();
     // Subscribe before reading the current state, so nothing published in between is missed.
     let receiver = terminal.events.subscribe();
-    let mut initial = vec![Event::Connectivity(terminal.connectivity()), Event::Printer { state: terminal.devices.printer_state() }];
+    let mut initial = vec![Event::Connectivity(terminal.connectivity()), Event::Printer(PrinterEvent { state: terminal.devices.printer_state() })];
     if let Ok(stats) = terminal.storage.outbox(|o| o.stats()).await {
         initial.push(Event::queue(&stats));
     }

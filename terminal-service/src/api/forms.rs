@@ -3,24 +3,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use node_protocol::{FormDefinition, MasterData};
-use serde::Serialize;
 
 use super::error::ApiError;
 use super::ApiState;
 
-/// Answer of `GET /v1/forms`.
-#[derive(Debug, Serialize)]
-pub struct Forms {
-    /// Configuration version they come from.
-    pub version: String,
-    /// Province.
-    pub province: String,
-    /// Form definitions.
-    pub forms: Vec<FormDefinition>,
-    /// Governorates and districts.
-    pub master_data: MasterData,
-}
+pub use local_api::Forms;
 
 /// `GET /v1/forms`.
 pub async fn get(State(state): State<ApiState>) -> Result<Json<Forms>, ApiError> {

@@ -7,39 +7,36 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
-use hardware::{Backend, IdCardData, IdCardError, ReaderError, Receipt, Uid};
-use serde::Serialize;
+use chrono::{NaiveDate, Utc};
+use hardware::{Backend, DateOfBirth, IdCardData, IdCardError, ReaderError, Receipt, Uid};
 
 use super::auth::{require_staff, require_technician_once_provisioned};
 use super::error::ApiError;
 use super::ApiState;
-use crate::devices::{DeviceReport, PrintError, Printed, PrinterState, ReaderState};
+use crate::devices::PrintError;
 use crate::printer_monitor::announce_printer_state;
 use crate::receipts::{format_time, language};
 use crate::terminal::Terminal;
 
+pub use local_api::{CardRead, Hardware, HardwareBackend, PrinterReport, Printed};
+
 /// How long a card read waits for a card.
 pub const CARD_WAIT: Duration = Duration::from_secs(10);
 
-/// Answer of `GET /v1/hardware`.
-#[derive(Debug, Serialize)]
-pub struct HardwareReport {
-    /// `simulated`, `rppal` or `linux`.
-    pub backend: Backend,
-    /// The card reader.
-    pub reader: DeviceReport<ReaderState>,
-    /// Whether a card is on the reader now.
-    pub card_present: bool,
-    /// The printer.
-    pub printer: DeviceReport<PrinterState>,
+/// The backend as the local API names it.
+fn backend(backend: Backend) -> HardwareBackend {
+    match backend {
+        Backend::Simulated => HardwareBackend::Simulated,
+        Backend::Rppal => HardwareBackend::Rppal,
+        Backend::Linux => HardwareBackend::Linux,
+    }
 }
 
 /// `GET /v1/hardware`.
-pub async fn get(State(state): State<ApiState>) -> Json<HardwareReport> {
+pub async fn get(State(state): State<ApiState>) -> Json<Hardware> {
     let devices = &state.terminal.devices;
-    Json(HardwareReport {
-        backend: devices.backend(),
+    Json(Hardware {
+        backend: backend(devices.backend()),
         reader: devices.reader_report(),
         card_present: devices.card().uid.is_some(),
         printer: devices.printer_report(),
@@ -47,7 +44,7 @@ pub async fn get(State(state): State<ApiState>) -> Json<HardwareReport> {
 }
 
 /// `GET /v1/hardware/printer-status`: asks the printer now.
-pub async fn printer_status(State(state): State<ApiState>) -> Json<DeviceReport<PrinterState>> {
+pub async fn printer_status(State(state): State<ApiState>) -> Json<PrinterReport> {
     let terminal = &state.terminal;
     let (_, now) = terminal.devices.poll_printer().await;
     announce_printer_state(terminal, now).await;
@@ -55,46 +52,23 @@ pub async fn printer_status(State(state): State<ApiState>) -> Json<DeviceReport<
 }
 
 /// Prints `receipt` and answers 201 `{printed, pages, png?}` or 409 `printer_not_ready`.
-pub async fn print(terminal: &Terminal, receipt: Receipt) -> Result<(StatusCode, Json<PrintAnswer>), ApiError> {
+pub async fn print(terminal: &Terminal, receipt: Receipt) -> Result<(StatusCode, Json<Printed>), ApiError> {
     let result = terminal.devices.print(receipt).await;
     announce_printer_state(terminal, terminal.devices.printer_state()).await;
     match result {
-        Ok(printed) => Ok((StatusCode::CREATED, Json(PrintAnswer { printed: true, printed_page: printed }))),
+        Ok(page) => Ok((StatusCode::CREATED, Json(Printed { printed: true, pages: page.pages, png: page.png.map(|p| p.display().to_string()) }))),
         Err(PrintError::NotReady(state)) => Err(ApiError::new(StatusCode::CONFLICT, "printer_not_ready", format!("the printer is not ready ({}): fix it, then print again", state.as_str()))
-            .with("state", state.as_str())),
+            .with_printer_state(state)),
         Err(e) => Err(ApiError::internal(e)),
     }
 }
 
-/// Answer of a print.
-#[derive(Debug, Serialize)]
-pub struct PrintAnswer {
-    /// Always true (a failure is an error answer).
-    pub printed: bool,
-    /// Pages and, on the simulated printer, the PNG.
-    #[serde(flatten)]
-    pub printed_page: Printed,
-}
-
 /// `POST /v1/hardware/print-test`: the test page, in the kiosk's first language.
-pub async fn print_test(State(state): State<ApiState>) -> Result<(StatusCode, Json<PrintAnswer>), ApiError> {
+pub async fn print_test(State(state): State<ApiState>) -> Result<(StatusCode, Json<Printed>), ApiError> {
     let terminal = &state.terminal;
     require_technician_once_provisioned(terminal, "the printer test")?;
     let lang = terminal.config.kiosk.languages.first().and_then(|l| language(l)).unwrap_or(hardware::Language::Arabic);
     print(terminal, Receipt::test_page(lang, &terminal.terminal_id(), &format_time(Utc::now()))).await
-}
-
-/// Answer of a card read.
-#[derive(Debug, Serialize)]
-pub struct CardRead {
-    /// The card's UID, upper-case hex.
-    pub uid: String,
-    /// Read from an ID card: its holder's national ID number (12 digits).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub national_id: Option<String>,
-    /// Read from an ID card that carries it: the holder's date of birth, `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date_of_birth: Option<String>,
 }
 
 /// How long the reader loop may take over reading an ID card: a poll interval plus a few
@@ -179,6 +153,11 @@ pub async fn read_id_card(State(state): State<ApiState>) -> Result<Json<CardRead
     Ok(Json(CardRead {
         uid: uid.to_string(),
         national_id: Some(card.national_id.as_str().to_owned()),
-        date_of_birth: card.date_of_birth.map(|d| d.to_string()),
+        date_of_birth: card.date_of_birth.and_then(calendar_date),
     }))
+}
+
+/// A card's date of birth as a calendar date (`DateOfBirth::parse` admits only real dates).
+fn calendar_date(date: DateOfBirth) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(i32::from(date.year), u32::from(date.month), u32::from(date.day))
 }

@@ -2,18 +2,10 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Serialize;
 
 use super::ApiState;
 
-/// Answer of `GET /v1/kiosk`.
-#[derive(Debug, Serialize)]
-pub struct KioskSettings {
-    /// Seconds without a touch before the idle countdown.
-    pub idle_timeout_s: u64,
-    /// Offered languages, the first is the default.
-    pub languages: Vec<String>,
-}
+pub use local_api::KioskSettings;
 
 /// `GET /v1/kiosk`.
 pub async fn get(State(state): State<ApiState>) -> Json<KioskSettings> {

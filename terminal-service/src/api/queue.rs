@@ -3,38 +3,20 @@
 
 use axum::extract::State;
 use axum::Json;
-use serde::Serialize;
 
 use super::error::ApiError;
 use super::ApiState;
-use crate::outbox::{DeadLetter, PendingSubmission, QueueStats};
+
+pub use local_api::{Queue, QueueCounts};
 
 /// Most pending submissions listed.
 pub const PENDING_LIMIT: usize = 200;
-
-/// Answer of `GET /v1/queue`.
-#[derive(Debug, Serialize)]
-pub struct Queue {
-    /// Counts.
-    pub stats: QueueStats,
-    /// Waiting submissions, oldest first (at most 200).
-    pub pending: Vec<PendingSubmission>,
-    /// Refused submissions with the node's reasons.
-    pub dead_letters: Vec<DeadLetter>,
-}
 
 /// Reads the queue (shared with the CLI).
 pub async fn read(storage: &crate::storage::Storage) -> Result<Queue, crate::storage::StorageError> {
     storage
         .outbox(|o| Ok(Queue { stats: o.stats()?, pending: o.pending(PENDING_LIMIT)?, dead_letters: o.dead_letters()? }))
         .await
-}
-
-/// Answer of `GET /v1/queue`.
-#[derive(Debug, Serialize)]
-pub struct QueueCounts {
-    /// Counts.
-    pub stats: QueueStats,
 }
 
 /// `GET /v1/queue`.

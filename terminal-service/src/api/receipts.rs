@@ -5,28 +5,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
-use serde::Deserialize;
-use uuid::Uuid;
+use local_api::{PrintReceipt, Printed};
 
 use super::error::{ApiError, JsonBody};
-use super::hardware::{print, PrintAnswer};
+use super::hardware::print;
 use super::ApiState;
-use crate::receipts::{for_submission, language, StatusSlip};
-
-/// Body of `POST /v1/receipts`: exactly one of `submission_id` and `status_slip`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrintReceipt {
-    /// A submission captured on this terminal.
-    #[serde(default)]
-    pub submission_id: Option<Uuid>,
-    /// Language of the submission receipt (default: the kiosk's first language).
-    #[serde(default)]
-    pub language: Option<String>,
-    /// A status-check or "come back later" slip.
-    #[serde(default)]
-    pub status_slip: Option<StatusSlip>,
-}
+use crate::receipts::{check_slip, for_status_slip, for_submission, language};
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", message)
@@ -47,7 +31,7 @@ fn province_name(config: Option<&node_protocol::NodeConfig>, enrolled: &str, lan
 }
 
 /// `POST /v1/receipts`.
-pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<PrintReceipt>) -> Result<(StatusCode, Json<PrintAnswer>), ApiError> {
+pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<PrintReceipt>) -> Result<(StatusCode, Json<Printed>), ApiError> {
     let terminal = &state.terminal;
     let languages = &terminal.config.kiosk.languages;
     let receipt = match (body.submission_id, body.status_slip) {
@@ -65,8 +49,8 @@ pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<PrintR
             if body.language.is_some() {
                 return Err(invalid("language goes inside status_slip"));
             }
-            let lang = slip.check(languages).map_err(invalid)?;
-            slip.receipt(lang, &terminal.terminal_id(), Utc::now())
+            let lang = check_slip(&slip, languages).map_err(invalid)?;
+            for_status_slip(&slip, lang, &terminal.terminal_id(), Utc::now())
         }
         _ => return Err(invalid("give exactly one of submission_id (a captured submission) and status_slip")),
     };

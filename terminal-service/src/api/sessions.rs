@@ -10,26 +10,18 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
+use local_api::Login;
 use serde_json::json;
 
 use super::error::{ApiError, JsonBody};
 use super::ApiState;
 use crate::audit::AuditCategory;
-use crate::events::{Event, SessionState};
+use crate::events::{Event, SessionEvent};
 use crate::session::{announce_end, EndReason, Failure, NewSession, SessionView};
 use crate::staff::{find_member, roster_badge_hash, verify_pin};
 
 /// Longest PIN accepted (the roster's are 4 to 8 digits; anything longer is not a PIN).
 pub const MAX_PIN_LENGTH: usize = 32;
-
-/// Body of `POST /v1/sessions`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Login {
-    /// The PIN as typed (ASCII or Arabic-Indic digits).
-    pub pin: String,
-}
 
 /// `POST /v1/sessions`.
 pub async fn post(State(state): State<ApiState>, JsonBody(login): JsonBody<Login>) -> Result<(StatusCode, Json<SessionView>), ApiError> {
@@ -65,7 +57,7 @@ pub async fn post(State(state): State<ApiState>, JsonBody(login): JsonBody<Login
             Failure::AttemptsLeft(left) => {
                 let _ = terminal.storage.audit(AuditCategory::Staff, "login_failed", json!({"staff_id": member.staff_id, "attempts_left": left})).await;
                 Err(ApiError::new(StatusCode::UNAUTHORIZED, "wrong_pin", format!("wrong PIN; {left} attempt(s) left before this badge is locked for 5 minutes"))
-                    .with("attempts_left", left))
+                    .with_attempts_left(left))
             }
             Failure::LockedOut(duration) => {
                 let seconds = duration.as_secs();
@@ -93,7 +85,7 @@ pub async fn post(State(state): State<ApiState>, JsonBody(login): JsonBody<Login
     let role = serde_json::to_value(member.role).unwrap_or_default();
     let _ = terminal.storage.audit(AuditCategory::Staff, "login", json!({"staff_id": member.staff_id, "role": role})).await;
     tracing::info!(staff_id = %member.staff_id, "staff session started");
-    terminal.events.publish(Event::Session { state: SessionState::Started, reason: None, session: Some(session.clone()) });
+    terminal.events.publish(Event::Session(SessionEvent::started(session.clone())));
     Ok((StatusCode::CREATED, Json(session)))
 }
 
@@ -102,8 +94,8 @@ fn locked_out(retry_after_s: u64) -> ApiError {
         StatusCode::LOCKED,
         "locked_out",
         format!("too many wrong PINs: this badge is locked for {} more minute(s)", retry_after_s.div_ceil(60)),
-    )
-    .with("retry_after_s", retry_after_s);
+    );
+    error.body.retry_after_s = Some(retry_after_s);
     error.retry_after = Some(retry_after_s);
     error
 }

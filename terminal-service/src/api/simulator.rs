@@ -5,33 +5,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::NaiveDate;
 use hardware::{NationalId, PaperLevel, SimulatedCard, Simulation, Uid};
-use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, JsonBody};
 use super::ApiState;
-use crate::devices::PrinterState;
+use crate::events::PrinterEvent;
 use crate::printer_monitor::announce_printer_state;
+
+pub use local_api::{Paper, PresentCard, PrinterDrill};
 
 fn simulation(state: &ApiState) -> Result<Simulation, ApiError> {
     state.terminal.devices.simulation().cloned().ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "not_simulated", "the simulator routes exist only with [hardware] backend = \"simulated\"")
     })
-}
-
-/// Body of `POST /v1/simulator/card`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PresentCard {
-    /// UID in hex: 4, 7 or 10 bytes.
-    pub uid: String,
-    /// Makes it an ID card holding this national ID number (12 digits).
-    #[serde(default)]
-    pub national_id: Option<String>,
-    /// With `national_id`: the holder's date of birth, `YYYY-MM-DD`.
-    #[serde(default)]
-    pub date_of_birth: Option<NaiveDate>,
 }
 
 /// `POST /v1/simulator/card`: puts a card on the simulated reader (taking any other off: one
@@ -65,40 +51,8 @@ pub async fn remove_card(State(state): State<ApiState>) -> Result<StatusCode, Ap
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Paper level as the API spells it.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Paper {
-    /// Enough.
-    Ok,
-    /// Nearly out.
-    #[serde(alias = "near-end")]
-    NearEnd,
-    /// None.
-    Out,
-}
-
-/// Body of `POST /v1/simulator/printer`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrinterDrill {
-    /// Paper level; unchanged when absent.
-    #[serde(default)]
-    pub paper: Option<Paper>,
-    /// Cover; unchanged when absent.
-    #[serde(default)]
-    pub cover_open: Option<bool>,
-}
-
-/// Answer of `POST /v1/simulator/printer`.
-#[derive(Debug, Serialize)]
-pub struct PrinterDrillAnswer {
-    /// The printer's state after the change.
-    pub state: PrinterState,
-}
-
 /// `POST /v1/simulator/printer`: paper and cover of the simulated printer.
-pub async fn set_printer(State(state): State<ApiState>, JsonBody(body): JsonBody<PrinterDrill>) -> Result<Json<PrinterDrillAnswer>, ApiError> {
+pub async fn set_printer(State(state): State<ApiState>, JsonBody(body): JsonBody<PrinterDrill>) -> Result<Json<PrinterEvent>, ApiError> {
     let sim = simulation(&state)?;
     if let Some(paper) = body.paper {
         sim.printer.set_paper(match paper {
@@ -113,5 +67,5 @@ pub async fn set_printer(State(state): State<ApiState>, JsonBody(body): JsonBody
     // Announce now rather than at the next poll, so the kiosk and tests see it at once.
     let (_, now) = state.terminal.devices.poll_printer().await;
     announce_printer_state(&state.terminal, now).await;
-    Ok(Json(PrinterDrillAnswer { state: now }))
+    Ok(Json(PrinterEvent { state: now }))
 }

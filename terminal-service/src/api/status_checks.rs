@@ -3,43 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::NaiveDate;
+use local_api::StatusRequest as StatusCheck;
 use node_protocol::{StatusQuery, StatusRequest, StatusResponse};
-use serde::Deserialize;
 
 use super::error::{ApiError, JsonBody};
 use super::ApiState;
 use crate::node_client::NodeError;
-
-/// The request body: [`StatusRequest`], read strictly (unknown fields refused) because here it
-/// comes from the kiosk, not from a node that may be newer than us.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusCheck {
-    /// Who is asking.
-    pub query: Query,
-}
-
-/// [`StatusQuery`], strict.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "by", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Query {
-    /// By national id.
-    NationalId {
-        /// 12 digits.
-        national_id: String,
-    },
-    /// By the ID card on the reader: the service reads the national ID number from the card
-    /// and asks the node with it; the number never reaches the kiosk.
-    IdCard {},
-    /// By receipt reference and date of birth.
-    Reference {
-        /// `XXXXX-XXXXX` or the full id.
-        reference: String,
-        /// Date of birth.
-        date_of_birth: NaiveDate,
-    },
-}
 
 /// Arabic-Indic (U+0660…) and Extended Arabic-Indic (U+06F0…) digits as ASCII; other
 /// characters unchanged.
@@ -56,10 +25,11 @@ pub(crate) fn ascii_digits(text: &str) -> String {
 /// `POST /v1/status-checks`.
 pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<StatusCheck>) -> Result<Json<StatusResponse>, ApiError> {
     let terminal = &state.terminal;
+    // The local API's query: the node's, plus the ID card on the reader.
     let query = match body.query {
         // Read below, once the rate limit has let the check through.
-        Query::IdCard {} => None,
-        Query::NationalId { national_id } => {
+        local_api::StatusQuery::IdCard {} => None,
+        local_api::StatusQuery::NationalId { national_id } => {
             // Card readers and the on-screen keyboard may give Arabic-Indic digits.
             let national_id = ascii_digits(national_id.trim());
             if national_id.len() != 12 || !national_id.bytes().all(|b| b.is_ascii_digit()) {
@@ -67,7 +37,7 @@ pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<Status
             }
             Some(StatusQuery::NationalId { national_id })
         }
-        Query::Reference { reference, date_of_birth } => {
+        local_api::StatusQuery::Reference { reference, date_of_birth } => {
             if reference.trim().is_empty() || reference.len() > 64 {
                 return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "reference must be the code printed on the receipt"));
             }

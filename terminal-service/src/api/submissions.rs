@@ -41,7 +41,7 @@ async fn create(state: ApiState, kind: SubmissionKind, body: CaptureRequest) -> 
                 "validation_failed",
                 format!("{} answer(s) need attention: see fields", fields.len()),
             );
-            error.fields = Some(fields);
+            error.body.fields = Some(fields);
             Err(error)
         }
         Err(e) => Err(ApiError::internal(e)),

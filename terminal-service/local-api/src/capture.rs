@@ -1,0 +1,33 @@
+//! `POST /v1/applications` and `POST /v1/grievances`: a filled form in, a receipt's reference
+//! out once the submission is durably queued.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+/// Body of `POST /v1/applications` and `POST /v1/grievances`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureRequest {
+    /// Language the applicant used (`ar`, `ckb`, `en`; one of `[kiosk] languages`).
+    pub language: String,
+    /// Field id → answer, as the form describes.
+    pub answers: Map<String, Value>,
+    /// Staff id when a staff member captured it for the applicant (the session's).
+    #[serde(default)]
+    pub assisted_by: Option<String>,
+}
+
+/// Answer of a capture: the submission is durable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Captured {
+    /// Submission id (UUIDv7).
+    pub id: Uuid,
+    /// Short reference for the receipt (`XXXXX-XXXXX`).
+    pub reference: String,
+    /// When it was captured.
+    pub created_at: DateTime<Utc>,
+    /// The same national id was already submitted from this terminal.
+    pub duplicate_warning: bool,
+}

@@ -1,0 +1,56 @@
+//! The local API v1 as Rust: what the kiosk (and the technician screen) and terminal-service
+//! say to each other over the service's Unix socket.
+//!
+//! Both sides depend on this crate, so a change here is a change to the contract documented in
+//! `terminal-service/openapi/local-v1.yaml`; the tests of this crate check the two against each
+//! other (every example, every schema, every event). Where the local API carries what the node
+//! said (a status answer, the forms and master data) it carries [`node_protocol`]'s types.
+//!
+//! One module per resource, as in terminal-service's `api/`:
+//! - [`error`]: the body of every error answer;
+//! - [`health`], [`kiosk`], [`forms`]: what the kiosk reads to draw its screens;
+//! - [`capture`]: applications and grievances; [`status`]: status checks;
+//! - [`queue`]: the outbox seen from outside; [`diagnostics`]: sync engine and audit log;
+//! - [`session`]: staff login; [`provisioning`]: enrolling the terminal with its node;
+//! - [`receipts`]: printing; [`hardware`]: the card reader and printer; [`simulator`]: the
+//!   simulated devices' controls;
+//! - [`events`]: the server-sent events of `GET /v1/events`, one typed [`Event`].
+//!
+//! Requests are read strictly (unknown fields refused: they come from the kiosk, built against
+//! this very crate); answers are read leniently (unknown fields ignored), so a newer service
+//! may add to them.
+
+#![deny(missing_docs)]
+
+pub mod capture;
+pub mod diagnostics;
+pub mod error;
+pub mod events;
+pub mod forms;
+pub mod hardware;
+pub mod health;
+pub mod kiosk;
+pub mod provisioning;
+pub mod queue;
+pub mod receipts;
+pub mod session;
+pub mod simulator;
+pub mod status;
+
+pub use capture::{CaptureRequest, Captured};
+pub use diagnostics::{AuditCategory, AuditEntry, Diagnostics, SyncDiagnostics, SyncPhase};
+pub use error::{ErrorBody, FieldError};
+pub use events::{CardEvent, CardState, Event, EventError, PrinterEvent, QueueEvent, SessionEvent, SessionState, SubmissionEvent, SubmissionState};
+pub use forms::Forms;
+pub use hardware::{CardRead, DeviceReport, Hardware, HardwareBackend, PrinterReport, PrinterState, ReaderReport, ReaderState};
+pub use health::{Connectivity, ConnectivityState, Health};
+pub use kiosk::KioskSettings;
+pub use provisioning::{ProvisionOutcome, ProvisionRequest};
+pub use queue::{DeadLetter, PendingSubmission, Queue, QueueCounts, QueueStats};
+pub use receipts::{PrintReceipt, Printed, StatusSlip};
+pub use session::{EndReason, Login, Session};
+pub use simulator::{Paper, PresentCard, PrinterDrill};
+pub use status::{StatusQuery, StatusRequest};
+
+/// Path prefix of every local API route.
+pub const API_PREFIX: &str = "/v1";

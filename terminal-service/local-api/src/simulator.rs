@@ -1,0 +1,46 @@
+//! `/v1/simulator/…`: the controls of the simulated devices (demo, tests, fault drills). The
+//! service offers them only with `[hardware] backend = "simulated"`.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Body of `POST /v1/simulator/card`: the card to put on the simulated reader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresentCard {
+    /// UID in hex: 4, 7 or 10 bytes, e.g. `04A1B2C3D4E580`.
+    pub uid: String,
+    /// Makes it an ID card (beneficiary ID profile) holding this national ID number (12
+    /// digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub national_id: Option<String>,
+    /// With `national_id`: the holder's date of birth, also on the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<NaiveDate>,
+}
+
+/// Paper level of the simulated printer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Paper {
+    /// Enough.
+    Ok,
+    /// Nearly out.
+    #[serde(alias = "near-end")]
+    NearEnd,
+    /// None.
+    Out,
+}
+
+/// Body of `POST /v1/simulator/printer`; the answer is a [`crate::PrinterEvent`], the
+/// printer's state after the change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterDrill {
+    /// Paper level; unchanged when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<Paper>,
+    /// Cover; unchanged when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_open: Option<bool>,
+}
