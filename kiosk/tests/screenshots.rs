@@ -114,7 +114,11 @@ fn sample_name(language: &str) -> (&'static str, &'static str) {
 /// touched it. The image's boot test compares the first frame on the QEMU display with it.
 fn first_boot(lang: &str, shots: &mut Shots) {
     let h = Harness::launch(common::test_options(), |fake| fake.provisioned = false);
-    h.wait_until("the set-up screen", |h| h.screen() == Screen::Technician);
+    // The printer's state comes on the event stream, not with the health answer that opens the
+    // set-up screen: without waiting for it the status bar may still say "Printer: unknown".
+    h.wait_until("the set-up screen and the printer's state", |h| {
+        h.screen() == Screen::Technician && h.kiosk.state.borrow().printer == PrinterState::Ok
+    });
     if lang != "ar" {
         h.tap(if lang == "ckb" { "کوردی" } else { "English" });
     }
