@@ -538,3 +538,38 @@ fn short_time(rfc3339: &str) -> String {
         Err(_) => rfc3339.chars().take(16).collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The values of `enum: [...]` on the first line after `after` in the local API's OpenAPI
+    /// document, so the mappings are checked against the contract, not against a copy of it.
+    pub(super) fn openapi_enum(after: &str) -> Vec<String> {
+        let doc = include_str!("../../../terminal-service/openapi/local-v1.yaml");
+        let start = doc.find(after).unwrap_or_else(|| panic!("{after} is in local-v1.yaml"));
+        let list = doc[start..].split("enum: [").nth(1).and_then(|l| l.split(']').next()).expect("an enum list");
+        list.split(',').map(|v| v.trim().to_owned()).collect()
+    }
+
+    #[test]
+    fn every_printer_state_of_the_local_api_has_its_own_value() {
+        let states = openapi_enum("    PrinterState:");
+        assert_eq!(states.len(), 6, "{states:?}");
+        let mapped: Vec<PrinterState> = states.iter().map(|s| printer_state(s)).collect();
+        for (i, state) in mapped.iter().enumerate() {
+            assert!(!matches!(state, PrinterState::Unknown | PrinterState::Testing), "{} reads as {state:?}", states[i]);
+            assert!(!mapped[..i].contains(state), "{} reads as another state's {state:?}", states[i]);
+        }
+        assert_eq!(printer_state("on_fire"), PrinterState::Offline, "a state the kiosk does not know reads as not working");
+        assert_eq!(printer_state(""), PrinterState::Unknown);
+    }
+
+    #[test]
+    fn connectivity_follows_the_local_api() {
+        let states = openapi_enum("    Connectivity:");
+        assert_eq!(states, ["online", "offline"]);
+        assert_eq!(connectivity("online"), Connectivity::Online);
+        assert_eq!(connectivity("offline"), Connectivity::Offline);
+    }
+}

@@ -127,3 +127,19 @@ pub(super) fn render(ui: &AppWindow, s: &State) {
         ui.set_tech_recent(ModelRc::new(VecModel::from(recent)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sync_state_of_the_local_api_has_its_own_value() {
+        let states = super::super::tests::openapi_enum("    SyncDiagnostics:");
+        assert_eq!(states.len(), 5, "{states:?}");
+        let mapped: Vec<SyncState> = states.iter().map(|s| sync_state(s)).collect();
+        for (i, state) in mapped.iter().enumerate() {
+            assert_ne!(*state, SyncState::Unknown, "{} is known", states[i]);
+            assert!(!mapped[..i].contains(state), "{} reads as another state's {state:?}", states[i]);
+        }
+    }
+}
