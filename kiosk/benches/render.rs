@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use kiosk::ui::{AppWindow, BareWindow, FieldView, ReviewLine, StatusResult, Theme};
+use kiosk::ui::{AppWindow, BareWindow, BenefitState, FieldKind, FieldView, FormKind, KeyboardKind, PrintJob, ReviewLine, Screen, StatusMode, StatusResult, Theme};
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType, Rgb565Pixel};
 use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, Global, ModelRc, PhysicalSize, SharedString, VecModel};
@@ -71,13 +71,13 @@ fn s(text: &str) -> SharedString {
 
 fn scenes() -> Vec<Scene> {
     vec![
-        Scene { name: "language", setup: |ui| ui.set_screen(s("language")), key_press: None },
-        Scene { name: "home", setup: |ui| ui.set_screen(s("home")), key_press: None },
+        Scene { name: "language", setup: |ui| ui.set_screen(Screen::Language), key_press: None },
+        Scene { name: "home", setup: |ui| ui.set_screen(Screen::Home), key_press: None },
         Scene {
             name: "status (reference + keyboard)",
             setup: |ui| {
-                ui.set_screen(s("status"));
-                ui.set_status_mode(s("reference"));
+                ui.set_screen(Screen::Status);
+                ui.set_status_mode(StatusMode::Reference);
                 ui.set_status_reference(s("7K2Q"));
                 ui.set_status_dob_set(true);
                 ui.set_status_dob_day(14);
@@ -89,10 +89,10 @@ fn scenes() -> Vec<Scene> {
         Scene {
             name: "status (result)",
             setup: |ui| {
-                ui.set_screen(s("status"));
-                ui.set_status_mode(s("result"));
+                ui.set_screen(Screen::Status);
+                ui.set_status_mode(StatusMode::Result);
                 ui.set_status_result(StatusResult {
-                    state: s("active"),
+                    state: BenefitState::Active,
                     message: s("مستحق؛ الدفعة القادمة في موعدها"),
                     case_number: s("BGD-2025-004512"),
                     updated_on: s("01/09/2025"),
@@ -104,7 +104,7 @@ fn scenes() -> Vec<Scene> {
         Scene {
             name: "form (text field + keyboard)",
             setup: |ui| {
-                ui.set_screen(s("form"));
+                ui.set_screen(Screen::Form);
                 ui.set_form_title(s("طلب إعانة"));
                 ui.set_form_step_title(s("مقدم الطلب"));
                 ui.set_form_step(1);
@@ -112,8 +112,8 @@ fn scenes() -> Vec<Scene> {
                 let field = |id: &str, label: &str, value: &str| FieldView {
                     id: s(id),
                     label: s(label),
-                    kind: s("text"),
-                    keyboard: s("arabic"),
+                    kind: FieldKind::Text,
+                    keyboard: KeyboardKind::Arabic,
                     value: s(value),
                     required: true,
                     ..FieldView::default()
@@ -126,7 +126,7 @@ fn scenes() -> Vec<Scene> {
                 ];
                 ui.set_form_fields(ModelRc::new(VecModel::from(fields)));
                 ui.set_form_active_field(0);
-                ui.set_form_keyboard(s("arabic"));
+                ui.set_form_keyboard(KeyboardKind::Arabic);
             },
             key_press: Some(|ui, i| {
                 let fields = ui.get_form_fields();
@@ -139,7 +139,7 @@ fn scenes() -> Vec<Scene> {
         Scene {
             name: "review",
             setup: |ui| {
-                ui.set_screen(s("review"));
+                ui.set_screen(Screen::Review);
                 let line = |label: &str, value: &str, heading| ReviewLine { step: 1, label: s(label), value: s(value), heading };
                 let lines = vec![
                     line("", "مقدم الطلب", true),
@@ -158,17 +158,17 @@ fn scenes() -> Vec<Scene> {
         Scene {
             name: "receipt",
             setup: |ui| {
-                ui.set_screen(s("receipt"));
-                ui.set_receipt_kind(s("application"));
+                ui.set_screen(Screen::Receipt);
+                ui.set_receipt_kind(FormKind::Application);
                 ui.set_receipt_reference(s("7K2QX-M4B9R"));
-                ui.set_receipt_print(s("printed"));
+                ui.set_receipt_print(PrintJob::Printed);
             },
             key_press: None,
         },
         Scene {
             name: "staff login (PIN pad)",
             setup: |ui| {
-                ui.set_screen(s("staff-login"));
+                ui.set_screen(Screen::StaffLogin);
                 ui.set_login_pin(s("24"));
             },
             key_press: Some(|ui, i| ui.set_login_pin(s(["246", "24"][i % 2]))),

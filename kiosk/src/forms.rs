@@ -11,6 +11,9 @@ use chrono::{Datelike, NaiveDate};
 use node_protocol::{FieldType, FormDefinition, FormField, MasterData, Script};
 use serde_json::{Map, Value};
 
+/// The part of a date the screens' − and + buttons change (declared in `ui/types.slint`).
+pub use crate::ui::DatePart;
+
 /// One answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
@@ -163,15 +166,15 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 }
 
 /// Moves one part of a date by `delta`, wrapping days and months, clamping the day to the month.
-pub fn adjust_date(date: NaiveDate, part: &str, delta: i32) -> NaiveDate {
+pub fn adjust_date(date: NaiveDate, part: DatePart, delta: i32) -> NaiveDate {
     let (mut y, mut m, mut d) = (date.year(), date.month() as i32, date.day() as i32);
     match part {
-        "day" => {
+        DatePart::Day => {
             let n = days_in_month(y, m as u32) as i32;
             d = (d - 1 + delta).rem_euclid(n) + 1;
         }
-        "month" => m = (m - 1 + delta).rem_euclid(12) + 1,
-        _ => y = (y + delta).clamp(1900, 2100),
+        DatePart::Month => m = (m - 1 + delta).rem_euclid(12) + 1,
+        DatePart::Year => y = (y + delta).clamp(1900, 2100),
     }
     let d = d.min(days_in_month(y, m as u32) as i32);
     NaiveDate::from_ymd_opt(y, m as u32, d as u32).unwrap_or(date)
@@ -353,7 +356,7 @@ impl FormSession {
     }
 
     /// Moves one part of date field `index`; the first touch sets it to [`default_date`] first.
-    pub fn adjust_date(&mut self, index: usize, part: &str, delta: i32) {
+    pub fn adjust_date(&mut self, index: usize, part: DatePart, delta: i32) {
         let Some(field) = self.field_at(index) else { return };
         let (answers, errors) = self.scope_mut();
         let date = match answers.get(&field.id) {
@@ -588,10 +591,10 @@ mod tests {
     #[test]
     fn dates_wrap_and_clamp() {
         let d = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
-        assert_eq!(adjust_date(d, "month", 1), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
-        assert_eq!(adjust_date(d, "day", 1), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
-        assert_eq!(adjust_date(d, "month", -1), NaiveDate::from_ymd_opt(2024, 12, 31).unwrap());
-        assert_eq!(adjust_date(d, "year", -10), NaiveDate::from_ymd_opt(2014, 1, 31).unwrap());
+        assert_eq!(adjust_date(d, DatePart::Month, 1), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        assert_eq!(adjust_date(d, DatePart::Day, 1), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
+        assert_eq!(adjust_date(d, DatePart::Month, -1), NaiveDate::from_ymd_opt(2024, 12, 31).unwrap());
+        assert_eq!(adjust_date(d, DatePart::Year, -10), NaiveDate::from_ymd_opt(2014, 1, 31).unwrap());
     }
 
     #[test]

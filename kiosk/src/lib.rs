@@ -1,9 +1,11 @@
 //! The kiosk: the touchscreen application of the enrollment terminal, in Arabic, Kurdish Sorani
 //! and English.
 //!
-//! Read [`flow`] first: it is what every touch does. The screens are `.slint` files under
-//! `kiosk/ui/` (one per screen, shared widgets in `common.slint`), compiled by `build.rs` with the
-//! Arabic and Kurdish translations (`kiosk/translations/*/LC_MESSAGES/kiosk.po`) bundled in.
+//! Read [`flow`] first: it is what every touch does, one module per screen. The screens are
+//! `.slint` files under `kiosk/ui/` (one per screen with its global of callbacks, shared widgets
+//! in `common.slint`, the enums for screens and states in `types.slint`), compiled by `build.rs`
+//! into [`ui`] with the Arabic and Kurdish translations
+//! (`kiosk/translations/*/LC_MESSAGES/kiosk.po`) bundled in.
 //! [`api`] is the only way out of the process: terminal-service's local API on a Unix socket.
 //! [`forms`] walks the node's form definitions and holds an applicant's answers for one session.
 //! [`fonts`] makes the shipped fonts the fallback for text in another script.

@@ -6,6 +6,7 @@ mod common;
 
 use common::{test_options, tr, Harness};
 use kiosk::flow::KioskOptions;
+use kiosk::ui::{BenefitState, HardwareTest, KeyboardKind, LoginProblem, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode, SyncState, TechTab};
 use serde_json::Value;
 
 #[test]
@@ -43,21 +44,21 @@ fn status_check_by_reference_then_slip() {
     h.tap("Month +");
     h.tap("Day +");
     h.tap("Check status");
-    h.wait_until("the status is shown", |h| h.ui.get_status_mode() == "result");
+    h.wait_until("the status is shown", |h| h.ui.get_status_mode() == StatusMode::Result);
     let sent = h.requests("POST /v1/status-checks");
     assert_eq!(sent[0]["query"]["by"], "reference");
     assert_eq!(sent[0]["query"]["reference"], "7K2QX-M4B9R");
     assert_eq!(sent[0]["query"]["date_of_birth"], "1970-02-02");
-    assert_eq!(h.ui.get_status_result().state, "under_review");
+    assert_eq!(h.ui.get_status_result().state, BenefitState::UnderReview);
     assert!(h.ui.get_status_result().message.starts_with("Your application is being checked"));
     h.tap("Print a slip");
-    h.wait_until("the slip is printed", |h| h.ui.get_status_slip() == "printed");
+    h.wait_until("the slip is printed", |h| h.ui.get_status_slip() == PrintJob::Printed);
     let slip = &h.requests("POST /v1/receipts")[0]["status_slip"];
     assert_eq!(slip["status"]["state"], "under_review");
     assert_eq!(slip["reference"], "7K2QX-M4B9R");
     assert_eq!(slip["language"], "en");
     h.tap("Finish");
-    assert_eq!(h.screen(), "language");
+    assert_eq!(h.screen(), Screen::Language);
     assert!(h.kiosk.state.borrow().status_result.is_none());
 }
 
@@ -67,11 +68,11 @@ fn status_check_by_card_while_node_offline() {
     h.choose_language("ar");
     h.tap_tr("Check my status");
     h.tap_tr("Tap my ID card on the reader");
-    h.wait_until("the offline message", |h| h.ui.get_status_mode() == "offline");
+    h.wait_until("the offline message", |h| h.ui.get_status_mode() == StatusMode::Offline);
     // The service reads the card: the kiosk never sees the number.
     assert_eq!(h.requests("POST /v1/status-checks")[0]["query"], serde_json::json!({"by": "id_card"}));
     h.tap_tr("Print a slip");
-    h.wait_until("the slip is printed", |h| h.ui.get_status_slip() == "printed");
+    h.wait_until("the slip is printed", |h| h.ui.get_status_slip() == PrintJob::Printed);
     assert_eq!(h.requests("POST /v1/receipts")[0]["status_slip"]["status"], Value::Null);
     // No card on the reader: a clear problem, not a crash.
     h.fake.lock().expect("fake").card = None;
@@ -79,23 +80,23 @@ fn status_check_by_card_while_node_offline() {
     h.choose_language("ar");
     h.tap_tr("Check my status");
     h.tap_tr("Tap my ID card on the reader");
-    h.wait_until("the no-card message", |h| h.ui.get_status_mode() == "error");
+    h.wait_until("the no-card message", |h| h.ui.get_status_mode() == StatusMode::Error);
     assert_eq!(h.ui.get_status_problem(), tr("ar", "No card was found on the reader. Hold your ID card flat on the reader and try again."));
     // Tapping a card while being asked how to identify starts the read; a badge is refused
     // with words that say what to do.
     h.fake.lock().expect("fake").card = Some("badge".into());
     h.tap_tr("Back");
-    assert_eq!(h.ui.get_status_mode(), "choose");
+    assert_eq!(h.ui.get_status_mode(), StatusMode::Choose);
     let card_event = || kiosk::api::ServiceEvent::Card(local_api::CardEvent { state: local_api::CardState::Present, uid_hash: "3f9a".into() });
     h.kiosk.on_event(card_event());
-    h.wait_until("the not-an-ID-card message", |h| h.ui.get_status_mode() == "error");
+    h.wait_until("the not-an-ID-card message", |h| h.ui.get_status_mode() == StatusMode::Error);
     assert_eq!(
         h.ui.get_status_problem(),
         tr("ar", "This card is not a national ID card. Please use your national ID card, or type your reference number.")
     );
     // Elsewhere a card is left alone: the answer on screen is not replaced by a new read.
     h.kiosk.on_event(card_event());
-    assert_eq!(h.ui.get_status_mode(), "error", "a card tapped on the answer screen starts nothing");
+    assert_eq!(h.ui.get_status_mode(), StatusMode::Error, "a card tapped on the answer screen starts nothing");
 }
 
 /// Fills the application's three steps in the session's language; `name` is typed on the
@@ -105,7 +106,7 @@ fn fill_application(h: &Harness, first_name: &str, relative: &str) {
     let form = provincial_node::forms::application();
     let label = |step: usize, id: &str| form.steps[step].fields.iter().find(|f| f.id == id).map(|f| f.label.get(&lang).to_owned()).unwrap_or_default();
     // Step 1: the applicant.
-    assert_eq!(h.screen(), "form");
+    assert_eq!(h.screen(), Screen::Form);
     h.tap(&label(0, "national_id"));
     h.type_keys("199012345678");
     h.tap_tr("Done");
@@ -149,18 +150,18 @@ fn fill_application(h: &Harness, first_name: &str, relative: &str) {
     h.tap_tr("Save member");
     assert!(!h.ui.get_form_editing_member(), "the member is saved");
     h.tap_tr("Review");
-    assert_eq!(h.screen(), "review");
+    assert_eq!(h.screen(), Screen::Review);
 }
 
 fn application_in_kurdish() {
     let h = Harness::new();
     h.choose_language("ckb");
     h.tap_tr("Apply for support");
-    assert_eq!(h.ui.get_form_keyboard(), "arabic", "no field has the keyboard yet");
+    assert_eq!(h.ui.get_form_keyboard(), KeyboardKind::Arabic, "no field has the keyboard yet");
     fill_application(&h, "ڕێژنە", "ئاڵۆز");
-    assert_eq!(h.ui.get_form_keyboard(), "kurdish", "Arabic-script fields get the Kurdish keyboard in Kurdish");
+    assert_eq!(h.ui.get_form_keyboard(), KeyboardKind::Kurdish, "Arabic-script fields get the Kurdish keyboard in Kurdish");
     h.tap_tr("Submit");
-    h.wait_until("the receipt screen", |h| h.screen() == "receipt");
+    h.wait_until("the receipt screen", |h| h.screen() == Screen::Receipt);
     let sent = h.requests("POST /v1/applications");
     assert_eq!(sent.len(), 1);
     let body = &sent[0];
@@ -175,11 +176,11 @@ fn application_in_kurdish() {
     assert_eq!(a["members"][0]["name"], "ئاڵۆز");
     assert_eq!(a["members"][0]["date_of_birth"], "1980-01-01");
     assert_eq!(h.ui.get_receipt_reference(), "7K2QX-M4B9R");
-    h.wait_until("the receipt is printed", |h| h.ui.get_receipt_print() == "printed");
+    h.wait_until("the receipt is printed", |h| h.ui.get_receipt_print() == PrintJob::Printed);
     assert_eq!(h.requests("POST /v1/receipts")[0]["submission_id"], "0193a0c4-7b1e-7000-8000-000000000001");
     assert!(h.kiosk.state.borrow().form.is_none(), "answers are dropped once captured");
     h.tap_tr("Finish");
-    assert_eq!(h.screen(), "language");
+    assert_eq!(h.screen(), Screen::Language);
 }
 
 fn application_refused_field_goes_back_to_its_step() {
@@ -193,7 +194,7 @@ fn application_refused_field_goes_back_to_its_step() {
     fill_application(&h, "زينب", "علي");
     h.fake.lock().expect("fake").refuse_next = Some(("father_name".into(), "looks like a placeholder".into()));
     h.tap_tr("Submit");
-    h.wait_until("back on the form", |h| h.screen() == "form");
+    h.wait_until("back on the form", |h| h.screen() == Screen::Form);
     assert_eq!(h.ui.get_form_step(), 0);
     assert!(!h.ui.get_form_problem().is_empty());
     let states = h.kiosk.state.borrow().form.as_ref().map(|f| f.field_states("ar")).unwrap_or_default();
@@ -219,7 +220,7 @@ fn grievance_in_arabic() {
     assert_eq!(h.ui.get_form_step(), 1);
     h.tap(form.steps[1].fields[0].options[0].label.get("ar"));
     h.tap(&label(1, "case_number"));
-    assert_eq!(h.ui.get_form_keyboard(), "latin");
+    assert_eq!(h.ui.get_form_keyboard(), KeyboardKind::Latin);
     h.type_keys("BGD-2026-000123");
     h.tap_tr("Done");
     h.tap(&label(1, "description"));
@@ -227,7 +228,7 @@ fn grievance_in_arabic() {
     h.tap_tr("Done");
     h.tap_tr("Review");
     h.tap_tr("Submit");
-    h.wait_until("the receipt screen", |h| h.screen() == "receipt");
+    h.wait_until("the receipt screen", |h| h.screen() == Screen::Receipt);
     let body = &h.requests("POST /v1/grievances")[0];
     assert_eq!(body["answers"]["full_name"], "فاطمة حسن علي");
     assert_eq!(body["answers"]["case_number"], "BGD-2026-000123");
@@ -239,19 +240,19 @@ fn staff_login_lockout_assisted_enrollment_queue_logout() {
     let h = Harness::new();
     h.choose_language("en");
     h.tap("Staff login");
-    assert_eq!(h.screen(), "staff-login");
+    assert_eq!(h.screen(), Screen::StaffLogin);
     h.type_keys("1111");
     h.tap("Log in");
-    h.wait_until("the wrong PIN message", |h| h.ui.get_login_problem() == "wrong_pin");
+    h.wait_until("the wrong PIN message", |h| h.ui.get_login_problem() == LoginProblem::WrongPin);
     assert_eq!(h.ui.get_login_attempts_left(), 2);
     assert_eq!(h.ui.get_login_pin(), "", "a refused PIN is cleared");
     h.type_keys("2468");
     h.tap("Log in");
-    h.wait_until("staff home", |h| h.screen() == "staff-home");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
     assert_eq!(h.ui.get_staff_name(), "Layla Hassan");
     // Assisted enrollment: the applicant's card fills the national ID.
     h.tap("Enrol a household (read the applicant's ID card)");
-    h.wait_until("the form", |h| h.screen() == "form");
+    h.wait_until("the form", |h| h.screen() == Screen::Form);
     assert!(h.ui.get_form_assisted());
     assert_eq!(h.field_value("National ID number"), "199012345678");
     let answers = h.kiosk.state.borrow().form.as_ref().map(|f| f.answers_json()).unwrap_or_default();
@@ -260,15 +261,15 @@ fn staff_login_lockout_assisted_enrollment_queue_logout() {
     // A staff badge is not an ID card: said so, and nothing opens.
     h.fake.lock().expect("fake").card = Some("badge".into());
     h.tap("Enrol a household (read the applicant's ID card)");
-    h.wait_until("the not-an-ID-card notice", |h| h.ui.get_staff_card() == "not_an_id_card");
-    assert_eq!(h.screen(), "staff-home");
-    assert_eq!(h.screen(), "staff-home");
+    h.wait_until("the not-an-ID-card notice", |h| h.ui.get_staff_card() == StaffCardRead::NotAnIdCard);
+    assert_eq!(h.screen(), Screen::StaffHome);
+    assert_eq!(h.screen(), Screen::StaffHome);
     h.tap("Unsent submissions");
     h.wait_until("the queue", |h| h.ui.get_queue_lines().iter().count() == 3);
     assert_eq!(h.ui.get_queue_depth(), 2);
     h.tap("Back");
     h.tap("Log out");
-    assert_eq!(h.screen(), "language");
+    assert_eq!(h.screen(), Screen::Language);
     h.wait_until("the session is closed at the service", |h| !h.requests("DELETE /v1/sessions/current").is_empty());
     // Three wrong PINs lock the badge.
     h.choose_language("en");
@@ -280,7 +281,7 @@ fn staff_login_lockout_assisted_enrollment_queue_logout() {
     }
     h.type_keys("2468");
     h.tap("Log in");
-    h.wait_until("the lockout", |h| h.ui.get_login_problem() == "locked_out");
+    h.wait_until("the lockout", |h| h.ui.get_login_problem() == LoginProblem::LockedOut);
     assert!(h.kiosk.state.borrow().staff.is_none());
 }
 
@@ -290,9 +291,9 @@ fn technician_provisioning_and_hardware() {
     h.tap("Staff login");
     h.type_keys("2468");
     h.tap("Log in");
-    h.wait_until("staff home", |h| h.screen() == "staff-home");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
     h.tap("Technician tools");
-    assert_eq!(h.screen(), "technician");
+    assert_eq!(h.screen(), Screen::Technician);
     h.tap("Provincial office address (URL)");
     h.tap("abc");
     h.type_keys("https://node.bgd.iq");
@@ -301,22 +302,22 @@ fn technician_provisioning_and_hardware() {
     h.type_keys("K7Q2-99XM");
     h.tap("Done");
     h.tap("Connect terminal");
-    h.wait_until("provisioned", |h| h.ui.get_tech_provisioning() == "done");
+    h.wait_until("provisioned", |h| h.ui.get_tech_provisioning() == Provisioning::Done);
     let body = &h.requests("POST /v1/provisioning")[0];
     assert_eq!(body["node_url"], "https://node.bgd.iq");
     assert_eq!(body["code"], "K7Q2-99XM");
     h.tap("Network and sync");
     h.wait_until("diagnostics", |h| h.ui.get_tech_recent().iter().count() == 3);
-    assert_eq!(h.ui.get_tech_sync(), "idle");
+    assert_eq!(h.ui.get_tech_sync(), SyncState::Idle);
     h.tap("Hardware tests");
-    assert_eq!(h.screen(), "hardware");
+    assert_eq!(h.screen(), Screen::Hardware);
     h.tap("Card reader: read a card");
-    h.wait_until("card read", |h| h.ui.get_hw_card_state() == "ok");
+    h.wait_until("card read", |h| h.ui.get_hw_card_state() == HardwareTest::Ok);
     assert_eq!(h.ui.get_hw_card_id(), "04A1B2C3D4E5F6");
     h.tap("Printer: print a test page");
-    h.wait_until("test page", |h| h.ui.get_hw_print_state() == "ok");
+    h.wait_until("test page", |h| h.ui.get_hw_print_state() == HardwareTest::Ok);
     h.tap("Printer: paper and cover state");
-    h.wait_until("printer state", |h| h.ui.get_hw_printer_state() == "paper_low");
+    h.wait_until("printer state", |h| h.ui.get_hw_printer_state() == PrinterState::PaperLow);
 }
 
 fn idle_timeout_wipes_what_was_typed() {
@@ -334,10 +335,10 @@ fn idle_timeout_wipes_what_was_typed() {
     // A touch gives more time.
     h.tap(&tr("ckb", "I need more time"));
     h.idle(80);
-    assert_eq!(h.screen(), "form");
+    assert_eq!(h.screen(), Screen::Form);
     assert_eq!(h.field_value(&label), "ڤیان");
     h.idle(11);
-    assert_eq!(h.screen(), "language", "the session ended");
+    assert_eq!(h.screen(), Screen::Language, "the session ended");
     assert!(h.kiosk.state.borrow().form.is_none(), "the answers are gone from memory");
     assert_eq!(h.ui.get_form_fields().iter().count(), 0, "and from the screen's model");
     assert!(h.find(&label).is_empty());
@@ -346,14 +347,14 @@ fn idle_timeout_wipes_what_was_typed() {
 
 fn an_idle_set_up_screen_of_an_unprovisioned_terminal_comes_back_empty() {
     let h = Harness::launch(test_options(), |fake| fake.provisioned = false);
-    h.wait_until("the set-up screen", |h| h.screen() == "technician");
+    h.wait_until("the set-up screen", |h| h.screen() == Screen::Technician);
     h.tap(&tr("ar", "Provincial office address (URL)"));
     h.tap("abc");
     h.type_keys("https://node");
     assert_eq!(h.kiosk.state.borrow().tech_node_url, "https://node");
     h.idle(95);
-    assert_eq!(h.screen(), "technician", "an unprovisioned terminal has nothing but set-up to show");
-    assert_eq!(h.ui.get_tech_tab(), "setup");
+    assert_eq!(h.screen(), Screen::Technician, "an unprovisioned terminal has nothing but set-up to show");
+    assert_eq!(h.ui.get_tech_tab(), TechTab::Setup);
     assert!(h.kiosk.state.borrow().tech_node_url.is_empty(), "what was typed is gone, as at the end of any session");
 }
 
@@ -376,9 +377,9 @@ use slint::Model;
 
 fn first_boot_unprovisioned_opens_the_set_up_screen() {
     let h = Harness::launch(test_options(), |fake| fake.provisioned = false);
-    assert_eq!(h.screen(), "language", "until the service answers");
-    h.wait_until("the set-up screen", |h| h.screen() == "technician");
-    assert_eq!(h.ui.get_tech_tab(), "setup");
+    assert_eq!(h.screen(), Screen::Language, "until the service answers");
+    h.wait_until("the set-up screen", |h| h.screen() == Screen::Technician);
+    assert_eq!(h.ui.get_tech_tab(), TechTab::Setup);
     assert!(!h.ui.get_provisioned());
     assert!(h.shows(&tr("ar", "Not provisioned yet")));
     assert_eq!(h.ui.get_language(), "ar");
@@ -391,12 +392,12 @@ fn first_boot_unprovisioned_opens_the_set_up_screen() {
     h.type_keys("K7Q2-99XM");
     h.tap_tr("Done");
     h.tap_tr("Connect terminal");
-    h.wait_until("provisioned", |h| h.ui.get_tech_provisioning() == "done");
+    h.wait_until("provisioned", |h| h.ui.get_tech_provisioning() == Provisioning::Done);
     assert_eq!(h.requests("POST /v1/provisioning")[0]["code"], "K7Q2-99XM");
     h.wait_until("the forms of the node", |h| h.ui.get_forms_ready());
-    assert_eq!(h.screen(), "technician", "the next health answer moves nobody");
+    assert_eq!(h.screen(), Screen::Technician, "the next health answer moves nobody");
     h.tap_tr("Back");
-    assert_eq!(h.screen(), "home");
+    assert_eq!(h.screen(), Screen::Home);
     assert!(h.ui.get_provisioned());
 }
 
@@ -408,11 +409,11 @@ fn first_boot_leaves_a_touched_screen_alone() {
     assert_eq!(h.ui.get_language(), "en");
     h.wait_until("the first health answer", |h| !h.kiosk.state.borrow().service_version.is_empty());
     assert!(!h.kiosk.state.borrow().provisioned, "the service said unprovisioned");
-    assert_eq!(h.screen(), "language", "the person who touched the screen keeps it");
+    assert_eq!(h.screen(), Screen::Language, "the person who touched the screen keeps it");
     // The way to the set-up screen is still there.
     h.choose_language("en");
     h.tap("Technician: set up this terminal");
-    assert_eq!(h.screen(), "technician");
+    assert_eq!(h.screen(), Screen::Technician);
 }
 
 /// The files in a state directory and what each holds.
@@ -447,7 +448,7 @@ fn language_on_screen_survives_a_restart() {
         // The kiosk goes away mid-session, as in a crash.
     }
     let h = Harness::launch(options(), |_| {}).loaded();
-    assert_eq!(h.screen(), "language");
+    assert_eq!(h.screen(), Screen::Language);
     assert_eq!(h.ui.get_language(), "en", "the remembered language wins over the service's default (ar)");
     assert!(!Theme::get(&h.ui).get_rtl(), "laid out left to right");
     assert!(h.shows("Printer ready") && !h.shows(&tr("ar", "Printer ready")), "the status bar speaks English");
@@ -459,7 +460,7 @@ fn language_on_screen_survives_a_restart() {
     h.choose_language("ckb");
     // When the session ends the default language comes back, and is what a restart shows.
     h.idle(91);
-    assert_eq!(h.screen(), "language", "the session ended");
+    assert_eq!(h.screen(), Screen::Language, "the session ended");
     assert_eq!(h.ui.get_language(), "ar");
     assert_eq!(state_files(state.path()), remembered("ar"));
     drop(h);
@@ -484,5 +485,5 @@ fn a_language_file_the_kiosk_did_not_write_means_the_default() {
     let h = Harness::launch(KioskOptions { state_dir: Some(not_a_dir), ..test_options() }, |_| {}).loaded();
     h.choose_language("en");
     h.tap("Check my status");
-    assert_eq!(h.screen(), "status");
+    assert_eq!(h.screen(), Screen::Status);
 }

@@ -10,6 +10,7 @@ use e2e::cluster::{Cluster, FAST_SYNC};
 use e2e::sample::{answers, Applicant};
 use kiosk::api::{LocalApi, Submission};
 use kiosk::flow::{DEMO_CARDS, DEMO_ID_CARD};
+use kiosk::ui::DemoCard;
 use node_protocol::{BenefitState, StatusQuery, SubmissionKind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,7 +60,7 @@ async fn every_screen_call_decodes_the_real_service() -> anyhow::Result<()> {
 
     // The same applicant taps their ID card: the service reads the number from the card
     // (ISO/IEC 14443-4 through the simulated MFRC522) and asks the node.
-    let (_, card_uid) = DEMO_CARDS.iter().find(|(who, _)| *who == "applicant").expect("the demo's applicant card");
+    let (_, card_uid) = DEMO_CARDS.iter().find(|(who, _)| *who == DemoCard::Applicant).expect("the demo's applicant card");
     api.simulator_present_id_card(card_uid, DEMO_ID_CARD.0, DEMO_ID_CARD.1).await.map_err(fail("present ID card"))?;
     let by_card = api.status_check_by_card().await.map_err(fail("status check by card"))?;
     assert_eq!(by_card.state, BenefitState::Active);

@@ -11,6 +11,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::{tr, Harness};
+use kiosk::ui::{HardwareTest, LoginProblem, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode};
 use slint::ComponentHandle;
 
 /// A pixel counts as different when a channel differs by more than this.
@@ -113,7 +114,11 @@ fn sample_name(language: &str) -> (&'static str, &'static str) {
 /// touched it. The image's boot test compares the first frame on the QEMU display with it.
 fn first_boot(lang: &str, shots: &mut Shots) {
     let h = Harness::launch(common::test_options(), |fake| fake.provisioned = false);
-    h.wait_until("the set-up screen", |h| h.screen() == "technician");
+    // The printer's state comes on the event stream, not with the health answer that opens the
+    // set-up screen: without waiting for it the status bar may still say "Printer: unknown".
+    h.wait_until("the set-up screen and the printer's state", |h| {
+        h.screen() == Screen::Technician && h.kiosk.state.borrow().printer == PrinterState::Ok
+    });
     if lang != "ar" {
         h.tap(if lang == "ckb" { "کوردی" } else { "English" });
     }
@@ -142,7 +147,7 @@ fn walk(lang: &str, shots: &mut Shots) {
     // A card that is not an ID card, tapped: what the applicant is told.
     let id_card = h.fake.lock().expect("fake").card.replace("badge".into());
     h.tap_tr("Tap my ID card on the reader");
-    h.wait_until("the not-an-ID-card message", |h| h.ui.get_status_mode() == "error");
+    h.wait_until("the not-an-ID-card message", |h| h.ui.get_status_mode() == StatusMode::Error);
     shots.take(&h, "status-not-id-card");
     h.tap_tr("Back");
     h.fake.lock().expect("fake").card = id_card.clone();
@@ -154,14 +159,14 @@ fn walk(lang: &str, shots: &mut Shots) {
     shots.take(&h, "status-reference");
     h.type_keys("9R");
     h.tap_tr("Check status");
-    h.wait_until("the status", |h| h.ui.get_status_mode() == "result");
+    h.wait_until("the status", |h| h.ui.get_status_mode() == StatusMode::Result);
     shots.take(&h, "status-result");
     h.tap_tr("Finish");
     h.fake.lock().expect("fake").node_online = false;
     h.choose_language(lang);
     h.tap_tr("Check my status");
     h.tap_tr("Tap my ID card on the reader");
-    h.wait_until("offline", |h| h.ui.get_status_mode() == "offline");
+    h.wait_until("offline", |h| h.ui.get_status_mode() == StatusMode::Offline);
     shots.take(&h, "status-offline");
     h.fake.lock().expect("fake").node_online = true;
     h.tap_tr("Finish");
@@ -220,7 +225,7 @@ fn walk(lang: &str, shots: &mut Shots) {
     h.tap_tr("Review");
     shots.take(&h, "review");
     h.tap_tr("Submit");
-    h.wait_until("the receipt", |h| h.screen() == "receipt" && h.ui.get_receipt_print() == "printed");
+    h.wait_until("the receipt", |h| h.screen() == Screen::Receipt && h.ui.get_receipt_print() == PrintJob::Printed);
     shots.take(&h, "receipt");
     h.tap_tr("Finish");
 
@@ -242,16 +247,16 @@ fn walk(lang: &str, shots: &mut Shots) {
     h.tap_tr("Staff login");
     h.type_keys("1111");
     h.tap_tr("Log in");
-    h.wait_until("the wrong PIN", |h| h.ui.get_login_problem() == "wrong_pin");
+    h.wait_until("the wrong PIN", |h| h.ui.get_login_problem() == LoginProblem::WrongPin);
     h.type_keys("24");
     shots.take(&h, "staff-login");
     h.type_keys("68");
     h.tap_tr("Log in");
-    h.wait_until("staff home", |h| h.screen() == "staff-home");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
     shots.take(&h, "staff-home");
     h.fake.lock().expect("fake").card = Some("badge".into());
     h.tap_tr("Enrol a household (read the applicant's ID card)");
-    h.wait_until("the not-an-ID-card notice", |h| h.ui.get_staff_card() == "not_an_id_card");
+    h.wait_until("the not-an-ID-card notice", |h| h.ui.get_staff_card() == StaffCardRead::NotAnIdCard);
     shots.take(&h, "staff-home-not-id-card");
     h.fake.lock().expect("fake").card = id_card;
     h.tap_tr("Unsent submissions");
@@ -270,18 +275,18 @@ fn walk(lang: &str, shots: &mut Shots) {
     h.type_keys("K7Q2-99XM");
     h.tap_tr("Done");
     h.tap_tr("Connect terminal");
-    h.wait_until("provisioned", |h| h.ui.get_tech_provisioning() == "done");
+    h.wait_until("provisioned", |h| h.ui.get_tech_provisioning() == Provisioning::Done);
     shots.take(&h, "technician-provisioned");
     h.tap_tr("Network and sync");
     h.wait_until("diagnostics", |h| slint::Model::row_count(&h.ui.get_tech_recent()) == 3);
     shots.take(&h, "technician-network");
     h.tap_tr("Hardware tests");
     h.tap_tr("Card reader: read a card");
-    h.wait_until("the card test", |h| h.ui.get_hw_card_state() == "ok");
+    h.wait_until("the card test", |h| h.ui.get_hw_card_state() == HardwareTest::Ok);
     h.tap_tr("Printer: print a test page");
-    h.wait_until("the print test", |h| h.ui.get_hw_print_state() == "ok");
+    h.wait_until("the print test", |h| h.ui.get_hw_print_state() == HardwareTest::Ok);
     h.tap_tr("Printer: paper and cover state");
-    h.wait_until("the printer state", |h| h.ui.get_hw_printer_state() == "paper_low");
+    h.wait_until("the printer state", |h| h.ui.get_hw_printer_state() == PrinterState::PaperLow);
     shots.take(&h, "hardware");
 
     // The idle countdown.

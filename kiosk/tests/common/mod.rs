@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use i_slint_backend_testing::ElementHandle;
 use kiosk::api::LocalApi;
 use kiosk::flow::{Kiosk, KioskOptions};
-use kiosk::ui::AppWindow;
+pub use kiosk::ui::{AppWindow, PrinterState, Screen};
 use serde_json::{json, Value};
 use slint::ComponentHandle;
 
@@ -250,7 +250,7 @@ impl Harness {
     pub fn loaded(self) -> Harness {
         self.wait_until("the terminal's health and forms arrived", |h| {
             let s = h.kiosk.state.borrow();
-            s.forms.is_some() && !s.terminal.is_empty() && s.printer == "ok"
+            s.forms.is_some() && !s.terminal.is_empty() && s.printer == PrinterState::Ok
         });
         self
     }
@@ -313,7 +313,7 @@ impl Harness {
     /// Touches the (only, or first) element labelled `label`.
     pub fn tap(&self, label: &str) {
         let found = self.find_scrolling(label);
-        let e = found.first().unwrap_or_else(|| panic!("nothing labelled {label:?} on screen {}", self.ui.get_screen()));
+        let e = found.first().unwrap_or_else(|| panic!("nothing labelled {label:?} on screen {:?}", self.ui.get_screen()));
         e.invoke_accessible_default_action();
         self.pump();
     }
@@ -321,7 +321,7 @@ impl Harness {
     /// Touches the `n`-th element labelled `label`.
     pub fn tap_nth(&self, label: &str, n: usize) {
         let found = self.find_scrolling(label);
-        let e = found.get(n).unwrap_or_else(|| panic!("no element {n} labelled {label:?} on screen {}", self.ui.get_screen()));
+        let e = found.get(n).unwrap_or_else(|| panic!("no element {n} labelled {label:?} on screen {:?}", self.ui.get_screen()));
         e.invoke_accessible_default_action();
         self.pump();
     }
@@ -335,8 +335,8 @@ impl Harness {
         }
     }
 
-    pub fn screen(&self) -> String {
-        self.ui.get_screen().to_string()
+    pub fn screen(&self) -> Screen {
+        self.ui.get_screen()
     }
 
     /// The accessible value of the text field labelled `label`.
@@ -389,7 +389,7 @@ impl Harness {
 
     /// Starts a session in `language` from the first screen.
     pub fn choose_language(&self, language: &str) {
-        assert_eq!(self.screen(), "language");
+        assert_eq!(self.screen(), Screen::Language);
         // The language screen's button comes after the status bar's in the element tree.
         let label = match language {
             "ar" => "العربية",
@@ -398,7 +398,7 @@ impl Harness {
         };
         let n = self.find(label).len();
         self.tap_nth(label, n.saturating_sub(1));
-        assert_eq!(self.screen(), "home");
+        assert_eq!(self.screen(), Screen::Home);
         assert_eq!(self.ui.get_language(), language);
     }
 }

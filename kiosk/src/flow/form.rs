@@ -1,0 +1,363 @@
+//! An application or a grievance: the form's steps, the review of every answer, the submission
+//! and the receipt with its reference.
+
+use std::rc::Rc;
+
+use chrono::Datelike;
+use node_protocol::{FormDefinition, SubmissionKind};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use super::{shared, Kiosk, State};
+use crate::api::{ApiError, IdCard, Submission};
+use crate::forms::{default_date, DatePart, Entry, FieldError, FormSession};
+use crate::ui::{
+    AppWindow, ChoiceView, FieldKind, FieldView, FormActions, FormKind, KeyboardKind, Messages, PrintJob, ReceiptActions, ReviewActions,
+    ReviewLine, Screen,
+};
+
+pub(super) fn connect(ui: &AppWindow, kiosk: &Rc<Kiosk>) {
+    let actions = ui.global::<FormActions>();
+    on!(kiosk, actions, on_select_field, |k, field| k.form_select_field(field));
+    on!(kiosk, actions, on_type, |k, text| k.form_type(&text));
+    on!(kiosk, actions, on_backspace, |k| k.form_backspace());
+    on!(kiosk, actions, on_keyboard_done, |k| k.state.borrow_mut().active_field = None);
+    on!(kiosk, actions, on_switch_keyboard, |k, keyboard| k.state.borrow_mut().keyboard = Some(keyboard));
+    on!(kiosk, actions, on_choose, |k, field, value| k.with_form(|form| form.choose(index(field), &value)));
+    on!(kiosk, actions, on_date_adjust, |k, field, part, delta| k.form_date_adjust(field, part, delta));
+    on!(kiosk, actions, on_add_member, |k, field| k.form_add_member(field));
+    on!(kiosk, actions, on_remove_member, |k, field, member| k.with_form(|form| form.remove_member(index(field), index(member))));
+    on!(kiosk, actions, on_member_save, |k| k.form_member_done(true));
+    on!(kiosk, actions, on_member_cancel, |k| k.form_member_done(false));
+    on!(kiosk, actions, on_back, |k| k.form_back());
+    on!(kiosk, actions, on_next, |k| k.form_next());
+
+    let actions = ui.global::<ReviewActions>();
+    on!(kiosk, actions, on_edit_step, |k, step| k.review_edit_step(step));
+    on!(kiosk, actions, on_back, |k| k.state.borrow_mut().screen = Screen::Form);
+    on!(kiosk, actions, on_submit, |k| k.submit());
+
+    let actions = ui.global::<ReceiptActions>();
+    on!(kiosk, actions, on_reprint, |k| k.print_receipt());
+    on!(kiosk, actions, on_finish, |k| k.receipt_finish());
+}
+
+/// A field or member number from the screen; a negative one matches nothing.
+fn index(n: i32) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+impl Kiosk {
+    /// Opens form `kind`, prefilled from an ID card read for assisted enrollment.
+    pub(super) fn open_form(&self, kind: SubmissionKind, prefill: Option<IdCard>) {
+        let mut s = self.state.borrow_mut();
+        let Some(forms) = &s.forms else {
+            s.status_problem = "not_provisioned".into();
+            return;
+        };
+        let Some(def) = forms.forms.iter().find(|f| f.kind == kind).cloned() else { return };
+        let mut session = FormSession::new(def, forms.master_data.clone());
+        if let Some(card) = prefill {
+            if let Some(id) = &card.national_id {
+                session.prefill("national_id", id);
+            }
+            if let Some(born) = card.date_of_birth {
+                session.prefill("date_of_birth", &born.to_string());
+            }
+        }
+        s.form = Some(session);
+        s.active_field = None;
+        s.keyboard = None;
+        s.form_problem.clear();
+        s.review_problem.clear();
+        s.screen = Screen::Form;
+    }
+
+    /// Runs `change` on the form being filled in, if there is one.
+    fn with_form(&self, change: impl FnOnce(&mut FormSession)) {
+        if let Some(form) = self.state.borrow_mut().form.as_mut() {
+            change(form);
+        }
+    }
+
+    fn form_select_field(&self, field: i32) {
+        let mut s = self.state.borrow_mut();
+        if s.form.is_some() {
+            s.active_field = Some(index(field));
+            s.keyboard = None;
+        }
+    }
+
+    fn form_type(&self, text: &str) {
+        let mut s = self.state.borrow_mut();
+        let s = &mut *s;
+        if let (Some(form), Some(i)) = (s.form.as_mut(), s.active_field) {
+            form.type_text(i, text);
+        }
+    }
+
+    fn form_backspace(&self) {
+        let mut s = self.state.borrow_mut();
+        let s = &mut *s;
+        if let (Some(form), Some(i)) = (s.form.as_mut(), s.active_field) {
+            form.backspace(i);
+        }
+    }
+
+    fn form_date_adjust(&self, field: i32, part: DatePart, delta: i32) {
+        self.with_form(|form| form.adjust_date(index(field), part, delta));
+    }
+
+    fn form_add_member(&self, field: i32) {
+        let mut s = self.state.borrow_mut();
+        if let Some(form) = s.form.as_mut() {
+            form.start_member(index(field));
+            s.active_field = None;
+        }
+    }
+
+    /// The household member being added is saved or dropped.
+    fn form_member_done(&self, save: bool) {
+        let mut s = self.state.borrow_mut();
+        if let Some(form) = s.form.as_mut() {
+            if save {
+                form.save_member();
+            } else {
+                form.cancel_member();
+            }
+            s.active_field = None;
+        }
+    }
+
+    /// The step before; from the first step, away from the form, which forgets it.
+    fn form_back(&self) {
+        let mut s = self.state.borrow_mut();
+        let s = &mut *s;
+        let Some(form) = s.form.as_mut() else { return };
+        s.active_field = None;
+        s.form_problem.clear();
+        if form.step > 0 {
+            form.step -= 1;
+        } else {
+            s.form = None;
+            s.screen = if s.staff.is_some() { Screen::StaffHome } else { Screen::Home };
+        }
+    }
+
+    /// The next step once this one's answers pass; after the last, the review.
+    fn form_next(&self) {
+        let mut s = self.state.borrow_mut();
+        let s = &mut *s;
+        let Some(form) = s.form.as_mut() else { return };
+        s.active_field = None;
+        s.form_problem.clear();
+        if form.check_step() {
+            if form.step + 1 < form.step_count() {
+                form.step += 1;
+            } else {
+                s.review_problem.clear();
+                s.screen = Screen::Review;
+            }
+        }
+    }
+
+    fn review_edit_step(&self, step: i32) {
+        let mut s = self.state.borrow_mut();
+        if let Some(f) = s.form.as_mut() {
+            f.step = index(step).min(f.step_count().saturating_sub(1));
+        }
+        s.screen = Screen::Form;
+    }
+
+    fn submit(self: &Rc<Self>) {
+        let (kind, submission) = {
+            let mut s = self.state.borrow_mut();
+            if s.review_busy {
+                return;
+            }
+            let Some(form) = &s.form else { return };
+            let kind = form.form().kind;
+            let submission = Submission {
+                language: s.language.clone(),
+                answers: form.answers_json(),
+                assisted_by: s.staff.as_ref().map(|st| st.staff_id.clone()),
+            };
+            s.review_busy = true;
+            s.review_problem.clear();
+            (kind, submission)
+        };
+        let api = self.api.clone();
+        self.call(async move { api.submit(kind, &submission).await }, move |k, r| {
+            {
+                let mut s = k.state.borrow_mut();
+                let s = &mut *s;
+                s.review_busy = false;
+                match r {
+                    Ok(captured) => {
+                        // Saved on the terminal: the answers are no longer needed here.
+                        s.form = None;
+                        s.captured = Some((kind, captured));
+                        s.screen = Screen::Receipt;
+                    }
+                    Err(ApiError::Refused { code, fields, .. }) if code == "validation_failed" => {
+                        let on_form = s.form.as_mut().is_some_and(|f| f.apply_service_problems(&fields));
+                        if on_form {
+                            s.form_problem = code;
+                            s.screen = Screen::Form;
+                        } else {
+                            s.review_problem = code;
+                        }
+                    }
+                    Err(e) => s.review_problem = e.code().to_owned(),
+                }
+            }
+            if k.state.borrow().captured.is_some() && k.state.borrow().screen == Screen::Receipt {
+                k.print_receipt();
+            }
+        });
+    }
+
+    fn print_receipt(self: &Rc<Self>) {
+        let (id, language) = {
+            let mut s = self.state.borrow_mut();
+            let Some((_, c)) = &s.captured else { return };
+            let id = c.id.clone();
+            s.receipt_print = PrintJob::Printing;
+            (id, s.language.clone())
+        };
+        let api = self.api.clone();
+        self.call(async move { api.print_receipt(&id, &language).await }, |k, r| {
+            if let Err(e) = &r {
+                eprintln!("kiosk: receipt: {e}");
+            }
+            k.state.borrow_mut().receipt_print = if r.is_ok() { PrintJob::Printed } else { PrintJob::Failed };
+        });
+    }
+
+    /// An applicant's session ends with the receipt; staff go back to their home screen.
+    fn receipt_finish(self: &Rc<Self>) {
+        let staff = self.state.borrow().staff.is_some();
+        if staff {
+            let mut s = self.state.borrow_mut();
+            s.form = None;
+            s.captured = None;
+            s.staff_card = Default::default();
+            s.screen = Screen::StaffHome;
+        } else {
+            self.end_session();
+        }
+    }
+}
+
+/// The keyboard a field gets: its script's, Kurdish for Arabic script in a Kurdish session,
+/// or the one chosen with the switch.
+fn keyboard_for(entry: Entry, language: &str, chosen: Option<KeyboardKind>) -> KeyboardKind {
+    match entry {
+        Entry::Digits => KeyboardKind::Digits,
+        Entry::Text { latin: true } => KeyboardKind::Latin,
+        _ => match chosen {
+            Some(k @ (KeyboardKind::Kurdish | KeyboardKind::Arabic)) => k,
+            _ if language == "ckb" => KeyboardKind::Kurdish,
+            _ => KeyboardKind::Arabic,
+        },
+    }
+}
+
+fn field_kind(entry: Entry) -> FieldKind {
+    match entry {
+        Entry::Text { .. } => FieldKind::Text,
+        Entry::Digits => FieldKind::Digits,
+        Entry::Date => FieldKind::Date,
+        Entry::Choice => FieldKind::Choice,
+        Entry::Members => FieldKind::Members,
+    }
+}
+
+/// The form, the review and the receipt.
+pub(super) fn render(ui: &AppWindow, s: &State, messages: &Messages) {
+    let lang = s.language.as_str();
+    if let Some(form) = &s.form {
+        let def: &FormDefinition = form.form();
+        ui.set_form_title(shared(def.title.get(lang)));
+        ui.set_form_step_title(shared(def.steps.get(form.step).map(|st| st.title.get(lang)).unwrap_or("")));
+        ui.set_form_step(form.step as i32);
+        ui.set_form_step_count(form.step_count() as i32);
+        let states = form.field_states(lang);
+        let active = s.active_field.filter(|i| *i < states.len());
+        if let Some(i) = active {
+            ui.set_form_keyboard(keyboard_for(states[i].entry, lang, s.keyboard));
+        }
+        ui.set_form_active_field(active.map(|i| i as i32).unwrap_or(-1));
+        let views: Vec<FieldView> = states
+            .iter()
+            .map(|f| {
+                let (code, n) = f.error.as_ref().map(|e| e.code()).unwrap_or(("", 0));
+                let server = match &f.error {
+                    Some(FieldError::Server(m)) => m.clone(),
+                    _ => String::new(),
+                };
+                let date = f.date.unwrap_or_else(default_date);
+                FieldView {
+                    id: shared(&f.id),
+                    label: shared(&f.label),
+                    kind: field_kind(f.entry),
+                    keyboard: keyboard_for(f.entry, lang, None),
+                    value: shared(&f.text),
+                    error: if code.is_empty() { SharedString::new() } else { messages.invoke_field_error(shared(code), n as i32, shared(&server)) },
+                    hint: shared(&f.hint),
+                    required: f.required,
+                    ltr: matches!(f.entry, Entry::Digits | Entry::Text { latin: true }),
+                    options: ModelRc::new(VecModel::from(
+                        f.options
+                            .iter()
+                            .map(|o| ChoiceView { value: shared(&o.value), label: shared(&o.label), selected: o.selected })
+                            .collect::<Vec<_>>(),
+                    )),
+                    day: date.day() as i32,
+                    month: date.month() as i32,
+                    year: date.year(),
+                    date_set: f.date.is_some(),
+                    members: ModelRc::new(VecModel::from(f.members.iter().map(|m| shared(m)).collect::<Vec<_>>())),
+                }
+            })
+            .collect();
+        ui.set_form_fields(ModelRc::new(VecModel::from(views)));
+        ui.set_form_editing_member(form.editing_member());
+        let mut lines = Vec::new();
+        for (step, title, fields) in form.review(lang) {
+            lines.push(ReviewLine { step: step as i32, label: SharedString::new(), value: shared(&title), heading: true });
+            for (label, value) in fields {
+                lines.push(ReviewLine { step: step as i32, label: shared(&label), value: shared(&value), heading: false });
+            }
+        }
+        ui.set_review_lines(ModelRc::new(VecModel::from(lines)));
+    } else {
+        ui.set_form_fields(ModelRc::default());
+        ui.set_review_lines(ModelRc::default());
+        ui.set_form_active_field(-1);
+        ui.set_form_editing_member(false);
+    }
+    ui.set_form_assisted(s.staff.is_some());
+    ui.set_form_problem(if s.form_problem.is_empty() { SharedString::new() } else { messages.invoke_problem(shared(&s.form_problem), SharedString::new()) });
+    ui.set_review_busy(s.review_busy);
+    ui.set_review_problem(if s.review_problem.is_empty() {
+        SharedString::new()
+    } else {
+        messages.invoke_problem(shared(&s.review_problem), shared(&s.review_problem))
+    });
+    match &s.captured {
+        Some((kind, c)) => {
+            ui.set_receipt_kind(if *kind == SubmissionKind::Grievance { FormKind::Grievance } else { FormKind::Application });
+            ui.set_receipt_reference(shared(&c.reference));
+            ui.set_receipt_duplicate(if c.duplicate_warning {
+                messages.invoke_problem(shared("duplicate"), SharedString::new())
+            } else {
+                SharedString::new()
+            });
+        }
+        None => {
+            ui.set_receipt_reference(SharedString::new());
+            ui.set_receipt_duplicate(SharedString::new());
+        }
+    }
+    ui.set_receipt_print(s.receipt_print);
+}
