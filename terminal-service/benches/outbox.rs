@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use node_protocol::{SubmissionContent, SubmissionKind, SubmissionOutcome, SubmissionResult};
 use rusqlite::TransactionBehavior;
-use terminal_service::outbox::{NewSubmission, Outbox};
-use terminal_service::seal::Sealer;
+use terminal_service::capture::outbox::{NewSubmission, Outbox};
+use terminal_service::capture::seal::Sealer;
 use uuid::Uuid;
 
 /// Rows in each of (a) and (b) are measured in alternating chunks of this size, so that disk

@@ -259,7 +259,7 @@ impl AuditLog {
     }
 
     fn write_head(&self, seq: u64, hash: &str) -> io::Result<()> {
-        crate::durable::write_file_atomically(&self.head_path, format!("{seq} {hash}\n").as_bytes(), 0o600)
+        crate::startup::durable::write_file_atomically(&self.head_path, format!("{seq} {hash}\n").as_bytes(), 0o600)
     }
 
     /// The head file's (seq, hash); a missing or unreadable head is a break at the end of the

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use terminal_service::config::{Config, DEFAULT_CONFIG_PATH};
-use terminal_service::provision::{provision, ProvisionRequest};
-use terminal_service::storage::Storage;
-use terminal_service::privileges::{act_as_storage_owner, Outcome};
-use terminal_service::{api, node_client, report, service};
+use terminal_service::startup::config::{Config, DEFAULT_CONFIG_PATH};
+use terminal_service::startup::provision::{provision, ProvisionRequest};
+use terminal_service::capture::storage::Storage;
+use terminal_service::startup::privileges::{act_as_storage_owner, Outcome};
+use terminal_service::{api, delivery::node_client, report, service};
 
 /// Enrollment terminal service: durable outbox, sync to the provincial node, local API.
 #[derive(Debug, Parser)]
@@ -155,7 +155,7 @@ fn load_config(path: &Path) -> Result<Config> {
 
 /// The configuration, for a command that uses storage: run as root, the process first becomes
 /// the owner of `[storage] dir`, so that nothing it creates there is root's and out of the
-/// daemon's reach (see `terminal_service::privileges`). Called before the async runtime starts
+/// daemon's reach (see `terminal_service::startup::privileges`). Called before the async runtime starts
 /// any thread.
 fn load_config_as_storage_owner(path: &Path) -> Result<Config> {
     let config = load_config(path)?;
@@ -299,7 +299,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
 }
 
 fn hw(config: &Config, command: HwCommand) -> Result<ExitCode> {
-    use terminal_service::hw as commands;
+    use terminal_service::peripherals::hw as commands;
     match command {
         HwCommand::ReadCard { timeout, json } => {
             let uid = commands::read_card(config, std::time::Duration::from_secs(timeout))?;
@@ -312,7 +312,7 @@ fn hw(config: &Config, command: HwCommand) -> Result<ExitCode> {
         }
         HwCommand::PrintTest { language, json } => {
             let tag = language.or_else(|| config.kiosk.languages.first().cloned()).unwrap_or_else(|| "ar".into());
-            let language = terminal_service::receipts::language(&tag).with_context(|| format!("--language {tag}: use ar, ckb or en"))?;
+            let language = terminal_service::peripherals::receipts::language(&tag).with_context(|| format!("--language {tag}: use ar, ckb or en"))?;
             let printed = commands::print_test(config, language)?;
             if json {
                 print_json(&serde_json::json!({"printed": true, "pages": printed.pages, "png": printed.png}))?;

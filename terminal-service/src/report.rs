@@ -8,11 +8,11 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::audit::{AuditError, AuditLog};
-use crate::config::Config;
-use crate::identity::{Enrollment, IdentityError};
-use crate::node_config::{load_cached, NodeConfigError};
-use crate::outbox::QueueStats;
-use crate::storage::{Storage, StorageError, AUDIT_FILE};
+use crate::startup::config::Config;
+use crate::startup::identity::{Enrollment, IdentityError};
+use crate::startup::node_config::{load_cached, NodeConfigError};
+use crate::capture::outbox::QueueStats;
+use crate::capture::storage::{Storage, StorageError, AUDIT_FILE};
 
 /// Errors gathering a report.
 #[derive(Debug, Error)]

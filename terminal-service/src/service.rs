@@ -17,10 +17,10 @@ use tokio::sync::watch;
 
 use crate::api::{self, ApiState, BindError};
 use crate::audit::AuditCategory;
-use crate::config::Config;
+use crate::startup::config::Config;
 use crate::events::ConnectivityState;
 use crate::terminal::{Terminal, TerminalError};
-use crate::{heartbeat, printer_monitor, reader_loop, session, sync};
+use crate::{delivery::heartbeat, peripherals::printer_monitor, peripherals::reader_loop, staff::session, delivery::sync};
 
 /// How long tasks get to finish after a stop signal.
 const STOP_GRACE: Duration = Duration::from_secs(10);

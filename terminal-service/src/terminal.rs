@@ -13,18 +13,18 @@ use node_protocol::{FormDefinition, NodeConfig, SubmissionKind};
 use thiserror::Error;
 use tokio::sync::Notify;
 
-use crate::applicant_key::ApplicantKeyer;
-use crate::config::Config;
-use crate::devices::Devices;
-use crate::session::Sessions;
+use crate::capture::applicant_key::ApplicantKeyer;
+use crate::startup::config::Config;
+use crate::peripherals::devices::Devices;
+use crate::staff::session::Sessions;
 use crate::events::{Connectivity, ConnectivityState, Event, Events};
-use crate::identity::{Enrollment, IdentityError, TerminalKey};
-use crate::node_client::{http_client, NodeClient, NodeError};
-use crate::node_config::{load_cached, store_cached, NodeConfigError};
+use crate::startup::identity::{Enrollment, IdentityError, TerminalKey};
+use crate::delivery::node_client::{http_client, NodeClient, NodeError};
+use crate::startup::node_config::{load_cached, store_cached, NodeConfigError};
 use crate::rate_limit::RateLimit;
-use crate::seal::{SealError, Sealer};
-use crate::storage::{Storage, StorageError};
-use crate::sync::SyncDiagnostics;
+use crate::capture::seal::{SealError, Sealer};
+use crate::capture::storage::{Storage, StorageError};
+use crate::delivery::sync::SyncDiagnostics;
 
 /// Errors opening the terminal's state.
 #[derive(Debug, Error)]

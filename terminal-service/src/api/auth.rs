@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use node_protocol::StaffRole;
 
 use super::error::ApiError;
-use crate::session::SessionView;
+use crate::staff::session::SessionView;
 use crate::terminal::Terminal;
 
 /// Any staff member (staff or technician), for `what` (named in the refusal).

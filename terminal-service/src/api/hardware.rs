@@ -13,9 +13,9 @@ use hardware::{Backend, DateOfBirth, IdCardData, IdCardError, ReaderError, Recei
 use super::auth::{require_staff, require_technician_once_provisioned};
 use super::error::ApiError;
 use super::ApiState;
-use crate::devices::PrintError;
-use crate::printer_monitor::announce_printer_state;
-use crate::receipts::{format_time, language};
+use crate::peripherals::devices::PrintError;
+use crate::peripherals::printer_monitor::announce_printer_state;
+use crate::peripherals::receipts::{format_time, language};
 use crate::terminal::Terminal;
 
 pub use local_api::{CardRead, Hardware, HardwareBackend, PrinterReport, Printed};
@@ -108,7 +108,7 @@ pub async fn read_id_card_data(terminal: &Terminal) -> Result<(Uid, IdCardData),
         let uid = terminal.devices.wait_for_card(CARD_WAIT, |uid| Some(*uid) != badge).await.ok_or_else(no_card)?;
         match terminal.devices.read_id_card(uid, ID_CARD_READ_LIMIT).await {
             Ok(data) => return Ok((uid, data)),
-            Err(IdCardError::Reader(ReaderError::NoCard)) if tries < 3 => tokio::time::sleep(3 * crate::reader_loop::POLL_INTERVAL).await,
+            Err(IdCardError::Reader(ReaderError::NoCard)) if tries < 3 => tokio::time::sleep(3 * crate::peripherals::reader_loop::POLL_INTERVAL).await,
             Err(e) => return Err(id_card_error(e)),
         }
     }

@@ -6,8 +6,8 @@ use axum::Json;
 
 use super::error::{ApiError, JsonBody};
 use super::ApiState;
-use crate::node_client::NodeError;
-use crate::provision::{provision, ProvisionError, ProvisionOutcome, ProvisionRequest};
+use crate::delivery::node_client::NodeError;
+use crate::startup::provision::{provision, ProvisionError, ProvisionOutcome, ProvisionRequest};
 
 /// `POST /v1/provisioning`.
 pub async fn post(State(state): State<ApiState>, JsonBody(request): JsonBody<ProvisionRequest>) -> Result<(StatusCode, Json<ProvisionOutcome>), ApiError> {

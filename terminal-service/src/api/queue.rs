@@ -13,7 +13,7 @@ pub use local_api::{Queue, QueueCounts};
 pub const PENDING_LIMIT: usize = 200;
 
 /// Reads the queue (shared with the CLI).
-pub async fn read(storage: &crate::storage::Storage) -> Result<Queue, crate::storage::StorageError> {
+pub async fn read(storage: &crate::capture::storage::Storage) -> Result<Queue, crate::capture::storage::StorageError> {
     storage
         .outbox(|o| Ok(Queue { stats: o.stats()?, pending: o.pending(PENDING_LIMIT)?, dead_letters: o.dead_letters()? }))
         .await

@@ -10,7 +10,7 @@ use local_api::{PrintReceipt, Printed};
 use super::error::{ApiError, JsonBody};
 use super::hardware::print;
 use super::ApiState;
-use crate::receipts::{check_slip, for_status_slip, for_submission, language};
+use crate::peripherals::receipts::{check_slip, for_status_slip, for_submission, language};
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", message)

@@ -17,7 +17,7 @@ use super::error::{ApiError, JsonBody};
 use super::ApiState;
 use crate::audit::AuditCategory;
 use crate::events::{Event, SessionEvent};
-use crate::session::{announce_end, EndReason, Failure, NewSession, SessionView};
+use crate::staff::session::{announce_end, EndReason, Failure, NewSession, SessionView};
 use crate::staff::{find_member, roster_badge_hash, verify_pin};
 
 /// Longest PIN accepted (the roster's are 4 to 8 digits; anything longer is not a PIN).

@@ -10,7 +10,7 @@ use hardware::{NationalId, PaperLevel, SimulatedCard, Simulation, Uid};
 use super::error::{ApiError, JsonBody};
 use super::ApiState;
 use crate::events::PrinterEvent;
-use crate::printer_monitor::announce_printer_state;
+use crate::peripherals::printer_monitor::announce_printer_state;
 
 pub use local_api::{Paper, PresentCard, PrinterDrill};
 

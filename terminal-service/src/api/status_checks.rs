@@ -8,7 +8,7 @@ use node_protocol::{StatusQuery, StatusRequest, StatusResponse};
 
 use super::error::{ApiError, JsonBody};
 use super::ApiState;
-use crate::node_client::NodeError;
+use crate::delivery::node_client::NodeError;
 
 /// Arabic-Indic (U+0660…) and Extended Arabic-Indic (U+06F0…) digits as ASCII; other
 /// characters unchanged.

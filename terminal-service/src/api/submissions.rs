@@ -7,7 +7,7 @@ use node_protocol::SubmissionKind;
 
 use super::error::{ApiError, JsonBody};
 use super::ApiState;
-use crate::submission::{capture, CaptureError, CaptureRequest, Captured};
+use crate::capture::submission::{capture, CaptureError, CaptureRequest, Captured};
 
 /// `POST /v1/applications`.
 pub async fn post_application(State(state): State<ApiState>, JsonBody(body): JsonBody<CaptureRequest>) -> Result<(StatusCode, Json<Captured>), ApiError> {

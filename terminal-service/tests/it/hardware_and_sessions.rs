@@ -15,9 +15,9 @@ use crate::common::{application_answers, eventually, Fixture};
 use node_protocol::{NodeConfig, StaffMember, StaffRole};
 use serde_json::{json, Value};
 use terminal_service::api::{self, ApiState};
-use terminal_service::node_config::store_cached;
+use terminal_service::startup::node_config::store_cached;
 use terminal_service::terminal::Terminal;
-use terminal_service::{heartbeat, printer_monitor, reader_loop, session};
+use terminal_service::{delivery::heartbeat, peripherals::printer_monitor, peripherals::reader_loop, staff::session};
 use tokio::sync::watch;
 
 const STAFF_BADGE: &str = "04A1B2C3D4E580";

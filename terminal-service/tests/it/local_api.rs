@@ -167,7 +167,7 @@ async fn applications_are_acknowledged_durably_with_a_reference_and_a_duplicate_
     assert_eq!(status, 201, "{body}");
 
     // Durable: a fresh open of the files sees all four.
-    let stats = terminal_service::outbox::Outbox::open(&api.terminal.config.storage.dir.join("outbox.sqlite")).unwrap().stats().unwrap();
+    let stats = terminal_service::capture::outbox::Outbox::open(&api.terminal.config.storage.dir.join("outbox.sqlite")).unwrap().stats().unwrap();
     assert_eq!(stats.depth, 4);
     // The outbox file holds no national id in clear.
     let raw = std::fs::read(api.terminal.config.storage.dir.join("outbox.sqlite")).unwrap();
@@ -226,7 +226,7 @@ async fn status_checks_are_forwarded_rate_limited_and_report_an_unreachable_node
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["state"], "not_found");
     let mut limited = None;
-    for _ in 0..terminal_service::config::KioskSection::default().status_checks_per_minute {
+    for _ in 0..terminal_service::startup::config::KioskSection::default().status_checks_per_minute {
         let answer = api.post("/v1/status-checks", query.clone()).await;
         if answer.0 == 429 {
             limited = Some(answer);

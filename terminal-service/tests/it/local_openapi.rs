@@ -71,7 +71,7 @@ async fn real_answers_match_the_document() {
     let (_stop, stopped) = watch::channel(false);
     let listener = api::bind(&fixture.config.api.socket).await.unwrap();
     // The reader loop too: a status check by ID card reads the simulated card through it.
-    let _reader = terminal_service::reader_loop::spawn(Arc::clone(&terminal), stopped.clone());
+    let _reader = terminal_service::peripherals::reader_loop::spawn(Arc::clone(&terminal), stopped.clone());
     tokio::spawn(api::serve(listener, ApiState { terminal: Arc::clone(&terminal), shutdown: stopped }));
     let client = reqwest::Client::builder().unix_socket(fixture.config.api.socket.as_path()).timeout(Duration::from_secs(10)).build().unwrap();
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use crate::common::stub_node::StubNode;
 use crate::common::{eventually, node_config, Fixture};
-use terminal_service::heartbeat;
-use terminal_service::identity::Enrollment;
-use terminal_service::node_config::load_cached;
-use terminal_service::provision::{provision, ProvisionError, ProvisionRequest};
+use terminal_service::delivery::heartbeat;
+use terminal_service::startup::identity::Enrollment;
+use terminal_service::startup::node_config::load_cached;
+use terminal_service::startup::provision::{provision, ProvisionError, ProvisionRequest};
 use terminal_service::terminal::Terminal;
 use tokio::sync::watch;
 

@@ -11,9 +11,9 @@ use chrono::Utc;
 use node_protocol::*;
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use terminal_service::config::Config;
-use terminal_service::identity::{Enrollment, TerminalKey};
-use terminal_service::node_config::store_cached;
+use terminal_service::startup::config::Config;
+use terminal_service::startup::identity::{Enrollment, TerminalKey};
+use terminal_service::startup::node_config::store_cached;
 use terminal_service::terminal::Terminal;
 
 /// A terminal's storage directory and configuration.

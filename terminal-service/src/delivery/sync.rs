@@ -7,7 +7,7 @@
 //! with the same ids and the node answers `duplicate` with the case number it gave the first
 //! time. Rejected envelopes move to the dead-letter table (never dropped).
 //!
-//! Failures back off exponentially with full jitter (see [`crate::backoff`]), never retrying
+//! Failures back off exponentially with full jitter (see [`crate::delivery::backoff`]), never retrying
 //! sooner than the node's `Retry-After`; one success resets the backoff. When the outbox is
 //! empty the engine sleeps until [`Terminal::sync_wake`] is notified by a new submission.
 //!
@@ -22,7 +22,7 @@
 //!   while the loop waits on the disk; the loop settles answers strictly in send order
 //!   (oldest first), so results, audit entries and events come out in the order batches went.
 //! - No id is ever in two in-flight batches: the next batch is read with
-//!   [`Outbox::next_batch_excluding`](crate::outbox::Outbox::next_batch_excluding) and the ids
+//!   [`Outbox::next_batch_excluding`](crate::capture::outbox::Outbox::next_batch_excluding) and the ids
 //!   already on the wire. Rows still leave the outbox only in the transaction that applies
 //!   the node's answer for their id, so a lost answer means the same ids and sealed bytes go
 //!   again, exactly as with one batch.
@@ -49,9 +49,9 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::audit::AuditCategory;
-use crate::backoff::Backoff;
+use crate::delivery::backoff::Backoff;
 use crate::events::{ConnectivityState, Event, SubmissionState};
-use crate::node_client::NodeError;
+use crate::delivery::node_client::NodeError;
 use crate::terminal::Terminal;
 
 /// How long an idle engine sleeps before looking at the outbox again without a wake-up.

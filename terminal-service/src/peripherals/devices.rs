@@ -4,7 +4,7 @@
 //! device that cannot be opened is `absent` (with the reason, for the technician) and the
 //! terminal keeps capturing submissions without it. Who owns what, and why:
 //!
-//! - The **reader** is polled every 100 ms by one blocking loop ([`crate::reader_loop`]); the
+//! - The **reader** is polled every 100 ms by one blocking loop ([`crate::peripherals::reader_loop`]); the
 //!   chip is handed to that loop and nothing else touches it, so there is no lock on the bus.
 //!   The loop publishes what it sees into a `watch` channel ([`Devices::card`]), which any task
 //!   can read or wait on without going near the hardware. Reading an ID card is therefore a
@@ -119,7 +119,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Devices {
     /// Opens the reader and the printer of `config` (already resolved, see
-    /// [`crate::config::Config::hardware_backend`]). A device that fails to open is recorded
+    /// [`crate::startup::config::Config::hardware_backend`]). A device that fails to open is recorded
     /// as absent with its reason.
     pub fn open(config: BackendConfig) -> Arc<Devices> {
         let (reader, field, reader_report) = match open_reader(&config) {

@@ -944,7 +944,7 @@ mod tests {
         const MARKER: &str = "PLAINTEXT-MARKER-زينب-199012345678";
         let f = fixture();
         let identity = age::x25519::Identity::generate();
-        let sealer = crate::seal::Sealer::new(&identity.to_public().to_string()).unwrap();
+        let sealer = crate::capture::seal::Sealer::new(&identity.to_public().to_string()).unwrap();
         let plaintext = format!("{{\"full_name\":\"{MARKER}\"}}");
         let mut outbox = Outbox::open(&f.path).unwrap();
         let mut ids = Vec::new();

@@ -21,10 +21,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use thiserror::Error;
 
 use crate::audit::{AuditCategory, AuditEntry, AuditError, AuditLog};
-use crate::outbox::{Outbox, OutboxError};
+use crate::capture::outbox::{Outbox, OutboxError};
 
 pub use crate::audit::AUDIT_FILE;
-pub use crate::outbox::OUTBOX_FILE;
+pub use crate::capture::outbox::OUTBOX_FILE;
 
 /// Errors reaching the databases.
 #[derive(Debug, Error)]

@@ -13,10 +13,10 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::events::{Event, SubmissionState};
-use crate::forms::{self, FieldError};
-use crate::outbox::NewSubmission;
-use crate::seal::SealError;
-use crate::storage::StorageError;
+use crate::capture::forms::{self, FieldError};
+use crate::capture::outbox::NewSubmission;
+use crate::capture::seal::SealError;
+use crate::capture::storage::StorageError;
 use crate::terminal::Terminal;
 
 // What the kiosk sends and gets back are the local API's.

@@ -411,7 +411,7 @@ mod tests {
         let created: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap()).collect();
         let names: Vec<String> = created.iter().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
         // The write-ahead log and its index are the files that broke the daemon when root made them.
-        for name in [crate::storage::OUTBOX_FILE.to_string(), format!("{}-wal", crate::storage::OUTBOX_FILE), format!("{}-shm", crate::storage::OUTBOX_FILE), "by-child".to_string()] {
+        for name in [crate::capture::storage::OUTBOX_FILE.to_string(), format!("{}-wal", crate::capture::storage::OUTBOX_FILE), format!("{}-shm", crate::capture::storage::OUTBOX_FILE), "by-child".to_string()] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }
         for entry in &created {
@@ -436,7 +436,7 @@ mod tests {
         // What `status` does: open both databases (creating them, WAL files included). Left open
         // on purpose: closing the last connection would checkpoint and delete the `-wal` and
         // `-shm` files, and those are what the parent must find owned by nobody.
-        let storage = crate::storage::Storage::open(dir).unwrap();
+        let storage = crate::capture::storage::Storage::open(dir).unwrap();
         std::mem::forget(storage);
         println!("{CHILD_MARKER}uid={uid} euid={euid} gid={gid} egid={egid} groups={}", groups.join(","));
     }

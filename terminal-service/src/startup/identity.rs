@@ -12,7 +12,7 @@
 //!
 //! The enrollment record is not secret (it names the node, the terminal id and the node's
 //! sealing key) and is pretty JSON so a technician can read it; both files are written through
-//! [`crate::durable`] so a power cut during provisioning leaves either nothing or a whole file.
+//! [`crate::startup::durable`] so a power cut during provisioning leaves either nothing or a whole file.
 
 use std::fs;
 use std::io;
@@ -29,7 +29,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::node_client::trust::CertificateFingerprint;
+use crate::delivery::node_client::trust::CertificateFingerprint;
 
 /// File name of the private key inside the storage directory (mode 0600).
 pub const KEY_FILE: &str = "terminal.key";
@@ -94,7 +94,7 @@ impl TerminalKey {
         let text = format!("{}\n", STANDARD.encode(key.to_bytes()));
         // `create_file_durably` refuses to replace, which also closes the race between the
         // check above and the write.
-        crate::durable::create_file_durably(&path, text.as_bytes(), 0o600).map_err(|source| {
+        crate::startup::durable::create_file_durably(&path, text.as_bytes(), 0o600).map_err(|source| {
             if source.kind() == io::ErrorKind::AlreadyExists {
                 IdentityError::KeyExists { path: path.clone() }
             } else {
@@ -205,7 +205,7 @@ impl Enrollment {
         let path = dir.join(ENROLLMENT_FILE);
         let mut text = serde_json::to_vec_pretty(self).map_err(|e| IdentityError::Io { path: path.clone(), source: e.into() })?;
         text.push(b'\n');
-        crate::durable::write_file_atomically(&path, &text, 0o640).map_err(|source| IdentityError::Io { path, source })
+        crate::startup::durable::write_file_atomically(&path, &text, 0o640).map_err(|source| IdentityError::Io { path, source })
     }
 }
 
@@ -281,7 +281,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(KEY_FILE);
         for contents in ["not base64 at all!\n".to_string(), format!("{}\n", STANDARD.encode([7u8; 31]))] {
-            crate::durable::write_file_atomically(&path, contents.as_bytes(), 0o600).unwrap();
+            crate::startup::durable::write_file_atomically(&path, contents.as_bytes(), 0o600).unwrap();
             let err = TerminalKey::load(dir.path()).unwrap_err();
             assert!(matches!(err, IdentityError::Corrupt { .. }), "{err:?}");
             assert!(err.to_string().contains(&path.display().to_string()), "{err}");

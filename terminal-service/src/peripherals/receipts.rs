@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset, Offset, Utc};
 use hardware::{Language, Receipt, ReceiptKind, ReceiptLine};
 use node_protocol::{BenefitState, SubmissionKind};
 
-use crate::outbox::SubmissionRecord;
+use crate::capture::outbox::SubmissionRecord;
 
 /// Iraq's time zone: UTC+3 all year (no daylight saving since 2008). Receipts show the
 /// applicant's clock, whatever the terminal's system time zone.
@@ -157,7 +157,7 @@ pub fn for_status_slip(slip: &StatusSlip, language: Language, terminal_id: &str,
 mod tests {
     use super::*;
     use node_protocol::StatusResponse;
-    use crate::outbox::SubmissionPlace;
+    use crate::capture::outbox::SubmissionPlace;
     use chrono::TimeZone;
     use uuid::Uuid;
 

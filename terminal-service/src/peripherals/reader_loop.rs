@@ -18,9 +18,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::audit::AuditCategory;
-use crate::devices::{IdCardRequest, ReaderState};
+use crate::peripherals::devices::{IdCardRequest, ReaderState};
 use crate::events::{self, CardState, Event};
-use crate::session::{announce_end, EndReason};
+use crate::staff::session::{announce_end, EndReason};
 use crate::terminal::Terminal;
 
 /// Time between two polls: quick enough that a tap feels immediate, slow enough to leave the

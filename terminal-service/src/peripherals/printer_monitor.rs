@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::audit::AuditCategory;
-use crate::devices::PrinterState;
+use crate::peripherals::devices::PrinterState;
 use crate::events::{Event, PrinterEvent};
 use crate::terminal::Terminal;
 

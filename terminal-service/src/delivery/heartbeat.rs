@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use crate::audit::AuditCategory;
 use crate::events::ConnectivityState;
-use crate::node_client::NodeError;
+use crate::delivery::node_client::NodeError;
 use crate::terminal::Terminal;
 
 /// Free bytes available to the service on the file system holding `path` (0 if unknown).

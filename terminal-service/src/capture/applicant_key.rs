@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
-use crate::durable::write_file_atomically;
+use crate::startup::durable::write_file_atomically;
 
 /// File name of the secret in the storage directory.
 pub const SECRET_FILE: &str = "applicant-key.secret";

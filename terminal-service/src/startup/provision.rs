@@ -12,7 +12,7 @@
 //! (`--node-fingerprint`, checked before anything is sent) or, without one, the certificate the
 //! node presents now (trust on first use; the outcome shows it so the technician can compare it
 //! with the operator's). The pin goes into the enrollment record and every later request accepts
-//! only that certificate (see [`crate::node_client::trust`]). Plain http works, with a warning,
+//! only that certificate (see [`crate::delivery::node_client::trust`]). Plain http works, with a warning,
 //! and only to this machine unless `allow_insecure_http` says the network is trusted.
 //!
 //! Every step is an audit entry. Provisioning an already provisioned terminal is refused unless
@@ -29,14 +29,14 @@ use serde_json::json;
 use thiserror::Error;
 
 use crate::audit::AuditCategory;
-use crate::config::Config;
-use crate::durable::sync_directory;
-use crate::identity::{Enrollment, IdentityError, TerminalKey, KEY_FILE};
-use crate::node_client::trust::{BadFingerprint, CertificateFingerprint, FirstUse, NodeTrust};
-use crate::node_client::{check_node_url, pinned_http_client, NodeClient, NodeError};
-use crate::node_config::{store_cached, NodeConfigError};
-use crate::seal::{SealError, Sealer};
-use crate::storage::{Storage, StorageError};
+use crate::startup::config::Config;
+use crate::startup::durable::sync_directory;
+use crate::startup::identity::{Enrollment, IdentityError, TerminalKey, KEY_FILE};
+use crate::delivery::node_client::trust::{BadFingerprint, CertificateFingerprint, FirstUse, NodeTrust};
+use crate::delivery::node_client::{check_node_url, pinned_http_client, NodeClient, NodeError};
+use crate::startup::node_config::{store_cached, NodeConfigError};
+use crate::capture::seal::{SealError, Sealer};
+use crate::capture::storage::{Storage, StorageError};
 
 /// Sub-directory where a new key waits for the node's answer.
 const STAGING_DIR: &str = "provisioning";

@@ -4,7 +4,10 @@
 //! The roster comes with the node's configuration ([`node_protocol::StaffRoster`]); the
 //! terminal never stores a UID or a PIN. The badge hash is HMAC-SHA256 of the UID bytes under
 //! the roster's `badge_hash_key`, lower-case hex — the same computation the provincial node
-//! made when it built the roster.
+//! made when it built the roster. [`session`] is what a login becomes: lockout, idle timeout,
+//! the end when the badge leaves the reader.
+
+pub mod session;
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;

@@ -14,10 +14,10 @@ use chrono::Utc;
 use hardware::{Backend, CardPresence, Language, Receipt, Uid};
 use thiserror::Error;
 
-use crate::config::Config;
-use crate::devices::{DeviceReport, Devices, PrintError, Printed, PrinterState};
-use crate::identity::Enrollment;
-use crate::receipts::format_time;
+use crate::startup::config::Config;
+use crate::peripherals::devices::{DeviceReport, Devices, PrintError, Printed, PrinterState};
+use crate::startup::identity::Enrollment;
+use crate::peripherals::receipts::format_time;
 
 /// Why a `hw` command failed.
 #[derive(Debug, Error)]
@@ -73,7 +73,7 @@ pub fn read_card(config: &Config, timeout: Duration) -> Result<Uid, HwError> {
         if Instant::now() >= deadline {
             break;
         }
-        std::thread::sleep(crate::reader_loop::POLL_INTERVAL);
+        std::thread::sleep(crate::peripherals::reader_loop::POLL_INTERVAL);
     }
     let seconds = timeout.as_secs();
     let message = match (config.hardware.backend, last_error) {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use node_protocol::NodeConfig;
 use thiserror::Error;
 
-use crate::durable::write_file_atomically;
+use crate::startup::durable::write_file_atomically;
 
 /// File name of the cached configuration in the storage directory.
 pub const NODE_CONFIG_FILE: &str = "node-config.json";

@@ -29,7 +29,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
-use crate::identity::{Enrollment, TerminalKey};
+use crate::startup::identity::{Enrollment, TerminalKey};
 
 pub mod trust;
 

@@ -1,0 +1,8 @@
+//! The card reader and the receipt printer: opening them through the `hardware` crate, polling
+//! them, what a receipt shows, and the technician's `hw` commands.
+
+pub mod devices;
+pub mod hw;
+pub mod printer_monitor;
+pub mod reader_loop;
+pub mod receipts;
