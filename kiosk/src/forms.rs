@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use node_protocol::{FieldType, FormDefinition, FormField, MasterData, Script};
+use local_api::display::Conventions;
+use node_protocol::{DigitsByLanguage, FieldType, FormDefinition, FormField, MasterData, Script};
 use serde_json::{Map, Value};
 
 /// The part of a date the screens' − and + buttons change (declared in `ui/types.slint`).
@@ -153,6 +154,8 @@ pub struct FormSession {
     answers: BTreeMap<String, Answer>,
     errors: BTreeMap<String, FieldError>,
     member: Option<MemberDraft>,
+    /// The digits each language shows answers in (the node's configuration).
+    pub digits: DigitsByLanguage,
 }
 
 /// The date the steppers start from when a date is first touched.
@@ -193,7 +196,12 @@ fn accepts(entry: Entry, c: char) -> bool {
 impl FormSession {
     /// Starts `form` at its first step with no answers.
     pub fn new(form: FormDefinition, master: MasterData) -> FormSession {
-        FormSession { form, master, step: 0, answers: BTreeMap::new(), errors: BTreeMap::new(), member: None }
+        FormSession { form, master, step: 0, answers: BTreeMap::new(), errors: BTreeMap::new(), member: None, digits: DigitsByLanguage::default() }
+    }
+
+    /// How `language` shows dates and numbers.
+    fn conventions(&self, language: &str) -> Conventions {
+        Conventions::for_language(&self.digits, language)
     }
 
     /// The definition.
@@ -274,7 +282,7 @@ impl FormSession {
                     _ => Vec::new(),
                 };
                 let members = match scope.get(&f.id) {
-                    Some(Answer::Members(ms)) => ms.iter().map(|m| member_summary(&f.member_fields, m, language)).collect(),
+                    Some(Answer::Members(ms)) => ms.iter().map(|m| member_summary(&f.member_fields, m, self.conventions(language))).collect(),
                     _ => Vec::new(),
                 };
                 FieldState {
@@ -467,9 +475,9 @@ impl FormSession {
     fn display(&self, f: &FormField, answers: &BTreeMap<String, Answer>, language: &str) -> String {
         match answers.get(&f.id) {
             None => String::new(),
-            Some(Answer::Date(d)) => d.format("%Y-%m-%d").to_string(),
+            Some(Answer::Date(d)) => self.conventions(language).date(*d),
             Some(Answer::Members(ms)) => {
-                ms.iter().map(|m| member_summary(&f.member_fields, m, language)).collect::<Vec<_>>().join(" · ")
+                ms.iter().map(|m| member_summary(&f.member_fields, m, self.conventions(language))).collect::<Vec<_>>().join(" · ")
             }
             Some(Answer::Text(t)) => match f.field_type {
                 FieldType::Choice => f.options.iter().find(|o| &o.value == t).map(|o| o.label.get(language).to_owned()).unwrap_or_default(),
@@ -510,13 +518,12 @@ impl FormSession {
     }
 }
 
-fn member_summary(fields: &[FormField], m: &BTreeMap<String, Answer>, _language: &str) -> String {
+fn member_summary(fields: &[FormField], m: &BTreeMap<String, Answer>, conventions: Conventions) -> String {
     fields
         .iter()
         .filter_map(|f| match m.get(&f.id) {
             Some(Answer::Text(t)) if !t.is_empty() && f.field_type != FieldType::Choice => Some(t.clone()),
-            // Left-to-right marks keep the date in one piece between Arabic-script words.
-            Some(Answer::Date(d)) => Some(format!("\u{200E}{}\u{200E}", d.format("%Y-%m-%d"))),
+            Some(Answer::Date(d)) => Some(conventions.date(*d)),
             _ => None,
         })
         .take(3)

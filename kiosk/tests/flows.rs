@@ -7,7 +7,7 @@ mod common;
 use common::{test_options, tr, Harness};
 use kiosk::flow::KioskOptions;
 use kiosk::ui::{BenefitState, HardwareTest, KeyboardKind, LoginProblem, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode, SyncState, TechTab};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 #[test]
 fn kiosk_flows() {
@@ -23,6 +23,7 @@ fn kiosk_flows() {
     language_switch_mirrors_the_layout();
     first_boot_unprovisioned_opens_the_set_up_screen();
     first_boot_leaves_a_touched_screen_alone();
+    dates_read_day_first_in_the_digits_the_node_chose();
     an_idle_set_up_screen_of_an_unprovisioned_terminal_comes_back_empty();
     language_on_screen_survives_a_restart();
     a_language_file_the_kiosk_did_not_write_means_the_default();
@@ -60,6 +61,29 @@ fn status_check_by_reference_then_slip() {
     h.tap("Finish");
     assert_eq!(h.screen(), Screen::Language);
     assert!(h.kiosk.state.borrow().status_result.is_none());
+}
+
+fn dates_read_day_first_in_the_digits_the_node_chose() {
+    let h = Harness::launch(test_options(), |f| f.digits = Some(json!({"ar": "eastern"}))).loaded();
+    h.choose_language("ar");
+    h.tap_tr("Check my status");
+    h.tap_tr("Type my reference number");
+    h.type_keys("7K2QXM4B9R");
+    h.tap(&format!("{} -10", tr(&h.ui.get_language(), "Year")));
+    h.tap_tr("Check status");
+    h.wait_until("the status is shown", |h| h.ui.get_status_mode() == StatusMode::Result);
+    // The node said 2026-11-02: day first, Eastern Arabic digits, isolated from the
+    // bidirectional algorithm so the parts keep their order inside Arabic text.
+    assert_eq!(h.ui.get_status_result().updated_on, "\u{2066}٠٢/١١/٢٠٢٦\u{2069}");
+    h.tap_tr("Finish");
+    h.choose_language("en");
+    h.tap_tr("Check my status");
+    h.tap_tr("Type my reference number");
+    h.type_keys("7K2QXM4B9R");
+    h.tap(&format!("{} -10", tr(&h.ui.get_language(), "Year")));
+    h.tap_tr("Check status");
+    h.wait_until("the status is shown", |h| h.ui.get_status_mode() == StatusMode::Result);
+    assert_eq!(h.ui.get_status_result().updated_on, "\u{2066}02/11/2026\u{2069}", "English keeps Western digits");
 }
 
 fn status_check_by_card_while_node_offline() {

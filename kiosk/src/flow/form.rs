@@ -56,6 +56,7 @@ impl Kiosk {
         };
         let Some(def) = forms.forms.iter().find(|f| f.kind == kind).cloned() else { return };
         let mut session = FormSession::new(def, forms.master_data.clone());
+        session.digits = s.digits;
         if let Some(card) = prefill {
             if let Some(id) = &card.national_id {
                 session.prefill("national_id", id);

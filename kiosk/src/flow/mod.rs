@@ -54,7 +54,8 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use chrono::NaiveDate;
-use node_protocol::{StatusResponse, SubmissionKind};
+use local_api::display::{self, Conventions};
+use node_protocol::{DigitsByLanguage, StatusResponse, SubmissionKind};
 use slint::{ComponentHandle, Global, SharedString};
 
 use crate::api::{Captured, Forms, LocalApi, ServiceEvent, StaffSession};
@@ -103,6 +104,8 @@ pub const DEMO_ID_CARD: (&str, &str) = ("199001234567", "1985-03-14");
 pub struct State {
     /// `ar`, `ckb` or `en`.
     pub language: String,
+    /// The digits each language shows dates and numbers in (the node's configuration).
+    pub digits: DigitsByLanguage,
     /// Language a new session starts in.
     pub default_language: String,
     /// Current screen.
@@ -363,6 +366,7 @@ impl Kiosk {
                     if let Some(first) = settings.languages.first() {
                         s.default_language = first.clone();
                     }
+                    s.digits = settings.digits;
                 }
                 if let Ok(forms) = forms {
                     s.forms = Some(forms);
@@ -530,9 +534,16 @@ impl Kiosk {
     }
 }
 
-/// `2026-11-24T10:31:07.123Z` → `2026-11-24 10:31`.
-fn short_time(at: &chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
+impl State {
+    /// How the language on screen shows dates and numbers.
+    pub fn conventions(&self) -> Conventions {
+        Conventions::for_language(&self.digits, &self.language)
+    }
+}
+
+/// `2026-11-24T10:31:07.123Z` → `24/11/2026 13:31` (Iraq's time), as `conventions` write it.
+fn short_time(at: &chrono::DateTime<chrono::Utc>, conventions: Conventions) -> String {
+    conventions.date_time(&at.with_timezone(&display::iraq_time()))
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ pub(super) fn render(ui: &AppWindow, s: &State) {
     ui.set_staff_card(s.staff_card);
     if let Some(q) = &s.queue {
         ui.set_queue_depth(q.stats.depth as i32);
-        ui.set_queue_oldest(shared(&q.stats.oldest_created_at.as_ref().map(short_time).unwrap_or_default()));
+        ui.set_queue_oldest(shared(&q.stats.oldest_created_at.as_ref().map(|t| short_time(t, s.conventions())).unwrap_or_default()));
         ui.set_queue_delivered(q.stats.delivered as i32);
         ui.set_queue_dead(q.stats.dead_letters as i32);
         let mut lines: Vec<QueueLine> = q
@@ -140,7 +140,7 @@ pub(super) fn render(ui: &AppWindow, s: &State) {
             .iter()
             .map(|p| QueueLine {
                 kind: form_kind(&p.kind),
-                created_at: shared(&short_time(&p.created_at)),
+                created_at: shared(&short_time(&p.created_at, s.conventions())),
                 attempts: p.attempts as i32,
                 dead: false,
                 reason: SharedString::new(),
@@ -148,7 +148,7 @@ pub(super) fn render(ui: &AppWindow, s: &State) {
             .collect();
         lines.extend(q.dead_letters.iter().map(|d| QueueLine {
             kind: form_kind(&d.kind),
-            created_at: shared(&short_time(&d.created_at)),
+            created_at: shared(&short_time(&d.created_at, s.conventions())),
             attempts: 0,
             dead: true,
             reason: shared(&d.reason),

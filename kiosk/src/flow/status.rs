@@ -166,8 +166,8 @@ pub(super) fn render(ui: &AppWindow, s: &State, messages: &Messages) {
             state: benefit_state(r.state),
             message: shared(r.message.get(&s.language)),
             case_number: shared(r.case_number.as_deref().unwrap_or("")),
-            updated_on: shared(&r.updated_on.map(|d| d.to_string()).unwrap_or_default()),
-            next_payment_on: shared(&r.next_payment_on.map(|d| d.to_string()).unwrap_or_default()),
+            updated_on: shared(&r.updated_on.map(|d| s.conventions().date(d)).unwrap_or_default()),
+            next_payment_on: shared(&r.next_payment_on.map(|d| s.conventions().date(d)).unwrap_or_default()),
         },
         None => StatusResult::default(),
     });

@@ -115,12 +115,12 @@ pub(super) fn render(ui: &AppWindow, s: &State) {
         let mut recent: Vec<DiagnosticLine> = Vec::new();
         if let Some(err) = &d.sync.last_error {
             recent.push(DiagnosticLine {
-                time: shared(&d.sync.last_error_at.as_ref().map(short_time).unwrap_or_default()),
+                time: shared(&d.sync.last_error_at.as_ref().map(|t| short_time(t, s.conventions())).unwrap_or_default()),
                 text: shared(&format!("sync error: {err}")),
             });
         }
         recent.extend(d.audit.iter().rev().map(|a| DiagnosticLine {
-            time: shared(&short_time(&a.at)),
+            time: shared(&short_time(&a.at, s.conventions())),
             text: shared(&format!("{} {}", a.category.as_str(), a.action)),
         }));
         ui.set_tech_recent(ModelRc::new(VecModel::from(recent)));

@@ -36,6 +36,8 @@ pub struct Fake {
     /// Whether the terminal is enrolled with a node (health says so, forms are served);
     /// provisioning through the local API sets it.
     pub provisioned: bool,
+    /// The node's digits per language, as `GET /v1/kiosk` passes them on (absent: Western).
+    pub digits: Option<Value>,
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -147,12 +149,20 @@ async fn read_id_card(State(fake): State<Shared>) -> (StatusCode, Json<Value>) {
 }
 
 /// Starts the fake service on a socket in `dir`; returns its state.
+async fn kiosk_settings(State(fake): State<Shared>) -> Json<Value> {
+    let mut settings = json!({"idle_timeout_s": 90, "languages": ["ar", "ckb", "en"]});
+    if let Some(digits) = fake.lock().expect("fake state").digits.clone() {
+        settings["digits"] = digits;
+    }
+    Json(settings)
+}
+
 pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Path) -> (PathBuf, Shared) {
     let fake: Shared = Arc::new(Mutex::new(Fake { node_online: true, card: Some("199012345678".into()), attempts_left: 3, provisioned: true, ..Fake::default() }));
     let socket = dir.join("api.sock");
     let app = Router::new()
         .route("/v1/health", get(health))
-        .route("/v1/kiosk", get(|| async { Json(json!({"idle_timeout_s": 90, "languages": ["ar", "ckb", "en"]})) }))
+        .route("/v1/kiosk", get(kiosk_settings))
         .route("/v1/forms", get(forms))
         .route("/v1/applications", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/applications", b).await }))
         .route("/v1/grievances", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/grievances", b).await }))

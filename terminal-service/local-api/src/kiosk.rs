@@ -1,5 +1,7 @@
-//! `GET /v1/kiosk`: the `[kiosk]` settings of the service's configuration that the UI needs.
+//! `GET /v1/kiosk`: the `[kiosk]` settings of the service's configuration that the UI needs,
+//! and how the node wants dates and numbers shown.
 
+use node_protocol::DigitsByLanguage;
 use serde::{Deserialize, Serialize};
 
 /// Answer of `GET /v1/kiosk`.
@@ -9,4 +11,8 @@ pub struct KioskSettings {
     pub idle_timeout_s: u64,
     /// Offered languages (`ar`, `ckb`, `en`); the first is the default.
     pub languages: Vec<String>,
+    /// Which digits each language shows dates and numbers in, from the node's configuration
+    /// (Western for every language until the terminal has it).
+    #[serde(default)]
+    pub digits: DigitsByLanguage,
 }

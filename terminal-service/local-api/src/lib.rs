@@ -16,6 +16,9 @@
 //!   simulated devices' controls;
 //! - [`events`]: the server-sent events of `GET /v1/events`, one typed [`Event`].
 //!
+//! And one rule both sides apply to what they show people: [`display`] (dates, times and
+//! numbers on the kiosk's screens and on receipts).
+//!
 //! Requests are read strictly (unknown fields refused: they come from the kiosk, built against
 //! this very crate); answers are read leniently (unknown fields ignored), so a newer service
 //! may add to them.
@@ -24,6 +27,7 @@
 
 pub mod capture;
 pub mod diagnostics;
+pub mod display;
 pub mod error;
 pub mod events;
 pub mod forms;

@@ -330,7 +330,14 @@ fn samples() -> Samples {
     };
     s.add("Health", health.clone());
     s.add("Health", Health { provisioned: false, terminal_id: None, province: None, ..health });
-    s.add("KioskSettings", KioskSettings { idle_timeout_s: 90, languages: LANGUAGES.map(String::from).to_vec() });
+    s.add(
+        "KioskSettings",
+        KioskSettings {
+            idle_timeout_s: 90,
+            languages: LANGUAGES.map(String::from).to_vec(),
+            digits: node_protocol::DigitsByLanguage { ar: node_protocol::Digits::Eastern, ..Default::default() },
+        },
+    );
     s.add("Forms", Forms { version: "2026-11".into(), province: "BGD".into(), forms: vec![form()], master_data: master_data() });
 
     let mut answers = serde_json::Map::new();

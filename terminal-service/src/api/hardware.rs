@@ -15,6 +15,8 @@ use super::error::ApiError;
 use super::ApiState;
 use crate::peripherals::devices::PrintError;
 use crate::peripherals::printer_monitor::announce_printer_state;
+use local_api::display::Conventions;
+
 use crate::peripherals::receipts::{format_time, language};
 use crate::terminal::Terminal;
 
@@ -68,7 +70,7 @@ pub async fn print_test(State(state): State<ApiState>) -> Result<(StatusCode, Js
     let terminal = &state.terminal;
     require_technician_once_provisioned(terminal, "the printer test")?;
     let lang = terminal.config.kiosk.languages.first().and_then(|l| language(l)).unwrap_or(hardware::Language::Arabic);
-    print(terminal, Receipt::test_page(lang, &terminal.terminal_id(), &format_time(Utc::now()))).await
+    print(terminal, Receipt::test_page(lang, &terminal.terminal_id(), &format_time(Utc::now(), Conventions::default()))).await
 }
 
 /// How long the reader loop may take over reading an ID card: a poll interval plus a few

@@ -1,4 +1,4 @@
-//! `GET /v1/kiosk`: the `[kiosk]` settings the UI needs.
+//! `GET /v1/kiosk`: the `[kiosk]` settings the UI needs, and the node's digits per language.
 
 use axum::extract::State;
 use axum::Json;
@@ -10,5 +10,6 @@ pub use local_api::KioskSettings;
 /// `GET /v1/kiosk`.
 pub async fn get(State(state): State<ApiState>) -> Json<KioskSettings> {
     let kiosk = &state.terminal.config.kiosk;
-    Json(KioskSettings { idle_timeout_s: kiosk.idle_timeout_s, languages: kiosk.languages.clone() })
+    let digits = state.terminal.node_config().map(|c| c.digits).unwrap_or_default();
+    Json(KioskSettings { idle_timeout_s: kiosk.idle_timeout_s, languages: kiosk.languages.clone(), digits })
 }

@@ -5,12 +5,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::Utc;
+use local_api::display::Conventions;
 use local_api::{PrintReceipt, Printed};
 
 use super::error::{ApiError, JsonBody};
 use super::hardware::print;
 use super::ApiState;
 use crate::peripherals::receipts::{check_slip, for_status_slip, for_submission, language};
+use crate::terminal::Terminal;
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", message)
@@ -30,6 +32,12 @@ fn province_name(config: Option<&node_protocol::NodeConfig>, enrolled: &str, lan
         .unwrap_or_else(|| enrolled.to_string())
 }
 
+/// How `language` shows dates and numbers under the node's configuration.
+fn conventions(terminal: &Terminal, language: &str) -> Conventions {
+    let digits = terminal.node_config().map(|c| c.digits).unwrap_or_default();
+    Conventions::for_language(&digits, language)
+}
+
 /// `POST /v1/receipts`.
 pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<PrintReceipt>) -> Result<(StatusCode, Json<Printed>), ApiError> {
     let terminal = &state.terminal;
@@ -43,14 +51,14 @@ pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<PrintR
                 return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_submission", format!("no submission {id} was captured on this terminal; check the id the capture answered")));
             };
             let province = province_name(terminal.node_config().as_deref(), &provisioned.enrollment.province, &tag);
-            for_submission(&record, lang, &provisioned.enrollment.terminal_id, &province)
+            for_submission(&record, lang, conventions(terminal, &tag), &provisioned.enrollment.terminal_id, &province)
         }
         (None, Some(slip)) => {
             if body.language.is_some() {
                 return Err(invalid("language goes inside status_slip"));
             }
             let lang = check_slip(&slip, languages).map_err(invalid)?;
-            for_status_slip(&slip, lang, &terminal.terminal_id(), Utc::now())
+            for_status_slip(&slip, lang, conventions(terminal, &slip.language), &terminal.terminal_id(), Utc::now())
         }
         _ => return Err(invalid("give exactly one of submission_id (a captured submission) and status_slip")),
     };

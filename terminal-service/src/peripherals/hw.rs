@@ -17,6 +17,8 @@ use thiserror::Error;
 use crate::startup::config::Config;
 use crate::peripherals::devices::{DeviceReport, Devices, PrintError, Printed, PrinterState};
 use crate::startup::identity::Enrollment;
+use local_api::display::Conventions;
+
 use crate::peripherals::receipts::format_time;
 
 /// Why a `hw` command failed.
@@ -90,7 +92,7 @@ pub fn read_card(config: &Config, timeout: Duration) -> Result<Uid, HwError> {
 pub fn print_test(config: &Config, language: Language) -> Result<Printed, HwError> {
     ensure_devices_free(config)?;
     let devices = Devices::open(config.hardware_backend());
-    let receipt = Receipt::test_page(language, &terminal_id(&config.storage.dir), &format_time(Utc::now()));
+    let receipt = Receipt::test_page(language, &terminal_id(&config.storage.dir), &format_time(Utc::now(), Conventions::default()));
     Ok(devices.print_blocking(&receipt)?)
 }
 

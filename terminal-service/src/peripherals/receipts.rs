@@ -5,22 +5,19 @@
 //! Nothing an applicant typed is printed on a submission receipt (the terminal cannot read
 //! it back anyway: it is sealed); a status slip carries only what the node answered.
 
-use chrono::{DateTime, FixedOffset, Offset, Utc};
+use chrono::{DateTime, Utc};
 use hardware::{Language, Receipt, ReceiptKind, ReceiptLine};
+use local_api::display::Conventions;
 use node_protocol::{BenefitState, SubmissionKind};
 
 use crate::capture::outbox::SubmissionRecord;
 
-/// Iraq's time zone: UTC+3 all year (no daylight saving since 2008). Receipts show the
-/// applicant's clock, whatever the terminal's system time zone.
-pub fn iraq_time() -> FixedOffset {
-    // 3 hours is within ±24 h, so this cannot be refused.
-    FixedOffset::east_opt(3 * 3600).unwrap_or_else(|| Utc.fix())
-}
+pub use local_api::display::iraq_time;
 
-/// `2026-11-24 14:05` in Iraq's time.
-pub fn format_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&iraq_time()).format("%Y-%m-%d %H:%M").to_string()
+/// `24/11/2026 14:05` in Iraq's time, in the receipt language's digits and isolated from the
+/// bidirectional algorithm ([`local_api::display`]: the kiosk shows dates the same way).
+pub fn format_time(at: DateTime<Utc>, conventions: Conventions) -> String {
+    conventions.date_time(&at.with_timezone(&iraq_time()))
 }
 
 /// A language tag (`ar`, `ckb`, `en`) as a receipt language.
@@ -35,6 +32,8 @@ fn label(language: Language, en: &'static str) -> String {
         "Case number" => ("رقم الملف", "ژمارەی دۆسیە"),
         "Come back after" => ("راجعنا بعد", "دوای ئەم کاتە بگەڕێوە"),
         "Note" => ("ملاحظة", "تێبینی"),
+        "Last change" => ("آخر تغيير", "دوایین گۆڕانکاری"),
+        "Next payment" => ("الدفعة القادمة", "پارەدانی داهاتوو"),
         _ => (en, en),
     };
     match language {
@@ -53,7 +52,7 @@ fn offline_note(language: Language) -> &'static str {
 }
 
 /// The receipt of a submission captured on this terminal.
-pub fn for_submission(record: &SubmissionRecord, language: Language, terminal_id: &str, province: &str) -> Receipt {
+pub fn for_submission(record: &SubmissionRecord, language: Language, conventions: Conventions, terminal_id: &str, province: &str) -> Receipt {
     let reference = node_protocol::reference::short_reference(&record.id);
     Receipt {
         language,
@@ -63,7 +62,7 @@ pub fn for_submission(record: &SubmissionRecord, language: Language, terminal_id
         },
         reference: reference.clone(),
         submission_id: Some(record.id.to_string()),
-        issued_at: format_time(record.created_at),
+        issued_at: format_time(record.created_at, conventions),
         terminal: terminal_id.into(),
         lines: vec![ReceiptLine { label: label(language, "Governorate"), value: province.into() }],
         qr: Some(reference),
@@ -117,18 +116,24 @@ pub fn check_slip(slip: &StatusSlip, languages: &[String]) -> Result<Language, S
 }
 
 /// A status slip as a receipt.
-pub fn for_status_slip(slip: &StatusSlip, language: Language, terminal_id: &str, now: DateTime<Utc>) -> Receipt {
+pub fn for_status_slip(slip: &StatusSlip, language: Language, conventions: Conventions, terminal_id: &str, now: DateTime<Utc>) -> Receipt {
     let mut lines = Vec::new();
     match &slip.status {
         None => {
             let at = slip.come_back_at.unwrap_or(now + DEFAULT_COME_BACK_AFTER);
             lines.push(ReceiptLine { label: label(language, "Note"), value: offline_note(language).into() });
-            lines.push(ReceiptLine { label: label(language, "Come back after"), value: format_time(at) });
+            lines.push(ReceiptLine { label: label(language, "Come back after"), value: format_time(at, conventions) });
         }
         Some(status) => {
             lines.push(ReceiptLine { label: label(language, "Status"), value: state_text(status.state, language).into() });
             if let Some(case) = &status.case_number {
                 lines.push(ReceiptLine { label: label(language, "Case number"), value: case.clone() });
+            }
+            if let Some(on) = status.next_payment_on {
+                lines.push(ReceiptLine { label: label(language, "Next payment"), value: conventions.date(on) });
+            }
+            if let Some(on) = status.updated_on {
+                lines.push(ReceiptLine { label: label(language, "Last change"), value: conventions.date(on) });
             }
             let message = match language {
                 Language::Arabic => &status.message.ar,
@@ -146,7 +151,7 @@ pub fn for_status_slip(slip: &StatusSlip, language: Language, terminal_id: &str,
         kind: ReceiptKind::StatusCheck,
         reference: reference.clone().unwrap_or_else(|| "—".into()),
         submission_id: None,
-        issued_at: format_time(now),
+        issued_at: format_time(now, conventions),
         terminal: terminal_id.into(),
         lines,
         qr: reference,
@@ -166,11 +171,15 @@ mod tests {
         let id = Uuid::now_v7();
         let created_at = Utc.with_ymd_and_hms(2026, 11, 24, 11, 5, 0).unwrap();
         let record = SubmissionRecord { id, kind: SubmissionKind::Grievance, created_at, place: SubmissionPlace::Waiting };
-        let r = for_submission(&record, Language::Kurdish, "T-0001", "Erbil");
+        let r = for_submission(&record, Language::Kurdish, Conventions::default(), "T-0001", "Erbil");
         assert_eq!(r.kind, ReceiptKind::Grievance);
         assert_eq!(r.reference, node_protocol::reference::short_reference(&id));
         assert_eq!(r.qr.as_deref(), Some(r.reference.as_str()));
-        assert_eq!(r.issued_at, "2026-11-24 14:05", "Iraq time, UTC+3");
+        assert_eq!(r.issued_at, "\u{2066}24/11/2026 14:05\u{2069}", "Iraq time, UTC+3, day first, isolated");
+        let eastern = Conventions { digits: node_protocol::Digits::Eastern };
+        let r = for_submission(&record, Language::Kurdish, eastern, "T-0001", "Erbil");
+        assert_eq!(local_api::display::without_isolates(&r.issued_at), "٢٤/١١/٢٠٢٦ ١٤:٠٥");
+        assert_eq!(r.reference, node_protocol::reference::short_reference(&id), "a reference keeps its digits: it is typed back");
         assert_eq!(r.lines[0].value, "Erbil");
         assert_eq!(r.lines[0].label, "پارێزگا");
     }
@@ -181,28 +190,31 @@ mod tests {
         let offline = StatusSlip { language: "en".into(), status: None, reference: None, come_back_at: None };
         let language = check_slip(&offline, &languages).unwrap();
         let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
-        let r = for_status_slip(&offline, language, "T-1", now);
+        let r = for_status_slip(&offline, language, Conventions::default(), "T-1", now);
         assert_eq!(r.kind, ReceiptKind::StatusCheck);
         assert!(r.qr.is_none());
         let back = r.lines.iter().find(|l| l.label == "Come back after").unwrap();
-        assert_eq!(back.value, "2026-11-25 12:00", "tomorrow, Iraq time");
+        assert_eq!(local_api::display::without_isolates(&back.value), "25/11/2026 12:00", "tomorrow, Iraq time");
 
         let answered = StatusSlip {
             status: Some(StatusResponse {
                 state: BenefitState::Active,
                 case_number: Some("BGD-2025-000142".into()),
-                updated_on: None,
-                next_payment_on: None,
+                updated_on: chrono::NaiveDate::from_ymd_opt(2025, 9, 1),
+                next_payment_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 1),
                 message: node_protocol::LocalizedText::new("نشط", "چالاک", "Active: next payment on the 1st"),
             }),
             reference: Some("7K2QX-M4B9R".into()),
             ..offline.clone()
         };
-        let r = for_status_slip(&answered, Language::English, "T-1", now);
+        let r = for_status_slip(&answered, Language::English, Conventions::default(), "T-1", now);
         assert_eq!(r.reference, "7K2QX-M4B9R");
         assert_eq!(r.qr.as_deref(), Some("7K2QX-M4B9R"));
         assert!(r.lines.iter().any(|l| l.value == "BGD-2025-000142"));
         assert!(r.lines.iter().any(|l| l.value == "Active"));
+        let line = |label: &str| r.lines.iter().find(|l| l.label == label).map(|l| l.value.clone());
+        assert_eq!(line("Next payment").as_deref(), Some("\u{2066}01/12/2026\u{2069}"));
+        assert_eq!(line("Last change").as_deref(), Some("\u{2066}01/09/2025\u{2069}"));
 
         let mut bad = offline.clone();
         bad.language = "ckb".into();
