@@ -80,11 +80,17 @@ pub struct NodeProcess {
 impl NodeProcess {
     /// Starts a node on `port` with data in `data`, and waits until it answers.
     pub async fn start(data: &Path, port: u16) -> Result<NodeProcess> {
+        NodeProcess::start_with(data, port, &[]).await
+    }
+
+    /// As [`NodeProcess::start`], with more arguments for `serve` (e.g. `--eastern-digits ar`).
+    pub async fn start_with(data: &Path, port: u16, serve_args: &[&str]) -> Result<NodeProcess> {
         let log = data.with_extension("log");
         let out = File::options().create(true).append(true).open(&log)?;
         let child = Command::new(binary("provincial-node")?)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(data)
+            .args(serve_args)
             .stdout(out.try_clone()?)
             .stderr(out)
             .spawn()

@@ -9,6 +9,7 @@
 mod cli;
 mod contract_examples;
 mod demo;
+mod display_digits;
 mod images;
 mod kill_nine;
 mod malformed_local_api;
