@@ -76,10 +76,13 @@ fn walk(lang: &str, shots: &mut Shots) {
     h.fake.lock().expect("fake").card = id_card.clone();
     h.tap_tr("Type my reference number");
     h.type_keys("7K2QXM4B");
+    // On this panel the date of birth comes up in place of the keyboard.
+    h.tap(&tr(lang, "Date of birth"));
     h.tap(&format!("{} +", tr(lang, "Day")));
     h.tap(&format!("{} -", tr(lang, "Year")));
     h.tap(&format!("{} +", tr(lang, "Month")));
     shots.take(&h, "status-reference");
+    h.tap(&tr(lang, "Reference number (on your receipt)"));
     h.type_keys("9R");
     h.tap_tr("Check status");
     h.wait_until("the status", |h| h.ui.get_status_mode() == StatusMode::Result);

@@ -261,6 +261,9 @@ impl Harness {
         ui.window().dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged { scale_factor: panel.scale_factor() });
         ui.window().set_size(slint::PhysicalSize::new(panel.width_px, panel.height_px));
         ui.show().expect("show");
+        // A first frame: Slint runs the window's `changed width` handlers (which put the window's
+        // size into `Theme`) before rendering, and the testing backend renders only when asked.
+        ui.window().take_snapshot().expect("the first frame renders");
         let api = LocalApi::new(&socket).expect("client");
         let kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), options);
         Harness { ui, kiosk, fake, runtime, _dir: dir }
@@ -339,9 +342,23 @@ impl Harness {
     /// Touches the (only, or first) element labelled `label`.
     pub fn tap(&self, label: &str) {
         let found = self.find_scrolling(label);
-        let e = found.first().unwrap_or_else(|| panic!("nothing labelled {label:?} on screen {:?}", self.ui.get_screen()));
+        let e = found.first().unwrap_or_else(|| {
+            let render = self.save_render("failed-tap");
+            panic!("nothing labelled {label:?} on screen {:?} (render: {render})", self.ui.get_screen())
+        });
         e.invoke_accessible_default_action();
         self.pump();
+    }
+
+    /// Writes what the window shows to `target/kiosk-screenshots/<name>.png`, for a failure's
+    /// message; returns the path.
+    pub fn save_render(&self, name: &str) -> String {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/kiosk-screenshots").join(format!("{name}.png"));
+        match self.ui.window().take_snapshot() {
+            Ok(b) => shots::write_png(&path, b.width(), b.height(), b.as_bytes()),
+            Err(e) => return format!("not rendered: {e}"),
+        }
+        path.display().to_string()
     }
 
     /// Touches the `n`-th element labelled `label`.
