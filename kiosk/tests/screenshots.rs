@@ -11,7 +11,6 @@ mod common;
 use common::shots::Shots;
 use common::{tr, Harness};
 use kiosk::ui::{HardwareTest, LoginProblem, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode};
-use slint::ComponentHandle;
 
 #[test]
 fn every_screen_in_three_languages() {
