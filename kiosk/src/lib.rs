@@ -9,6 +9,7 @@
 //! [`api`] is the only way out of the process: terminal-service's local API on a Unix socket.
 //! [`forms`] walks the node's form definitions and holds an applicant's answers for one session.
 //! [`fonts`] makes the shipped fonts the fallback for text in another script.
+//! [`panel`] finds the panel's size in millimetres, so that `1mm` on screen is a real one.
 //! [`remembered_language`] keeps the language on screen across restarts (`--state-dir`).
 //!
 //! Architecture invariant: the kiosk keeps no data of its own. The only file it ever writes is
@@ -20,6 +21,7 @@ pub mod api;
 pub mod flow;
 pub mod fonts;
 pub mod forms;
+pub mod panel;
 pub mod remembered_language;
 
 /// The compiled `.slint` UI.

@@ -12,12 +12,15 @@ use kiosk::api::{LocalApi, DEFAULT_SOCKET};
 use kiosk::flow::{Kiosk, KioskOptions};
 use slint::ComponentHandle;
 
-const USAGE: &str = "usage: kiosk [--socket PATH] [--fullscreen] [--size WIDTHxHEIGHT] [--state-dir DIR]
+const USAGE: &str = "usage: kiosk [--socket PATH] [--fullscreen] [--size WIDTHxHEIGHT] [--panel-mm WIDTHxHEIGHT] [--state-dir DIR]
   --socket PATH    terminal-service's local API (default /run/terminal-service/api.sock)
   --state-dir DIR  remember the language on screen in DIR/language, so that a restart comes back
                    in it (e.g. /var/lib/kiosk); without it the kiosk writes nothing
   --fullscreen     fill the screen (always the case with the linuxkms backend)
   --size WxH       window size in logical pixels (default 1280x800)
+  --panel-mm WxH   the panel's active area in millimetres (also KIOSK_PANEL_MM), e.g. 154.08x85.92;
+                   without it the connected panel's EDID, then the known Raspberry Pi panels by
+                   resolution, else scale 1 (SLINT_SCALE_FACTOR, when set, overrides all of these)
   --first-frame PNG  write the first frame to PNG, print the resident memory, and exit (benchmark)
   --demo           F1 staff badge, F2 technician badge, F3 applicant card, F4 take the card off
                    (simulated reader of the demo's terminal-service)";
@@ -34,6 +37,7 @@ fn main() -> Result<()> {
     let mut first_frame: Option<PathBuf> = None;
     let mut state_dir: Option<PathBuf> = None;
     let mut size = (1280u32, 800u32);
+    let mut panel_mm = std::env::var("KIOSK_PANEL_MM").ok().filter(|v| !v.is_empty());
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -42,6 +46,7 @@ fn main() -> Result<()> {
             "--demo" => demo_keys = true,
             "--state-dir" => state_dir = Some(PathBuf::from(args.next().context("--state-dir needs a directory")?)),
             "--first-frame" => first_frame = Some(PathBuf::from(args.next().context("--first-frame needs a PNG path")?)),
+            "--panel-mm" => panel_mm = Some(args.next().context("--panel-mm needs WIDTHxHEIGHT in millimetres")?),
             "--size" => {
                 let v = args.next().context("--size needs WIDTHxHEIGHT")?;
                 let (w, h) = v.split_once('x').context("--size is WIDTHxHEIGHT, e.g. 1280x800")?;
@@ -54,6 +59,9 @@ fn main() -> Result<()> {
             other => anyhow::bail!("unknown argument '{other}'\n{USAGE}"),
         }
     }
+    // Before the window exists and before the runtime's threads start: it sets an environment
+    // variable, which linuxkms and winit read when the window is shown.
+    use_real_millimetres(panel_mm.as_deref(), size)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -76,6 +84,23 @@ fn main() -> Result<()> {
         });
     }
     ui.run().context("the UI event loop failed")?;
+    Ok(())
+}
+
+/// Sets Slint's scale factor so that `1mm` is a millimetre on the panel (`kiosk::panel`), unless
+/// `SLINT_SCALE_FACTOR` is already set. `size` stands for the panel's pixels when `--panel-mm` is
+/// given and no connected panel is found.
+fn use_real_millimetres(panel_mm: Option<&str>, size: (u32, u32)) -> Result<()> {
+    let panel_mm = panel_mm.map(kiosk::panel::parse_mm).transpose()?;
+    if let Ok(given) = std::env::var("SLINT_SCALE_FACTOR") {
+        eprintln!("kiosk: scale factor {given} from SLINT_SCALE_FACTOR");
+        return Ok(());
+    }
+    let (scale, how) = kiosk::panel::decide_scale_factor(panel_mm, std::path::Path::new("/sys/class/drm"), size);
+    eprintln!("kiosk: {how}");
+    if let Some(s) = scale {
+        std::env::set_var("SLINT_SCALE_FACTOR", format!("{s:.4}"));
+    }
     Ok(())
 }
 

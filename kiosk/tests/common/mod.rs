@@ -3,6 +3,8 @@
 //! software renderer, and helpers to touch the screen by accessible label.
 #![allow(dead_code)]
 
+pub mod shots;
+
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -16,6 +18,7 @@ use axum::{Json, Router};
 use i_slint_backend_testing::ElementHandle;
 use kiosk::api::LocalApi;
 use kiosk::flow::{Kiosk, KioskOptions};
+use kiosk::panel::Panel;
 pub use kiosk::ui::{AppWindow, PrinterState, Screen};
 use serde_json::{json, Value};
 use slint::ComponentHandle;
@@ -229,6 +232,11 @@ pub fn init_backend() {
     .expect("the testing backend is installed once");
 }
 
+/// The panel the tests run on unless they say otherwise: the usual 10.1" 1280×800 kiosk panel.
+pub fn default_panel() -> Panel {
+    Panel::known(1280, 800).expect("the 10.1\" panel is a known panel")
+}
+
 /// The options every test runs with: a fixed clock (reproducible screenshots), no state directory.
 pub fn test_options() -> KioskOptions {
     KioskOptions { fixed_clock: Some("10:30".into()), idle_timeout_s: 90, ..KioskOptions::default() }
@@ -240,17 +248,32 @@ impl Harness {
         Harness::launch(test_options(), |_| {}).loaded()
     }
 
+    /// The same on another panel.
+    pub fn on_panel(panel: Panel) -> Harness {
+        Harness::launch_on(panel, test_options(), |_| {}).loaded()
+    }
+
     /// Starts the fake service as `prepare` leaves it, then a kiosk with `options`. Returns
     /// before any answer of the service is applied (nothing has been pumped), so a test can touch
     /// the screen first.
     pub fn launch(options: KioskOptions, prepare: impl FnOnce(&mut Fake)) -> Harness {
+        Harness::launch_on(default_panel(), options, prepare)
+    }
+
+    /// [`Harness::launch`] on `panel`: its pixels, at the scale factor that makes `1mm` a real
+    /// millimetre on it, as the kiosk sets it on the device.
+    pub fn launch_on(panel: Panel, options: KioskOptions, prepare: impl FnOnce(&mut Fake)) -> Harness {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let dir = tempfile::tempdir().expect("temp dir");
         let (socket, fake) = start_fake_service(&runtime, dir.path());
         prepare(&mut fake.lock().expect("fake state"));
         let ui = AppWindow::new().expect("window");
-        ui.window().set_size(slint::PhysicalSize::new(1280, 800));
+        ui.window().dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged { scale_factor: panel.scale_factor() });
+        ui.window().set_size(slint::PhysicalSize::new(panel.width_px, panel.height_px));
         ui.show().expect("show");
+        // A first frame: Slint runs the window's `changed width` handlers (which put the window's
+        // size into `Theme`) before rendering, and the testing backend renders only when asked.
+        ui.window().take_snapshot().expect("the first frame renders");
         let api = LocalApi::new(&socket).expect("client");
         let kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), options);
         Harness { ui, kiosk, fake, runtime, _dir: dir }
@@ -301,16 +324,22 @@ impl Harness {
     /// Swipes the page: the mouse wheel over the middle of the window (`dy` < 0 scrolls down).
     pub fn scroll(&self, dy: f32) {
         self.ui.window().dispatch_event(slint::platform::WindowEvent::PointerScrolled {
-            position: slint::LogicalPosition::new(640.0, 420.0),
+            position: self.centre(),
             delta_x: 0.0,
             delta_y: dy,
         });
         self.pump();
     }
 
+    /// The middle of the window, in logical pixels.
+    pub fn centre(&self) -> slint::LogicalPosition {
+        let size = self.ui.window().size().to_logical(self.ui.window().scale_factor());
+        slint::LogicalPosition::new(size.width / 2.0, size.height / 2.0 + 20.0)
+    }
+
     /// Finds `label`, scrolling down (then back up) as a person would when it is off screen.
     fn find_scrolling(&self, label: &str) -> Vec<ElementHandle> {
-        for dy in std::iter::repeat_n(-150.0, 12).chain(std::iter::repeat_n(150.0, 24)) {
+        for dy in std::iter::repeat_n(-150.0, 30).chain(std::iter::repeat_n(150.0, 60)) {
             let found = self.find(label);
             if !found.is_empty() {
                 return found;
@@ -323,9 +352,23 @@ impl Harness {
     /// Touches the (only, or first) element labelled `label`.
     pub fn tap(&self, label: &str) {
         let found = self.find_scrolling(label);
-        let e = found.first().unwrap_or_else(|| panic!("nothing labelled {label:?} on screen {:?}", self.ui.get_screen()));
+        let e = found.first().unwrap_or_else(|| {
+            let render = self.save_render("failed-tap");
+            panic!("nothing labelled {label:?} on screen {:?} (render: {render})", self.ui.get_screen())
+        });
         e.invoke_accessible_default_action();
         self.pump();
+    }
+
+    /// Writes what the window shows to `target/kiosk-screenshots/<name>.png`, for a failure's
+    /// message; returns the path.
+    pub fn save_render(&self, name: &str) -> String {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/kiosk-screenshots").join(format!("{name}.png"));
+        match self.ui.window().take_snapshot() {
+            Ok(b) => shots::write_png(&path, b.width(), b.height(), b.as_bytes()),
+            Err(e) => return format!("not rendered: {e}"),
+        }
+        path.display().to_string()
     }
 
     /// Touches the `n`-th element labelled `label`.

@@ -166,7 +166,10 @@ impl Guest {
             // screen only (-vga none): q35's default VGA would be a second, and which of the
             // two the kiosk draws on and `screendump` shows would be left to chance.
             .args(["-vga", "none"])
-            .args(["-device", &format!("virtio-gpu-pci,xres={},yres={}", SCREEN.0, SCREEN.1)])
+            // No EDID: the kiosk then knows the display by its 1280×800 mode as the 10.1" panel
+            // of its table (kiosk/src/panel.rs) and renders as its reference screenshots do;
+            // QEMU's EDID would claim 100 dpi.
+            .args(["-device", &format!("virtio-gpu-pci,xres={},yres={},edid=off", SCREEN.0, SCREEN.1)])
             .args(["-device", "virtio-tablet-pci", "-device", "virtio-keyboard-pci"])
             .args(["-device", "i6300esb", "-device", "virtio-rng-pci"])
             // Loopback only: restrict=on leaves the guest nothing but this forward to the node

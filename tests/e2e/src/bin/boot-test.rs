@@ -64,23 +64,25 @@ struct Args {
 const BODY: Region = (0, 60, SCREEN.0, SCREEN.1 - 60);
 /// The status bar's language buttons (عربي, كوردى, English, text size): left in Arabic and
 /// Kurdish, right in English.
-const LANGUAGE_BUTTONS_RTL: Region = (4, 2, 316, 50);
-const LANGUAGE_BUTTONS_LTR: Region = (960, 2, 316, 50);
+const LANGUAGE_BUTTONS_RTL: Region = (4, 2, 402, 64);
+const LANGUAGE_BUTTONS_LTR: Region = (874, 2, 402, 64);
 /// Where "English" is in the Arabic status bar (see kiosk/tests/screenshots/ar/language.png).
-const ENGLISH_BUTTON_RTL: (u32, u32) = (116, 27);
+const ENGLISH_BUTTON_RTL: (u32, u32) = (147, 34);
 /// At most this share of pixels may differ from a reference (anti-aliasing, the pointer).
 const SAME_SCREEN: f64 = 0.01;
 
 /// The Arabic set-up screen of a fresh terminal and its Latin keyboard, in pixels (see
-/// kiosk/tests/screenshots/ar/setup-first-boot.png and technician-setup.png).
-const URL_FIELD: (u32, u32) = (640, 261);
-const CODE_FIELD: (u32, u32) = (640, 401);
-const CONNECT: (u32, u32) = (109, 762);
-const KEY_DONE: (u32, u32) = (489, 719);
-const KEY_SHIFT: (u32, u32) = (790, 719);
+/// kiosk/tests/screenshots/ar/setup-first-boot.png and technician-setup.png). The guest's display
+/// has no EDID, so the kiosk takes it for the 10.1" 1280×800 panel of its table, the panel the
+/// references are rendered on.
+const URL_FIELD: (u32, u32) = (640, 283);
+const CODE_FIELD: (u32, u32) = (640, 437);
+const CONNECT: (u32, u32) = (110, 755);
+const KEY_DONE: (u32, u32) = (478, 703);
+const KEY_SHIFT: (u32, u32) = (803, 703);
 /// The set-up screen's "linked to the provincial office" banner once provisioning succeeded.
-const LINKED_BANNER: Region = (15, 193, 1250, 60);
-const KEY_ROWS: [(&str, u32); 4] = [("1234567890", 503), ("qwertyuiop", 559), ("asdfghjkl-", 613), ("zxcvbnm./:", 668)];
+const LINKED_BANNER: Region = (15, 208, 1250, 61);
+const KEY_ROWS: [(&str, u32); 4] = [("1234567890", 472), ("qwertyuiop", 530), ("asdfghjkl-", 587), ("zxcvbnm./:", 645)];
 
 /// Types `text` on the kiosk's Latin keyboard, a key at a time (letters in either case),
 /// `pace` apart: a kiosk slowed down by emulation reads its touchscreen late, and taps sent
@@ -92,8 +94,8 @@ fn type_on_screen(guest: &mut Guest, text: &str, pace: Duration) -> Result<()> {
             .iter()
             .find_map(|(keys, y)| keys.find(lower).map(|i| (i as u32, *y)))
             .with_context(|| format!("'{c}' is not on the kiosk's Latin keyboard"))?;
-        // Ten keys 61.2 px apart, the first centred at x = 364.
-        guest.tap(364 + column * 612 / 10, y)?;
+        // Ten keys 98.9 px apart, the first centred at x = 195.
+        guest.tap(195 + column * 989 / 10, y)?;
         std::thread::sleep(pace);
     }
     Ok(())
