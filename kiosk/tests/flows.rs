@@ -71,6 +71,7 @@ fn dates_read_day_first_in_the_digits_the_node_chose() {
     h.tap_tr("Check my status");
     h.tap_tr("Type my reference number");
     h.type_keys("7K2QXM4B9R");
+    h.tap_tr("Date of birth");
     h.tap(&format!("{} -10", tr(&h.ui.get_language(), "Year")));
     h.tap_tr("Check status");
     h.wait_until("the status is shown", |h| h.ui.get_status_mode() == StatusMode::Result);
@@ -82,6 +83,7 @@ fn dates_read_day_first_in_the_digits_the_node_chose() {
     h.tap_tr("Check my status");
     h.tap_tr("Type my reference number");
     h.type_keys("7K2QXM4B9R");
+    h.tap_tr("Date of birth");
     h.tap(&format!("{} -10", tr(&h.ui.get_language(), "Year")));
     h.tap_tr("Check status");
     h.wait_until("the status is shown", |h| h.ui.get_status_mode() == StatusMode::Result);
