@@ -338,6 +338,10 @@ fn samples() -> Samples {
             digits: node_protocol::DigitsByLanguage { ar: node_protocol::Digits::Eastern, ..Default::default() },
         },
     );
+    for digits in [node_protocol::Digits::Western, node_protocol::Digits::Eastern] {
+        s.add("Digits", digits);
+    }
+    s.add("DigitsByLanguage", node_protocol::DigitsByLanguage { ar: node_protocol::Digits::Eastern, ckb: node_protocol::Digits::Eastern, en: node_protocol::Digits::Western });
     s.add("Forms", Forms { version: "2026-11".into(), province: "BGD".into(), forms: vec![form()], master_data: master_data() });
 
     let mut answers = serde_json::Map::new();
