@@ -67,27 +67,20 @@ fn status_check_by_reference_then_slip() {
 
 fn dates_read_day_first_in_the_digits_the_node_chose() {
     let h = Harness::launch(test_options(), |f| f.digits = Some(json!({"ar": "eastern"}))).loaded();
-    h.choose_language("ar");
-    h.tap_tr("Check my status");
-    h.tap_tr("Type my reference number");
-    h.type_keys("7K2QXM4B9R");
-    h.tap_tr("Date of birth");
-    h.tap(&format!("{} -10", tr(&h.ui.get_language(), "Year")));
-    h.tap_tr("Check status");
-    h.wait_until("the status is shown", |h| h.ui.get_status_mode() == StatusMode::Result);
-    // The node said 2026-11-02: day first, Eastern Arabic digits, isolated from the
-    // bidirectional algorithm so the parts keep their order inside Arabic text.
-    assert_eq!(h.ui.get_status_result().updated_on, "\u{2066}٠٢/١١/٢٠٢٦\u{2069}");
-    h.tap_tr("Finish");
-    h.choose_language("en");
-    h.tap_tr("Check my status");
-    h.tap_tr("Type my reference number");
-    h.type_keys("7K2QXM4B9R");
-    h.tap_tr("Date of birth");
-    h.tap(&format!("{} -10", tr(&h.ui.get_language(), "Year")));
-    h.tap_tr("Check status");
-    h.wait_until("the status is shown", |h| h.ui.get_status_mode() == StatusMode::Result);
-    assert_eq!(h.ui.get_status_result().updated_on, "\u{2066}02/11/2026\u{2069}", "English keeps Western digits");
+    // The node said 2026-11-02: day first, isolated from the bidirectional algorithm so the
+    // parts keep their order inside Arabic text; Eastern digits in Arabic, Western in English.
+    for (language, shown) in [("ar", "\u{2066}٠٢/١١/٢٠٢٦\u{2069}"), ("en", "\u{2066}02/11/2026\u{2069}")] {
+        h.choose_language(language);
+        h.tap_tr("Check my status");
+        h.tap_tr("Type my reference number");
+        h.type_keys("7K2QXM4B9R");
+        h.tap_tr("Date of birth");
+        h.tap(&format!("{} -10", tr(language, "Year")));
+        h.tap_tr("Check status");
+        h.wait_until("the status is shown", |h| h.ui.get_status_mode() == StatusMode::Result);
+        assert_eq!(h.ui.get_status_result().updated_on, shown, "{language}");
+        h.tap_tr("Finish");
+    }
 }
 
 fn status_check_by_card_while_node_offline() {
