@@ -108,7 +108,7 @@ fn main() {
         }
         let results: Vec<SubmissionResult> = batch
             .iter()
-            .map(|e| SubmissionResult { id: e.id, outcome: SubmissionOutcome::Accepted { case_number: format!("BGD-{}", e.id.simple()) } })
+            .map(|e| SubmissionResult { id: e.id, outcome: SubmissionOutcome::Accepted { case_number: format!("BGD-{}", e.id.simple()), duplicate_check: None } })
             .collect();
         let applied = outbox.apply_results(&results, Utc::now()).expect("apply results");
         assert_eq!(applied.delivered, batch.len());

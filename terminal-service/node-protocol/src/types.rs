@@ -147,6 +147,11 @@ pub enum SubmissionOutcome {
     Accepted {
         /// The node's case number.
         case_number: String,
+        /// Whether the applicant may already be registered (absent from nodes that do not
+        /// check). An application is never refused for it: a possible duplicate is filed and
+        /// flagged for staff review.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duplicate_check: Option<DuplicateCheck>,
     },
     /// This id was accepted before; the answer is the one given then.
     Duplicate {
@@ -158,6 +163,55 @@ pub enum SubmissionOutcome {
         /// Why, for the technician and the dead-letter list.
         reason: String,
     },
+}
+
+/// The node's check of a new application against the persons already registered, in its
+/// own province and (when it has one) at headquarters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateCheck {
+    /// The strongest decision over every match: `distinct` when nothing matched.
+    pub decision: DuplicateDecision,
+    /// The registered cases the applicant may be, strongest first.
+    #[serde(default)]
+    pub matches: Vec<MatchedCase>,
+    /// Whether headquarters (every province) was asked.
+    pub headquarters: HeadquartersCheck,
+}
+
+/// What a duplicate check concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateDecision {
+    /// The same person is registered: filed and flagged for review.
+    Duplicate,
+    /// Perhaps the same person: filed and flagged for review.
+    Possible,
+    /// Nobody registered matches.
+    Distinct,
+}
+
+/// A registered case an applicant may be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchedCase {
+    /// Its case number.
+    pub case_number: String,
+    /// Governorate code of the province that registered it, e.g. `BSR`.
+    pub province: String,
+    /// `duplicate` or `possible`.
+    pub decision: DuplicateDecision,
+}
+
+/// Whether headquarters took part in a duplicate check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadquartersCheck {
+    /// Headquarters checked every province and recorded the applicant.
+    Checked,
+    /// Headquarters could not be reached: only this province was checked; the node checks
+    /// again later.
+    NotChecked,
+    /// This node works without headquarters.
+    NotConfigured,
 }
 
 /// Per-envelope result, in the order of the batch.
@@ -537,13 +591,29 @@ mod tests {
     fn outcome_is_flattened_with_a_tag() {
         let r = SubmissionResult {
             id: Uuid::nil(),
-            outcome: SubmissionOutcome::Accepted { case_number: "BGD-1".into() },
+            outcome: SubmissionOutcome::Accepted { case_number: "BGD-1".into(), duplicate_check: None },
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["outcome"], "accepted");
         assert_eq!(v["case_number"], "BGD-1");
+        assert!(v.get("duplicate_check").is_none(), "old terminals get the old shape");
         let back: SubmissionResult = serde_json::from_value(v).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn accepted_carries_the_duplicate_check_when_there_is_one() {
+        let json = r#"{"id":"00000000-0000-0000-0000-000000000000","outcome":"accepted","case_number":"BGD-2026-000007",
+            "duplicate_check":{"decision":"duplicate","headquarters":"checked",
+            "matches":[{"case_number":"BSR-2026-000001","province":"BSR","decision":"duplicate"}]}}"#;
+        let r: SubmissionResult = serde_json::from_str(json).unwrap();
+        let SubmissionOutcome::Accepted { duplicate_check: Some(check), .. } = &r.outcome else { panic!("{r:?}") };
+        assert_eq!(check.decision, DuplicateDecision::Duplicate);
+        assert_eq!(check.headquarters, HeadquartersCheck::Checked);
+        assert_eq!(check.matches[0].province, "BSR");
+        let old: SubmissionResult =
+            serde_json::from_str(r#"{"id":"00000000-0000-0000-0000-000000000000","outcome":"accepted","case_number":"BGD-1"}"#).unwrap();
+        assert_eq!(old.outcome, SubmissionOutcome::Accepted { case_number: "BGD-1".into(), duplicate_check: None });
     }
 
     #[test]

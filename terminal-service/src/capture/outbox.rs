@@ -331,7 +331,7 @@ impl Outbox {
             for result in results {
                 let id = result.id.to_string();
                 let delivered = match &result.outcome {
-                    SubmissionOutcome::Accepted { case_number } | SubmissionOutcome::Duplicate { case_number } => {
+                    SubmissionOutcome::Accepted { case_number, .. } | SubmissionOutcome::Duplicate { case_number } => {
                         deliver.execute(params![id, case_number, at])?;
                         true
                     }
@@ -558,7 +558,7 @@ mod tests {
     }
 
     fn accepted(id: Uuid, case: &str) -> SubmissionResult {
-        SubmissionResult { id, outcome: SubmissionOutcome::Accepted { case_number: case.into() } }
+        SubmissionResult { id, outcome: SubmissionOutcome::Accepted { case_number: case.into(), duplicate_check: None } }
     }
 
     fn duplicate(id: Uuid, case: &str) -> SubmissionResult {

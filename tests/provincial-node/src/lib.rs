@@ -9,6 +9,10 @@
 //!   heartbeat, config); `api::submissions` is where exactly-once filing happens;
 //! - [`store`]: the schema and SQLite settings; [`codes`]: one-time enrollment codes;
 //!   [`identity`]: the age key; [`stats`]: what the CLI reports;
+//! - [`duplicates`]: every new application checked against this province and headquarters,
+//!   filed and flagged, never refused; [`review`]: staff confirm or dismiss the flags;
+//! - [`headquarters`]: the `headquarters` mode of this binary, every province's persons on
+//!   PostgreSQL, which nodes ask;
 //! - [`tls`]: `serve --tls`, the node's (self-signed) certificate whose SHA-256 terminals pin;
 //! - the demo data: [`forms`], [`geography`] (Iraq's governorates and districts), [`seed`]
 //!   (staff badges and PINs, sample applicants; README.md lists them).
@@ -20,10 +24,13 @@
 pub mod api;
 pub mod auth;
 pub mod codes;
+pub mod duplicates;
 pub mod forms;
 pub mod geography;
+pub mod headquarters;
 pub mod identity;
 pub mod node;
+pub mod review;
 pub mod seed;
 pub mod server;
 pub mod stats;

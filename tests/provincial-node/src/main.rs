@@ -9,7 +9,8 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use provincial_node::tls::{self, NodeCertificate};
 use node_protocol::{Digits, DigitsByLanguage};
-use provincial_node::{server, stats, Node};
+use provincial_node::headquarters::{api as hq_api, client, registry};
+use provincial_node::{duplicates, review, server, stats, Node};
 
 #[derive(Parser)]
 #[command(name = "provincial-node", version, about = "Reference provincial node for enrollment terminals")]
@@ -45,6 +46,11 @@ enum Command {
         /// comma-separated, e.g. `ar,ckb`; the others show Western digits.
         #[arg(long, value_delimiter = ',', value_parser = ["ar", "ckb", "en"])]
         eastern_digits: Vec<String>,
+        /// Check new applications against every province at this headquarters, e.g.
+        /// http://127.0.0.1:9000 (signed with DIR/headquarters-key.txt: give headquarters
+        /// `provincial-node headquarters node-key`). Unreachable: filed anyway, checked later.
+        #[arg(long, value_name = "URL")]
+        headquarters: Option<String>,
     },
     /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
     /// provisions terminals (`terminal-service provision --node-fingerprint`).
@@ -87,6 +93,90 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Headquarters: every province's persons on PostgreSQL, checked by the nodes.
+    Headquarters {
+        #[command(subcommand)]
+        command: HeadquartersCommand,
+    },
+    /// Staff review of applications flagged as possible duplicates.
+    Review {
+        #[command(subcommand)]
+        command: ReviewCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum HeadquartersCommand {
+    /// Serve headquarters' check call to the nodes.
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:9000 (port 0 picks a free port; the log says which).
+        #[arg(long)]
+        listen: String,
+        /// PostgreSQL URL of the registry, e.g. postgresql://hq@127.0.0.1:5432/registry.
+        #[arg(long, value_name = "URL", required_unless_present = "postgres_temp", conflicts_with = "postgres_temp")]
+        postgres: Option<String>,
+        /// Start a throw-away PostgreSQL 15 in a temporary directory (for the demo; deleted on exit).
+        #[arg(long)]
+        postgres_temp: bool,
+        /// A node allowed to check and record persons: CODE=PUBLIC_KEY as printed by
+        /// `provincial-node headquarters node-key`; repeat for each province.
+        #[arg(long = "trust-node", value_name = "CODE=KEY")]
+        trust_node: Vec<provincial_node::headquarters::api::TrustedNode>,
+    },
+    /// Run the full batch de-duplication of the registry and print the clusters.
+    Deduplicate {
+        /// PostgreSQL URL of the registry.
+        #[arg(long, value_name = "URL")]
+        postgres: String,
+        /// Print JSON (the only format).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print this node's CODE=PUBLIC_KEY for headquarters' --trust-node (creates the key).
+    NodeKey {
+        /// Data directory of the node.
+        #[arg(long)]
+        data: PathBuf,
+        /// Governorate the node serves (as given to `serve --province`).
+        #[arg(long, default_value = provincial_node::node::DEFAULT_PROVINCE)]
+        province: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewCommand {
+    /// List the flagged applications with the matcher's explanations.
+    List {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only those still waiting for a decision.
+        #[arg(long)]
+        undecided: bool,
+    },
+    /// Confirm that a flagged applicant is the matched person.
+    Confirm(ReviewDecisionArgs),
+    /// Dismiss a flag: not the same person.
+    Dismiss(ReviewDecisionArgs),
+}
+
+#[derive(clap::Args)]
+struct ReviewDecisionArgs {
+    /// Data directory.
+    #[arg(long)]
+    data: PathBuf,
+    /// The flagged application's case number.
+    #[arg(long = "case", value_name = "CASE")]
+    case_number: String,
+    /// Why (goes to the audit log).
+    #[arg(long)]
+    reason: String,
+    /// Who decides (default: cli:$USER).
+    #[arg(long, value_name = "STAFF")]
+    by: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -109,7 +199,7 @@ fn run() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, data, province, tls, tls_cert, tls_key, eastern_digits } => {
+        Command::Serve { listen, data, province, tls, tls_cert, tls_key, eastern_digits, headquarters } => {
             let address: SocketAddr = listen
                 .parse()
                 .with_context(|| format!("invalid --listen '{listen}': expected IP:PORT, e.g. 127.0.0.1:8080"))?;
@@ -121,7 +211,12 @@ fn run() -> anyhow::Result<()> {
                     _ => digits.en = Digits::Eastern,
                 }
             }
-            let node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?.with_digits(digits);
+            let mut node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?.with_digits(digits);
+            if let Some(url) = headquarters {
+                let key = client::load_or_create_key(&data)?;
+                let hq = client::HeadquartersClient::new(&url, &node.province.code, key)?;
+                node = node.with_headquarters(hq);
+            }
             let certificate = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(NodeCertificate::load(&cert, &key).context("cannot load --tls-cert/--tls-key")?),
                 _ if tls => {
@@ -150,9 +245,13 @@ fn run() -> anyhow::Result<()> {
                     tls_certificate_sha256 = %certificate.as_ref().map_or_else(|| "none (plain http)".to_string(), NodeCertificate::fingerprint),
                     "listening on {bound} ({scheme})"
                 );
+                let node = Arc::new(node);
+                if node.headquarters.is_some() {
+                    tokio::spawn(recheck_forever(node.clone()));
+                }
                 match tls_config {
-                    Some(config) => server::serve_tls(listener, config, Arc::new(node), server::termination_signal()).await,
-                    None => server::serve(listener, Arc::new(node), server::termination_signal()).await,
+                    Some(config) => server::serve_tls(listener, config, node, server::termination_signal()).await,
+                    None => server::serve(listener, node, server::termination_signal()).await,
                 }
                 .context("server failed")?;
                 tracing::info!("stopped");
@@ -196,5 +295,105 @@ fn run() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&list)?);
             Ok(())
         }
+        Command::Headquarters { command } => headquarters_command(command),
+        Command::Review { command } => review_command(command),
+    }
+}
+
+/// Re-sends the applicants headquarters has not checked, every [`duplicates::RECHECK_INTERVAL`].
+async fn recheck_forever(node: Arc<Node>) {
+    loop {
+        let checked = duplicates::recheck_pending(&node).await;
+        if checked > 0 {
+            tracing::info!(checked, "headquarters checked applicants filed while it was unreachable");
+        }
+        tokio::time::sleep(duplicates::RECHECK_INTERVAL).await;
+    }
+}
+
+fn headquarters_command(command: HeadquartersCommand) -> anyhow::Result<()> {
+    match command {
+        HeadquartersCommand::Serve { listen, postgres, postgres_temp, trust_node } => {
+            let address: SocketAddr = listen
+                .parse()
+                .with_context(|| format!("invalid --listen '{listen}': expected IP:PORT, e.g. 127.0.0.1:9000"))?;
+            if trust_node.is_empty() {
+                tracing::warn!("no --trust-node given: every node's check will be refused");
+            }
+            // The temporary cluster lives as long as this function: dropping it stops PostgreSQL.
+            let (url, _cluster) = match (postgres, postgres_temp) {
+                (Some(url), _) => (url, None),
+                (None, false) => bail!("give --postgres URL or --postgres-temp"),
+                (None, true) => {
+                    let cluster = pg_cluster::TemporaryCluster::start().context("cannot start a temporary PostgreSQL")?;
+                    let url = cluster.create_database("headquarters").context("cannot create the registry database")?;
+                    tracing::info!(postgres = %url, "started a temporary PostgreSQL (deleted on exit)");
+                    (url, Some(cluster))
+                }
+            };
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(async move {
+                let headquarters = Arc::new(hq_api::Headquarters::open(&url, trust_node).await?);
+                let listener = tokio::net::TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen on {address} (is the port in use or privileged?)"))?;
+                let bound = listener.local_addr().context("cannot read the bound address")?;
+                tracing::info!(persons = headquarters.persons(), "headquarters listening on {bound} (http)");
+                hq_api::serve(listener, headquarters, server::termination_signal()).await.context("server failed")?;
+                tracing::info!("stopped");
+                anyhow::Ok(())
+            })
+        }
+        HeadquartersCommand::Deduplicate { postgres, json } => {
+            if !json {
+                bail!("deduplicate prints JSON only: add --json");
+            }
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let index = runtime.block_on(async {
+                let client = registry::connect(&postgres).await?;
+                registry::load_index(&client).await
+            })?;
+            let started = std::time::Instant::now();
+            let clusters = index.deduplicate();
+            let report = serde_json::json!({
+                "persons": index.len(),
+                "seconds": started.elapsed().as_secs_f64(),
+                "clusters": clusters,
+            });
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        HeadquartersCommand::NodeKey { data, province } => {
+            let governorate = provincial_node::geography::find_governorate(&province)
+                .with_context(|| format!("unknown province '{province}': use a governorate code or English name"))?;
+            std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
+            let key = client::load_or_create_key(&data)?;
+            println!("{}", client::trust_line(&governorate.code, &key));
+            Ok(())
+        }
+    }
+}
+
+fn review_command(command: ReviewCommand) -> anyhow::Result<()> {
+    let decide = |args: ReviewDecisionArgs, verdict: review::Verdict| -> anyhow::Result<()> {
+        let node = Node::open(&args.data, None).context("cannot open the node's data directory")?;
+        let by = args.by.unwrap_or_else(|| format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())));
+        let decision = review::decide(&mut node.db(), &args.case_number, verdict, &args.reason, &by)?;
+        println!("{}", serde_json::to_string(&decision)?);
+        Ok(())
+    };
+    match command {
+        ReviewCommand::List { data, json, undecided } => {
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let flags = review::list(&node.db(), undecided).context("cannot read the flags")?;
+            if json {
+                println!("{}", serde_json::to_string(&flags)?);
+            } else {
+                print!("{}", review::render_table(&flags));
+            }
+            Ok(())
+        }
+        ReviewCommand::Confirm(args) => decide(args, review::Verdict::Confirmed),
+        ReviewCommand::Dismiss(args) => decide(args, review::Verdict::Dismissed),
     }
 }

@@ -14,6 +14,9 @@ use rand::RngCore;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
+use matcher::PersonIndex;
+
+use crate::headquarters::client::HeadquartersClient;
 use crate::identity::{IdentityError, SealingIdentity};
 use crate::{forms, geography, seed, store};
 
@@ -66,6 +69,11 @@ pub struct Node {
     pub province: Governorate,
     /// What `GET /v1/config` answers.
     pub config: NodeConfig,
+    /// This province's persons for duplicate checks; `None` until first used (built from
+    /// SQLite by [`Node::persons`]), and again after a failed filing (rebuilt then).
+    persons: Mutex<Option<PersonIndex>>,
+    /// Headquarters, when `serve --headquarters` gives one.
+    pub headquarters: Option<HeadquartersClient>,
 }
 
 impl Node {
@@ -107,7 +115,16 @@ impl Node {
             digits: DigitsByLanguage::default(),
         };
         config.version = config_version(&config);
-        Ok(Node { db: Mutex::new(conn), dir: dir.to_path_buf(), identity, node_id, province, config })
+        Ok(Node {
+            db: Mutex::new(conn),
+            dir: dir.to_path_buf(),
+            identity,
+            node_id,
+            province,
+            config,
+            persons: Mutex::new(None),
+            headquarters: None,
+        })
     }
 
     /// The node with its terminals told to show dates and numbers in `digits` (a setting of the
@@ -117,6 +134,27 @@ impl Node {
         self.config.version = String::new();
         self.config.version = config_version(&self.config);
         self
+    }
+
+    /// The node checking new applications against headquarters too.
+    pub fn with_headquarters(mut self, headquarters: HeadquartersClient) -> Node {
+        self.headquarters = Some(headquarters);
+        self
+    }
+
+    /// This province's person index, built from `conn` on first use. Hold the database lock
+    /// (`conn` is its guard) while using it, so filings and the index stay in step.
+    pub fn persons(&self, conn: &Connection) -> rusqlite::Result<MutexGuard<'_, Option<PersonIndex>>> {
+        let mut persons = self.persons.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if persons.is_none() {
+            *persons = Some(crate::duplicates::load_index(conn)?);
+        }
+        Ok(persons)
+    }
+
+    /// Forgets the person index (after a filing that did not commit): the next use rebuilds it.
+    pub fn forget_persons(&self) {
+        *self.persons.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 
     /// The stored roster, built (badge key and PIN hashes) on first use.

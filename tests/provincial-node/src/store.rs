@@ -64,6 +64,33 @@ CREATE TABLE IF NOT EXISTS heartbeats (
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS refused_requests (reason TEXT PRIMARY KEY, count INTEGER NOT NULL);
+-- Duplicate checks of filed applications (crate::duplicates): the strongest decision, the
+-- matches with their explanations (JSON), whether headquarters took part.
+CREATE TABLE IF NOT EXISTS duplicate_checks (
+    case_number TEXT PRIMARY KEY,
+    decision TEXT NOT NULL CHECK (decision IN ('duplicate', 'possible', 'distinct')),
+    matches TEXT NOT NULL,
+    headquarters TEXT NOT NULL CHECK (headquarters IN ('checked', 'not_checked', 'not_configured')),
+    checked_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS duplicate_checks_pending ON duplicate_checks (headquarters) WHERE headquarters = 'not_checked';
+-- Staff decisions on flagged applications (crate::review): one per case, never changed.
+CREATE TABLE IF NOT EXISTS review_decisions (
+    case_number TEXT PRIMARY KEY REFERENCES duplicate_checks (case_number),
+    verdict TEXT NOT NULL CHECK (verdict IN ('confirmed', 'dismissed')),
+    reason TEXT NOT NULL,
+    decided_by TEXT NOT NULL,
+    decided_at TEXT NOT NULL
+);
+-- Append-only record of what staff did (crate::review), without personal data.
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    case_number TEXT,
+    detail TEXT NOT NULL
+);
 ";
 
 /// Opens (creating if needed) the database in `dir` with the node's settings and schema.

@@ -142,7 +142,7 @@ impl StubNode {
                 } else {
                     let case = format!("BGD-{}", inner.stored.len() + 1);
                     inner.stored.insert(e.id, case.clone());
-                    SubmissionOutcome::Accepted { case_number: case }
+                    SubmissionOutcome::Accepted { case_number: case, duplicate_check: None }
                 };
                 SubmissionResult { id: e.id, outcome }
             })

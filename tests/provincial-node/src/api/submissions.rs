@@ -17,14 +17,17 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{Datelike, NaiveDate, SecondsFormat};
 use node_protocol::reference::short_reference;
+use matcher::Person;
 use node_protocol::{
-    BatchResponse, Envelope, SubmissionBatch, SubmissionContent, SubmissionOutcome, SubmissionResult, MAX_BATCH,
+    BatchResponse, Envelope, HeadquartersCheck, SubmissionBatch, SubmissionContent, SubmissionOutcome, SubmissionResult,
+    MAX_BATCH,
 };
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::api::{blocking, parse_json, ApiError, Caller};
+use crate::duplicates;
 use crate::node::Node;
 use crate::store;
 
@@ -48,7 +51,26 @@ pub async fn submit(
     let Caller::Terminal(terminal_id) = caller else {
         return Err(ApiError::bad_body("submissions come from enrolled terminals"));
     };
-    let results = blocking(&node, move |node| file_batch(node, &terminal_id, batch.envelopes)).await?;
+    let (mut results, applicants) = blocking(&node, move |node| {
+        let filed = file_batch(node, &terminal_id, batch.envelopes);
+        if filed.is_err() {
+            // Applicants of a batch that did not commit may be in the index: rebuild it.
+            node.forget_persons();
+        }
+        filed
+    })
+    .await?;
+    // Headquarters is asked after the commit: the applications are filed whatever it answers.
+    let persons = applicants.iter().map(|(_, person)| person.clone()).collect();
+    if let Some(merged) = duplicates::check_at_headquarters(&node, persons).await {
+        for (position, person) in &applicants {
+            if let (Some(matches), SubmissionOutcome::Accepted { duplicate_check, .. }) =
+                (merged.get(&person.case_number), &mut results[*position].outcome)
+            {
+                *duplicate_check = Some(duplicates::wire_check(matches, HeadquartersCheck::Checked));
+            }
+        }
+    }
     Ok(Json(BatchResponse { results }))
 }
 
@@ -62,9 +84,14 @@ struct Filed {
     full_name: Option<String>,
     date_of_birth: Option<NaiveDate>,
     answers: String,
+    /// The answers as fields, for the duplicate check.
+    fields: serde_json::Map<String, serde_json::Value>,
 }
 
-fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Result<Vec<SubmissionResult>, ApiError> {
+/// Newly filed applicants (their position in the results, the person) for headquarters.
+type Applicants = Vec<(usize, Person)>;
+
+fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Result<(Vec<SubmissionResult>, Applicants), ApiError> {
     // Opening sealed content is the costly part (X25519 per envelope), so it happens first, on
     // every core and without holding the database: only envelopes not yet stored are opened.
     let known: HashSet<Uuid> = {
@@ -87,6 +114,11 @@ fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Resul
     let sequence_name = format!("case_seq:{prefix}:{year}");
 
     let mut conn = node.db();
+    let mut persons = node.persons(&conn)?;
+    let persons = persons.get_or_insert_with(matcher::PersonIndex::new);
+    let headquarters_status =
+        if node.headquarters.is_some() { HeadquartersCheck::NotChecked } else { HeadquartersCheck::NotConfigured };
+    let mut applicants = Vec::new();
     let tx = conn.transaction()?;
     let first_sequence = store::counter(&tx, &sequence_name)?;
     let mut sequence = first_sequence;
@@ -157,8 +189,25 @@ fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Resul
                         filed.as_ref().and_then(|f| f.date_of_birth).map(|d| d.to_string()),
                         filed.as_ref().map(|f| f.answers.as_str()),
                     ])?;
+                    // The duplicate check is stored with the filing, in the same transaction.
+                    let applicant = match (&case_number, &filed) {
+                        (Some(case_number), Some(filed)) if envelope.kind == node_protocol::SubmissionKind::Application => {
+                            duplicates::person_from_answers(case_number, &filed.fields)
+                        }
+                        _ => None,
+                    };
+                    let duplicate_check = match applicant {
+                        Some(person) => {
+                            let matches = duplicates::check_in(persons, &person);
+                            duplicates::store_check(&tx, &person.case_number, &matches, headquarters_status)?;
+                            persons.insert(person.clone());
+                            applicants.push((index, person));
+                            Some(duplicates::wire_check(&matches, headquarters_status))
+                        }
+                        None => None,
+                    };
                     match (case_number, reason) {
-                        (Some(case_number), _) => SubmissionOutcome::Accepted { case_number },
+                        (Some(case_number), _) => SubmissionOutcome::Accepted { case_number, duplicate_check },
                         (None, reason) => SubmissionOutcome::Rejected { reason: reason.unwrap_or_default() },
                     }
                 }
@@ -170,7 +219,7 @@ fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Resul
     store::bump_counter(&tx, "deliveries", results.len() as i64)?;
     store::bump_counter(&tx, "duplicate_deliveries", duplicates)?;
     tx.commit()?;
-    Ok(results)
+    Ok((results, applicants))
 }
 
 /// Opens every envelope not in `known`, spread over the available cores.
@@ -260,5 +309,6 @@ fn open(node: &Node, envelope: &Envelope) -> Result<Filed, String> {
         full_name,
         date_of_birth: answer("date_of_birth").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
         answers: serde_json::Value::Object(content.answers.clone()).to_string(),
+        fields: content.answers,
     })
 }

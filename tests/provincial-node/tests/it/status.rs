@@ -48,7 +48,7 @@ async fn a_submitted_application_is_found_by_reference_with_the_right_date_of_bi
     let envelope = terminal.envelope(SubmissionKind::Application, application_answers(&national_id, "1983-09-17"));
     let (_, body) = terminal.post("/v1/submissions", &json!({"envelopes": [envelope]})).await;
     let response: node_protocol::BatchResponse = serde_json::from_value(body).unwrap();
-    let SubmissionOutcome::Accepted { case_number } = response.results[0].outcome.clone() else { panic!() };
+    let SubmissionOutcome::Accepted { case_number, .. } = response.results[0].outcome.clone() else { panic!() };
     let reference = short_reference(&envelope.id);
 
     let answer = status(&terminal, json!({"by": "reference", "reference": reference, "date_of_birth": "1983-09-17"})).await;

@@ -30,7 +30,7 @@ async fn accepted_then_duplicate_with_the_same_case_number() {
     let case_numbers: Vec<String> = first
         .iter()
         .map(|o| match o {
-            SubmissionOutcome::Accepted { case_number } => case_number.clone(),
+            SubmissionOutcome::Accepted { case_number, .. } => case_number.clone(),
             other => panic!("expected accepted, got {other:?}"),
         })
         .collect();
@@ -52,7 +52,7 @@ async fn accepted_then_duplicate_with_the_same_case_number() {
     let again = terminal.envelope(SubmissionKind::Application, application_answers(&random_national_id(), "1990-05-05"));
     let (_, body) = terminal.post("/v1/submissions", &batch(&[again.clone(), again.clone()])).await;
     let answers = outcomes(body);
-    let SubmissionOutcome::Accepted { case_number } = &answers[0] else { panic!("{answers:?}") };
+    let SubmissionOutcome::Accepted { case_number, .. } = &answers[0] else { panic!("{answers:?}") };
     assert_eq!(answers[1], SubmissionOutcome::Duplicate { case_number: case_number.clone() });
 
     let listed = provincial_node::stats::submissions(&node().node.db()).unwrap();
@@ -66,7 +66,7 @@ async fn same_id_with_different_content_is_rejected_and_the_original_kept() {
     let terminal = enroll().await;
     let original = terminal.envelope(SubmissionKind::Application, application_answers(&random_national_id(), "1980-01-01"));
     let (_, body) = terminal.post("/v1/submissions", &batch(std::slice::from_ref(&original))).await;
-    let SubmissionOutcome::Accepted { case_number } = outcomes(body).remove(0) else { panic!() };
+    let SubmissionOutcome::Accepted { case_number, .. } = outcomes(body).remove(0) else { panic!() };
 
     let mut altered = original.clone();
     altered.form_version = "1999.9".into();
