@@ -25,6 +25,10 @@ use serde::{Deserialize, Serialize};
 /// How often `serve` re-sends the applicants headquarters has not checked yet.
 pub const RECHECK_INTERVAL: Duration = Duration::from_secs(30);
 
+/// Most matches kept per applicant, strongest first: staff review a handful, and a name shared
+/// by hundreds (or a test filing one name a thousand times) must not grow every check.
+pub const MAX_MATCHES: usize = 10;
+
 /// A registered case the applicant may be, with the matcher's explanation (kept at the node for
 /// staff review; the terminal gets only case number, province and decision).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +93,7 @@ pub fn check_in(index: &PersonIndex, applicant: &Person) -> Vec<FlaggedMatch> {
         .check(applicant)
         .into_iter()
         .filter(|m| m.case_number != applicant.case_number && m.comparison.decision != Decision::Distinct)
+        .take(MAX_MATCHES)
         .map(|m| FlaggedMatch { province: province_of(&m.case_number), case_number: m.case_number, comparison: m.comparison })
         .collect()
 }
@@ -111,6 +116,7 @@ pub fn merge(matches: &mut Vec<FlaggedMatch>, more: Vec<FlaggedMatch>) {
         }
     }
     matches.sort_by(|a, b| b.comparison.score.total_cmp(&a.comparison.score));
+    matches.truncate(MAX_MATCHES);
 }
 
 /// The wire form of a decision.

@@ -51,6 +51,9 @@ enum Command {
         /// `provincial-node headquarters node-key`). Unreachable: filed anyway, checked later.
         #[arg(long, value_name = "URL")]
         headquarters: Option<String>,
+        /// Seconds between re-sending, to headquarters, the applicants it has not checked yet.
+        #[arg(long, value_name = "SECONDS", default_value_t = duplicates::RECHECK_INTERVAL.as_secs(), requires = "headquarters")]
+        recheck_seconds: u64,
     },
     /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
     /// provisions terminals (`terminal-service provision --node-fingerprint`).
@@ -199,7 +202,7 @@ fn run() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, data, province, tls, tls_cert, tls_key, eastern_digits, headquarters } => {
+        Command::Serve { listen, data, province, tls, tls_cert, tls_key, eastern_digits, headquarters, recheck_seconds } => {
             let address: SocketAddr = listen
                 .parse()
                 .with_context(|| format!("invalid --listen '{listen}': expected IP:PORT, e.g. 127.0.0.1:8080"))?;
@@ -247,7 +250,7 @@ fn run() -> anyhow::Result<()> {
                 );
                 let node = Arc::new(node);
                 if node.headquarters.is_some() {
-                    tokio::spawn(recheck_forever(node.clone()));
+                    tokio::spawn(recheck_forever(node.clone(), std::time::Duration::from_secs(recheck_seconds.max(1))));
                 }
                 match tls_config {
                     Some(config) => server::serve_tls(listener, config, node, server::termination_signal()).await,
@@ -300,14 +303,14 @@ fn run() -> anyhow::Result<()> {
     }
 }
 
-/// Re-sends the applicants headquarters has not checked, every [`duplicates::RECHECK_INTERVAL`].
-async fn recheck_forever(node: Arc<Node>) {
+/// Re-sends the applicants headquarters has not checked, every `interval`.
+async fn recheck_forever(node: Arc<Node>, interval: std::time::Duration) {
     loop {
         let checked = duplicates::recheck_pending(&node).await;
         if checked > 0 {
             tracing::info!(checked, "headquarters checked applicants filed while it was unreachable");
         }
-        tokio::time::sleep(duplicates::RECHECK_INTERVAL).await;
+        tokio::time::sleep(interval).await;
     }
 }
 

@@ -170,6 +170,7 @@ async fn check(
                     .map(|m| RegisteredMatch { case_number: m.case_number, province: m.province, comparison: m.comparison })
                     .collect();
                 matches.sort_by(|a, b| b.comparison.score.total_cmp(&a.comparison.score));
+                matches.truncate(crate::duplicates::MAX_MATCHES);
                 earlier_in_batch.insert(person.clone());
                 (person, matches)
             })

@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod contract_examples;
 mod enroll;
+mod headquarters;
 mod openapi;
 mod signatures;
 mod status;

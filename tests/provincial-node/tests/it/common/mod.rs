@@ -271,9 +271,16 @@ impl ServeProcess {
     /// Starts `provincial-node serve` on a free loopback port with `args` after `serve`, and
     /// waits (at most a minute) until it logs where it listens.
     pub fn start(args: &[&str]) -> ServeProcess {
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        ServeProcess::start_command(&all)
+    }
+
+    /// Starts `provincial-node ARGS` (a serving command) and waits (at most a minute) until it
+    /// logs where it listens.
+    pub fn start_command(args: &[&str]) -> ServeProcess {
         use std::io::{BufRead, BufReader};
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_provincial-node"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
