@@ -83,7 +83,7 @@ const SCRIPT_PAIRS: &[(&str, &str)] = &[
     ("تاڵەبانی", "طالباني"),
 ];
 
-/// A Kurdish-script name as an Arabic-keyboard clerk writes it (ڕێباز → ريباز, هەژار → هژار,
+/// A Kurdish-script name as an Arabic-keyboard clerk writes it (ڕێباز → ريباز, هەژار → هزار,
 /// شنە → شنه), or an Arabic-script name as a Kurdish-keyboard clerk writes it (علي → عەلی,
 /// كريم → کریم). Known Arabic-origin names take their usual spelling in the other script.
 pub fn other_script(part: &str) -> Option<String> {
@@ -252,7 +252,7 @@ mod tests {
     #[test]
     fn other_script_goes_both_ways() {
         assert_eq!(other_script("ڕێباز").as_deref(), Some("ريباز"));
-        assert_eq!(other_script("هەژار").as_deref(), Some("هژار"));
+        assert_eq!(other_script("هەژار").as_deref(), Some("هزار"));
         assert_eq!(other_script("ئازاد").as_deref(), Some("آزاد"));
         assert_eq!(other_script("عەبدوڵڵا").as_deref(), Some("عبد الله"));
         assert_eq!(other_script("علي").as_deref(), Some("عەلی"));
