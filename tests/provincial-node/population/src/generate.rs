@@ -187,14 +187,15 @@ impl<'a> Generator<'a> {
             }
             DuplicateKind::OtherScript => {
                 // A clerk of the other language writes the whole name in their script.
-                let mut changed = false;
+                let kurdish = |p: &mut Person| parts_mut(p, true).iter().any(|s| is_kurdish_script(s));
+                let before = kurdish(&mut p);
                 for part in parts_mut(&mut p, true) {
                     if let Some(v) = variants::other_script(part) {
                         *part = v;
-                        changed = true;
                     }
                 }
-                if !changed {
+                // Only a change of script counts (a lone hamza seat ئ is not one).
+                if kurdish(&mut p) == before {
                     return None;
                 }
             }
