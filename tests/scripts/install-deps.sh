@@ -16,6 +16,10 @@ for pc_deb in libudev:libudev-dev libinput:libinput-dev libseat:libseat-dev libx
   pkg-config --exists "${pc_deb%%:*}" 2>/dev/null || need_apt+=("${pc_deb#*:}")
 done
 python3 -c 'import yaml' 2>/dev/null || need_apt+=(python3-yaml)
+# The headquarters registry's tests start PostgreSQL 15 in a temporary directory (pg-cluster);
+# pg_trgm ships in the server package, createdb in its client dependency.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
+[ -x /usr/lib/postgresql/15/bin/createdb ] || need_apt+=(postgresql-client-15)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
