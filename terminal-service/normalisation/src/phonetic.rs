@@ -122,8 +122,12 @@ fn skeleton(letters: &mut Vec<char>) {
 /// …وڵڵا) and Arabic by its letters (عبدال…, …الدين, …الله), and the leading article.
 fn compounds(letters: &mut Vec<char>) {
     let len = letters.len();
-    if len > 4 && ends_with(letters, "الله") {
+    // Allāh: Arabic …الله, Kurdish …وڵڵا (فەتحوڵڵا) or, after عەبد, also عەبدوڵا.
+    if len > 4 && (ends_with(letters, "الله") || ends_with(letters, "وللا")) {
         letters.truncate(len - 4);
+        letters.extend(['ل', ALEF]);
+    } else if letters.iter().copied().eq("عبدولا".chars()) {
+        letters.truncate(3);
         letters.extend(['ل', ALEF]);
     } else if let Some(suffix) = crate::parts::JOINS_PREVIOUS
         .iter()
@@ -219,6 +223,8 @@ mod tests {
     fn compound_articles_follow_the_kurdish_sound() {
         assert_eq!(key("عبدالله"), "عبدلا");
         assert_eq!(key("عەبدوڵڵا"), "عبدلا");
+        assert_eq!(key("عەبدوڵا"), "عبدلا");
+        assert_eq!(key("فەتحوڵڵا"), phonetic_key(&crate::name_parts("فتح الله")[0]));
         assert_eq!(key("نورالدين"), "نردن");
         assert_eq!(key("نورەدین"), "نردن");
         assert_eq!(key("عبدالرحمن"), "عبدرحمان");
