@@ -87,7 +87,7 @@ fn a_touchscreen_typo_in_the_first_name_is_still_a_duplicate() {
     let a = person("كاظم جبار ناصر", date(1970, 9, 23), "خديجة علي", Sex::Male);
     let b = person("كاضم جبار ناصر", date(1970, 9, 23), "خديجة علي", Sex::Male);
     let c = compare_pair(&a, &b);
-    assert_eq!(evidence(&c, Field::FirstName).0, Agreement::Typo);
+    assert!(matches!(evidence(&c, Field::FirstName).0, Agreement::Typo | Agreement::Phonetic));
     assert_eq!(c.decision, Decision::Duplicate);
 }
 
