@@ -41,8 +41,15 @@ const JOINS_NEXT: &[&str] = &[
 /// Second halves of compound first names: they belong to the word before them. Folded
 /// spellings (`الهدى` folds to `الهدي`, `الزهراء` to `الزهرا`). Family and tribe names also
 /// start with `ال` (الجبوري), so this is a closed list, not a rule about the article.
-pub(crate) const JOINS_PREVIOUS: &[&str] =
-    &["الدين", "الله", "الهدي", "الزهرا", "الاسلام", "العابدين", "الايمان"];
+pub(crate) const JOINS_PREVIOUS: &[&str] = &[
+    "الدين",
+    "الله",
+    "الهدي",
+    "الزهرا",
+    "الاسلام",
+    "العابدين",
+    "الايمان",
+];
 
 /// The folded parts of a full name (first, father, grandfather, family…), in the order written,
 /// with compound names (عبد ال…, نور الهدى) and particles (أبو, بن) kept with the part they
@@ -76,7 +83,10 @@ mod tests {
 
     #[test]
     fn plain_four_part_name_keeps_its_order() {
-        assert_eq!(parts("أحمد محمد علي الجبوري"), ["احمد", "محمد", "علي", "الجبوري"]);
+        assert_eq!(
+            parts("أحمد محمد علي الجبوري"),
+            ["احمد", "محمد", "علي", "الجبوري"]
+        );
         assert_eq!(parts("ئەحمەد محەمەد عەلی"), ["اەحمەد", "محەمەد", "عەلي"]);
     }
 

@@ -138,11 +138,14 @@ fn compounds(letters: &mut Vec<char>) {
         let at = len - suffix.0;
         letters.drain(at..at + 2);
     }
-    if letters.len() > 5 && (starts_with(letters, "عبدال") || starts_with(letters, "عبدول")) {
+    if letters.len() > 5 && (starts_with(letters, "عبدال") || starts_with(letters, "عبدول"))
+    {
         letters.drain(3..5);
     } else if letters.len() >= 5
         && starts_with(letters, "ال")
-        && !NOT_ARTICLE.iter().any(|name| letters.iter().copied().eq(name.chars()))
+        && !NOT_ARTICLE
+            .iter()
+            .any(|name| letters.iter().copied().eq(name.chars()))
     {
         letters.drain(0..2);
     }
@@ -150,7 +153,11 @@ fn compounds(letters: &mut Vec<char>) {
 
 fn ends_with(letters: &[char], suffix: &str) -> bool {
     let n = suffix.chars().count();
-    letters.len() >= n && letters[letters.len() - n..].iter().copied().eq(suffix.chars())
+    letters.len() >= n
+        && letters[letters.len() - n..]
+            .iter()
+            .copied()
+            .eq(suffix.chars())
 }
 
 fn starts_with(letters: &[char], prefix: &str) -> bool {
@@ -224,7 +231,10 @@ mod tests {
         assert_eq!(key("عبدالله"), "عبدلا");
         assert_eq!(key("عەبدوڵڵا"), "عبدلا");
         assert_eq!(key("عەبدوڵا"), "عبدلا");
-        assert_eq!(key("فەتحوڵڵا"), phonetic_key(&crate::name_parts("فتح الله")[0]));
+        assert_eq!(
+            key("فەتحوڵڵا"),
+            phonetic_key(&crate::name_parts("فتح الله")[0])
+        );
         assert_eq!(key("نورالدين"), "نردن");
         assert_eq!(key("نورەدین"), "نردن");
         assert_eq!(key("عبدالرحمن"), "عبدرحمان");
@@ -250,7 +260,8 @@ mod tests {
 
     #[test]
     fn unfolded_input_gets_the_same_key() {
-        for name in ["فاطمة", "أحمد", "مُحَمَّد", "کەریم", "مصطفى", "ئەحمەد"] {
+        for name in ["فاطمة", "أحمد", "مُحَمَّد", "کەریم", "مصطفى", "ئەحمەد"]
+        {
             assert_eq!(phonetic_key(name), key(name), "{name}");
         }
     }
