@@ -14,7 +14,7 @@
 //! | eight digits, day first or year first | `12031985` `19850312` | 12 March 1985 |
 //! | year only | `1985` | 1985 (month and day unknown) |
 //! | month and year | `3/1985` `1985-03` | March 1985 |
-//! | month names: Iraqi (كانون الثاني … كانون الأول), Egyptian/Gulf (يناير … ديسمبر), English (January/Jan …) | `12 آذار 1985` `12 مارس 1985` `March 12, 1985` `12 mar 1985` | 12 March 1985 |
+//! | month names: Iraqi (كانون الثاني … كانون الأول, and ك2 ت1 ت2 ك1), Egyptian/Gulf (يناير … ديسمبر), English (January/Jan …) | `12 آذار 1985` `12 مارس 1985` `March 12, 1985` `12 mar 1985` | 12 March 1985 |
 //!
 //! Checked: a four-digit year (two-digit years are refused: 85 could be 1985 or 2085… or
 //! 1885 for an older form), year 1900–2030, month 1–12, and a day that exists in that month
@@ -262,6 +262,8 @@ fn tokens(text: &str) -> Result<Vec<Token>, BirthDateError> {
         match c {
             '0'..='9' => match last {
                 Some(Token::Number(n)) => n.push(c),
+                // Iraqi abbreviations: ك2 (كانون الثاني), ك1, ت1 (تشرين الأول), ت2.
+                Some(Token::Word(w)) if matches!(w.as_str(), "ك" | "ک" | "ت") => w.push(c),
                 _ => tokens.push(Token::Number(c.to_string())),
             },
             c if c.is_alphabetic() || crate::fold::is_arabic_mark(c) => match last {
@@ -308,6 +310,10 @@ fn month_named(words: &str) -> Result<u8, BirthDateError> {
         ("تشرين الاول", 10),
         ("تشرين الثاني", 11),
         ("كانون الاول", 12),
+        ("ك2", 1),
+        ("ت1", 10),
+        ("ت2", 11),
+        ("ك1", 12),
         ("يناير", 1),
         ("فبراير", 2),
         ("مارس", 3),
@@ -439,6 +445,9 @@ mod tests {
             Ok(full(1990, 1, 1))
         );
         assert_eq!(parse_birth_date("12/3/1985م"), Ok(full(1985, 3, 12)));
+        assert_eq!(parse_birth_date("12 ك2 1985"), Ok(full(1985, 1, 12)));
+        assert_eq!(parse_birth_date("١٢ ت١ ١٩٨٥"), Ok(full(1985, 10, 12)));
+        assert_eq!(parse_birth_date("12/ک1/1985"), Ok(full(1985, 12, 12)));
         assert_eq!(parse_birth_date("5 تشرين الأول 1970"), Ok(full(1970, 10, 5)));
         assert_eq!(
             parse_birth_date("أيار 1962"),

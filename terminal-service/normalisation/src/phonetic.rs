@@ -10,7 +10,7 @@
 //! | Kurdish letters → their Arabic spelling: ڵ→ل ڕ→ر گ→ك چ→ج پ→ب ژ→ز ڤ→ف, ۆ→و ێ→ي | `ساڵح` `گوڵاڵە` | `سالح` `كلاله` |
 //! | Kurdish ە (a short vowel Arabic does not write) dropped | `حەسەن` | `حسن` |
 //! | emphatic and interdental letters → the plain letter Kurdish and Iraqi speech use: ص ث→س, ط→ت, ض ظ ذ→ز, ق→ك | `فاطمه` `رضا` `عثمان` `طارق` | `فاتمه` `رزا` `عسمان` `تارك` |
-//! | compounds: `…الله` → `…لا` (Kurdish `…ڵڵا`), the article inside compounds dropped (`عبدال…`, Kurdish `عەبدول…`, `…الدين`, Kurdish `…ەدین`) | `عبدالله` `عەبدوڵڵا` `نورالدين` `نورەدین` | `عبدلا` `عبدلا` `نردن` `نردن` |
+//! | compounds: `…الله` → `…لا` (Kurdish `…ڵڵا`), `…ةالله` → `…تلا` (Kurdish `…ەتوڵڵا`), the article inside compounds dropped (`عبدال…`, Kurdish `عەبدول…`, `…الدين`, Kurdish `…ەدین`) | `عبدالله` `عەبدوڵڵا` `نورالدين` `نورەدین` | `عبدلا` `عبدلا` `نردن` `نردن` |
 //! | leading article `ال` dropped (not in الياس, الهام, الفت, الماس) | `الجبوري` | `جبرا` |
 //! | defective spellings written in full: `رحمن`→`رحمان`, `اسحق`→`اسحاق` | `عبدالرحمن` | `عبدرحمان` |
 //! | doubled letters collapsed (shadda written out, Kurdish doubled vowels) | `عەبباس` `یووسف` | `عباس` `يسف` |
@@ -122,8 +122,12 @@ fn skeleton(letters: &mut Vec<char>) {
 /// …وڵڵا) and Arabic by its letters (عبدال…, …الدين, …الله), and the leading article.
 fn compounds(letters: &mut Vec<char>) {
     let len = letters.len();
+    // A teh marbuta before الله is pronounced t, and Kurdish writes it so: هبة الله / هیبەتوڵڵا.
+    if len > 5 && ends_with(letters, "هالله") {
+        letters.truncate(len - 5);
+        letters.extend(['ت', 'ل', ALEF]);
     // Allāh: Arabic …الله, Kurdish …وڵڵا (فەتحوڵڵا) or, after عەبد, also عەبدوڵا.
-    if len > 4 && (ends_with(letters, "الله") || ends_with(letters, "وللا")) {
+    } else if len > 4 && (ends_with(letters, "الله") || ends_with(letters, "وللا")) {
         letters.truncate(len - 4);
         letters.extend(['ل', ALEF]);
     } else if letters.iter().copied().eq("عبدولا".chars()) {
@@ -231,6 +235,14 @@ mod tests {
         assert_eq!(key("عبدالله"), "عبدلا");
         assert_eq!(key("عەبدوڵڵا"), "عبدلا");
         assert_eq!(key("عەبدوڵا"), "عبدلا");
+        assert_eq!(
+            key("هیبەتوڵڵا"),
+            phonetic_key(&crate::name_parts("هبة الله")[0])
+        );
+        assert_eq!(
+            key("نیعمەتوڵڵا"),
+            phonetic_key(&crate::name_parts("نعمة الله")[0])
+        );
         assert_eq!(
             key("فەتحوڵڵا"),
             phonetic_key(&crate::name_parts("فتح الله")[0])
