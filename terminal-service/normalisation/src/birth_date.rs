@@ -293,7 +293,7 @@ fn is_separator(c: char) -> bool {
 }
 
 /// The month number for a month name in Arabic (Iraqi and Levantine, or Egyptian and Gulf) or
-/// English, compared after [`crate::fold`] so spelling variants (آذار/اذار, أيار/ايار) agree.
+/// English, compared after [`crate::fold()`] so spelling variants (آذار/اذار, أيار/ايار) agree.
 fn month_named(words: &str) -> Result<u8, BirthDateError> {
     let folded = crate::fold(words);
     let name = folded.as_str();

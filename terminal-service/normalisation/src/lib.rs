@@ -1,6 +1,6 @@
 //! Normalisation of what people type about a person, so that the node, the headquarters and the
 //! terminal compare the same things: names in Arabic and Kurdish Sorani script folded to one
-//! canonical spelling ([`fold`]), split into name parts with compounds kept whole ([`parts`]), a
+//! canonical spelling ([`fold()`]), split into name parts with compounds kept whole ([`parts`]), a
 //! looser key that also joins Kurdish letters with their Arabic spellings ([`phonetic`]), digits
 //! of every script ([`digits`]) and dates of birth in the forms people write them ([`birth_date`]).
 //!

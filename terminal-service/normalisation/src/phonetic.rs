@@ -1,4 +1,4 @@
-//! A looser key than [`crate::fold`]: the consonant skeleton of a name part, in Arabic letters,
+//! A looser key than [`crate::fold()`]: the consonant skeleton of a name part, in Arabic letters,
 //! so that the Kurdish and the Arabic spelling of the same name agree.
 //!
 //! Kurdish writes every vowel (حەسەن, عومەر, خالید) and spells Arabic names by their sound
@@ -20,7 +20,7 @@
 //! **What the key collapses** (the matcher must not treat key equality as name equality):
 //! names that differ only by an inner long vowel (`حسن`/`حسين`, `محمد`/`محمود`, `سعد`/`سعيد`,
 //! `نصر`/`نصير`, `كرم`/`كريم`), masculine and feminine forms ending in ي/ا (`علي`/`علا`/`عليا`),
-//! names differing only in a standalone hamza (`علاء`/`علا`, done by [`crate::fold`]), and the
+//! names differing only in a standalone hamza (`علاء`/`علا`, done by [`crate::fold()`]), and the
 //! letter groups above (`ناظم`/`نازم`, `قاسم`/`كاسم`). Use it for blocking and as a middle
 //! agreement level between fold equality and a typo score on the folded parts.
 //!
@@ -39,7 +39,7 @@ const NOT_ARTICLE: &[&str] = &["الياس", "الهام", "الفت", "الما
 /// spelling, which Kurdish and many Iraqis write. Matched at the end of a key.
 const DEFECTIVE: &[(&str, &str)] = &[("رحمن", "رحمان"), ("اسحك", "اسحاك")];
 
-/// The phonetic key of a folded name part (an item of [`crate::name_parts`], or [`crate::fold`]
+/// The phonetic key of a folded name part (an item of [`crate::name_parts`], or [`crate::fold()`]
 /// output): its consonant skeleton in Arabic letters, the same for the Kurdish and the Arabic
 /// spelling of a name. See the [module documentation](self) for the rules and what it collapses.
 ///
@@ -68,7 +68,7 @@ pub fn phonetic_key(folded: &str) -> String {
 }
 
 /// The key's letter for `c`, or `None` when `c` carries no consonant (Kurdish ە, hamza,
-/// diacritics, invisible controls). Also folds what [`crate::fold`] folds, so an unfolded part
+/// diacritics, invisible controls). Also folds what [`crate::fold()`] folds, so an unfolded part
 /// gets the same key.
 #[inline]
 fn key_letter(c: char) -> Option<char> {
