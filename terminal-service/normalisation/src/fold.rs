@@ -342,6 +342,27 @@ mod tests {
     }
 
     #[test]
+    fn every_character_folds_idempotently_into_single_spaces() {
+        for c in (0..=0xFFFF_u32).filter_map(char::from_u32) {
+            for text in [
+                format!("ب{c}ب"),
+                format!("{c}ب {c}"),
+                format!("ه{c}"),
+                format!("ي{c}ا"),
+            ] {
+                let once = fold(&text);
+                assert_eq!(fold(&once), once, "U+{:04X}", c as u32);
+                assert!(
+                    !once.starts_with(' ') && !once.ends_with(' '),
+                    "U+{:04X}",
+                    c as u32
+                );
+                assert!(!once.contains("  "), "U+{:04X}", c as u32);
+            }
+        }
+    }
+
+    #[test]
     fn folding_is_idempotent() {
         for text in [
             "أحمد محمد علي حسين",
