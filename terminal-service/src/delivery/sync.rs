@@ -246,6 +246,21 @@ async fn settle(terminal: &Arc<Terminal>, flight: Flight) -> Pass {
         })
         .collect();
     let delivered_ids: Vec<Uuid> = results.iter().filter(|r| !matches!(r.outcome, SubmissionOutcome::Rejected { .. })).map(|r| r.id).collect();
+    // Applications the node filed but flagged as possibly already registered (issue 11): the
+    // audit keeps the decision and the matched case numbers (no personal data). Rare, so one
+    // entry each costs little; `distinct` results are not audited one by one.
+    let flagged: Vec<serde_json::Value> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            SubmissionOutcome::Accepted { case_number, duplicate_check: Some(check) }
+                if check.decision != node_protocol::DuplicateDecision::Distinct =>
+            {
+                Some(json!({"id": r.id, "case_number": case_number, "decision": check.decision,
+                    "matches": check.matches.iter().map(|m| &m.case_number).collect::<Vec<_>>(), "headquarters": check.headquarters}))
+            }
+            _ => None,
+        })
+        .collect();
     let applied = match terminal.storage.outbox(move |o| o.apply_results(&results, Utc::now())).await {
         Ok(a) => a,
         // Not applied means still queued: a later pass resends and gets `duplicate` answers.
@@ -266,6 +281,9 @@ async fn settle(terminal: &Arc<Terminal>, flight: Flight) -> Pass {
             .storage
             .audit(AuditCategory::Sync, "batch_delivered", json!({"delivered": applied.delivered, "batch": ids.len()}))
             .await;
+    }
+    for entry in flagged {
+        let _ = terminal.storage.audit(AuditCategory::Sync, "submission_flagged", entry).await;
     }
     for (id, reason) in &rejected {
         // The node's reason is about the envelope (form version, seal), never its contents.
