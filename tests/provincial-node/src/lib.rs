@@ -10,7 +10,8 @@
 //! - [`store`]: the schema and SQLite settings; [`codes`]: one-time enrollment codes;
 //!   [`identity`]: the age key; [`stats`]: what the CLI reports;
 //! - [`duplicates`]: every new application checked against this province and headquarters,
-//!   filed and flagged, never refused; [`review`]: staff confirm or dismiss the flags;
+//!   filed and flagged, never refused; [`review`]: staff confirm or dismiss the flags (CLI, and
+//!   [`admin`]'s loopback-only JSON API);
 //! - [`headquarters`]: the `headquarters` mode of this binary, every province's persons on
 //!   PostgreSQL, which nodes ask;
 //! - [`tls`]: `serve --tls`, the node's (self-signed) certificate whose SHA-256 terminals pin;
@@ -21,6 +22,7 @@
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod codes;

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use provincial_node::tls::{self, NodeCertificate};
 use node_protocol::{Digits, DigitsByLanguage};
 use provincial_node::headquarters::{api as hq_api, client, registry};
-use provincial_node::{duplicates, review, server, stats, Node};
+use provincial_node::{admin, duplicates, review, server, stats, Node};
 
 #[derive(Parser)]
 #[command(name = "provincial-node", version, about = "Reference provincial node for enrollment terminals")]
@@ -54,6 +54,10 @@ enum Command {
         /// Seconds between re-sending, to headquarters, the applicants it has not checked yet.
         #[arg(long, value_name = "SECONDS", default_value_t = duplicates::RECHECK_INTERVAL.as_secs(), requires = "headquarters")]
         recheck_seconds: u64,
+        /// Also serve the staff review API (GET /v1/review, POST /v1/review/{case}) here;
+        /// loopback addresses only, e.g. 127.0.0.1:8081 (port 0 picks one; the log says which).
+        #[arg(long, value_name = "ADDR")]
+        admin_listen: Option<String>,
     },
     /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
     /// provisions terminals (`terminal-service provision --node-fingerprint`).
@@ -202,7 +206,7 @@ fn run() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, data, province, tls, tls_cert, tls_key, eastern_digits, headquarters, recheck_seconds } => {
+        Command::Serve { listen, data, province, tls, tls_cert, tls_key, eastern_digits, headquarters, recheck_seconds, admin_listen } => {
             let address: SocketAddr = listen
                 .parse()
                 .with_context(|| format!("invalid --listen '{listen}': expected IP:PORT, e.g. 127.0.0.1:8080"))?;
@@ -249,6 +253,16 @@ fn run() -> anyhow::Result<()> {
                     "listening on {bound} ({scheme})"
                 );
                 let node = Arc::new(node);
+                if let Some(admin) = admin_listen {
+                    let address: SocketAddr =
+                        admin.parse().with_context(|| format!("invalid --admin-listen '{admin}': expected 127.0.0.1:PORT"))?;
+                    admin::check_loopback(address).map_err(anyhow::Error::msg)?;
+                    let listener = tokio::net::TcpListener::bind(address)
+                        .await
+                        .with_context(|| format!("cannot listen on {address} for the review API"))?;
+                    tracing::info!("review API on {} (loopback only)", listener.local_addr().context("cannot read the bound address")?);
+                    tokio::spawn(admin::serve(listener, node.clone(), server::termination_signal()));
+                }
                 if node.headquarters.is_some() {
                     tokio::spawn(recheck_forever(node.clone(), std::time::Duration::from_secs(recheck_seconds.max(1))));
                 }

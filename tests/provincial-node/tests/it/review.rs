@@ -33,7 +33,9 @@ async fn a_flag_is_listed_with_its_explanation_and_decided_once_with_a_reason() 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("node");
     let data = data.to_str().unwrap();
-    let served = ServeProcess::start(&["--data", data, "--province", "Najaf"]);
+    let admin_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let admin = format!("http://127.0.0.1:{admin_port}");
+    let served = ServeProcess::start(&["--data", data, "--province", "Najaf", "--admin-listen", &format!("127.0.0.1:{admin_port}")]);
     let base = format!("http://{}", served.address());
     let (ok, code, stderr) = run(&["issue-code", "--data", data]);
     assert!(ok, "{stderr}");
@@ -83,6 +85,22 @@ async fn a_flag_is_listed_with_its_explanation_and_decided_once_with_a_reason() 
     let (ok, table, _) = run(&["review", "list", "--data", data]);
     assert!(ok && table.contains(second_case) && table.contains(first_case) && table.contains("waiting for review"), "{table}");
 
+    // The review API on the loopback admin listener answers the same list.
+    let http = reqwest::Client::new();
+    let by_api: Value = http.get(format!("{admin}/v1/review")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(by_api, flags);
+    let decide = |case: &str, body: Value| {
+        let request = http.post(format!("{admin}/v1/review/{case}")).json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = decide(second_case, json!({ "verdict": "maybe", "reason": "x", "staff_id": "S-0001" })).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_body")), "{body}");
+    let (status, body) = decide(first_case, json!({ "verdict": "confirmed", "reason": "x", "staff_id": "S-0001" })).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_flagged")), "{body}");
+
     // Refusals name what is wrong.
     let (ok, _, stderr) = run(&["review", "dismiss", "--data", data, "--case", second_case, "--reason", "  "]);
     assert!(!ok && stderr.contains("give a reason"), "{stderr}");
@@ -95,6 +113,11 @@ async fn a_flag_is_listed_with_its_explanation_and_decided_once_with_a_reason() 
     let (ok, _, stderr) = run(&["review", "confirm", "--data", data, "--case", second_case, "--reason", "changed my mind"]);
     assert!(!ok && stderr.contains("already dismissed by S-0002"), "{stderr}");
 
+    let (status, body) = decide(second_case, json!({ "verdict": "confirmed", "reason": "same photo", "staff_id": "S-0001" })).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("already_decided")), "{body}");
+    let by_api: Value = http.get(format!("{admin}/v1/review")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(by_api[0]["review"]["verdict"], "dismissed");
+
     let (ok, undecided, _) = run(&["review", "list", "--data", data, "--json", "--undecided"]);
     assert!(ok);
     assert_eq!(undecided.trim(), "[]");
@@ -105,4 +128,13 @@ async fn a_flag_is_listed_with_its_explanation_and_decided_once_with_a_reason() 
     assert_eq!(audit[0].case_number.as_deref(), Some(second_case));
     assert_eq!(audit[0].detail["reason"], "twin brother, birth certificates seen");
     assert!(!audit[0].detail.to_string().contains("حيدر"), "no names in the audit log");
+}
+
+#[test]
+fn the_review_api_listens_on_loopback_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    let (ok, _, stderr) = run(&["serve", "--listen", "127.0.0.1:0", "--data", data.to_str().unwrap(), "--admin-listen", "0.0.0.0:0"]);
+    assert!(!ok);
+    assert!(stderr.contains("not a loopback address"), "{stderr}");
 }
