@@ -107,6 +107,31 @@ async fn rows_stay_in_the_outbox_while_the_node_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flagged_applications_are_audited_with_the_matched_case_numbers() {
+    let identity = age::x25519::Identity::generate();
+    let node = StubNode::start(identity.clone()).await;
+    let fixture = Fixture::provisioned_for(&node.url, identity);
+    let terminal = fixture.open();
+    for n in 0..3 {
+        submit(&terminal, n).await;
+    }
+    node.flag_next(1);
+    let (stop, handle) = start(&terminal);
+    eventually("the outbox to drain", Duration::from_secs(10), || async { depth(&terminal).await == 0 }).await;
+    shut(stop, handle).await;
+    assert_eq!(node.stored().len(), 3, "a flagged application is delivered like any other");
+    let audit = terminal.storage.audit_log(|a| a.recent(50)).await.unwrap();
+    let flagged: Vec<_> = audit.iter().filter(|e| e.action == "submission_flagged").collect();
+    assert_eq!(flagged.len(), 1, "{audit:?}");
+    let detail = &flagged[0].detail;
+    assert_eq!(detail["decision"], "possible", "{detail}");
+    assert_eq!(detail["matches"], serde_json::json!(["BSR-2026-000031"]), "{detail}");
+    assert_eq!(detail["headquarters"], "checked", "{detail}");
+    assert!(detail["case_number"].as_str().is_some_and(|c| c.starts_with("BGD-")), "{detail}");
+    terminal.storage.audit_log(|a| a.verify()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejections_become_dead_letters_and_are_audited() {
     let identity = age::x25519::Identity::generate();
     let node = StubNode::start(identity.clone()).await;

@@ -43,6 +43,8 @@ struct Inner {
     stored: HashMap<Uuid, String>,
     seen: Vec<Seen>,
     reject_next_new: usize,
+    /// New ids still to answer with a `possible` duplicate check.
+    flag_next_new: usize,
     rejected: HashMap<Uuid, String>,
     /// Served by `GET /v1/config`; its version is announced by heartbeats.
     config: Option<NodeConfig>,
@@ -94,6 +96,12 @@ impl StubNode {
         self.inner.lock().unwrap().reject_next_new = n;
     }
 
+    /// Answers the next `n` new ids `accepted` with a `possible` duplicate check matching
+    /// `BSR-2026-000031`.
+    pub fn flag_next(&self, n: usize) {
+        self.inner.lock().unwrap().flag_next_new = n;
+    }
+
     /// Sets the configuration the node serves.
     pub fn set_config(&self, config: NodeConfig) {
         self.inner.lock().unwrap().config = Some(config);
@@ -142,7 +150,17 @@ impl StubNode {
                 } else {
                     let case = format!("BGD-{}", inner.stored.len() + 1);
                     inner.stored.insert(e.id, case.clone());
-                    SubmissionOutcome::Accepted { case_number: case, duplicate_check: None }
+                    let duplicate_check = (inner.flag_next_new > 0).then(|| DuplicateCheck {
+                        decision: DuplicateDecision::Possible,
+                        matches: vec![MatchedCase {
+                            case_number: "BSR-2026-000031".into(),
+                            province: "BSR".into(),
+                            decision: DuplicateDecision::Possible,
+                        }],
+                        headquarters: HeadquartersCheck::Checked,
+                    });
+                    inner.flag_next_new = inner.flag_next_new.saturating_sub(1);
+                    SubmissionOutcome::Accepted { case_number: case, duplicate_check }
                 };
                 SubmissionResult { id: e.id, outcome }
             })
