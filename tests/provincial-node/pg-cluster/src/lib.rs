@@ -126,10 +126,15 @@ impl TemporaryCluster {
             }
         }
         let user = ServerUser::for_this_process()?;
-        let directory = tempfile::Builder::new()
-            .prefix("pg-cluster-")
-            .tempdir()
-            .map_err(io("cannot create a temporary directory"))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("pg-cluster-");
+        // The server's user must be able to reach the directory: $TMPDIR may sit under root's
+        // private directories, /tmp never does.
+        let directory = match user {
+            Some(_) => builder.tempdir_in("/tmp"),
+            None => builder.tempdir(),
+        }
+        .map_err(io("cannot create a temporary directory"))?;
         let socket_directory = directory.path().join("socket");
         fs::create_dir(&socket_directory).map_err(io("cannot create the socket directory"))?;
         if let Some(user) = user {

@@ -130,16 +130,24 @@ async fn a_person_registered_in_one_province_is_flagged_in_another_with_the_firs
     assert_eq!(registered["duplicate_check"]["headquarters"], "not_checked", "{registered}");
     assert_eq!(registered["duplicate_check"]["decision"], "distinct", "{registered}");
 
-    let _headquarters = ServeProcess::start_command(&[
-        "headquarters", "serve", "--listen", &hq_address, "--postgres", &postgres,
-        "--trust-node", basra_key.trim(), "--trust-node", baghdad_key.trim(),
-    ]);
+    let start_headquarters = || {
+        ServeProcess::start_command(&[
+            "headquarters", "serve", "--listen", &hq_address, "--postgres", &postgres,
+            "--trust-node", basra_key.trim(), "--trust-node", baghdad_key.trim(),
+        ])
+    };
+    let headquarters = start_headquarters();
     // Basra sends its pending applicant again (every second here) once headquarters is up.
     let deadline = Instant::now() + Duration::from_secs(30);
     while deduplicate(&postgres)["persons"] != 1 {
         assert!(Instant::now() < deadline, "Basra's pending applicant never reached headquarters");
         std::thread::sleep(Duration::from_millis(300));
     }
+    // Killed and started again, headquarters loads its index from PostgreSQL.
+    drop(headquarters);
+    let _headquarters = start_headquarters();
+    let root: Value = reqwest::get(&hq_url).await.unwrap().json().await.unwrap();
+    assert_eq!(root["persons"], 1, "{root}");
 
     // The same man in Baghdad, without his card: no hamza on the alef, taa marbuta written as
     // haa in his mother's name, three-part name (no family name).
