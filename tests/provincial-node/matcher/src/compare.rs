@@ -206,6 +206,11 @@ fn compare_mother(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
     if matches!(agreement, Agreement::Missing) {
         return (agreement, weight);
     }
+    if agreement == Agreement::Disagree && same_letters(a, b) {
+        // The same mother's name written with a space somewhere else (زينب حسين / زينبحسين).
+        let share = a.names[MOTHER_FIRST].map_or(1.0, |n| n.share).max(b.names[MOTHER_FIRST].map_or(1.0, |n| n.share));
+        return (Agreement::Exact, log2_ratio(weights::MOTHER.m_exact, share).clamp(weights::MOTHER.typo, weights::MAX_NAME));
+    }
     let (rest, _) = compare_name(a.names[MOTHER_REST], b.names[MOTHER_REST], &weights::MOTHER, x);
     weight += match rest {
         Agreement::Exact | Agreement::Phonetic => weights::MOTHER_REST_AGREES,
@@ -214,6 +219,15 @@ fn compare_mother(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
         Agreement::Partial | Agreement::Missing => 0.0,
     };
     (agreement, weight)
+}
+
+/// Whether the two mothers' names are the same letters once spaces are ignored.
+fn same_letters(a: &View<'_>, b: &View<'_>) -> bool {
+    fn letters<'v>(v: &View<'v>) -> impl Iterator<Item = char> + 'v {
+        let part = |slot: usize| v.names[slot].map_or("", |n| n.text);
+        part(MOTHER_FIRST).chars().chain(part(MOTHER_REST).chars()).filter(|c| !c.is_whitespace())
+    }
+    letters(a).eq(letters(b))
 }
 
 /// Date of birth: exact (weighted by how many share the date: 1 January and 1 July are
@@ -248,9 +262,16 @@ fn compare_birth(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
         }
         // At least one side knows only the year (or carries a placeholder day and month).
         _ => {
-            if x == y {
+            if years_apart == 0 && x.month.is_some() && x.month == y.day && x.day == y.month && x != y {
+                // 7 January written 1 July (or the other way round).
+                (Agreement::Partial, weights::BIRTH_SWAPPED)
+            } else if x == y {
                 // Both the same placeholder date (or the same bare year).
                 (Agreement::Exact, log2_ratio(weights::BIRTH_M_EXACT, a.birth_share.max(b.birth_share)).min(weights::BIRTH_PLACEHOLDER_MAX))
+            } else if years_apart == 0 && x.month.is_some() && y.month.is_some() {
+                // A 1 January or 1 July against another day of the same year: the placeholder
+                // may stand for that day, or be someone else's real birthday.
+                (Agreement::Partial, weights::BIRTH_PLACEHOLDER_VS_DATE)
             } else if years_apart == 0 {
                 (Agreement::Partial, weights::BIRTH_YEAR_ONLY)
             } else if years_apart == 1 {
@@ -291,9 +312,12 @@ pub(crate) fn score(a: &View<'_>, b: &View<'_>) -> Scored {
     let lineage_counted = lineage_total.min(weights::LINEAGE_CAP);
     let score = national_id.1 + first.1 + lineage_counted + birth.1 + sex.1 + governorate.1;
 
+    // What twins, brothers, namesakes and cousins differ in: a duplicate needs none of it to
+    // disagree, and the date of birth to agree at least as well as a bare year.
     let identity_agrees = matches!(first.0, Agreement::Exact | Agreement::Phonetic | Agreement::Typo)
-        && birth.1 > weights::BIRTH_GATE
-        && sex.0 != Agreement::Disagree;
+        && (birth.0 == Agreement::Missing || birth.1 >= weights::BIRTH_GATE)
+        && sex.0 != Agreement::Disagree
+        && mother.0 != Agreement::Disagree;
     let decision = if national_id.0 == Agreement::Exact
         || (score >= weights::DUPLICATE_AT && identity_agrees && national_id.0 != Agreement::Disagree)
     {
