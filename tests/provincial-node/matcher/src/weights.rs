@@ -98,6 +98,9 @@ pub const NATIONAL_ID_TYPO: f64 = -2.0;
 /// Two different national IDs: strong evidence of two persons.
 pub const NATIONAL_ID_DISAGREE: f64 = -12.0;
 
+/// The registry size the thresholds below are set for; larger registries raise them by
+/// log2(persons / this) ([`crate::compare::Thresholds::for_registry`]).
+pub const REFERENCE_REGISTRY: usize = 200_000;
 /// Scores from here are `duplicate` (when the identity fields agree).
 pub const DUPLICATE_AT: f64 = 25.0;
 /// Scores from here are `possible`.
