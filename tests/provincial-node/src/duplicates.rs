@@ -242,14 +242,19 @@ pub fn record_headquarters_answers(
 
 /// Sends `persons` (filed here, each with its case number) to headquarters and stores the
 /// merged result. `None` when the node has no headquarters or it could not be reached (the
-/// rows stay `not_checked`, on the pending list).
+/// rows stay `not_checked`, on the pending list). Unless `retrying`, a headquarters that
+/// failed moments ago is not asked (the filing answers at once; the re-check loop retries).
 pub async fn check_at_headquarters(
     node: &std::sync::Arc<crate::Node>,
     persons: Vec<Person>,
+    retrying: bool,
 ) -> Option<HashMap<String, Vec<FlaggedMatch>>> {
     let headquarters = node.headquarters.as_ref()?;
     if persons.is_empty() {
         return Some(HashMap::new());
+    }
+    if !retrying && headquarters.recently_failed() {
+        return None;
     }
     let count = persons.len();
     let answer = match headquarters.check(persons).await {
@@ -293,7 +298,7 @@ pub async fn recheck_pending(node: &std::sync::Arc<crate::Node>) -> usize {
             _ => return checked,
         };
         let count = persons.len();
-        match check_at_headquarters(node, persons).await {
+        match check_at_headquarters(node, persons, true).await {
             Some(_) => checked += count,
             None => return checked,
         }

@@ -62,7 +62,7 @@ pub async fn submit(
     .await?;
     // Headquarters is asked after the commit: the applications are filed whatever it answers.
     let persons = applicants.iter().map(|(_, person)| person.clone()).collect();
-    if let Some(merged) = duplicates::check_at_headquarters(&node, persons).await {
+    if let Some(merged) = duplicates::check_at_headquarters(&node, persons, false).await {
         for (position, person) in &applicants {
             if let (Some(matches), SubmissionOutcome::Accepted { duplicate_check, .. }) =
                 (merged.get(&person.case_number), &mut results[*position].outcome)

@@ -18,6 +18,10 @@ pub const KEY_FILE: &str = "headquarters-key.txt";
 /// How long a check may take before the node files without it.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// After a failed check, how long new filings skip headquarters (answering `not_checked` at
+/// once instead of each batch waiting for a timeout); the re-check loop keeps trying meanwhile.
+pub const SKIP_AFTER_FAILURE: Duration = Duration::from_secs(10);
+
 /// Why headquarters could not check.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -81,6 +85,7 @@ pub struct HeadquartersClient {
     keyid: String,
     key: SigningKey,
     http: reqwest::Client,
+    down_until: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl HeadquartersClient {
@@ -92,7 +97,13 @@ impl HeadquartersClient {
             .connect_timeout(Duration::from_secs(2))
             .build()
             .map_err(|e| ClientError::Unreachable { url: url.into(), detail: e.to_string() })?;
-        Ok(HeadquartersClient { url: url.trim_end_matches('/').to_string(), keyid: province_code.to_string(), key, http })
+        Ok(HeadquartersClient {
+            url: url.trim_end_matches('/').to_string(),
+            keyid: province_code.to_string(),
+            key,
+            http,
+            down_until: std::sync::Mutex::new(None),
+        })
     }
 
     /// Headquarters' base URL.
@@ -100,9 +111,22 @@ impl HeadquartersClient {
         &self.url
     }
 
+    /// True within [`SKIP_AFTER_FAILURE`] of a failed check.
+    pub fn recently_failed(&self) -> bool {
+        let down_until = *self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+        down_until.is_some_and(|until| std::time::Instant::now() < until)
+    }
+
     /// Checks `persons` (each with its case number) against every province and has
     /// headquarters record them.
     pub async fn check(&self, persons: Vec<Person>) -> Result<CheckResponse, ClientError> {
+        let answer = self.send(persons).await;
+        *self.down_until.lock().unwrap_or_else(|p| p.into_inner()) =
+            answer.is_err().then(|| std::time::Instant::now() + SKIP_AFTER_FAILURE);
+        answer
+    }
+
+    async fn send(&self, persons: Vec<Person>) -> Result<CheckResponse, ClientError> {
         let unreachable = |detail: String| ClientError::Unreachable { url: self.url.clone(), detail };
         let count = persons.len();
         let body = serde_json::to_vec(&CheckRequest { persons }).map_err(|e| unreachable(e.to_string()))?;
