@@ -52,7 +52,7 @@ pub fn person_from_answers(case_number: &str, answers: &serde_json::Map<String, 
     let text = |key: &str| answers.get(key).and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     Some(Person {
         case_number: case_number.to_string(),
-        national_id: text("national_id").map(|id| normalisation::ascii_digits(&id)),
+        national_id: text("national_id").and_then(|id| normalisation::national_id(&id)),
         first_name: text("first_name")?,
         father_name: text("father_name")?,
         grandfather_name: text("grandfather_name")?,
@@ -302,5 +302,56 @@ pub async fn recheck_pending(node: &std::sync::Arc<crate::Node>) -> usize {
             Some(_) => checked += count,
             None => return checked,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answers(json: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        json.as_object().unwrap().clone()
+    }
+
+    fn flagged(case_number: &str, decision: Decision, score: f64) -> FlaggedMatch {
+        FlaggedMatch {
+            case_number: case_number.into(),
+            province: province_of(case_number),
+            comparison: Comparison { decision, score, explanation: Vec::new() },
+        }
+    }
+
+    #[test]
+    fn an_application_becomes_a_person_and_a_grievance_does_not() {
+        let person = person_from_answers(
+            "BGD-2026-000001",
+            &answers(serde_json::json!({
+                "national_id": "١٩٩٠ ٠١٢٣ ٤٥٦٧", "first_name": " زينب ", "father_name": "علي", "grandfather_name": "حسين",
+                "mother_name": "فاطمة", "date_of_birth": "1985-03-14", "gender": "female", "governorate": "BGD", "family_name": ""
+            })),
+        )
+        .unwrap();
+        assert_eq!(person.national_id.as_deref(), Some("199001234567"));
+        assert_eq!(person.first_name, "زينب");
+        assert_eq!(person.family_name, None, "an empty answer is no family name");
+        assert_eq!(person.sex, Some(Sex::Female));
+        assert_eq!(person.birth_date.map(|d| (d.year, d.month, d.day)), Some((1985, Some(3), Some(14))));
+        assert_eq!(person.governorate.as_deref(), Some("BGD"));
+        assert!(person_from_answers("BGD-2026-000002", &answers(serde_json::json!({ "full_name": "زينب علي حسين" }))).is_none());
+    }
+
+    #[test]
+    fn merged_matches_keep_one_entry_per_case_strongest_first_and_at_most_ten() {
+        let mut matches = vec![flagged("BGD-2026-000001", Decision::Possible, 21.0)];
+        merge(&mut matches, vec![flagged("BGD-2026-000001", Decision::Duplicate, 30.0), flagged("BSR-2026-000009", Decision::Duplicate, 28.0)]);
+        assert_eq!(matches.iter().map(|m| m.case_number.as_str()).collect::<Vec<_>>(), ["BSR-2026-000009", "BGD-2026-000001"]);
+        assert_eq!(matches[1].comparison.decision, Decision::Possible, "a case already found keeps its first comparison");
+        assert_eq!(strongest(&matches), Decision::Duplicate);
+        assert_eq!(strongest(&[]), Decision::Distinct);
+        merge(&mut matches, (10..30).map(|n| flagged(&format!("ERB-2026-{n:06}"), Decision::Possible, f64::from(n))).collect());
+        assert_eq!(matches.len(), MAX_MATCHES);
+        let wire = wire_check(&matches, HeadquartersCheck::Checked);
+        assert_eq!(wire.decision, DuplicateDecision::Duplicate);
+        assert_eq!(wire.matches[0].province, "ERB");
     }
 }

@@ -229,6 +229,19 @@ async fn headquarters_answers_only_trusted_nodes_for_their_own_cases() {
     let root: Value = reqwest::get(&base).await.unwrap().json().await.unwrap();
     assert_eq!(root["persons"], 1, "{root}");
 
+    // A captured request sent again is refused.
+    let bytes = person("BSR-2026-000002").to_string().into_bytes();
+    let signed = sign_request(&basra, "BSR", "POST", "/v1/persons/check", &bytes, now(), &nonce());
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let mut request = reqwest::Client::new().post(format!("{base}/v1/persons/check")).header("content-type", "application/json");
+        for (name, value) in signed.pairs() {
+            request = request.header(name, value);
+        }
+        statuses.push(request.body(bytes.clone()).send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [200, 401]);
+
     let stopped = Command::new("kill").args(["-TERM", &served.child.id().to_string()]).status().unwrap();
     assert!(stopped.success());
     let deadline = Instant::now() + Duration::from_secs(30);
