@@ -110,6 +110,17 @@ enum Command {
         #[command(subcommand)]
         command: ReviewCommand,
     },
+    /// Score pairs of persons with the matcher, one JSON object a line (decision, score,
+    /// per-field explanation), for checking the matcher's decisions by hand or in bulk.
+    Match {
+        /// Tab-separated file with the header `name_a dob_a mother_a name_b dob_b mother_b`
+        /// (full names of three or four parts, dates as written); `-` reads standard input.
+        #[arg(long, value_name = "FILE.tsv")]
+        pairs: PathBuf,
+        /// Print JSON lines (the only format).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -314,6 +325,22 @@ fn run() -> anyhow::Result<()> {
         }
         Command::Headquarters { command } => headquarters_command(command),
         Command::Review { command } => review_command(command),
+        Command::Match { pairs, json } => {
+            if !json {
+                bail!("match prints JSON lines only: add --json");
+            }
+            let stdout = std::io::stdout().lock();
+            let scored = if pairs.as_os_str() == "-" {
+                matcher::pairs::score_pairs(std::io::stdin().lock(), stdout)
+            } else {
+                let file = std::fs::File::open(&pairs)
+                    .with_context(|| format!("cannot open --pairs {}", pairs.display()))?;
+                matcher::pairs::score_pairs(std::io::BufReader::new(file), stdout)
+            }
+            .with_context(|| format!("cannot score the pairs in {}", pairs.display()))?;
+            tracing::debug!(scored, "pairs scored");
+            Ok(())
+        }
     }
 }
 

@@ -159,3 +159,35 @@ fn issue_code_issues_a_given_code_once() {
     let (ok, _, stderr) = run(&["issue-code", "--data", data, "--code", "K7Q2-9XMB-4T"]);
     assert!(!ok && stderr.contains("is not an enrollment code"), "{stderr}");
 }
+
+#[test]
+fn match_scores_pairs_as_json_lines_and_names_a_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = dir.path().join("pairs.tsv");
+    std::fs::write(
+        &pairs,
+        "name_a\tdob_a\tmother_a\tname_b\tdob_b\tmother_b\n\
+         أحمد محمد علي حسين\t1985-03-12\tزينب كاظم\tاحمد محمد علي حسين\t12/03/1985\tزينب كاظم\n\
+         أحمد محمد علي حسين\t1985-03-12\tزينب كاظم\tسعاد جبار كريم ناصر\t1962-10-01\tهدى رضا\n",
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = run(&["match", "--pairs", pairs.to_str().unwrap(), "--json"]);
+    assert!(ok, "{stderr}");
+    let rows: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert_eq!(rows[0]["decision"], "duplicate", "{}", rows[0]);
+    assert_eq!(rows[1]["decision"], "distinct", "{}", rows[1]);
+    assert!(rows[0]["score"].as_f64().unwrap() > rows[1]["score"].as_f64().unwrap());
+    let fields: Vec<&str> = rows[0]["explanation"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"first_name") && fields.contains(&"birth_date"), "{fields:?}");
+
+    std::fs::write(
+        &pairs,
+        "name_a\tdob_a\tmother_a\tname_b\tdob_b\tmother_b\nأحمد محمد علي\t31/02/1985\t\tاحمد محمد علي\t1985\t\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = run(&["match", "--pairs", pairs.to_str().unwrap(), "--json"]);
+    assert!(!ok && stderr.contains("line 2, column dob_a"), "{stderr}");
+    let (ok, _, stderr) = run(&["match", "--pairs", dir.path().join("none.tsv").to_str().unwrap(), "--json"]);
+    assert!(!ok && stderr.contains("cannot open --pairs"), "{stderr}");
+}
