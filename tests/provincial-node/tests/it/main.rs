@@ -15,6 +15,7 @@ mod config;
 mod contract_examples;
 mod enroll;
 mod openapi;
+mod precheck;
 mod signatures;
 mod status;
 mod submissions;
