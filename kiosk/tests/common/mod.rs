@@ -41,6 +41,8 @@ pub struct Fake {
     pub provisioned: bool,
     /// The node's digits per language, as `GET /v1/kiosk` passes them on (absent: Western).
     pub digits: Option<Value>,
+    /// The answer to `POST /v1/applications/precheck` (null: the service fails it with 500).
+    pub precheck: Value,
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -161,7 +163,14 @@ async fn kiosk_settings(State(fake): State<Shared>) -> Json<Value> {
 }
 
 pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Path) -> (PathBuf, Shared) {
-    let fake: Shared = Arc::new(Mutex::new(Fake { node_online: true, card: Some("199012345678".into()), attempts_left: 3, provisioned: true, ..Fake::default() }));
+    let fake: Shared = Arc::new(Mutex::new(Fake {
+        node_online: true,
+        card: Some("199012345678".into()),
+        attempts_left: 3,
+        provisioned: true,
+        precheck: json!({"sent_from_this_terminal": false, "node": "not_found"}),
+        ..Fake::default()
+    }));
     let socket = dir.join("api.sock");
     let app = Router::new()
         .route("/v1/health", get(health))
@@ -170,6 +179,13 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
         .route("/v1/applications", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/applications", b).await }))
         .route("/v1/grievances", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/grievances", b).await }))
         .route("/v1/status-checks", post(status_check))
+        .route("/v1/applications/precheck", post(|State(f): State<Shared>, Json(b): Json<Value>| async move {
+            record(&f, "POST /v1/applications/precheck", &b);
+            match f.lock().expect("fake state").precheck.clone() {
+                Value::Null => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "internal", "message": "disk full"}))),
+                answer => (StatusCode::OK, Json(answer)),
+            }
+        }))
         .route("/v1/queue/details", get(|| async {
             Json(json!({
                 "stats": {"depth": 2, "oldest_created_at": "2026-11-24T09:12:00Z", "dead_letters": 1, "delivered": 41},
