@@ -471,3 +471,60 @@ impl Harness {
         assert_eq!(self.ui.get_language(), language);
     }
 }
+
+/// Fills the application's three steps in the session's language; `name` is typed on the
+/// keyboard of that language.
+pub fn fill_application(h: &Harness, first_name: &str, relative: &str) {
+    let lang = h.ui.get_language().to_string();
+    let form = provincial_node::forms::application();
+    let label = |step: usize, id: &str| form.steps[step].fields.iter().find(|f| f.id == id).map(|f| f.label.get(&lang).to_owned()).unwrap_or_default();
+    // Step 1: the applicant.
+    assert_eq!(h.screen(), Screen::Form);
+    // Unless an ID card read for staff filled it in already.
+    if h.field_value(&label(0, "national_id")).is_empty() {
+        h.tap(&label(0, "national_id"));
+        h.type_keys("199012345678");
+        h.tap_tr("Done");
+    }
+    h.tap(&label(0, "first_name"));
+    h.type_keys(first_name);
+    assert_eq!(h.field_value(&label(0, "first_name")), first_name);
+    h.tap_tr("Done");
+    for (id, text) in [("father_name", relative), ("grandfather_name", relative), ("mother_name", relative)] {
+        h.tap(&label(0, id));
+        h.type_keys(text);
+        h.tap_tr("Done");
+    }
+    h.tap(&format!("{} -", tr(&lang, "Year")));
+    let gender = &form.steps[0].fields.iter().find(|f| f.id == "gender").expect("gender").options[0].label;
+    h.tap(gender.get(&lang));
+    h.tap_tr("Next");
+    assert_eq!(h.ui.get_form_step(), 1, "step 1 passes: {:?}", h.kiosk.state.borrow().form.as_ref().map(|f| f.field_states("en")));
+    // Step 2: the address.
+    let master = provincial_node::geography::master_data();
+    h.tap(master.governorates[0].name.get(&lang));
+    h.tap(master.governorates[0].districts[0].name.get(&lang));
+    h.tap(&label(1, "phone"));
+    h.type_keys("07701234567");
+    h.tap_tr("Done");
+    h.tap_tr("Next");
+    assert_eq!(h.ui.get_form_step(), 2);
+    // Step 3: the household, with one member.
+    let category = &form.steps[2].fields.iter().find(|f| f.id == "category").expect("category").options[1].label;
+    h.tap(category.get(&lang));
+    h.tap(&label(2, "household_size"));
+    h.type_keys("2");
+    h.tap_tr("Done");
+    h.tap_tr("Add a household member");
+    assert!(h.ui.get_form_editing_member());
+    let members = form.steps[2].fields.iter().find(|f| f.id == "members").expect("members");
+    h.tap(members.member_fields[0].label.get(&lang));
+    h.type_keys(relative);
+    h.tap_tr("Done");
+    h.tap(&format!("{} +", tr(&lang, "Day")));
+    h.tap(members.member_fields[2].options[1].label.get(&lang));
+    h.tap_tr("Save member");
+    assert!(!h.ui.get_form_editing_member(), "the member is saved");
+    h.tap_tr("Review");
+    assert_eq!(h.screen(), Screen::Review);
+}
