@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use eventsource_stream::Eventsource;
 use futures_util::{Stream, StreamExt};
-use local_api::{PrintReceipt, PrinterState, ProvisionRequest, StatusRequest, StatusSlip};
+use local_api::{PrecheckRequest, PrintReceipt, PrinterState, ProvisionRequest, StatusRequest, StatusSlip};
 use node_protocol::{StatusQuery, StatusResponse};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -23,7 +23,7 @@ use uuid::Uuid;
 // them by are kept.
 pub use local_api::{
     CaptureRequest as Submission, CardRead as IdCard, Captured, Diagnostics, ErrorBody, Event as ServiceEvent, FieldError as FieldProblem, Forms, Health,
-    KioskSettings, Printed, ProvisionOutcome, Queue, Session as StaffSession,
+    KioskSettings, NodeFinding, OverrideReason, Precheck, Printed, ProvisionOutcome, Queue, Session as StaffSession,
 };
 
 /// Where terminal-service listens by default.
@@ -173,6 +173,12 @@ impl LocalApi {
     /// `GET /v1/forms`.
     pub async fn forms(&self) -> Result<Forms, ApiError> {
         self.get("/v1/forms").await
+    }
+
+    /// `POST /v1/applications/precheck`: the early duplicate warning (the service waits at most
+    /// 3 s for the node).
+    pub async fn precheck(&self, national_id: &str) -> Result<Precheck, ApiError> {
+        self.post("/v1/applications/precheck", &PrecheckRequest { national_id: national_id.to_owned() }).await
     }
 
     /// `POST /v1/applications` or `POST /v1/grievances`.

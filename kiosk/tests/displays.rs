@@ -3,8 +3,8 @@
 //! the scale factor that makes `1mm` a millimetre on its glass (`kiosk::panel`).
 //!
 //! For each panel and language it walks the main screens (language, home, status check with the
-//! reference keyboard, a form step with the Arabic-script keyboard, review, receipt, staff login
-//! with the PIN pad) and checks that every touchable element (accessible role button or text
+//! reference keyboard, a form step with the Arabic-script keyboard, review, the early duplicate
+//! warning as an applicant and as staff see it, receipt, staff login with the PIN pad) and checks that every touchable element (accessible role button or text
 //! input) is at least 9 mm both ways on the glass, lies inside the window and overlaps no other.
 //! On the panels other than 1280×800 (whose full set `tests/screenshots.rs` keeps) it also
 //! compares these screens with `tests/screenshots/<W>x<H>/<lang>/<screen>.png`
@@ -13,7 +13,7 @@
 mod common;
 
 use common::shots::Shots;
-use common::{tr, Harness};
+use common::{fill_application, tr, Harness};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
 use kiosk::panel::{Panel, KNOWN_PANELS};
 use kiosk::ui::{PrintJob, Screen};
@@ -183,6 +183,13 @@ fn walk(h: &Harness, lang: &str, at: &mut dyn FnMut(&Harness, &str)) {
     h.tap_tr("Review");
     assert_eq!(h.screen(), Screen::Review, "the application reaches its review");
     at(h, "review");
+    // The early duplicate warning, as an applicant sees it; back, and the next check finds nothing.
+    h.fake.lock().expect("fake").precheck = serde_json::json!({"sent_from_this_terminal": true, "node": "registered"});
+    h.tap_tr("Submit");
+    h.wait_until("the warning", |h| h.screen() == Screen::DuplicateWarning);
+    at(h, "duplicate-warning");
+    h.tap_tr("Back");
+    h.fake.lock().expect("fake").precheck = serde_json::json!({"sent_from_this_terminal": false, "node": "not_found"});
     h.tap_tr("Submit");
     h.wait_until("the receipt", |h| h.screen() == Screen::Receipt && h.ui.get_receipt_print() == PrintJob::Printed);
     at(h, "receipt");
@@ -192,6 +199,19 @@ fn walk(h: &Harness, lang: &str, at: &mut dyn FnMut(&Harness, &str)) {
     h.tap_tr("Staff login");
     h.type_keys("24");
     at(h, "staff-login");
+
+    // The warning as staff see it: four reasons and "Submit anyway".
+    h.type_keys("68");
+    h.tap_tr("Log in");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
+    h.fake.lock().expect("fake").precheck = serde_json::json!({"sent_from_this_terminal": true, "node": "registered"});
+    h.tap_tr("Enrol a household (read the applicant's ID card)");
+    h.wait_until("the form", |h| h.screen() == Screen::Form);
+    fill_application(h, name, relative);
+    h.tap_tr("Submit");
+    h.wait_until("the warning", |h| h.screen() == Screen::DuplicateWarning);
+    h.tap_tr("Other reason");
+    at(h, "duplicate-warning-staff");
 }
 
 #[test]
@@ -216,7 +236,7 @@ fn main_screens_fit_every_panel_with_9_mm_touch_targets() {
             shot_failures.extend(shots.failures);
         }
     }
-    assert_eq!(checked, KNOWN_PANELS.len() * 3 * 7, "every main screen was checked");
+    assert_eq!(checked, KNOWN_PANELS.len() * 3 * 9, "every main screen was checked");
     assert!(problems.is_empty(), "{} problems with touch targets:\n{}", problems.len(), problems.join("\n"));
     assert!(shot_failures.is_empty(), "screens differ from their reviewed references:\n{}", shot_failures.join("\n"));
 }

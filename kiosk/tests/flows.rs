@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{test_options, tr, Harness};
+use common::{fill_application, test_options, tr, Harness};
 use kiosk::flow::KioskOptions;
-use kiosk::ui::{BenefitState, HardwareTest, KeyboardKind, LoginProblem, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode, SyncState, TechTab};
+use kiosk::ui::{BenefitState, HardwareTest, KeyboardKind, LoginProblem, OverrideReason, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode, SyncState, TechTab};
 use serde_json::{json, Value};
 
 #[test]
@@ -16,6 +16,9 @@ fn kiosk_flows() {
     status_check_by_card_while_node_offline();
     application_in_kurdish();
     application_refused_field_goes_back_to_its_step();
+    early_duplicate_warning_sends_an_applicant_to_the_staff_desk();
+    early_duplicate_warning_that_could_not_ask_the_node_lets_the_application_through();
+    staff_submit_despite_the_early_duplicate_warning_with_a_reason();
     grievance_in_arabic();
     staff_login_lockout_assisted_enrollment_queue_logout();
     technician_provisioning_and_hardware();
@@ -120,58 +123,113 @@ fn status_check_by_card_while_node_offline() {
     assert_eq!(h.ui.get_status_mode(), StatusMode::Error, "a card tapped on the answer screen starts nothing");
 }
 
-/// Fills the application's three steps in the session's language; `name` is typed on the
-/// keyboard of that language.
-fn fill_application(h: &Harness, first_name: &str, relative: &str) {
-    let lang = h.ui.get_language().to_string();
-    let form = provincial_node::forms::application();
-    let label = |step: usize, id: &str| form.steps[step].fields.iter().find(|f| f.id == id).map(|f| f.label.get(&lang).to_owned()).unwrap_or_default();
-    // Step 1: the applicant.
-    assert_eq!(h.screen(), Screen::Form);
-    h.tap(&label(0, "national_id"));
-    h.type_keys("199012345678");
-    h.tap_tr("Done");
-    h.tap(&label(0, "first_name"));
-    h.type_keys(first_name);
-    assert_eq!(h.field_value(&label(0, "first_name")), first_name);
-    h.tap_tr("Done");
-    for (id, text) in [("father_name", relative), ("grandfather_name", relative), ("mother_name", relative)] {
-        h.tap(&label(0, id));
-        h.type_keys(text);
-        h.tap_tr("Done");
+fn early_duplicate_warning_sends_an_applicant_to_the_staff_desk() {
+    let h = Harness::new();
+    h.fake.lock().expect("fake").precheck = json!({"sent_from_this_terminal": true, "node": "registered"});
+    h.choose_language("ckb");
+    h.tap_tr("Apply for support");
+    fill_application(&h, "ڕێژنە", "ئاڵۆز");
+    h.tap_tr("Submit");
+    h.wait_until("the warning", |h| h.screen() == Screen::DuplicateWarning);
+    assert_eq!(h.requests("POST /v1/applications/precheck"), [json!({"national_id": "199012345678"})]);
+    assert!(h.requests("POST /v1/applications").is_empty(), "nothing is submitted before the applicant decides");
+    for said in [
+        "You may have applied already",
+        "This national ID number was already used for an application at this kiosk.",
+        "The provincial office already has this national ID number.",
+        "Please go to the staff desk. They will help you.",
+    ] {
+        assert!(h.shows(&tr("ckb", said)), "the warning says {said:?} in Kurdish");
     }
-    h.tap(&format!("{} -", tr(&lang, "Year")));
-    let gender = &form.steps[0].fields.iter().find(|f| f.id == "gender").expect("gender").options[0].label;
-    h.tap(gender.get(&lang));
-    h.tap_tr("Next");
-    assert_eq!(h.ui.get_form_step(), 1, "step 1 passes: {:?}", h.kiosk.state.borrow().form.as_ref().map(|f| f.field_states("en")));
-    // Step 2: the address.
-    let master = provincial_node::geography::master_data();
-    h.tap(master.governorates[0].name.get(&lang));
-    h.tap(master.governorates[0].districts[0].name.get(&lang));
-    h.tap(&label(1, "phone"));
-    h.type_keys("07701234567");
-    h.tap_tr("Done");
-    h.tap_tr("Next");
-    assert_eq!(h.ui.get_form_step(), 2);
-    // Step 3: the household, with one member.
-    let category = &form.steps[2].fields.iter().find(|f| f.id == "category").expect("category").options[1].label;
-    h.tap(category.get(&lang));
-    h.tap(&label(2, "household_size"));
-    h.type_keys("2");
-    h.tap_tr("Done");
-    h.tap_tr("Add a household member");
-    assert!(h.ui.get_form_editing_member());
-    let members = form.steps[2].fields.iter().find(|f| f.id == "members").expect("members");
-    h.tap(members.member_fields[0].label.get(&lang));
-    h.type_keys(relative);
-    h.tap_tr("Done");
-    h.tap(&format!("{} +", tr(&lang, "Day")));
-    h.tap(members.member_fields[2].options[1].label.get(&lang));
-    h.tap_tr("Save member");
-    assert!(!h.ui.get_form_editing_member(), "the member is saved");
-    h.tap_tr("Review");
+    assert!(!h.shows(&tr("ckb", "The provincial office could not be asked now.")));
+    assert!(h.find(&tr("ckb", "Submit anyway")).is_empty(), "only staff may submit anyway");
+    assert!(h.find(&tr("ckb", "Moved from another province")).is_empty());
+    // Back to correct the number: Submit asks again.
+    h.tap_tr("Back");
     assert_eq!(h.screen(), Screen::Review);
+    h.tap_tr("Submit");
+    h.wait_until("the warning again", |h| h.screen() == Screen::DuplicateWarning);
+    assert_eq!(h.requests("POST /v1/applications/precheck").len(), 2);
+    // Finish: off to the staff desk, and everything typed is forgotten.
+    h.tap_tr("Finish");
+    assert_eq!(h.screen(), Screen::Language);
+    assert!(h.kiosk.state.borrow().form.is_none() && h.kiosk.state.borrow().precheck.is_none());
+    assert!(h.requests("POST /v1/applications").is_empty());
+}
+
+fn early_duplicate_warning_that_could_not_ask_the_node_lets_the_application_through() {
+    let h = Harness::new();
+    h.fake.lock().expect("fake").precheck = json!({"sent_from_this_terminal": false, "node": "could_not_check"});
+    h.choose_language("ar");
+    h.tap_tr("Apply for support");
+    fill_application(&h, "زينب", "علي حسن");
+    h.tap_tr("Submit");
+    h.wait_until("the receipt", |h| h.screen() == Screen::Receipt);
+    let sent = h.requests("POST /v1/applications");
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].get("duplicate_override").is_none(), "{}", sent[0]);
+    assert!(h.ui.get_receipt_precheck_unchecked());
+    assert!(h.shows(&tr("ar", "We could not check now whether you applied before. The provincial office will check.")));
+    h.tap_tr("Finish");
+
+    // A service that fails the pre-check does not stop the application either; nothing found
+    // means no note at all.
+    for (answer, note) in [(Value::Null, true), (json!({"sent_from_this_terminal": false, "node": "not_found"}), false)] {
+        h.fake.lock().expect("fake").precheck = answer;
+        h.choose_language("en");
+        h.tap("Apply for support");
+        fill_application(&h, "زينب", "علي حسن");
+        h.tap("Submit");
+        h.wait_until("the receipt", |h| h.screen() == Screen::Receipt);
+        assert_eq!(h.ui.get_receipt_precheck_unchecked(), note);
+        h.tap("Finish");
+    }
+    assert_eq!(h.requests("POST /v1/applications").len(), 3);
+}
+
+fn staff_submit_despite_the_early_duplicate_warning_with_a_reason() {
+    let h = Harness::new();
+    h.fake.lock().expect("fake").precheck = json!({"sent_from_this_terminal": false, "node": "registered"});
+    h.choose_language("en");
+    h.tap("Staff login");
+    h.type_keys("2468");
+    h.tap("Log in");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
+    h.tap("Enrol a household (read the applicant's ID card)");
+    h.wait_until("the form", |h| h.screen() == Screen::Form);
+    fill_application(&h, "زينب", "علي حسن");
+    h.tap("Submit");
+    h.wait_until("the warning", |h| h.screen() == Screen::DuplicateWarning);
+    assert!(h.shows("This applicant may be registered already"));
+    assert!(h.shows("The provincial office already has this national ID number."));
+    assert!(!h.shows("This national ID number was already used for an application at this kiosk."));
+    assert!(h.find("Finish").is_empty(), "staff are not sent to the staff desk");
+    // No reason, no submission.
+    h.tap("Submit anyway");
+    assert!(h.requests("POST /v1/applications").is_empty());
+    h.tap("Other reason");
+    h.tap("Moved from another province");
+    assert_eq!(h.ui.get_duplicate_reason(), OverrideReason::MovedFromAnotherProvince, "the last choice counts");
+    h.tap("Submit anyway");
+    h.wait_until("the receipt", |h| h.screen() == Screen::Receipt);
+    let sent = h.requests("POST /v1/applications");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["assisted_by"], "S-17");
+    assert_eq!(sent[0]["duplicate_override"], json!({"reason": "moved_from_another_province"}));
+    assert_eq!(sent[0]["answers"]["national_id"], "199012345678");
+    h.tap("Finish");
+    assert_eq!(h.screen(), Screen::StaffHome);
+
+    // "Do not submit" goes back to the answers, and nothing is sent.
+    h.tap("Enrol a household (read the applicant's ID card)");
+    h.wait_until("the form", |h| h.screen() == Screen::Form);
+    fill_application(&h, "زينب", "علي حسن");
+    h.tap("Submit");
+    h.wait_until("the warning", |h| h.screen() == Screen::DuplicateWarning);
+    assert_eq!(h.ui.get_duplicate_reason(), OverrideReason::None, "each warning asks for its own reason");
+    h.tap("Do not submit");
+    assert_eq!(h.screen(), Screen::Review);
+    assert_eq!(h.requests("POST /v1/applications").len(), 1);
 }
 
 fn application_in_kurdish() {

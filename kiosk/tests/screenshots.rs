@@ -9,7 +9,7 @@
 mod common;
 
 use common::shots::Shots;
-use common::{tr, Harness};
+use common::{fill_application, tr, Harness};
 use kiosk::ui::{HardwareTest, LoginProblem, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode};
 
 #[test]
@@ -20,6 +20,7 @@ fn every_screen_in_three_languages() {
     for language in ["ar", "ckb", "en"] {
         let mut shots = Shots::new(language);
         walk(language, &mut shots);
+        duplicate_warnings(language, &mut shots);
         first_boot(language, &mut shots);
         failures.extend(shots.failures);
         taken.extend(shots.taken);
@@ -34,6 +35,44 @@ fn sample_name(language: &str) -> (&'static str, &'static str) {
         "ckb" => ("ڕێژنە", "ئاڵۆز"),
         _ => ("زينب", "علي حسن"),
     }
+}
+
+/// The early duplicate warning as an applicant and as staff see it, and the receipt's quiet
+/// note when the provincial office could not be asked.
+fn duplicate_warnings(lang: &str, shots: &mut Shots) {
+    let h = Harness::new();
+    let (name, relative) = sample_name(lang);
+    h.fake.lock().expect("fake").precheck = serde_json::json!({"sent_from_this_terminal": true, "node": "registered"});
+    h.choose_language(lang);
+    h.tap_tr("Apply for support");
+    fill_application(&h, name, relative);
+    h.tap_tr("Submit");
+    h.wait_until("the warning", |h| h.screen() == Screen::DuplicateWarning);
+    shots.take(&h, "duplicate-warning");
+    h.tap_tr("Finish");
+
+    h.fake.lock().expect("fake").precheck = serde_json::json!({"sent_from_this_terminal": false, "node": "could_not_check"});
+    h.choose_language(lang);
+    h.tap_tr("Apply for support");
+    fill_application(&h, name, relative);
+    h.tap_tr("Submit");
+    h.wait_until("the receipt", |h| h.screen() == Screen::Receipt && h.ui.get_receipt_print() == PrintJob::Printed);
+    shots.take(&h, "receipt-not-checked");
+    h.tap_tr("Finish");
+
+    h.fake.lock().expect("fake").precheck = serde_json::json!({"sent_from_this_terminal": false, "node": "registered"});
+    h.choose_language(lang);
+    h.tap_tr("Staff login");
+    h.type_keys("2468");
+    h.tap_tr("Log in");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
+    h.tap_tr("Enrol a household (read the applicant's ID card)");
+    h.wait_until("the form", |h| h.screen() == Screen::Form);
+    fill_application(&h, name, relative);
+    h.tap_tr("Submit");
+    h.wait_until("the warning", |h| h.screen() == Screen::DuplicateWarning);
+    h.tap_tr("Moved from another province");
+    shots.take(&h, "duplicate-warning-staff");
 }
 
 /// A fresh card's first screen: the set-up screen of an unprovisioned terminal, before anyone

@@ -218,6 +218,7 @@ fn realistic_content() -> Vec<u8> {
         answers,
         assisted_by: Some("S-0042".into()),
         terminal_id: "T-0042".into(),
+        duplicate_override: None,
     };
     serde_json::to_vec(&content).expect("serialize content")
 }

@@ -66,6 +66,7 @@ impl Kiosk {
             }
         }
         s.form = Some(session);
+        s.precheck = None;
         s.active_field = None;
         s.keyboard = None;
         s.form_problem.clear();
@@ -169,7 +170,9 @@ impl Kiosk {
         s.screen = Screen::Form;
     }
 
-    fn submit(self: &Rc<Self>) {
+    /// Sends the answers (after the early duplicate warning, see `duplicate_warning`), with
+    /// staff's `duplicate_override` when they submit despite it.
+    pub(super) fn send_submission(self: &Rc<Self>, duplicate_override: Option<local_api::DuplicateOverride>) {
         let (kind, submission) = {
             let mut s = self.state.borrow_mut();
             if s.review_busy {
@@ -181,9 +184,11 @@ impl Kiosk {
                 language: s.language.clone(),
                 answers: form.answers_json(),
                 assisted_by: s.staff.as_ref().map(|st| st.staff_id.clone()),
+                duplicate_override,
             };
             s.review_busy = true;
             s.review_problem.clear();
+            s.duplicate_problem.clear();
             (kind, submission)
         };
         let api = self.api.clone();
@@ -204,10 +209,13 @@ impl Kiosk {
                         if on_form {
                             s.form_problem = code;
                             s.screen = Screen::Form;
+                        } else if s.screen == Screen::DuplicateWarning {
+                            s.duplicate_problem = code;
                         } else {
                             s.review_problem = code;
                         }
                     }
+                    Err(e) if s.screen == Screen::DuplicateWarning => s.duplicate_problem = e.code().to_owned(),
                     Err(e) => s.review_problem = e.code().to_owned(),
                 }
             }
@@ -241,6 +249,7 @@ impl Kiosk {
             let mut s = self.state.borrow_mut();
             s.form = None;
             s.captured = None;
+            s.precheck = None;
             s.staff_card = Default::default();
             s.screen = Screen::StaffHome;
         } else {

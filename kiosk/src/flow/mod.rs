@@ -6,8 +6,8 @@
 //! the window's own (idle timeout, language switch, demo keys) through `KioskActions`. One module
 //! here per screen connects its callbacks (`connect`), holds what they do (methods of [`Kiosk`])
 //! and pushes its part of [`State`] to the window (`render`): `language`, `home`, `status`,
-//! `form` (with review and receipt), `staff` (login, staff home, queue), `technician` and
-//! `hardware`. Every callback changes [`State`], then [`Kiosk::render`] pushes the whole state to
+//! `form` (with review and receipt), `duplicate_warning` (between review and receipt), `staff`
+//! (login, staff home, queue), `technician` and `hardware`. Every callback changes [`State`], then [`Kiosk::render`] pushes the whole state to
 //! the window. Screens, modes and states are the Slint enums of `kiosk/ui/types.slint`, used here
 //! as the generated Rust enums (`Screen::StaffLogin`), so a misspelt one does not compile.
 //!
@@ -40,6 +40,7 @@ macro_rules! on {
     }};
 }
 
+mod duplicate_warning;
 mod form;
 mod hardware;
 mod home;
@@ -62,7 +63,7 @@ use crate::api::{Captured, Forms, LocalApi, ServiceEvent, StaffSession};
 use crate::forms::FormSession;
 use crate::remembered_language::RememberedLanguage;
 use crate::ui::{
-    AppWindow, Connectivity, DemoCard, HardwareTest, KeyboardKind, KioskActions, LoginProblem, Messages, PrintJob, PrinterState,
+    AppWindow, Connectivity, DemoCard, HardwareTest, KeyboardKind, KioskActions, LoginProblem, Messages, OverrideReason, PrintJob, PrinterState,
     Provisioning, Screen, Session, StaffCardRead, StatusInfo, StatusMode, TechInput, TechTab, Theme,
 };
 
@@ -161,6 +162,14 @@ pub struct State {
     pub review_busy: bool,
     /// Problem shown on review.
     pub review_problem: String,
+    /// The early duplicate warning is being asked.
+    pub precheck_busy: bool,
+    /// Its answer, for the application on screen.
+    pub precheck: Option<crate::api::Precheck>,
+    /// The reason staff chose to submit despite the warning.
+    pub override_reason: OverrideReason,
+    /// Problem shown on the warning screen (a submission that failed from there).
+    pub duplicate_problem: String,
     /// The last capture.
     pub captured: Option<(SubmissionKind, Captured)>,
     /// Receipt printing.
@@ -275,6 +284,7 @@ impl Kiosk {
         home::connect(ui, &kiosk);
         status::connect(ui, &kiosk);
         form::connect(ui, &kiosk);
+        duplicate_warning::connect(ui, &kiosk);
         staff::connect(ui, &kiosk);
         technician::connect(ui, &kiosk);
         hardware::connect(ui, &kiosk);
@@ -528,6 +538,7 @@ impl Kiosk {
         });
         status::render(&ui, &s, &messages);
         form::render(&ui, &s, &messages);
+        duplicate_warning::render(&ui, &s, &messages);
         staff::render(&ui, &s);
         technician::render(&ui, &s);
         hardware::render(&ui, &s);

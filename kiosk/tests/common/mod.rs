@@ -41,6 +41,8 @@ pub struct Fake {
     pub provisioned: bool,
     /// The node's digits per language, as `GET /v1/kiosk` passes them on (absent: Western).
     pub digits: Option<Value>,
+    /// The answer to `POST /v1/applications/precheck` (null: the service fails it with 500).
+    pub precheck: Value,
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -161,7 +163,14 @@ async fn kiosk_settings(State(fake): State<Shared>) -> Json<Value> {
 }
 
 pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Path) -> (PathBuf, Shared) {
-    let fake: Shared = Arc::new(Mutex::new(Fake { node_online: true, card: Some("199012345678".into()), attempts_left: 3, provisioned: true, ..Fake::default() }));
+    let fake: Shared = Arc::new(Mutex::new(Fake {
+        node_online: true,
+        card: Some("199012345678".into()),
+        attempts_left: 3,
+        provisioned: true,
+        precheck: json!({"sent_from_this_terminal": false, "node": "not_found"}),
+        ..Fake::default()
+    }));
     let socket = dir.join("api.sock");
     let app = Router::new()
         .route("/v1/health", get(health))
@@ -170,6 +179,13 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
         .route("/v1/applications", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/applications", b).await }))
         .route("/v1/grievances", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/grievances", b).await }))
         .route("/v1/status-checks", post(status_check))
+        .route("/v1/applications/precheck", post(|State(f): State<Shared>, Json(b): Json<Value>| async move {
+            record(&f, "POST /v1/applications/precheck", &b);
+            match f.lock().expect("fake state").precheck.clone() {
+                Value::Null => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "internal", "message": "disk full"}))),
+                answer => (StatusCode::OK, Json(answer)),
+            }
+        }))
         .route("/v1/queue/details", get(|| async {
             Json(json!({
                 "stats": {"depth": 2, "oldest_created_at": "2026-11-24T09:12:00Z", "dead_letters": 1, "delivered": 41},
@@ -454,4 +470,61 @@ impl Harness {
         assert_eq!(self.screen(), Screen::Home);
         assert_eq!(self.ui.get_language(), language);
     }
+}
+
+/// Fills the application's three steps in the session's language; `name` is typed on the
+/// keyboard of that language.
+pub fn fill_application(h: &Harness, first_name: &str, relative: &str) {
+    let lang = h.ui.get_language().to_string();
+    let form = provincial_node::forms::application();
+    let label = |step: usize, id: &str| form.steps[step].fields.iter().find(|f| f.id == id).map(|f| f.label.get(&lang).to_owned()).unwrap_or_default();
+    // Step 1: the applicant.
+    assert_eq!(h.screen(), Screen::Form);
+    // Unless an ID card read for staff filled it in already.
+    if h.field_value(&label(0, "national_id")).is_empty() {
+        h.tap(&label(0, "national_id"));
+        h.type_keys("199012345678");
+        h.tap_tr("Done");
+    }
+    h.tap(&label(0, "first_name"));
+    h.type_keys(first_name);
+    assert_eq!(h.field_value(&label(0, "first_name")), first_name);
+    h.tap_tr("Done");
+    for (id, text) in [("father_name", relative), ("grandfather_name", relative), ("mother_name", relative)] {
+        h.tap(&label(0, id));
+        h.type_keys(text);
+        h.tap_tr("Done");
+    }
+    h.tap(&format!("{} -", tr(&lang, "Year")));
+    let gender = &form.steps[0].fields.iter().find(|f| f.id == "gender").expect("gender").options[0].label;
+    h.tap(gender.get(&lang));
+    h.tap_tr("Next");
+    assert_eq!(h.ui.get_form_step(), 1, "step 1 passes: {:?}", h.kiosk.state.borrow().form.as_ref().map(|f| f.field_states("en")));
+    // Step 2: the address.
+    let master = provincial_node::geography::master_data();
+    h.tap(master.governorates[0].name.get(&lang));
+    h.tap(master.governorates[0].districts[0].name.get(&lang));
+    h.tap(&label(1, "phone"));
+    h.type_keys("07701234567");
+    h.tap_tr("Done");
+    h.tap_tr("Next");
+    assert_eq!(h.ui.get_form_step(), 2);
+    // Step 3: the household, with one member.
+    let category = &form.steps[2].fields.iter().find(|f| f.id == "category").expect("category").options[1].label;
+    h.tap(category.get(&lang));
+    h.tap(&label(2, "household_size"));
+    h.type_keys("2");
+    h.tap_tr("Done");
+    h.tap_tr("Add a household member");
+    assert!(h.ui.get_form_editing_member());
+    let members = form.steps[2].fields.iter().find(|f| f.id == "members").expect("members");
+    h.tap(members.member_fields[0].label.get(&lang));
+    h.type_keys(relative);
+    h.tap_tr("Done");
+    h.tap(&format!("{} +", tr(&lang, "Day")));
+    h.tap(members.member_fields[2].options[1].label.get(&lang));
+    h.tap_tr("Save member");
+    assert!(!h.ui.get_form_editing_member(), "the member is saved");
+    h.tap_tr("Review");
+    assert_eq!(h.screen(), Screen::Review);
 }

@@ -17,6 +17,10 @@ pub struct CaptureRequest {
     /// Staff id when a staff member captured it for the applicant (the session's).
     #[serde(default)]
     pub assisted_by: Option<String>,
+    /// Staff submit an application despite the early duplicate warning, for this reason; only
+    /// with `assisted_by` (a staff session). Audited, and sealed with the application for the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_override: Option<node_protocol::DuplicateOverride>,
 }
 
 /// Answer of a capture: the submission is durable.

@@ -9,7 +9,8 @@
 //! One module per resource, as in terminal-service's `api/`:
 //! - [`error`]: the body of every error answer;
 //! - [`health`], [`kiosk`], [`forms`]: what the kiosk reads to draw its screens;
-//! - [`capture`]: applications and grievances; [`status`]: status checks;
+//! - [`capture`]: applications and grievances; [`precheck`]: the early duplicate warning
+//!   before an application; [`status`]: status checks;
 //! - [`queue`]: the outbox seen from outside; [`diagnostics`]: sync engine and audit log;
 //! - [`session`]: staff login; [`provisioning`]: enrolling the terminal with its node;
 //! - [`receipts`]: printing; [`hardware`]: the card reader and printer; [`simulator`]: the
@@ -34,6 +35,7 @@ pub mod forms;
 pub mod hardware;
 pub mod health;
 pub mod kiosk;
+pub mod precheck;
 pub mod provisioning;
 pub mod queue;
 pub mod receipts;
@@ -49,6 +51,8 @@ pub use forms::Forms;
 pub use hardware::{CardRead, DeviceReport, Hardware, HardwareBackend, PrinterReport, PrinterState, ReaderReport, ReaderState};
 pub use health::{Connectivity, ConnectivityState, Health};
 pub use kiosk::KioskSettings;
+pub use node_protocol::{DuplicateOverride, OverrideReason};
+pub use precheck::{NodeFinding, Precheck, PrecheckRequest};
 pub use provisioning::{ProvisionOutcome, ProvisionRequest};
 pub use queue::{DeadLetter, PendingSubmission, Queue, QueueCounts, QueueStats};
 pub use receipts::{PrintReceipt, Printed, StatusSlip};

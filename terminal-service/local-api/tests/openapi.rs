@@ -66,6 +66,7 @@ fn request_types() -> BTreeMap<(&'static str, &'static str), Check> {
     BTreeMap::from([
         (("/v1/applications", "post"), reads::<CaptureRequest> as Check),
         (("/v1/grievances", "post"), reads::<CaptureRequest>),
+        (("/v1/applications/precheck", "post"), reads::<PrecheckRequest>),
         (("/v1/status-checks", "post"), reads::<StatusRequest>),
         (("/v1/provisioning", "post"), reads::<ProvisionRequest>),
         (("/v1/sessions", "post"), reads::<Login>),
@@ -83,6 +84,7 @@ fn response_type(schema: &str) -> Check {
         "KioskSettings" => reads::<KioskSettings>,
         "Forms" => reads::<Forms>,
         "Captured" => reads::<Captured>,
+        "Precheck" => reads::<Precheck>,
         "StatusResponse" => reads::<StatusResponse>,
         "QueueCounts" => reads::<QueueCounts>,
         "Queue" => reads::<Queue>,
@@ -347,8 +349,22 @@ fn samples() -> Samples {
     let mut answers = serde_json::Map::new();
     answers.insert("national_id".into(), json!("199012345678"));
     answers.insert("members".into(), json!([{ "name": "زينب" }]));
-    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None });
-    s.add("CaptureRequest", CaptureRequest { language: "ckb".into(), answers, assisted_by: Some("S-0001".into()) });
+    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None });
+    s.add("CaptureRequest", CaptureRequest { language: "ckb".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: None });
+    for reason in OverrideReason::ALL {
+        s.add("OverrideReason", reason);
+        let duplicate_override = DuplicateOverride { reason };
+        s.add("DuplicateOverride", duplicate_override);
+        s.add("CaptureRequest", CaptureRequest { language: "en".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: Some(duplicate_override) });
+    }
+    s.add("PrecheckRequest", PrecheckRequest { national_id: "199012345678".into() });
+    s.add("PrecheckRequest", PrecheckRequest { national_id: "١٩٩٠١٢٣٤٥٦٧٨".into() });
+    for node in [NodeFinding::Registered, NodeFinding::NotFound, NodeFinding::CouldNotCheck] {
+        s.add("NodeFinding", node);
+        for sent_from_this_terminal in [false, true] {
+            s.add("Precheck", Precheck { sent_from_this_terminal, node });
+        }
+    }
     s.add("Captured", Captured { id: id(1), reference: "7K2QX-M4B9R".into(), created_at: at("2026-11-24T10:30:00Z"), duplicate_warning: false });
 
     let pending = PendingSubmission { id: id(2), kind: SubmissionKind::Application, created_at: at("2026-11-24T09:12:00Z"), attempts: 0, last_attempt_at: None };

@@ -251,6 +251,76 @@ pub struct SubmissionContent {
     pub assisted_by: Option<String>,
     /// The terminal that captured it.
     pub terminal_id: String,
+    /// Staff submitted it although the terminal warned that the applicant may already be
+    /// registered (see [`PrecheckRequest`]), for this reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_override: Option<DuplicateOverride>,
+}
+
+/// Why staff submitted an application despite the early duplicate warning. A fixed list, not
+/// free text: the reason goes into audit logs, which must never hold personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverrideReason {
+    /// The earlier application was refused and the household applies again.
+    PreviousApplicationRefused,
+    /// The household moved here from another province.
+    MovedFromAnotherProvince,
+    /// The earlier record holds wrong data that this application corrects.
+    DataCorrection,
+    /// Something else, explained to the node's staff in person.
+    Other,
+}
+
+impl OverrideReason {
+    /// Every reason, in the order a screen offers them.
+    pub const ALL: [OverrideReason; 4] =
+        [OverrideReason::PreviousApplicationRefused, OverrideReason::MovedFromAnotherProvince, OverrideReason::DataCorrection, OverrideReason::Other];
+
+    /// The wire name (`previous_application_refused`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OverrideReason::PreviousApplicationRefused => "previous_application_refused",
+            OverrideReason::MovedFromAnotherProvince => "moved_from_another_province",
+            OverrideReason::DataCorrection => "data_correction",
+            OverrideReason::Other => "other",
+        }
+    }
+}
+
+/// A staff member's decision to submit despite the early duplicate warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateOverride {
+    /// Why.
+    pub reason: OverrideReason,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pre-check
+
+/// `POST /v1/precheck`: is this national id already registered? Asked by a terminal before it
+/// submits an application, so the kiosk can warn early. The node decides on submission anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrecheckRequest {
+    /// National ID number, 12 digits (Arabic-Indic digits accepted).
+    pub national_id: String,
+}
+
+/// What the pre-check found, and nothing more: never whose record, which case or where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrecheckResult {
+    /// Someone with this national id is already registered (or has applied).
+    Registered,
+    /// Nothing is known under this national id.
+    NotFound,
+}
+
+/// Answer to `POST /v1/precheck`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrecheckResponse {
+    /// `registered` or `not_found`.
+    pub result: PrecheckResult,
 }
 
 // ---------------------------------------------------------------------------------------------

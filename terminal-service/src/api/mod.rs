@@ -8,6 +8,7 @@
 //! | `GET /v1/kiosk` | [`kiosk`] |
 //! | `GET /v1/forms` | [`forms`] |
 //! | `POST /v1/applications`, `POST /v1/grievances` | [`submissions`] |
+//! | `POST /v1/applications/precheck` | [`precheck`] |
 //! | `POST /v1/status-checks` | [`status_checks`] |
 //! | `GET /v1/queue`, `GET /v1/queue/details` (staff) | [`queue`] |
 //! | `GET /v1/events` (SSE) | [`events`] |
@@ -33,6 +34,7 @@ pub mod forms;
 pub mod hardware;
 pub mod health;
 pub mod kiosk;
+pub mod precheck;
 pub mod provisioning;
 pub mod queue;
 pub mod receipts;
@@ -75,6 +77,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/kiosk", get(kiosk::get))
         .route("/v1/forms", get(forms::get))
         .route("/v1/applications", post(submissions::post_application))
+        .route("/v1/applications/precheck", post(precheck::post))
         .route("/v1/grievances", post(submissions::post_grievance))
         .route("/v1/status-checks", post(status_checks::post))
         .route("/v1/queue", get(queue::get))

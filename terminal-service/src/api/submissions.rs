@@ -1,4 +1,5 @@
 //! `POST /v1/applications` and `POST /v1/grievances`: capture a form, answer once it is durable.
+//! A staff member's `duplicate_override` needs their session, as `assisted_by` does.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -30,6 +31,11 @@ async fn create(state: ApiState, kind: SubmissionKind, body: CaptureRequest) -> 
                 format!("assisted_by must be the staff id of the session ({}); leave it out for self-service", session.staff_id),
             ));
         }
+    }
+    if body.duplicate_override.is_some() && body.assisted_by.is_none() {
+        // Only staff may override the warning: without a session that is a login to ask for;
+        // with one, capture names the missing assisted_by.
+        super::auth::require_staff(&state.terminal, "submitting despite the duplicate warning")?;
     }
     match capture(&state.terminal, kind, body).await {
         Ok(captured) => Ok((StatusCode::CREATED, Json(captured))),

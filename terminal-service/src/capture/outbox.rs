@@ -459,6 +459,20 @@ impl Outbox {
             )?
             .query_row([key], |row| row.get(0))?)
     }
+
+    /// Whether a submission of `kind` with this applicant key was already captured here
+    /// (waiting, delivered or dead-lettered). Rows delivered before the kind was recorded
+    /// count as any kind: a warning too many beats one too few.
+    pub fn has_applicant_key_of_kind(&self, key: &str, kind: SubmissionKind) -> Result<bool, OutboxError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE applicant_key = ?1 AND kind = ?2)
+                     OR EXISTS (SELECT 1 FROM delivered WHERE applicant_key = ?1 AND (kind = ?2 OR kind IS NULL))
+                     OR EXISTS (SELECT 1 FROM dead_letters WHERE applicant_key = ?1 AND kind = ?2)",
+            )?
+            .query_row(rusqlite::params![key, kind.as_str()], |row| row.get(0))?)
+    }
 }
 
 /// Creates the database file with mode 0600 if it does not exist yet; SQLite gives its `-wal`
@@ -898,6 +912,27 @@ mod tests {
         }
         assert!(!outbox.has_applicant_key("key-4").unwrap());
         assert!(!outbox.has_applicant_key("").unwrap());
+    }
+
+    #[test]
+    fn applicant_keys_are_told_apart_by_kind_in_every_state() {
+        let f = fixture();
+        let mut outbox = Outbox::open(&f.path).unwrap();
+        let (waiting, delivered, dead) = (submission(1), submission(2), submission(3));
+        let mut grievance = submission(4);
+        grievance.kind = SubmissionKind::Grievance;
+        for s in [&waiting, &delivered, &dead, &grievance] {
+            outbox.enqueue(s).unwrap();
+        }
+        outbox.apply_results(&[accepted(delivered.id, "C"), rejected(dead.id, "r")], time(1)).unwrap();
+        for s in [&waiting, &delivered, &dead] {
+            let key = s.applicant_key.as_deref().unwrap();
+            assert!(outbox.has_applicant_key_of_kind(key, s.kind).unwrap(), "{key}");
+            let other = if s.kind == SubmissionKind::Application { SubmissionKind::Grievance } else { SubmissionKind::Application };
+            assert!(!outbox.has_applicant_key_of_kind(key, other).unwrap(), "{key} as {other:?}");
+        }
+        assert!(outbox.has_applicant_key_of_kind("key-4", SubmissionKind::Grievance).unwrap());
+        assert!(!outbox.has_applicant_key_of_kind("key-4", SubmissionKind::Application).unwrap());
     }
 
     #[test]

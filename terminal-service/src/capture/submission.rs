@@ -8,10 +8,12 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use serde_json::json;
 use node_protocol::{SubmissionContent, SubmissionKind};
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::audit::AuditCategory;
 use crate::events::{Event, SubmissionState};
 use crate::capture::forms::{self, FieldError};
 use crate::capture::outbox::NewSubmission;
@@ -59,6 +61,16 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
             problems.push(FieldError { field: "assisted_by".into(), message: "not a staff id of this province's roster".into() });
         }
     }
+    if request.duplicate_override.is_some() {
+        if kind != SubmissionKind::Application {
+            problems.push(FieldError { field: "duplicate_override".into(), message: "only an application can override the duplicate warning; leave it out".into() });
+        } else if request.assisted_by.is_none() {
+            problems.push(FieldError {
+                field: "duplicate_override".into(),
+                message: "only staff may submit despite the duplicate warning: log in and set assisted_by to your staff id".into(),
+            });
+        }
+    }
     if let Err(mut errors) = forms::validate(&form, &node_config.master_data, &request.answers) {
         problems.append(&mut errors);
     }
@@ -76,8 +88,9 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
         form_version: form.version.clone(),
         language: request.language,
         answers: request.answers,
-        assisted_by: request.assisted_by,
+        assisted_by: request.assisted_by.clone(),
         terminal_id: provisioned.enrollment.terminal_id.clone(),
+        duplicate_override: request.duplicate_override,
     };
     // Sealing is CPU work (X25519 + ChaCha20-Poly1305); the plaintext lives only in this task.
     let sealer = Arc::clone(&provisioned.sealer);
@@ -104,6 +117,23 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
         .await?;
 
     tracing::info!(%id, kind = kind.as_str(), duplicate_warning, "submission queued");
+    if let (Some(duplicate_override), Some(staff_id)) = (request.duplicate_override, &request.assisted_by) {
+        // The submission is already durable: a failed audit append is logged (by `audit`) but
+        // must not turn a saved application into an error the kiosk would retry.
+        let _ = terminal
+            .storage
+            .audit(
+                AuditCategory::Staff,
+                "duplicate_override",
+                json!({
+                    "staff_id": staff_id,
+                    "reason": duplicate_override.reason.as_str(),
+                    "submission_id": id,
+                    "sent_from_this_terminal": duplicate_warning,
+                }),
+            )
+            .await;
+    }
     terminal.sync_wake.notify_one();
     terminal.events.publish(Event::submission(id, SubmissionState::Queued));
     terminal.publish_queue().await;

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use node_protocol::{
-    BatchResponse, EnrollRequest, EnrollResponse, ErrorBody, Heartbeat, HeartbeatResponse, NodeConfig,
+    BatchResponse, EnrollRequest, EnrollResponse, ErrorBody, Heartbeat, HeartbeatResponse, NodeConfig, PrecheckRequest, PrecheckResponse,
     StatusRequest, StatusResponse, SubmissionBatch,
 };
 use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
@@ -200,6 +200,11 @@ impl NodeClient {
     /// `POST /v1/status`.
     pub async fn status(&self, request: &StatusRequest) -> Result<StatusResponse, NodeError> {
         self.call(Method::POST, "/v1/status", Some(request)).await
+    }
+
+    /// `POST /v1/precheck`.
+    pub async fn precheck(&self, request: &PrecheckRequest) -> Result<PrecheckResponse, NodeError> {
+        self.call(Method::POST, "/v1/precheck", Some(request)).await
     }
 
     /// `POST /v1/heartbeat`.

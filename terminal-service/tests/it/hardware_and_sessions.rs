@@ -503,6 +503,70 @@ async fn assisted_submissions_must_name_the_logged_in_staff() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_override_needs_staff_is_audited_without_the_national_id_and_sealed_for_the_node() {
+    let fixture = Fixture::provisioned("http://127.0.0.1:9");
+    let identity = fixture.identity.clone();
+    let api = start(fixture, 90).await;
+    let answers = application_answers(21);
+    let national_id = answers["national_id"].as_str().unwrap().to_owned();
+    let overridden = |assisted_by: Option<&str>| {
+        json!({"language": "ar", "answers": answers, "assisted_by": assisted_by, "duplicate_override": {"reason": "moved_from_another_province"}})
+    };
+    // The applicant submits first, self-service: the warning is about this very application.
+    let (status, _) = api.call("POST", "/v1/applications", Some(json!({"language": "ar", "answers": answers}))).await;
+    assert_eq!(status, 201);
+
+    // Nobody logged in: an override is a staff action.
+    let (status, body) = api.call("POST", "/v1/applications", Some(overridden(None))).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("login_required")), "{body}");
+    api.present(STAFF_BADGE).await;
+    assert_eq!(api.login("2468").await.0, 201);
+    // Logged in, but not signing the application as assisted.
+    let (status, body) = api.call("POST", "/v1/applications", Some(overridden(None))).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("validation_failed")), "{body}");
+    assert!(body["fields"].as_array().unwrap().iter().any(|f| f["field"] == "duplicate_override"), "{body}");
+    // Grievances are not pre-checked, so there is nothing to override.
+    let grievance = json!({"language": "ar", "answers": {}, "assisted_by": "S-0001", "duplicate_override": {"reason": "other"}});
+    let (status, body) = api.call("POST", "/v1/grievances", Some(grievance)).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["fields"].as_array().unwrap().iter().any(|f| f["field"] == "duplicate_override"), "{body}");
+    // Reasons come from the list, never free text.
+    let mut free_text = overridden(Some("S-0001"));
+    free_text["duplicate_override"]["reason"] = json!("her cousin said so");
+    let (status, body) = api.call("POST", "/v1/applications", Some(free_text)).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_body")), "{body}");
+    assert!(!api.audit_actions().await.iter().any(|(a, _)| a == "duplicate_override"), "refused overrides are not recorded");
+
+    let (status, captured) = api.call("POST", "/v1/applications", Some(overridden(Some("S-0001")))).await;
+    assert_eq!(status, 201, "{captured}");
+    assert_eq!(captured["duplicate_warning"], true, "{captured}");
+    let actions = api.audit_actions().await;
+    let entries: Vec<&Value> = actions.iter().filter(|(a, _)| a == "duplicate_override").map(|(_, e)| e).collect();
+    assert_eq!(entries.len(), 1, "{actions:?}");
+    let entry = entries[0];
+    assert_eq!(entry["category"], "staff");
+    assert_eq!(
+        entry["detail"],
+        json!({"staff_id": "S-0001", "reason": "moved_from_another_province", "submission_id": captured["id"], "sent_from_this_terminal": true})
+    );
+    for (action, entry) in &actions {
+        assert!(!entry.to_string().contains(&national_id), "{action} holds the national id: {entry}");
+    }
+
+    // The override travels sealed with the application; the first one carries none.
+    let envelopes = api.terminal.storage.outbox(|o| o.next_batch(10)).await.unwrap();
+    let opened: Vec<node_protocol::SubmissionContent> = envelopes
+        .iter()
+        .map(|e| {
+            let sealed = base64::engine::general_purpose::STANDARD.decode(&e.sealed).unwrap();
+            serde_json::from_slice(&age::decrypt(&identity, &sealed).unwrap()).unwrap()
+        })
+        .collect();
+    let overrides: Vec<_> = opened.iter().map(|c| c.duplicate_override.map(|o| o.reason)).collect();
+    assert_eq!(overrides, [None, Some(node_protocol::OverrideReason::MovedFromAnotherProvince)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulator_routes_validate_and_do_not_exist_with_real_devices() {
     let api = start(Fixture::provisioned("http://127.0.0.1:9"), 90).await;
     let (status, body) = api.call("POST", "/v1/simulator/card", Some(json!({"uid": "XYZ"}))).await;

@@ -276,3 +276,68 @@ async fn the_socket_replaces_a_stale_one_but_not_a_live_one_and_is_mode_0660() {
     std::fs::write(&file, b"x").unwrap();
     assert!(matches!(api::bind(&file).await, Err(api::BindError::NotASocket(_))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_precheck_tells_what_this_terminal_sent_and_what_the_node_knows() {
+    let identity = age::x25519::Identity::generate();
+    let node = StubNode::start(identity.clone()).await;
+    let api = serve(Fixture::provisioned_for(&node.url, identity)).await;
+    let answers = application_answers(1);
+    let national_id = answers["national_id"].as_str().unwrap().to_owned();
+    let precheck = |id: &str| json!({ "national_id": id });
+
+    let (status, body) = api.post("/v1/applications/precheck", precheck(&national_id)).await;
+    assert_eq!((status, body), (200, json!({"sent_from_this_terminal": false, "node": "not_found"})));
+
+    let (status, saved) = api.post("/v1/applications", json!({"language": "ar", "answers": answers})).await;
+    assert_eq!(status, 201, "{saved}");
+    let (status, body) = api.post("/v1/applications/precheck", precheck(&national_id)).await;
+    assert_eq!((status, body), (200, json!({"sent_from_this_terminal": true, "node": "not_found"})));
+    // The same number in Arabic-Indic digits, as the on-screen keyboard may type it.
+    let eastern: String = national_id.chars().map(|c| char::from_u32(0x0660 + c.to_digit(10).unwrap()).unwrap()).collect();
+    let (status, body) = api.post("/v1/applications/precheck", precheck(&eastern)).await;
+    assert_eq!((status, body["sent_from_this_terminal"].as_bool()), (200, Some(true)), "{body}");
+
+    let other = application_answers(2)["national_id"].as_str().unwrap().to_owned();
+    node.register(&other);
+    let (status, body) = api.post("/v1/applications/precheck", precheck(&other)).await;
+    assert_eq!((status, body), (200, json!({"sent_from_this_terminal": false, "node": "registered"})));
+    assert_eq!(node.prechecks(), 4);
+
+    assert_error("short national id", &api.post("/v1/applications/precheck", precheck("1234")).await, 422, "invalid_body");
+    assert_error("letters", &api.post("/v1/applications/precheck", precheck("19900000000x")).await, 422, "invalid_body");
+    assert_error("extra field", &api.post("/v1/applications/precheck", json!({"national_id": national_id, "name": "x"})).await, 422, "invalid_body");
+    assert_eq!(node.prechecks(), 4, "malformed pre-checks never reach the node");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_precheck_could_not_check_when_the_node_is_offline_slow_or_unknown() {
+    // Offline: nothing listens at the node's address; what this terminal sent is still known.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let offline = serve(Fixture::provisioned(&format!("http://127.0.0.1:{port}"))).await;
+    let answers = application_answers(7);
+    let national_id = answers["national_id"].clone();
+    assert_eq!(offline.post("/v1/applications", json!({"language": "ckb", "answers": answers})).await.0, 201);
+    let (status, body) = offline.post("/v1/applications/precheck", json!({ "national_id": national_id })).await;
+    assert_eq!((status, body), (200, json!({"sent_from_this_terminal": true, "node": "could_not_check"})));
+
+    // Slow: the kiosk waits on this answer, so the node gets three seconds, whatever the sync
+    // engine's own request timeout.
+    let identity = age::x25519::Identity::generate();
+    let node = StubNode::start(identity.clone()).await;
+    node.slow_precheck(Duration::from_secs(30));
+    let mut fixture = Fixture::provisioned_for(&node.url, identity);
+    fixture.config.sync.request_timeout_ms = 60_000;
+    let slow = serve(fixture).await;
+    let started = std::time::Instant::now();
+    let (status, body) = slow.post("/v1/applications/precheck", json!({ "national_id": "199012345678" })).await;
+    let waited = started.elapsed();
+    assert_eq!((status, body), (200, json!({"sent_from_this_terminal": false, "node": "could_not_check"})));
+    assert!(waited >= Duration::from_millis(2900) && waited < Duration::from_secs(8), "answered after {waited:?}");
+    assert_eq!(node.prechecks(), 1);
+
+    // Not provisioned: there is no node to ask.
+    let unprovisioned = serve(Fixture::unprovisioned()).await;
+    let (status, body) = unprovisioned.post("/v1/applications/precheck", json!({ "national_id": "199012345678" })).await;
+    assert_eq!((status, body), (200, json!({"sent_from_this_terminal": false, "node": "could_not_check"})));
+}

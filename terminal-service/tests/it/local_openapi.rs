@@ -47,7 +47,7 @@ fn every_request_body_has_an_example_that_matches_its_schema() {
             }
         }
     }
-    assert_eq!(checked, 8, "applications, grievances, status-checks, provisioning, sessions, receipts, simulator card and printer");
+    assert_eq!(checked, 9, "applications, their pre-check, grievances, status-checks, provisioning, sessions, receipts, simulator card and printer");
     // The check can fail: a body of the wrong shape does not match.
     assert!(check(&doc, "/components/schemas/CaptureRequest", &json!({"language": 5, "answers": {}})).is_err());
     assert!(check(&doc, "/components/schemas/CaptureRequest", &json!({"language": "ar", "answers": {}, "x": 1})).is_err());
@@ -79,6 +79,8 @@ async fn real_answers_match_the_document() {
         ("post", "/v1/applications", Some(json!({"language": "ar", "answers": application_answers(1)}))),
         ("post", "/v1/applications", Some(json!({"language": "ar", "answers": {}}))),
         ("post", "/v1/applications", Some(json!({"language": "ar"}))),
+        ("post", "/v1/applications/precheck", Some(json!({"national_id": application_answers(1)["national_id"]}))),
+        ("post", "/v1/applications/precheck", Some(json!({"national_id": "12"}))),
         ("post", "/v1/status-checks", Some(json!({"query": {"by": "national_id", "national_id": "199012345678"}}))),
         ("post", "/v1/simulator/card", Some(json!({"uid": "08A1B2C3", "national_id": "199001234567", "date_of_birth": "1985-03-14"}))),
         ("post", "/v1/status-checks", Some(json!({"query": {"by": "id_card"}}))),

@@ -127,6 +127,7 @@ async fn main() -> Result<()> {
             answers: answers.as_object().cloned().unwrap_or_default(),
             assisted_by: None,
             terminal_id: direct.id.clone(),
+            duplicate_override: None,
         };
         let plaintext = serde_json::to_vec(&content)?;
         let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient)).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -53,6 +53,14 @@ struct Inner {
     enrolled: usize,
     heartbeats: Vec<Heartbeat>,
     status_queries: Vec<StatusQuery>,
+    /// National ids the pre-check answers `registered` for.
+    registered: Vec<String>,
+    /// How long the pre-check takes to answer.
+    precheck_delay: Duration,
+    /// Pre-checks received.
+    prechecks: usize,
+    /// The opened content of every submission stored.
+    contents: HashMap<Uuid, SubmissionContent>,
 }
 
 #[derive(Clone)]
@@ -68,6 +76,26 @@ impl StubNode {
         self.inner.lock().unwrap().status_queries.clone()
     }
 
+    /// Makes the pre-check answer `registered` for `national_id`.
+    pub fn register(&self, national_id: &str) {
+        self.inner.lock().unwrap().registered.push(national_id.into());
+    }
+
+    /// Makes the pre-check take `delay` to answer.
+    pub fn slow_precheck(&self, delay: Duration) {
+        self.inner.lock().unwrap().precheck_delay = delay;
+    }
+
+    /// How many pre-checks arrived.
+    pub fn prechecks(&self) -> usize {
+        self.inner.lock().unwrap().prechecks
+    }
+
+    /// The opened content of a stored submission.
+    pub fn content(&self, id: Uuid) -> Option<SubmissionContent> {
+        self.inner.lock().unwrap().contents.get(&id).cloned()
+    }
+
     /// Starts a stub on 127.0.0.1:0 opening sealed content with `identity`.
     pub async fn start(identity: age::x25519::Identity) -> StubNode {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -76,6 +104,7 @@ impl StubNode {
         let app = Router::new()
             .route("/v1/submissions", post(submissions))
             .route("/v1/status", post(status))
+            .route("/v1/precheck", post(precheck))
             .route("/v1/heartbeat", post(heartbeat))
             .route("/v1/config", axum::routing::get(config))
             .route("/v1/terminals/enroll", post(enroll))
@@ -160,6 +189,7 @@ impl StubNode {
                         headquarters: HeadquartersCheck::Checked,
                     });
                     inner.flag_next_new = inner.flag_next_new.saturating_sub(1);
+                    inner.contents.insert(e.id, content.clone());
                     SubmissionOutcome::Accepted { case_number: case, duplicate_check }
                 };
                 SubmissionResult { id: e.id, outcome }
@@ -208,6 +238,17 @@ async fn status(State(stub): State<StubNode>, Json(request): Json<StatusRequest>
         next_payment_on: None,
         message: LocalizedText::new("لا يوجد", "نییە", "not found"),
     })
+}
+
+async fn precheck(State(stub): State<StubNode>, headers: HeaderMap, Json(request): Json<PrecheckRequest>) -> Json<PrecheckResponse> {
+    assert!(headers.contains_key("signature-input") && headers.contains_key("content-digest"), "requests are signed");
+    let (delay, registered) = {
+        let mut inner = stub.inner.lock().unwrap();
+        inner.prechecks += 1;
+        (inner.precheck_delay, inner.registered.contains(&request.national_id))
+    };
+    tokio::time::sleep(delay).await;
+    Json(PrecheckResponse { result: if registered { PrecheckResult::Registered } else { PrecheckResult::NotFound } })
 }
 
 async fn heartbeat(State(stub): State<StubNode>, Json(beat): Json<Heartbeat>) -> Response {

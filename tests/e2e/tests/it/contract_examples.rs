@@ -26,10 +26,12 @@ const DOCUMENT: &str = "local-v1.yaml";
 /// The operations whose request examples are sent, in sending order: provisioning first (the
 /// terminal starts unprovisioned), the card example before the login (a new card on the
 /// reader takes the badge off), the application before the receipt that prints it, the
-/// printer drill last (it leaves the printer out of paper until restored).
-const SENT: [(&str, &str); 8] = [
+/// printer drill last (it leaves the printer out of paper until restored), the application's
+/// pre-check after the application (its example asks about the number just submitted).
+const SENT: [(&str, &str); 9] = [
     ("post", "/v1/provisioning"),
     ("post", "/v1/applications"),
+    ("post", "/v1/applications/precheck"),
     ("post", "/v1/simulator/card"),
     ("post", "/v1/sessions"),
     ("post", "/v1/grievances"),
@@ -237,6 +239,12 @@ async fn every_request_example_gets_the_documented_answer() -> Result<()> {
                     replacements.insert(("/v1/receipts", "/submission_id"), id.clone());
                 }
                 captured.push(id);
+            }
+            "/v1/applications/precheck" => {
+                let submitted = examples.iter().find(|(m, p, _)| m == "post" && p == "/v1/applications").map(|(_, _, e)| &e["answers"]["national_id"]);
+                ensure!(submitted == Some(&body["national_id"]), "the pre-check example asks about the application example's national id");
+                ensure!(answer["sent_from_this_terminal"] == true, "the application example was just submitted from this terminal: {answer}");
+                ensure!(answer["node"] != "could_not_check", "the node is up and answers the pre-check: {answer}");
             }
             "/v1/simulator/card" => take_card_off(&api).await?,
             "/v1/sessions" => {

@@ -7,6 +7,7 @@
 mod config;
 mod enroll;
 mod heartbeat;
+pub mod precheck;
 mod status;
 mod submissions;
 
@@ -106,6 +107,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/terminals/enroll", post(enroll::enroll))
         .route("/v1/submissions", post(submissions::submit))
         .route("/v1/status", post(status::status))
+        .route("/v1/precheck", post(precheck::precheck))
         .route("/v1/heartbeat", post(heartbeat::heartbeat))
         .route("/v1/config", get(config::config))
         .layer(from_fn_with_state(node.clone(), crate::auth::require_signature))

@@ -75,6 +75,7 @@ async fn serve_issue_code_stats_and_submissions_work_together() {
             answers: application_answers(&random_national_id(), "1970-07-07").as_object().unwrap().clone(),
             assisted_by: Some("S-0001".into()),
             terminal_id: terminal_id.clone(),
+            duplicate_override: None,
         };
         envelopes.push(envelope_for(&content, recipient));
     }

@@ -36,8 +36,13 @@ const RFC8032_TEST1_SECRET: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b32
 
 /// The operations whose request examples are sent, in sending order: the enrollment first, as
 /// its terminal signs the rest.
-const SENT: [(&str, &str); 4] =
-    [("post", "/v1/terminals/enroll"), ("post", "/v1/submissions"), ("post", "/v1/status"), ("post", "/v1/heartbeat")];
+const SENT: [(&str, &str); 5] = [
+    ("post", "/v1/terminals/enroll"),
+    ("post", "/v1/submissions"),
+    ("post", "/v1/status"),
+    ("post", "/v1/precheck"),
+    ("post", "/v1/heartbeat"),
+];
 
 /// Every request example in the document: method, path and the example body.
 fn request_examples(doc: &Value) -> Vec<(String, String, Value)> {
@@ -129,6 +134,9 @@ async fn every_request_example_is_sent_and_gets_the_documented_answer() {
             "/v1/status" => {
                 assert_eq!(answer["state"], promised["state"], "{what}: the example names a seeded applicant");
                 assert_eq!(answer["case_number"], promised["case_number"], "{what}");
+            }
+            "/v1/precheck" => {
+                assert_eq!(answer["result"], promised["result"], "{what}: the example names a seeded applicant");
             }
             _ => {}
         }

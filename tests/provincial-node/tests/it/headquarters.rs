@@ -82,6 +82,7 @@ impl Province {
             language: "ar".into(),
             answers: answers.as_object().unwrap().clone(),
             assisted_by: None,
+            duplicate_override: None,
             terminal_id: self.terminal_id.clone(),
         };
         let batch = json!({ "envelopes": [envelope_for(&content, &self.recipient)] });

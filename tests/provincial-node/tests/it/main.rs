@@ -16,6 +16,7 @@ mod contract_examples;
 mod enroll;
 mod headquarters;
 mod openapi;
+mod precheck;
 mod review;
 mod signatures;
 mod status;

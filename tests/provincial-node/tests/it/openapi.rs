@@ -3,17 +3,18 @@
 
 use crate::common::*;
 use node_protocol::{
-    BatchResponse, EnrollRequest, EnrollResponse, ErrorBody, Heartbeat, HeartbeatResponse, NodeConfig, StatusRequest,
-    StatusResponse, SubmissionBatch, SubmissionKind,
+    BatchResponse, EnrollRequest, EnrollResponse, ErrorBody, Heartbeat, HeartbeatResponse, NodeConfig, PrecheckRequest,
+    PrecheckResponse, StatusRequest, StatusResponse, SubmissionBatch, SubmissionKind,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 const DOCUMENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../terminal-service/openapi/node-v1.yaml");
-const OPERATIONS: [(&str, &str); 5] = [
+const OPERATIONS: [(&str, &str); 6] = [
     ("/v1/terminals/enroll", "post"),
     ("/v1/submissions", "post"),
     ("/v1/status", "post"),
+    ("/v1/precheck", "post"),
     ("/v1/heartbeat", "post"),
     ("/v1/config", "get"),
 ];
@@ -91,10 +92,11 @@ fn every_call_requires_the_three_signature_headers_and_documents_its_errors() {
 fn request_examples_deserialise_into_the_protocol_types() {
     let doc = document();
     type Check = fn(&Value, &str);
-    let checks: [(&str, Check); 4] = [
+    let checks: [(&str, Check); 5] = [
         ("/v1/terminals/enroll", into::<EnrollRequest>),
         ("/v1/submissions", into::<SubmissionBatch>),
         ("/v1/status", into::<StatusRequest>),
+        ("/v1/precheck", into::<PrecheckRequest>),
         ("/v1/heartbeat", into::<Heartbeat>),
     ];
     for (path, deserialise) in checks {
@@ -120,6 +122,7 @@ fn response_examples_deserialise_and_match_their_schemas() {
                 ("200", "/v1/terminals/enroll") => into::<EnrollResponse>(example, &what),
                 ("200", "/v1/submissions") => into::<BatchResponse>(example, &what),
                 ("200", "/v1/status") => into::<StatusResponse>(example, &what),
+                ("200", "/v1/precheck") => into::<PrecheckResponse>(example, &what),
                 ("200", "/v1/heartbeat") => into::<HeartbeatResponse>(example, &what),
                 ("200", "/v1/config") => into::<NodeConfig>(example, &what),
                 _ => into::<ErrorBody>(example, &what),
@@ -127,7 +130,7 @@ fn response_examples_deserialise_and_match_their_schemas() {
             seen += 1;
         }
     }
-    assert!(seen >= 25, "{seen}");
+    assert!(seen >= 30, "{seen}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,6 +189,16 @@ async fn the_nodes_real_answers_match_the_document() {
     let (status, body) = terminal.post("/v1/status", &json!({"query": {"by": "reference"}})).await;
     assert_eq!(status, 400);
     check(&doc, "/v1/status", "post", status, &body);
+
+    // Pre-check: registered, not found, a malformed national id.
+    for national_id in ["199001234567", "100000000009"] {
+        let (status, body) = terminal.post("/v1/precheck", &json!({"national_id": national_id})).await;
+        assert_eq!(status, 200);
+        check(&doc, "/v1/precheck", "post", status, &body);
+    }
+    let (status, body) = terminal.post("/v1/precheck", &json!({"national_id": "12ab"})).await;
+    assert_eq!(status, 400);
+    check(&doc, "/v1/precheck", "post", status, &body);
 
     // Heartbeat and configuration.
     let beat = json!({"software_version":"0.1.0","queue_depth":2,"dead_letters":0,"printer":"ok","reader":"ok","disk_free_bytes":123,"sent_at":"2026-11-24T09:16:00Z"});

@@ -146,6 +146,7 @@ impl Terminal {
             answers: answers.as_object().cloned().unwrap_or_default(),
             assisted_by: None,
             terminal_id: self.id.clone(),
+            duplicate_override: None,
         };
         envelope_for(&content, &self.enrollment.sealing_recipient)
     }
