@@ -4,9 +4,10 @@
 //! where, so a terminal (or someone at it) learns no more than the warning needs. Nothing here
 //! logs the national id, not even on a refusal.
 //!
-//! [`precheck_answer`] is the one place the answer is decided; today it asks this province's
-//! own records ([`registered_in_province`]), and it is where a node also asks headquarters
-//! about the other provinces.
+//! [`precheck_answer`] is the one place the answer is decided: this province's own records
+//! ([`registered_in_province`]) first, then, when the node has headquarters
+//! (`serve --headquarters`), the other provinces through it. Headquarters unreachable or slow
+//! (1.5 s): the province's answer stands, and the node's log says headquarters was not asked.
 
 use std::sync::Arc;
 
@@ -37,11 +38,20 @@ pub async fn precheck(State(node): State<Arc<Node>>, body: Bytes) -> Result<Json
     Ok(Json(PrecheckResponse { result }))
 }
 
-/// The pre-check's answer for `national_id` (12 ASCII digits): the hook every source of "already
-/// registered" goes through. This province answers first; headquarters (the other provinces'
-/// registries) is to be asked here too, when the province says `not_found`.
+/// The pre-check's answer for `national_id` (12 ASCII digits): the one place every source of
+/// "already registered" goes through. This province answers first; headquarters (every
+/// province's registry) is asked when the province says `not_found`.
 pub async fn precheck_answer(node: &Arc<Node>, national_id: String) -> Result<PrecheckResult, ApiError> {
-    let registered = blocking(node, move |node| registered_in_province(node, &national_id)).await?;
+    let id = national_id.clone();
+    let mut registered = blocking(node, move |node| registered_in_province(node, &id)).await?;
+    if !registered {
+        if let Some(headquarters) = &node.headquarters {
+            match headquarters.registered(&national_id).await {
+                Ok(elsewhere) => registered = elsewhere,
+                Err(error) => tracing::warn!(%error, "pre-check answered from this province only"),
+            }
+        }
+    }
     Ok(if registered { PrecheckResult::Registered } else { PrecheckResult::NotFound })
 }
 

@@ -1,4 +1,5 @@
-//! Headquarters' HTTP surface: `GET /` and the signed `POST /v1/persons/check`.
+//! Headquarters' HTTP surface: `GET /`, the signed `POST /v1/persons/check` and
+//! `POST /v1/persons/registered`.
 //!
 //! One check at a time: the registry connection's lock is held from matching to the commit and
 //! the index update, so two provinces filing the same person at the same moment cannot miss
@@ -21,7 +22,10 @@ use node_protocol::digest::CONTENT_DIGEST;
 use node_protocol::signature::{ParsedRequestSignature, RequestParts, SignatureError, MAX_CLOCK_SKEW_S, SIGNATURE, SIGNATURE_INPUT};
 use tokio::net::TcpListener;
 
-use super::{registry, CheckRequest, CheckResponse, CheckResult, RegisteredMatch, CHECK_PATH, MAX_CHECK};
+use super::{
+    registry, CheckRequest, CheckResponse, CheckResult, RegisteredMatch, RegisteredRequest, RegisteredResponse, CHECK_PATH,
+    MAX_CHECK, REGISTERED_PATH,
+};
 use crate::api::{parse_json, ApiError};
 use crate::duplicates::province_of;
 
@@ -91,7 +95,10 @@ pub fn router(headquarters: Arc<Headquarters>) -> Router {
     Router::new()
         .route("/", get(root))
         .route(CHECK_PATH, post(check))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no such call: headquarters answers POST {CHECK_PATH}")) })
+        .route(REGISTERED_PATH, post(registered))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no such call: headquarters answers POST {CHECK_PATH} and POST {REGISTERED_PATH}"))
+        })
         .with_state(headquarters)
 }
 
@@ -112,8 +119,8 @@ fn unauthorized(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, code, message)
 }
 
-/// Verifies the node's signature and returns its province code.
-fn verify(headquarters: &Headquarters, headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
+/// Verifies the node's signature of a request to `path` and returns its province code.
+fn verify(headquarters: &Headquarters, path: &str, headers: &HeaderMap, body: &[u8]) -> Result<String, ApiError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let refusal = |e: SignatureError| unauthorized("signature_invalid", e.to_string());
     if header(CONTENT_DIGEST).is_none() {
@@ -127,7 +134,7 @@ fn verify(headquarters: &Headquarters, headers: &HeaderMap, body: &[u8]) -> Resu
         )
     })?;
     let pairs: Vec<(&str, &str)> = headers.iter().filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str(), v))).collect();
-    let parts = RequestParts { method: "POST", authority: "", path: CHECK_PATH, headers: &pairs };
+    let parts = RequestParts { method: "POST", authority: "", path, headers: &pairs };
     let now = chrono::Utc::now().timestamp();
     signature.verify(key, &parts, body, now).map_err(refusal)?;
     if !headquarters.fresh_nonce(&signature.keyid, &signature.nonce, now) {
@@ -143,7 +150,7 @@ async fn check(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<CheckResponse>, ApiError> {
-    let province = verify(&headquarters, &headers, &body)?;
+    let province = verify(&headquarters, CHECK_PATH, &headers, &body)?;
     let request: CheckRequest = parse_json(&body)?;
     if request.persons.is_empty() || request.persons.len() > MAX_CHECK {
         return Err(ApiError::bad_body(format!("a check holds 1 to {MAX_CHECK} persons, this one has {}", request.persons.len())));
@@ -188,4 +195,21 @@ async fn check(
     drop(registry);
     let results = checked.into_iter().map(|(person, matches)| CheckResult { case_number: person.case_number, matches }).collect();
     Ok(Json(CheckResponse { results }))
+}
+
+/// `POST /v1/persons/registered`: whether any province registered this national id. The answer
+/// is one boolean, and nothing logs the id.
+async fn registered(
+    State(headquarters): State<Arc<Headquarters>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<RegisteredResponse>, ApiError> {
+    verify(&headquarters, REGISTERED_PATH, &headers, &body)?;
+    let request: RegisteredRequest = parse_json(&body)?;
+    let Some(national_id) = normalisation::national_id(&request.national_id).filter(|id| id.len() == 12) else {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_national_id", "national_id must be the 12 digits of the unified national ID card"));
+    };
+    let registry = headquarters.registry.lock().await;
+    let registered = registry::has_national_id(&registry, &national_id).await.map_err(ApiError::internal)?;
+    Ok(Json(RegisteredResponse { registered }))
 }

@@ -10,7 +10,7 @@ use matcher::Person;
 use node_protocol::signature::sign_request;
 use rand::RngCore;
 
-use super::{CheckRequest, CheckResponse, CHECK_PATH};
+use super::{CheckRequest, CheckResponse, RegisteredRequest, RegisteredResponse, CHECK_PATH, REGISTERED_PATH};
 
 /// File in the data directory holding the node's headquarters signing key (base64 seed).
 pub const KEY_FILE: &str = "headquarters-key.txt";
@@ -21,6 +21,10 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 /// After a failed check, how long new filings skip headquarters (answering `not_checked` at
 /// once instead of each batch waiting for a timeout); the re-check loop keeps trying meanwhile.
 pub const SKIP_AFTER_FAILURE: Duration = Duration::from_secs(10);
+
+/// How long the pre-check may wait for headquarters: the terminal gives the whole pre-check
+/// 3 s, and the province's own answer must still reach it.
+pub const REGISTERED_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// Why headquarters could not check.
 #[derive(Debug, thiserror::Error)]
@@ -126,15 +130,42 @@ impl HeadquartersClient {
         answer
     }
 
+    /// Whether any province registered `national_id` (12 ASCII digits): the other provinces'
+    /// half of a terminal's pre-check. Within [`SKIP_AFTER_FAILURE`] of a failure it fails at
+    /// once rather than make the kiosk wait.
+    pub async fn registered(&self, national_id: &str) -> Result<bool, ClientError> {
+        if self.recently_failed() {
+            return Err(ClientError::Unreachable { url: self.url.clone(), detail: "failed moments ago; not asked".into() });
+        }
+        let request = RegisteredRequest { national_id: national_id.to_string() };
+        let answer: RegisteredResponse = self.post(REGISTERED_PATH, &request, REGISTERED_TIMEOUT).await?;
+        Ok(answer.registered)
+    }
+
     async fn send(&self, persons: Vec<Person>) -> Result<CheckResponse, ClientError> {
-        let unreachable = |detail: String| ClientError::Unreachable { url: self.url.clone(), detail };
         let count = persons.len();
-        let body = serde_json::to_vec(&CheckRequest { persons }).map_err(|e| unreachable(e.to_string()))?;
+        let answer: CheckResponse = self.post(CHECK_PATH, &CheckRequest { persons }, CHECK_TIMEOUT).await?;
+        if answer.results.len() != count {
+            return Err(ClientError::Unreachable { url: self.url.clone(), detail: format!("{} results for {count} applicants", answer.results.len()) });
+        }
+        Ok(answer)
+    }
+
+    /// Signs and sends `request` to `path`, and reads the JSON answer.
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        request: &impl serde::Serialize,
+        timeout: Duration,
+    ) -> Result<T, ClientError> {
+        let unreachable = |detail: String| ClientError::Unreachable { url: self.url.clone(), detail };
+        let body = serde_json::to_vec(request).map_err(|e| unreachable(e.to_string()))?;
         let mut nonce = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut nonce);
         let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-        let signed = sign_request(&self.key, &self.keyid, "POST", CHECK_PATH, &body, chrono::Utc::now().timestamp(), &nonce);
-        let mut request = self.http.post(format!("{}{CHECK_PATH}", self.url)).header("content-type", "application/json");
+        let signed = sign_request(&self.key, &self.keyid, "POST", path, &body, chrono::Utc::now().timestamp(), &nonce);
+        let mut request =
+            self.http.post(format!("{}{path}", self.url)).timeout(timeout).header("content-type", "application/json");
         for (name, value) in signed.pairs() {
             request = request.header(name, value);
         }
@@ -144,10 +175,6 @@ impl HeadquartersClient {
             let text = response.text().await.unwrap_or_default();
             return Err(unreachable(format!("answered {status}: {text}")));
         }
-        let answer: CheckResponse = response.json().await.map_err(|e| unreachable(format!("unreadable answer: {e}")))?;
-        if answer.results.len() != count {
-            return Err(unreachable(format!("{} results for {count} applicants", answer.results.len())));
-        }
-        Ok(answer)
+        response.json().await.map_err(|e| unreachable(format!("unreadable answer: {e}")))
     }
 }

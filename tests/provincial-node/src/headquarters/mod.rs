@@ -7,7 +7,8 @@
 //!
 //! - [`registry`]: the PostgreSQL schema (persons, reviews, audit), loading the index, recording
 //!   applicants durably;
-//! - [`api`]: `POST /v1/persons/check`, signed by a node whose key headquarters trusts;
+//! - [`api`]: `POST /v1/persons/check` and `POST /v1/persons/registered` (the kiosk's
+//!   pre-check, asked for the other provinces), signed by a node whose key headquarters trusts;
 //! - [`client`]: the node's side of that call, and the node's signing key.
 //!
 //! Trust: each node has an Ed25519 key in its data directory (`headquarters-key.txt`, created
@@ -26,6 +27,9 @@ use serde::{Deserialize, Serialize};
 
 /// Path of the one headquarters call.
 pub const CHECK_PATH: &str = "/v1/persons/check";
+
+/// Path of the pre-check call: is a national id registered in any province?
+pub const REGISTERED_PATH: &str = "/v1/persons/registered";
 
 /// Most applicants in one check call (a node's largest batch).
 pub const MAX_CHECK: usize = node_protocol::MAX_BATCH;
@@ -63,4 +67,19 @@ pub struct CheckResult {
 pub struct CheckResponse {
     /// One per applicant.
     pub results: Vec<CheckResult>,
+}
+
+/// `POST /v1/persons/registered`: a terminal's pre-check, passed on by its node when the
+/// province itself does not know the national id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegisteredRequest {
+    /// The national id, 12 ASCII digits.
+    pub national_id: String,
+}
+
+/// Answer to `POST /v1/persons/registered`: only whether, never whose record or where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegisteredResponse {
+    /// True if some province registered a person with that national id.
+    pub registered: bool,
 }

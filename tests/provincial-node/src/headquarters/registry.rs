@@ -74,6 +74,15 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 ";
 
+/// Whether any province registered a person with `national_id`.
+pub async fn has_national_id(client: &Client, national_id: &str) -> Result<bool, RegistryError> {
+    let row = client
+        .query_opt("SELECT 1 FROM persons WHERE national_id = $1 LIMIT 1", &[&national_id])
+        .await
+        .map_err(failed("look up a national id"))?;
+    Ok(row.is_some())
+}
+
 /// Connects to `url` (a `postgresql://` URL or `key=value` string) and creates the schema if
 /// needed. The connection runs on the current tokio runtime.
 pub async fn connect(url: &str) -> Result<Client, RegistryError> {

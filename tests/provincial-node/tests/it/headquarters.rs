@@ -1,7 +1,8 @@
 //! Two provinces and one headquarters on a real PostgreSQL 15, all separate processes: a person
 //! registered in Basra applies again in Baghdad under a spelling variant and comes back
 //! flagged `duplicate` with Basra's case number; an unrelated person is `distinct`; while
-//! headquarters is down an application is filed `not_checked` and sent again once it is up.
+//! headquarters is down an application is filed `not_checked` and sent again once it is up; a
+//! terminal's pre-check in one province finds a national id registered in another.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -118,9 +119,10 @@ async fn a_person_registered_in_one_province_is_flagged_in_another_with_the_firs
     let hq_address = format!("127.0.0.1:{}", free_port());
     let hq_url = format!("http://{hq_address}");
     let basra = Province::start(basra_data, "Basra", &hq_url).await;
+    let basra_national_id = random_national_id();
     let registered = basra
         .file(json!({
-            "national_id": random_national_id(),
+            "national_id": basra_national_id,
             "first_name": "أحمد", "father_name": "محمد", "grandfather_name": "علي", "family_name": "الحسيني",
             "mother_name": "فاطمة كاظم", "date_of_birth": "1985-03-12", "gender": "male",
             "governorate": "BSR", "district": "ZBR", "category": "poor_household", "household_size": 5
@@ -153,6 +155,17 @@ async fn a_person_registered_in_one_province_is_flagged_in_another_with_the_firs
     // The same man in Baghdad, without his card: no hamza on the alef, taa marbuta written as
     // haa in his mother's name, three-part name (no family name).
     let baghdad = Province::start(baghdad_data, "Baghdad", &hq_url).await;
+    // The kiosk's pre-check in Baghdad knows the Basra card through headquarters, and only that.
+    let precheck = |national_id: String| {
+        let baghdad = &baghdad;
+        async move {
+            let (status, body) = post(&baghdad.base, &baghdad.key, &baghdad.terminal_id, "/v1/precheck", &json!({ "national_id": national_id })).await;
+            assert_eq!(status, 200, "{body}");
+            body
+        }
+    };
+    assert_eq!(precheck(basra_national_id.clone()).await, json!({ "result": "registered" }));
+    assert_eq!(precheck(random_national_id()).await, json!({ "result": "not_found" }));
     let variant = baghdad
         .file(json!({
             "first_name": "احمد", "father_name": "محمد", "grandfather_name": "علي",
@@ -229,6 +242,15 @@ async fn headquarters_answers_only_trusted_nodes_for_their_own_cases() {
     assert_eq!(body["results"][0]["matches"], json!([]));
     let root: Value = reqwest::get(&base).await.unwrap().json().await.unwrap();
     assert_eq!(root["persons"], 1, "{root}");
+
+    // The pre-check's question: signed by a trusted node, one boolean back.
+    let question = json!({ "national_id": "199012345678" });
+    let (status, body) = post(&base, &new_key(), "BSR", "/v1/persons/registered", &question).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("signature_invalid")), "{body}");
+    let (status, body) = post(&base, &basra, "BSR", "/v1/persons/registered", &question).await;
+    assert_eq!((status, body), (200, json!({ "registered": false })));
+    let (status, body) = post(&base, &basra, "BSR", "/v1/persons/registered", &json!({ "national_id": "12-34" })).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_national_id")), "{body}");
 
     // A captured request sent again is refused.
     let bytes = person("BSR-2026-000002").to_string().into_bytes();
