@@ -152,6 +152,75 @@ impl Drop for NodeProcess {
     }
 }
 
+/// SIGTERM, then up to `grace` for the process to exit, then SIGKILL.
+fn terminate(child: &mut Child, grace: Duration) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Headquarters (`provincial-node headquarters serve --postgres-temp`): every province's
+/// persons on a PostgreSQL it starts itself, in a temporary directory.
+pub struct HeadquartersProcess {
+    child: Option<Child>,
+    /// Port on 127.0.0.1.
+    pub port: u16,
+    /// stderr/stdout of headquarters.
+    pub log: PathBuf,
+}
+
+impl HeadquartersProcess {
+    /// Starts headquarters on `port`, trusting the node whose data directory is `node_data`
+    /// for `province` (its key is created there if needed), and waits until it answers.
+    pub async fn start(log: &Path, port: u16, node_data: &Path, province: &str) -> Result<HeadquartersProcess> {
+        let trusted = run(Command::new(binary("provincial-node")?)
+            .args(["headquarters", "node-key", "--province", province, "--data"])
+            .arg(node_data))?;
+        let trusted = String::from_utf8(trusted.stdout)?.trim().to_string();
+        let out = File::options().create(true).append(true).open(log)?;
+        let child = Command::new(binary("provincial-node")?)
+            .args(["headquarters", "serve", "--listen", &format!("127.0.0.1:{port}"), "--postgres-temp", "--trust-node", &trusted])
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .context("starting provincial-node headquarters")?;
+        let headquarters = HeadquartersProcess { child: Some(child), port, log: log.to_path_buf() };
+        let url = headquarters.url();
+        let http = reqwest::Client::new();
+        // initdb and the first start of PostgreSQL take a few seconds.
+        let ready = wait_for("headquarters to answer", Duration::from_secs(60), Duration::from_millis(100), || {
+            let (http, url) = (http.clone(), url.clone());
+            async move { http.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+        })
+        .await;
+        if ready.is_err() {
+            bail!("headquarters did not start: {}", tail(log));
+        }
+        Ok(headquarters)
+    }
+
+    /// Base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for HeadquartersProcess {
+    /// SIGTERM, so headquarters stops its PostgreSQL and removes its directory.
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&mut child, Duration::from_secs(30));
+        }
+    }
+}
+
 /// Issues an enrollment code on a node data directory, with a lifetime in minutes.
 pub fn issue_code(data: &Path, ttl_minutes: Option<u64>) -> Result<String> {
     let mut cmd = Command::new(binary("provincial-node")?);
@@ -269,15 +338,7 @@ impl TerminalProcess {
     /// SIGTERM and wait (bounded), then SIGKILL.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
-            for _ in 0..100 {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
+            terminate(&mut c, Duration::from_secs(5));
         }
     }
 

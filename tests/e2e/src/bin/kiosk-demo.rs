@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use e2e::processes::{free_port, NodeProcess, TerminalProcess};
+use e2e::processes::{free_port, HeadquartersProcess, NodeProcess, TerminalProcess};
 use e2e::sample::{answers, Applicant};
 use node_protocol::SubmissionKind;
 
@@ -50,7 +50,11 @@ async fn main() -> Result<()> {
     let dir = std::fs::canonicalize(&args.dir)?;
 
     println!("== Enrollment kiosk demo (everything on loopback, state in {})", dir.display());
-    let node = NodeProcess::start(&dir.join("node"), free_port()?).await?;
+    // Headquarters first (every province's persons, on a PostgreSQL it starts in a temporary
+    // directory), so the node checks each application against the other provinces too.
+    let headquarters = HeadquartersProcess::start(&dir.join("headquarters.log"), free_port()?, &dir.join("node"), "Baghdad").await?;
+    println!("   headquarters       {}   (PostgreSQL 15; log: {})", headquarters.url(), headquarters.log.display());
+    let node = NodeProcess::start_with(&dir.join("node"), free_port()?, &["--headquarters", &headquarters.url()]).await?;
     println!("   provincial node    {}   (log: {})", node.url(), node.log.display());
 
     let mut terminal = TerminalProcess::new(&dir.join("terminal"), &node.url(), "")?;
@@ -78,6 +82,7 @@ async fn main() -> Result<()> {
     let forms = api.forms().await?;
     println!("\n== Submitting sample applications and a grievance through the local API");
     let mut references = Vec::new();
+    let mut first_application = None;
     // The first applicant's date of birth is known, so the status check below can find it.
     let known_birth = Applicant { date: Some("1985-06-15".into()), ..Applicant::default() };
     for (i, (kind, language)) in [
@@ -91,6 +96,9 @@ async fn main() -> Result<()> {
     {
         let applicant = if i == 0 { known_birth.clone() } else { Applicant::default() };
         let body = answers(forms.form(kind)?, &forms.master_data, &applicant);
+        if i == 0 {
+            first_application = Some(body.clone());
+        }
         match api.submit(kind, language, &body).await? {
             Ok(ack) => {
                 println!("   {:<11} [{language:>3}]  reference {}  id {}", kind.as_str(), ack.reference, ack.id);
@@ -108,12 +116,43 @@ async fn main() -> Result<()> {
         }
     }
 
+    println!("\n== Duplicate prevention: the first applicant applies a second time");
+    if let Some(body) = &first_application {
+        let national_id = body["national_id"].as_str().unwrap_or_default();
+        let question = serde_json::to_vec(&serde_json::json!({ "national_id": national_id }))?;
+        // The kiosk's early warning: what this terminal sent, and what the node (and, through
+        // it, headquarters) knows, once the first application has reached the node.
+        e2e::wait_for("the first application to reach the node", Duration::from_secs(60), Duration::from_millis(100), || {
+            let api = api.clone();
+            let question = question.clone();
+            async move {
+                let (_, text) = api.raw("POST", "/v1/applications/precheck", Some("application/json"), question).await.ok()?;
+                text.contains("\"registered\"").then_some(())
+            }
+        })
+        .await?;
+        let (status, text) = api.raw("POST", "/v1/applications/precheck", Some("application/json"), question).await?;
+        println!("   pre-check of the same national id → {status} {text}");
+        match api.submit(SubmissionKind::Application, "ar", body).await? {
+            Ok(ack) => println!("   submitted again anyway: reference {}; the node will flag it", ack.reference),
+            Err((status, text)) => anyhow::bail!("the terminal refused the repeated application: {status} {text}"),
+        }
+    }
+
     e2e::wait_for("the outbox to drain", Duration::from_secs(60), Duration::from_millis(100), || {
         let api = api.clone();
         async move { api.queue_depth().await.ok().filter(|d| *d == 0) }
     })
     .await?;
     println!("   all delivered; the node holds {} submissions", node.submissions()?.len());
+    let review = std::process::Command::new(e2e::processes::binary("provincial-node")?)
+        .args(["review", "list", "--data"])
+        .arg(&node.data)
+        .output()?;
+    println!("   flagged for staff review (provincial-node review list --data {}):", node.data.display());
+    for line in String::from_utf8_lossy(&review.stdout).lines() {
+        println!("      {line}");
+    }
 
     println!("\n== Status checks (online query to the node; nothing is cached on the terminal)");
     // The applicant taps their ID card (simulated): the service reads the number from it.

@@ -1,5 +1,6 @@
-//! The README's demo command runs to the end: node, provisioned terminal, submissions in three
-//! languages, receipts printed as PNG files by the simulated printer, status checks.
+//! The README's demo command runs to the end: headquarters on PostgreSQL, node, provisioned
+//! terminal, submissions in three languages, receipts printed as PNG files by the simulated
+//! printer, the early duplicate warning and the node's flag, status checks.
 
 use std::process::Command;
 
@@ -14,6 +15,12 @@ fn the_demo_walks_through_and_prints_receipts() -> anyhow::Result<()> {
     assert!(out.status.success(), "the demo failed:\n{text}");
     let receipts: Vec<_> = text.lines().filter_map(|l| l.split("receipt printed → ").nth(1)).collect();
     assert_eq!(receipts.len(), 4, "one receipt per sample submission:\n{text}");
+    assert!(text.contains("headquarters       http://127.0.0.1:"), "headquarters runs:\n{text}");
+    assert!(
+        text.contains(r#"pre-check of the same national id → 200 {"sent_from_this_terminal":true,"node":"registered"}"#),
+        "the repeated applicant is recognised before submitting:\n{text}"
+    );
+    assert!(text.contains("  duplicate  (waiting for review)"), "the node flags the repeated application for review:\n{text}");
     for png in receipts {
         let bytes = std::fs::read(png.trim())?;
         assert!(bytes.starts_with(b"\x89PNG"), "{png} is not a PNG");
