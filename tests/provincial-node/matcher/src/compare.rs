@@ -222,16 +222,16 @@ fn lineage(a: &View<'_>, b: &View<'_>) -> Lineage {
 
 /// Mother's name: her first name decides the level; the rest (her father's name), when both
 /// sides have it, adds or takes a little.
-fn compare_mother(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
+fn compare_mother(a: &View<'_>, b: &View<'_>) -> ((Agreement, f64), bool) {
     let x = a.kurdish_script != b.kurdish_script;
     let (agreement, mut weight) = compare_name(a.names[MOTHER_FIRST], b.names[MOTHER_FIRST], &weights::MOTHER, x);
     if matches!(agreement, Agreement::Missing) {
-        return (agreement, weight);
+        return ((agreement, weight), false);
     }
     if agreement == Agreement::Disagree && same_letters(a, b) {
         // The same mother's name written with a space somewhere else (زينب حسين / زينبحسين).
         let share = a.names[MOTHER_FIRST].map_or(1.0, |n| n.share).max(b.names[MOTHER_FIRST].map_or(1.0, |n| n.share));
-        return (Agreement::Exact, log2_ratio(weights::MOTHER.m_exact, share).clamp(weights::MOTHER.typo, weights::MAX_NAME));
+        return ((Agreement::Exact, log2_ratio(weights::MOTHER.m_exact, share).clamp(weights::MOTHER.typo, weights::MAX_NAME)), false);
     }
     let (rest, _) = compare_name(a.names[MOTHER_REST], b.names[MOTHER_REST], &weights::MOTHER, x);
     weight += match rest {
@@ -240,7 +240,7 @@ fn compare_mother(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
         Agreement::Disagree => weights::MOTHER_REST_DISAGREES,
         Agreement::Partial | Agreement::Missing => 0.0,
     };
-    (agreement, weight)
+    ((agreement, weight), rest == Agreement::Disagree)
 }
 
 /// Whether the two mothers' names are the same letters once spaces are ignored (and the
@@ -339,17 +339,22 @@ pub(crate) fn score(a: &View<'_>, b: &View<'_>, thresholds: &Thresholds, explain
         return Scored { decision: Decision::Distinct, score: without_lineage + weights::LINEAGE_CAP, evidence: [missing; 9] };
     }
     let lineage = lineage(a, b);
-    let mother = compare_mother(a, b);
+    let (mother, mother_rest_disagrees) = compare_mother(a, b);
     let lineage_total = lineage.total() + mother.1;
     let lineage_counted = lineage_total.min(weights::LINEAGE_CAP);
     let score = without_lineage + lineage_counted;
 
     // What twins, brothers, namesakes and cousins differ in: a duplicate needs none of it to
-    // disagree, and the date of birth to agree at least as well as a bare year.
+    // disagree (first name, sex, mother's name and her father's, father's and grandfather's
+    // names once a three-part name is aligned; only the family name, which people write as one
+    // clan or another, may), and the date of birth to agree at least as well as a bare year.
     let identity_agrees = matches!(first.0, Agreement::Exact | Agreement::Phonetic | Agreement::Typo)
         && (birth.0 == Agreement::Missing || birth.1 >= weights::BIRTH_GATE)
         && sex.0 != Agreement::Disagree
-        && mother.0 != Agreement::Disagree;
+        && mother.0 != Agreement::Disagree
+        && !mother_rest_disagrees
+        && lineage.father.0 != Agreement::Disagree
+        && lineage.grandfather.0 != Agreement::Disagree;
     let decision = if national_id.0 == Agreement::Exact
         || (score >= thresholds.duplicate_at && identity_agrees && national_id.0 != Agreement::Disagree)
     {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// Share of an unlisted given name among given-name slots.
-pub const DEFAULT_GIVEN: f64 = 0.000_4;
+pub const DEFAULT_GIVEN: f64 = 0.000_2;
 /// Share of an unlisted family (tribe or clan) name among family names.
 pub const DEFAULT_FAMILY: f64 = 0.002;
 /// Share of registered persons born on one given 1 January or 1 July: a fifth of records carry

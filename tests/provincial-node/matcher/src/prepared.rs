@@ -14,7 +14,7 @@ pub const GRANDFATHER: usize = 2;
 pub const FAMILY: usize = 3;
 /// Mother's first name slot.
 pub const MOTHER_FIRST: usize = 4;
-/// The rest of the mother's name (usually her father's name).
+/// The second part of the mother's name (her father's name).
 pub const MOTHER_REST: usize = 5;
 /// How many name slots.
 pub const SLOTS: usize = 6;
@@ -133,7 +133,8 @@ impl Folded {
             let parts = normalisation::name_parts(mother);
             if let Some((first, rest)) = parts.split_first() {
                 names[MOTHER_FIRST] = name(first);
-                names[MOTHER_REST] = name(&rest.join(" "));
+                // Her father's name only: some write her grandfather's too.
+                names[MOTHER_REST] = rest.first().and_then(|r| name(r));
             }
         }
         let governorate = person

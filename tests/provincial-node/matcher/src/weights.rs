@@ -39,10 +39,11 @@ pub const GRANDFATHER: NameWeights = NameWeights { m_exact: 0.85, typo: 3.5, nea
 pub const FAMILY: NameWeights = NameWeights { m_exact: 0.80, typo: 3.0, near_known: -1.5, disagree: -3.0 };
 /// Mother's first name.
 pub const MOTHER: NameWeights = NameWeights { m_exact: 0.88, typo: 3.5, near_known: -2.0, disagree: -4.5 };
-/// The rest of the mother's name agreeing, when both sides give it.
+/// Her father's name (the second part of the mother's name) agreeing, when both sides give it.
 pub const MOTHER_REST_AGREES: f64 = 2.0;
-/// The rest of the mother's name disagreeing, when both sides give it.
-pub const MOTHER_REST_DISAGREES: f64 = -1.0;
+/// Her father's name disagreeing, when both sides give it: log2(0.1 / 0.9) or so, as it is
+/// left out or written differently more often than her own name.
+pub const MOTHER_REST_DISAGREES: f64 = -3.0;
 
 /// Shares below this are taken as this (an unseen name is not infinitely telling).
 pub const MIN_SHARE: f64 = 1e-5;
@@ -69,7 +70,7 @@ pub const BIRTH_DAY_OR_MONTH_MISTYPED: f64 = 2.5;
 pub const BIRTH_YEAR_PLUS_MINUS_ONE: f64 = 5.0;
 /// One side knows only the year (or has a placeholder), same year: log2(0.9 / (1/60)) less a
 /// margin for the year being guessed.
-pub const BIRTH_YEAR_ONLY: f64 = 4.5;
+pub const BIRTH_YEAR_ONLY: f64 = 5.0;
 /// A placeholder date (1 January, 1 July) against another day of the same year.
 pub const BIRTH_PLACEHOLDER_VS_DATE: f64 = 1.5;
 /// One side knows only the year, years one apart.

@@ -112,3 +112,4 @@ fn one_typo_or_one_missing_part_still_shares_a_block() {
     let stranger = person("سامان رزگار احمد", date(1995, 11, 30), "مريم سلمان", Sex::Male);
     assert!(!blocking::shares_block(&base, &stranger));
 }
+
