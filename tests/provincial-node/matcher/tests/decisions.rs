@@ -215,3 +215,53 @@ fn a_grandson_named_after_his_grandfather_is_distinct() {
     let grandson = person("جاسم حيدر جاسم العبيدي", date(1998, 5, 27), "مريم", Sex::Male);
     assert_eq!(compare_pair(&grandfather, &grandson).decision, Decision::Distinct);
 }
+
+#[test]
+fn a_different_maternal_grandfather_rules_out_a_duplicate() {
+    // Same names and date; the mothers share the common first name فاطمة but not her father.
+    let a = person("علي عبد الأمير أسامة الكناني", date(1988, 1, 1), "فاطمة مهدي", Sex::Male);
+    let b = person("علي عبد الأمير أسامة الكناني", date(1988, 1, 1), "فاطمة جاسم", Sex::Male);
+    let c = compare_pair(&a, &b);
+    assert_eq!(evidence(&c, Field::MotherName).0, Agreement::Exact);
+    assert_ne!(c.decision, Decision::Duplicate, "{c:?}");
+    let same_mother = person("علي عبد الأمير أسامة الكناني", date(1988, 1, 1), "فاطمة مهدي", Sex::Male);
+    assert_eq!(compare_pair(&a, &same_mother).decision, Decision::Duplicate);
+}
+
+#[test]
+fn a_different_father_rules_out_a_duplicate() {
+    // Cousins: same first name, grandfather, family, mother's first name and date of birth.
+    let a = person("يوسف كريم سلمان الربيعي", date(2003, 9, 14), "زهراء", Sex::Male);
+    let b = person("يوسف ناصر سلمان الربيعي", date(2003, 9, 14), "زهراء", Sex::Male);
+    let c = compare_pair(&a, &b);
+    assert_eq!(evidence(&c, Field::FatherName).0, Agreement::Disagree);
+    assert_ne!(c.decision, Decision::Duplicate, "{c:?}");
+}
+
+#[test]
+fn a_mothers_name_written_without_its_space_still_agrees() {
+    let a = person("شوان ئەحمەد ئەحمەد زەنگەنە", date(1982, 8, 8), "شیلان ئەحمەد", Sex::Male);
+    let b = person("شوان ئەحمەد ئەحمەد زەنگەنە", date(1982, 8, 8), "شیلانئەحمەد", Sex::Male);
+    let c = compare_pair(&a, &b);
+    assert_eq!(evidence(&c, Field::MotherName).0, Agreement::Exact);
+    assert_eq!(c.decision, Decision::Duplicate);
+}
+
+#[test]
+fn a_swapped_date_through_a_placeholder_agrees_partly() {
+    // 7 January typed as 1 July.
+    let a = person("حيدر جعفر مهدي", date(1979, 1, 7), "رقية", Sex::Male);
+    let b = person("حيدر جعفر مهدي", date(1979, 7, 1), "رقية", Sex::Male);
+    let c = compare_pair(&a, &b);
+    assert_eq!(evidence(&c, Field::BirthDate).0, Agreement::Partial);
+    assert!(evidence(&c, Field::BirthDate).1 >= 8.0);
+}
+
+#[test]
+fn thresholds_rise_with_the_registry() {
+    use matcher::Thresholds;
+    let small = Thresholds::for_registry(10_000);
+    let large = Thresholds::for_registry(1_800_000);
+    assert_eq!(small, Thresholds::PAIR);
+    assert!((large.duplicate_at - small.duplicate_at - (1_800_000f64 / 200_000.0).log2()).abs() < 1e-9);
+}
