@@ -14,7 +14,7 @@
 //! | eight digits, day first or year first | `12031985` `19850312` | 12 March 1985 |
 //! | year only | `1985` | 1985 (month and day unknown) |
 //! | month and year | `3/1985` `1985-03` | March 1985 |
-//! | month names: Iraqi (كانون الثاني … كانون الأول), Egyptian/Gulf (يناير … ديسمبر), English (January/Jan …) | `12 آذار 1985` `12 مارس 1985` `March 12, 1985` `12 mar 1985` | 12 March 1985 |
+//! | month names: Iraqi (كانون الثاني … كانون الأول, and ك2 ت1 ت2 ك1), Egyptian/Gulf (يناير … ديسمبر), English (January/Jan …) | `12 آذار 1985` `12 مارس 1985` `March 12, 1985` `12 mar 1985` | 12 March 1985 |
 //!
 //! Checked: a four-digit year (two-digit years are refused: 85 could be 1985 or 2085… or
 //! 1885 for an older form), year 1900–2030, month 1–12, and a day that exists in that month
@@ -103,7 +103,9 @@ pub enum BirthDateError {
         day: u32,
     },
     /// Words that are not a month name.
-    #[error("'{0}' is not a month name: write the month as a number, day/month/year, e.g. 12/03/1985")]
+    #[error(
+        "'{0}' is not a month name: write the month as a number, day/month/year, e.g. 12/03/1985"
+    )]
     UnknownMonthName(String),
 }
 
@@ -176,23 +178,46 @@ fn date(
         .filter(|y| (EARLIEST_YEAR..=LATEST_YEAR).contains(y))
         .ok_or(BirthDateError::YearOutOfRange { year: year_number })?;
     let month = match month {
-        None => return Ok(BirthDate { year, month: None, day: None }),
+        None => {
+            return Ok(BirthDate {
+                year,
+                month: None,
+                day: None,
+            })
+        }
         Some(m) => {
             let m = number(m)?;
-            u8::try_from(m).ok().filter(|m| (1..=12).contains(m)).ok_or(BirthDateError::NoSuchMonth { month: m })?
+            u8::try_from(m)
+                .ok()
+                .filter(|m| (1..=12).contains(m))
+                .ok_or(BirthDateError::NoSuchMonth { month: m })?
         }
     };
     let day = match day {
-        None => return Ok(BirthDate { year, month: Some(month), day: None }),
+        None => {
+            return Ok(BirthDate {
+                year,
+                month: Some(month),
+                day: None,
+            })
+        }
         Some(d) => {
             let d = number(d)?;
             u8::try_from(d)
                 .ok()
                 .filter(|d| (1..=days_in_month(year, month)).contains(d))
-                .ok_or(BirthDateError::NoSuchDay { year, month, day: d })?
+                .ok_or(BirthDateError::NoSuchDay {
+                    year,
+                    month,
+                    day: d,
+                })?
         }
     };
-    Ok(BirthDate { year, month: Some(month), day: Some(day) })
+    Ok(BirthDate {
+        year,
+        month: Some(month),
+        day: Some(day),
+    })
 }
 
 /// Days in `month` of `year` (Gregorian leap years).
@@ -237,6 +262,8 @@ fn tokens(text: &str) -> Result<Vec<Token>, BirthDateError> {
         match c {
             '0'..='9' => match last {
                 Some(Token::Number(n)) => n.push(c),
+                // Iraqi abbreviations: ك2 (كانون الثاني), ك1, ت1 (تشرين الأول), ت2.
+                Some(Token::Word(w)) if matches!(w.as_str(), "ك" | "ک" | "ت") => w.push(c),
                 _ => tokens.push(Token::Number(c.to_string())),
             },
             c if c.is_alphabetic() || crate::fold::is_arabic_mark(c) => match last {
@@ -266,7 +293,7 @@ fn is_separator(c: char) -> bool {
 }
 
 /// The month number for a month name in Arabic (Iraqi and Levantine, or Egyptian and Gulf) or
-/// English, compared after [`crate::fold`] so spelling variants (آذار/اذار, أيار/ايار) agree.
+/// English, compared after [`crate::fold()`] so spelling variants (آذار/اذار, أيار/ايار) agree.
 fn month_named(words: &str) -> Result<u8, BirthDateError> {
     let folded = crate::fold(words);
     let name = folded.as_str();
@@ -283,6 +310,10 @@ fn month_named(words: &str) -> Result<u8, BirthDateError> {
         ("تشرين الاول", 10),
         ("تشرين الثاني", 11),
         ("كانون الاول", 12),
+        ("ك2", 1),
+        ("ت1", 10),
+        ("ت2", 11),
+        ("ك1", 12),
         ("يناير", 1),
         ("فبراير", 2),
         ("مارس", 3),
@@ -327,7 +358,11 @@ mod tests {
     use super::*;
 
     fn full(year: u16, month: u8, day: u8) -> BirthDate {
-        BirthDate { year, month: Some(month), day: Some(day) }
+        BirthDate {
+            year,
+            month: Some(month),
+            day: Some(day),
+        }
     }
 
     #[test]
@@ -339,7 +374,16 @@ mod tests {
 
     #[test]
     fn day_first_forms_are_iraqi_order() {
-        for text in ["12/3/1985", "12-03-1985", "12.03.1985", "12 3 1985", "12\\3\\1985", "12،3،1985", "12٫3٫1985", " 12 / 03 / 1985 "] {
+        for text in [
+            "12/3/1985",
+            "12-03-1985",
+            "12.03.1985",
+            "12 3 1985",
+            "12\\3\\1985",
+            "12،3،1985",
+            "12٫3٫1985",
+            " 12 / 03 / 1985 ",
+        ] {
             assert_eq!(parse_birth_date(text), Ok(full(1985, 3, 12)), "{text}");
         }
         // Day ≤ 12 is still the day: 3 December, not 12 March.
@@ -350,7 +394,10 @@ mod tests {
     fn eastern_arabic_and_persian_digits_and_bidi_marks() {
         assert_eq!(parse_birth_date("١٢/٣/١٩٨٥"), Ok(full(1985, 3, 12)));
         assert_eq!(parse_birth_date("۱۲/۳/۱۹۸۵"), Ok(full(1985, 3, 12)));
-        assert_eq!(parse_birth_date("\u{200F}١٢\u{200F}/٣/١٩٨٥"), Ok(full(1985, 3, 12)));
+        assert_eq!(
+            parse_birth_date("\u{200F}١٢\u{200F}/٣/١٩٨٥"),
+            Ok(full(1985, 3, 12))
+        );
         assert_eq!(parse_birth_date("١٩٨٥-٠٣-١٢"), Ok(full(1985, 3, 12)));
     }
 
@@ -364,67 +411,204 @@ mod tests {
 
     #[test]
     fn partial_dates() {
-        let year_only = BirthDate { year: 1985, month: None, day: None };
+        let year_only = BirthDate {
+            year: 1985,
+            month: None,
+            day: None,
+        };
         assert_eq!(parse_birth_date("1985"), Ok(year_only));
         assert_eq!(parse_birth_date("١٩٨٥"), Ok(year_only));
-        let month_year = BirthDate { year: 1985, month: Some(3), day: None };
+        let month_year = BirthDate {
+            year: 1985,
+            month: Some(3),
+            day: None,
+        };
         assert_eq!(parse_birth_date("3/1985"), Ok(month_year));
         assert_eq!(parse_birth_date("1985-03"), Ok(month_year));
     }
 
     #[test]
     fn month_names() {
-        for text in ["12 آذار 1985", "12 اذار 1985", "12 مارس 1985", "March 12, 1985", "12 mar 1985", "12-Mar-1985", "١٢ آذار ١٩٨٥"] {
+        for text in [
+            "12 آذار 1985",
+            "12 اذار 1985",
+            "12 مارس 1985",
+            "March 12, 1985",
+            "12 mar 1985",
+            "12-Mar-1985",
+            "١٢ آذار ١٩٨٥",
+        ] {
             assert_eq!(parse_birth_date(text), Ok(full(1985, 3, 12)), "{text}");
         }
-        assert_eq!(parse_birth_date("1 كانون الثاني 1990"), Ok(full(1990, 1, 1)));
+        assert_eq!(
+            parse_birth_date("1 كانون الثاني 1990"),
+            Ok(full(1990, 1, 1))
+        );
         assert_eq!(parse_birth_date("12/3/1985م"), Ok(full(1985, 3, 12)));
+        assert_eq!(parse_birth_date("12 ك2 1985"), Ok(full(1985, 1, 12)));
+        assert_eq!(parse_birth_date("١٢ ت١ ١٩٨٥"), Ok(full(1985, 10, 12)));
+        assert_eq!(parse_birth_date("12/ک1/1985"), Ok(full(1985, 12, 12)));
         assert_eq!(parse_birth_date("5 تشرين الأول 1970"), Ok(full(1970, 10, 5)));
-        assert_eq!(parse_birth_date("أيار 1962"), Ok(BirthDate { year: 1962, month: Some(5), day: None }));
-        assert_eq!(parse_birth_date("12 فلان 1985"), Err(BirthDateError::UnknownMonthName("فلان".to_owned())));
+        assert_eq!(
+            parse_birth_date("أيار 1962"),
+            Ok(BirthDate {
+                year: 1962,
+                month: Some(5),
+                day: None
+            })
+        );
+        assert_eq!(
+            parse_birth_date("12 فلان 1985"),
+            Err(BirthDateError::UnknownMonthName("فلان".to_owned()))
+        );
     }
 
     #[test]
     fn impossible_dates_say_what_is_wrong() {
-        assert_eq!(parse_birth_date("29/2/1985"), Err(BirthDateError::NoSuchDay { year: 1985, month: 2, day: 29 }));
+        assert_eq!(
+            parse_birth_date("29/2/1985"),
+            Err(BirthDateError::NoSuchDay {
+                year: 1985,
+                month: 2,
+                day: 29
+            })
+        );
         assert_eq!(parse_birth_date("29/2/1984"), Ok(full(1984, 2, 29)));
         assert_eq!(parse_birth_date("29/2/2000"), Ok(full(2000, 2, 29)));
-        assert_eq!(parse_birth_date("29/2/1900"), Err(BirthDateError::NoSuchDay { year: 1900, month: 2, day: 29 }));
-        assert_eq!(parse_birth_date("31/4/1985"), Err(BirthDateError::NoSuchDay { year: 1985, month: 4, day: 31 }));
-        assert_eq!(parse_birth_date("0/4/1985"), Err(BirthDateError::NoSuchDay { year: 1985, month: 4, day: 0 }));
-        assert_eq!(parse_birth_date("3/25/1985"), Err(BirthDateError::NoSuchMonth { month: 25 }));
-        assert_eq!(parse_birth_date("12/0/1985"), Err(BirthDateError::NoSuchMonth { month: 0 }));
-        assert_eq!(parse_birth_date("12/3/1885"), Err(BirthDateError::YearOutOfRange { year: 1885 }));
-        assert_eq!(parse_birth_date("2031"), Err(BirthDateError::YearOutOfRange { year: 2031 }));
-        assert_eq!(parse_birth_date("12/3/85"), Err(BirthDateError::TwoDigitYear("12/3/85".to_owned())));
+        assert_eq!(
+            parse_birth_date("29/2/1900"),
+            Err(BirthDateError::NoSuchDay {
+                year: 1900,
+                month: 2,
+                day: 29
+            })
+        );
+        assert_eq!(
+            parse_birth_date("31/4/1985"),
+            Err(BirthDateError::NoSuchDay {
+                year: 1985,
+                month: 4,
+                day: 31
+            })
+        );
+        assert_eq!(
+            parse_birth_date("0/4/1985"),
+            Err(BirthDateError::NoSuchDay {
+                year: 1985,
+                month: 4,
+                day: 0
+            })
+        );
+        assert_eq!(
+            parse_birth_date("3/25/1985"),
+            Err(BirthDateError::NoSuchMonth { month: 25 })
+        );
+        assert_eq!(
+            parse_birth_date("12/0/1985"),
+            Err(BirthDateError::NoSuchMonth { month: 0 })
+        );
+        assert_eq!(
+            parse_birth_date("12/3/1885"),
+            Err(BirthDateError::YearOutOfRange { year: 1885 })
+        );
+        assert_eq!(
+            parse_birth_date("2031"),
+            Err(BirthDateError::YearOutOfRange { year: 2031 })
+        );
+        assert_eq!(
+            parse_birth_date("12/3/85"),
+            Err(BirthDateError::TwoDigitYear("12/3/85".to_owned()))
+        );
         assert_eq!(parse_birth_date(""), Err(BirthDateError::Empty));
         assert_eq!(parse_birth_date(" / "), Err(BirthDateError::Empty));
-        assert_eq!(parse_birth_date("12/3/1985/4"), Err(BirthDateError::Unreadable("12/3/1985/4".to_owned())));
-        assert_eq!(parse_birth_date("12?3?1985"), Err(BirthDateError::Unreadable("12?3?1985".to_owned())));
-        assert_eq!(parse_birth_date("99999999"), Err(BirthDateError::YearOutOfRange { year: 9999 }));
-        assert_eq!(parse_birth_date("19850231"), Err(BirthDateError::NoSuchDay { year: 1985, month: 2, day: 31 }));
-        assert_eq!(parse_birth_date("31041985"), Err(BirthDateError::NoSuchDay { year: 1985, month: 4, day: 31 }));
+        assert_eq!(
+            parse_birth_date("12/3/1985/4"),
+            Err(BirthDateError::Unreadable("12/3/1985/4".to_owned()))
+        );
+        assert_eq!(
+            parse_birth_date("12?3?1985"),
+            Err(BirthDateError::Unreadable("12?3?1985".to_owned()))
+        );
+        assert_eq!(
+            parse_birth_date("99999999"),
+            Err(BirthDateError::YearOutOfRange { year: 9999 })
+        );
+        assert_eq!(
+            parse_birth_date("19850231"),
+            Err(BirthDateError::NoSuchDay {
+                year: 1985,
+                month: 2,
+                day: 31
+            })
+        );
+        assert_eq!(
+            parse_birth_date("31041985"),
+            Err(BirthDateError::NoSuchDay {
+                year: 1985,
+                month: 4,
+                day: 31
+            })
+        );
     }
 
     #[test]
     fn error_messages_name_the_form_to_use() {
-        for text in ["", "x", "3/25/1985", "31/4/1985", "12/3/85", "1885", "12 فلان 1985"] {
+        for text in [
+            "",
+            "x",
+            "3/25/1985",
+            "31/4/1985",
+            "12/3/85",
+            "1885",
+            "12 فلان 1985",
+        ] {
             let message = parse_birth_date(text).unwrap_err().to_string();
-            assert!(message.contains("12/03/1985") || message.contains("25/03/1985"), "{message}");
+            assert!(
+                message.contains("12/03/1985") || message.contains("25/03/1985"),
+                "{message}"
+            );
         }
     }
 
     #[test]
     fn iso_text_of_what_is_known() {
         assert_eq!(full(1985, 3, 2).to_iso(), "1985-03-02");
-        assert_eq!(BirthDate { year: 1985, month: Some(3), day: None }.to_string(), "1985-03");
-        assert_eq!(BirthDate { year: 1985, month: None, day: None }.to_string(), "1985");
+        assert_eq!(
+            BirthDate {
+                year: 1985,
+                month: Some(3),
+                day: None
+            }
+            .to_string(),
+            "1985-03"
+        );
+        assert_eq!(
+            BirthDate {
+                year: 1985,
+                month: None,
+                day: None
+            }
+            .to_string(),
+            "1985"
+        );
         assert!(full(1985, 3, 2).is_complete());
     }
 
     #[test]
     fn iso_text_parses_back() {
-        for date in [full(1985, 3, 2), BirthDate { year: 1985, month: Some(3), day: None }, BirthDate { year: 1985, month: None, day: None }] {
+        for date in [
+            full(1985, 3, 2),
+            BirthDate {
+                year: 1985,
+                month: Some(3),
+                day: None,
+            },
+            BirthDate {
+                year: 1985,
+                month: None,
+                day: None,
+            },
+        ] {
             assert_eq!(parse_birth_date(&date.to_iso()), Ok(date));
         }
     }

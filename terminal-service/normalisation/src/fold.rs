@@ -107,8 +107,12 @@ pub fn fold(text: &str) -> String {
             }
             // Letters kept as they are: the Arabic block's plain letters and the Kurdish,
             // Persian and other extended letters not folded above.
-            '\u{0628}'..='\u{063A}' | '\u{0641}'..='\u{064A}' | ALEF | '\u{0674}'
-            | '\u{0679}'..='\u{06D3}' | AE => c,
+            '\u{0628}'..='\u{063A}'
+            | '\u{0641}'..='\u{064A}'
+            | ALEF
+            | '\u{0674}'
+            | '\u{0679}'..='\u{06D3}'
+            | AE => c,
             '\u{0660}'..='\u{0669}' => ascii(c as u32 - 0x0660),
             '\u{06F0}'..='\u{06F9}' => ascii(c as u32 - 0x06F0),
             c if is_arabic_mark(c) || is_invisible(c) => continue,
@@ -309,7 +313,10 @@ mod tests {
     fn invisible_characters_are_removed() {
         assert_eq!(fold("\u{200F}علي\u{200E}"), "علي");
         assert_eq!(fold("\u{FEFF}عل\u{200D}ي\u{200B}"), "علي");
-        assert_eq!(fold("\u{202B}علي\u{202C} \u{2067}حسن\u{2069}\u{061C}"), "علي حسن");
+        assert_eq!(
+            fold("\u{202B}علي\u{202C} \u{2067}حسن\u{2069}\u{061C}"),
+            "علي حسن"
+        );
         assert_eq!(fold("عل\u{00AD}ي"), "علي");
     }
 
@@ -332,6 +339,27 @@ mod tests {
     fn latin_is_lowercased() {
         assert_eq!(fold("Ali HASSAN"), "ali hassan");
         assert_eq!(fold("ÉMILE"), "émile");
+    }
+
+    #[test]
+    fn every_character_folds_idempotently_into_single_spaces() {
+        for c in (0..=0xFFFF_u32).filter_map(char::from_u32) {
+            for text in [
+                format!("ب{c}ب"),
+                format!("{c}ب {c}"),
+                format!("ه{c}"),
+                format!("ي{c}ا"),
+            ] {
+                let once = fold(&text);
+                assert_eq!(fold(&once), once, "U+{:04X}", c as u32);
+                assert!(
+                    !once.starts_with(' ') && !once.ends_with(' '),
+                    "U+{:04X}",
+                    c as u32
+                );
+                assert!(!once.contains("  "), "U+{:04X}", c as u32);
+            }
+        }
     }
 
     #[test]

@@ -41,8 +41,15 @@ const JOINS_NEXT: &[&str] = &[
 /// Second halves of compound first names: they belong to the word before them. Folded
 /// spellings (`الهدى` folds to `الهدي`, `الزهراء` to `الزهرا`). Family and tribe names also
 /// start with `ال` (الجبوري), so this is a closed list, not a rule about the article.
-pub(crate) const JOINS_PREVIOUS: &[&str] =
-    &["الدين", "الله", "الهدي", "الزهرا", "الاسلام", "العابدين", "الايمان"];
+pub(crate) const JOINS_PREVIOUS: &[&str] = &[
+    "الدين",
+    "الله",
+    "الهدي",
+    "الزهرا",
+    "الاسلام",
+    "العابدين",
+    "الايمان",
+];
 
 /// The folded parts of a full name (first, father, grandfather, family…), in the order written,
 /// with compound names (عبد ال…, نور الهدى) and particles (أبو, بن) kept with the part they
@@ -66,6 +73,16 @@ pub fn name_parts(full_name: &str) -> Vec<String> {
     parts
 }
 
+/// One name part as a field holds it (a first name, a father's name), folded with its compound
+/// joined: the parts of [`name_parts`] without spaces between them. Use this, not
+/// [`crate::fold()`], on a field that holds a single part, so that `عبد الله` and `عبدالله` give
+/// the same text (and the same [`crate::phonetic_key`]).
+///
+/// `"عبد الله"` → `"عبدالله"`, `"نور الهدى"` → `"نورالهدي"`.
+pub fn fold_part(part: &str) -> String {
+    name_parts(part).concat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,7 +93,10 @@ mod tests {
 
     #[test]
     fn plain_four_part_name_keeps_its_order() {
-        assert_eq!(parts("أحمد محمد علي الجبوري"), ["احمد", "محمد", "علي", "الجبوري"]);
+        assert_eq!(
+            parts("أحمد محمد علي الجبوري"),
+            ["احمد", "محمد", "علي", "الجبوري"]
+        );
         assert_eq!(parts("ئەحمەد محەمەد عەلی"), ["اەحمەد", "محەمەد", "عەلي"]);
     }
 
@@ -117,6 +137,15 @@ mod tests {
     fn kurdish_compound_spellings_join() {
         assert_eq!(parts("عەبدول ڕەحمان ئەحمەد"), ["عەبدولرەحمان", "اەحمەد"]);
         assert_eq!(parts("ئەبو بەکر"), ["اەبوبەكر"]);
+    }
+
+    #[test]
+    fn a_single_part_field_folds_with_its_compound_joined() {
+        assert_eq!(fold_part("عبد الله"), fold_part("عبدالله"));
+        assert_eq!(fold_part("عبد الله"), "عبدالله");
+        assert_eq!(fold_part(" نور الهدى "), "نورالهدي");
+        assert_eq!(fold_part("أحمد"), "احمد");
+        assert_eq!(fold_part(""), "");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! A looser key than [`crate::fold`]: the consonant skeleton of a name part, in Arabic letters,
+//! A looser key than [`crate::fold()`]: the consonant skeleton of a name part, in Arabic letters,
 //! so that the Kurdish and the Arabic spelling of the same name agree.
 //!
 //! Kurdish writes every vowel (حەسەن, عومەر, خالید) and spells Arabic names by their sound
@@ -10,7 +10,7 @@
 //! | Kurdish letters → their Arabic spelling: ڵ→ل ڕ→ر گ→ك چ→ج پ→ب ژ→ز ڤ→ف, ۆ→و ێ→ي | `ساڵح` `گوڵاڵە` | `سالح` `كلاله` |
 //! | Kurdish ە (a short vowel Arabic does not write) dropped | `حەسەن` | `حسن` |
 //! | emphatic and interdental letters → the plain letter Kurdish and Iraqi speech use: ص ث→س, ط→ت, ض ظ ذ→ز, ق→ك | `فاطمه` `رضا` `عثمان` `طارق` | `فاتمه` `رزا` `عسمان` `تارك` |
-//! | compounds: `…الله` → `…لا` (Kurdish `…ڵڵا`), the article inside compounds dropped (`عبدال…`, Kurdish `عەبدول…`, `…الدين`, Kurdish `…ەدین`) | `عبدالله` `عەبدوڵڵا` `نورالدين` `نورەدین` | `عبدلا` `عبدلا` `نردن` `نردن` |
+//! | compounds: `…الله` → `…لا` (Kurdish `…ڵڵا`), `…ةالله` → `…تلا` (Kurdish `…ەتوڵڵا`), the article inside compounds dropped (`عبدال…`, Kurdish `عەبدول…`, `…الدين`, Kurdish `…ەدین`) | `عبدالله` `عەبدوڵڵا` `نورالدين` `نورەدین` | `عبدلا` `عبدلا` `نردن` `نردن` |
 //! | leading article `ال` dropped (not in الياس, الهام, الفت, الماس) | `الجبوري` | `جبرا` |
 //! | defective spellings written in full: `رحمن`→`رحمان`, `اسحق`→`اسحاق` | `عبدالرحمن` | `عبدرحمان` |
 //! | doubled letters collapsed (shadda written out, Kurdish doubled vowels) | `عەبباس` `یووسف` | `عباس` `يسف` |
@@ -20,7 +20,7 @@
 //! **What the key collapses** (the matcher must not treat key equality as name equality):
 //! names that differ only by an inner long vowel (`حسن`/`حسين`, `محمد`/`محمود`, `سعد`/`سعيد`,
 //! `نصر`/`نصير`, `كرم`/`كريم`), masculine and feminine forms ending in ي/ا (`علي`/`علا`/`عليا`),
-//! names differing only in a standalone hamza (`علاء`/`علا`, done by [`crate::fold`]), and the
+//! names differing only in a standalone hamza (`علاء`/`علا`, done by [`crate::fold()`]), and the
 //! letter groups above (`ناظم`/`نازم`, `قاسم`/`كاسم`). Use it for blocking and as a middle
 //! agreement level between fold equality and a typo score on the folded parts.
 //!
@@ -39,7 +39,7 @@ const NOT_ARTICLE: &[&str] = &["الياس", "الهام", "الفت", "الما
 /// spelling, which Kurdish and many Iraqis write. Matched at the end of a key.
 const DEFECTIVE: &[(&str, &str)] = &[("رحمن", "رحمان"), ("اسحك", "اسحاك")];
 
-/// The phonetic key of a folded name part (an item of [`crate::name_parts`], or [`crate::fold`]
+/// The phonetic key of a folded name part (an item of [`crate::name_parts`], or [`crate::fold()`]
 /// output): its consonant skeleton in Arabic letters, the same for the Kurdish and the Arabic
 /// spelling of a name. See the [module documentation](self) for the rules and what it collapses.
 ///
@@ -68,7 +68,7 @@ pub fn phonetic_key(folded: &str) -> String {
 }
 
 /// The key's letter for `c`, or `None` when `c` carries no consonant (Kurdish ە, hamza,
-/// diacritics, invisible controls). Also folds what [`crate::fold`] folds, so an unfolded part
+/// diacritics, invisible controls). Also folds what [`crate::fold()`] folds, so an unfolded part
 /// gets the same key.
 #[inline]
 fn key_letter(c: char) -> Option<char> {
@@ -122,8 +122,12 @@ fn skeleton(letters: &mut Vec<char>) {
 /// …وڵڵا) and Arabic by its letters (عبدال…, …الدين, …الله), and the leading article.
 fn compounds(letters: &mut Vec<char>) {
     let len = letters.len();
+    // A teh marbuta before الله is pronounced t, and Kurdish writes it so: هبة الله / هیبەتوڵڵا.
+    if len > 5 && ends_with(letters, "هالله") {
+        letters.truncate(len - 5);
+        letters.extend(['ت', 'ل', ALEF]);
     // Allāh: Arabic …الله, Kurdish …وڵڵا (فەتحوڵڵا) or, after عەبد, also عەبدوڵا.
-    if len > 4 && (ends_with(letters, "الله") || ends_with(letters, "وللا")) {
+    } else if len > 4 && (ends_with(letters, "الله") || ends_with(letters, "وللا")) {
         letters.truncate(len - 4);
         letters.extend(['ل', ALEF]);
     } else if letters.iter().copied().eq("عبدولا".chars()) {
@@ -138,11 +142,14 @@ fn compounds(letters: &mut Vec<char>) {
         let at = len - suffix.0;
         letters.drain(at..at + 2);
     }
-    if letters.len() > 5 && (starts_with(letters, "عبدال") || starts_with(letters, "عبدول")) {
+    if letters.len() > 5 && (starts_with(letters, "عبدال") || starts_with(letters, "عبدول"))
+    {
         letters.drain(3..5);
     } else if letters.len() >= 5
         && starts_with(letters, "ال")
-        && !NOT_ARTICLE.iter().any(|name| letters.iter().copied().eq(name.chars()))
+        && !NOT_ARTICLE
+            .iter()
+            .any(|name| letters.iter().copied().eq(name.chars()))
     {
         letters.drain(0..2);
     }
@@ -150,7 +157,11 @@ fn compounds(letters: &mut Vec<char>) {
 
 fn ends_with(letters: &[char], suffix: &str) -> bool {
     let n = suffix.chars().count();
-    letters.len() >= n && letters[letters.len() - n..].iter().copied().eq(suffix.chars())
+    letters.len() >= n
+        && letters[letters.len() - n..]
+            .iter()
+            .copied()
+            .eq(suffix.chars())
 }
 
 fn starts_with(letters: &[char], prefix: &str) -> bool {
@@ -224,7 +235,18 @@ mod tests {
         assert_eq!(key("عبدالله"), "عبدلا");
         assert_eq!(key("عەبدوڵڵا"), "عبدلا");
         assert_eq!(key("عەبدوڵا"), "عبدلا");
-        assert_eq!(key("فەتحوڵڵا"), phonetic_key(&crate::name_parts("فتح الله")[0]));
+        assert_eq!(
+            key("هیبەتوڵڵا"),
+            phonetic_key(&crate::name_parts("هبة الله")[0])
+        );
+        assert_eq!(
+            key("نیعمەتوڵڵا"),
+            phonetic_key(&crate::name_parts("نعمة الله")[0])
+        );
+        assert_eq!(
+            key("فەتحوڵڵا"),
+            phonetic_key(&crate::name_parts("فتح الله")[0])
+        );
         assert_eq!(key("نورالدين"), "نردن");
         assert_eq!(key("نورەدین"), "نردن");
         assert_eq!(key("عبدالرحمن"), "عبدرحمان");
@@ -250,7 +272,8 @@ mod tests {
 
     #[test]
     fn unfolded_input_gets_the_same_key() {
-        for name in ["فاطمة", "أحمد", "مُحَمَّد", "کەریم", "مصطفى", "ئەحمەد"] {
+        for name in ["فاطمة", "أحمد", "مُحَمَّد", "کەریم", "مصطفى", "ئەحمەد"]
+        {
             assert_eq!(phonetic_key(name), key(name), "{name}");
         }
     }

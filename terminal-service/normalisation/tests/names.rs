@@ -5,7 +5,10 @@ use normalisation::{fold, name_parts, phonetic_key};
 
 /// The phonetic key of a full name: the keys of its parts, in order.
 fn key(full_name: &str) -> Vec<String> {
-    name_parts(full_name).iter().map(|part| phonetic_key(part)).collect()
+    name_parts(full_name)
+        .iter()
+        .map(|part| phonetic_key(part))
+        .collect()
 }
 
 /// The same name in Arabic script and in Kurdish Sorani script.
@@ -114,7 +117,9 @@ fn arabic_and_kurdish_spellings_of_one_name_have_one_key() {
     let mismatches: Vec<String> = ARABIC_AND_KURDISH
         .iter()
         .filter(|(arabic, kurdish)| key(arabic) != key(kurdish))
-        .map(|(arabic, kurdish)| format!("{arabic} {:?} / {kurdish} {:?}", key(arabic), key(kurdish)))
+        .map(|(arabic, kurdish)| {
+            format!("{arabic} {:?} / {kurdish} {:?}", key(arabic), key(kurdish))
+        })
         .collect();
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
@@ -130,14 +135,25 @@ fn keyboard_and_writing_variants_fold_equal() {
 fn different_names_do_not_fold_equal_and_collide_on_the_key_only_as_documented() {
     for &(a, b, key_collides) in DIFFERENT {
         assert_ne!(fold(a), fold(b), "{a} / {b}");
-        assert_eq!(key(a) == key(b), key_collides, "{a} {:?} / {b} {:?}", key(a), key(b));
+        assert_eq!(
+            key(a) == key(b),
+            key_collides,
+            "{a} {:?} / {b} {:?}",
+            key(a),
+            key(b)
+        );
     }
 }
 
 #[test]
 fn different_names_in_kurdish_script_stay_apart_from_other_names() {
     // Kurdish spelling of one name against the Arabic spelling of another.
-    for (kurdish, other) in [("عومەر", "عمار"), ("حەیدەر", "حامد"), ("ڕەزا", "رياض"), ("فاتمە", "فاضل")] {
+    for (kurdish, other) in [
+        ("عومەر", "عمار"),
+        ("حەیدەر", "حامد"),
+        ("ڕەزا", "رياض"),
+        ("فاتمە", "فاضل"),
+    ] {
         assert_ne!(key(kurdish), key(other), "{kurdish} / {other}");
     }
 }
