@@ -140,6 +140,9 @@ fn resident_bytes() -> usize {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// (count, called duplicate or caught, left for review).
+type Tally = (usize, usize, usize);
+
 /// Quality figures of one method.
 #[derive(Default)]
 struct Quality {
@@ -149,10 +152,10 @@ struct Quality {
     possible: usize,
     possible_true: usize,
     /// kind → (count, caught as duplicate, left as possible)
-    per_kind: BTreeMap<DuplicateKind, (usize, usize, usize)>,
+    per_kind: BTreeMap<DuplicateKind, Tally>,
     /// kind → (count, called duplicate, left as possible)
-    per_hard: BTreeMap<HardNegativeKind, (usize, usize, usize)>,
-    new_people: (usize, usize, usize),
+    per_hard: BTreeMap<HardNegativeKind, Tally>,
+    new_people: Tally,
     wrong_person: usize,
 }
 
@@ -187,7 +190,7 @@ fn quality(population: &Population, outcomes: &[Outcome]) -> Quality {
                 q.possible_true += 1;
             }
         }
-        let add = |e: &mut (usize, usize, usize), caught: bool, review: bool| {
+        let add = |e: &mut Tally, caught: bool, review: bool| {
             e.0 += 1;
             e.1 += usize::from(caught);
             e.2 += usize::from(review);
@@ -449,7 +452,7 @@ fn main() {
         print!(" pg_trgm ≥ {} |", pg_trgm::THRESHOLDS[1]);
     }
     println!("\n| --- | --- | --- |{}", if pg.is_some() { " --- |" } else { "" });
-    let rows: Vec<(&str, (usize, usize, usize), (usize, usize, usize), Option<(usize, usize, usize)>)> = HardNegativeKind::ALL
+    let rows: Vec<(&str, Tally, Tally, Option<Tally>)> = HardNegativeKind::ALL
         .iter()
         .map(|k| {
             (
