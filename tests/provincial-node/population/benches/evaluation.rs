@@ -168,6 +168,7 @@ impl Quality {
     }
 }
 
+/// Quality of `outcomes`, one for each of the first applications of `population`.
 fn quality(population: &Population, outcomes: &[Outcome]) -> Quality {
     let mut q = Quality::default();
     let person_of = |i: usize| population.registry[i].truth.person_id;
@@ -684,7 +685,6 @@ mod pg_trgm {
             }
             let elapsed = start.elapsed();
             latencies.sort_unstable();
-            let sub = Population { registry: population.registry.clone(), applications: applications.to_vec() };
             let quality = THRESHOLDS
                 .iter()
                 .map(|&threshold| {
@@ -695,7 +695,7 @@ mod pg_trgm {
                             possibles: Vec::new(),
                         })
                         .collect();
-                    (threshold, quality(&sub, &outcomes))
+                    (threshold, quality(population, &outcomes))
                 })
                 .collect();
             Ok(PgResult {
