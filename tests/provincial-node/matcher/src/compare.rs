@@ -110,7 +110,11 @@ fn log2_ratio(m: f64, u: f64) -> f64 {
 }
 
 /// One name slot: exact (weighted by the value's frequency), phonetic, typo, missing, disagree.
-fn compare_name(a: Option<Name<'_>>, b: Option<Name<'_>>, w: &NameWeights) -> (Agreement, f64) {
+///
+/// `across_scripts` says whether one record is in Kurdish script and the other in Arabic: only
+/// then is a phonetic agreement between two common names a spelling of one name (حەسەن / حسن);
+/// within one script, names the phonetic key collapses (حسن / حسين) are two names.
+fn compare_name(a: Option<Name<'_>>, b: Option<Name<'_>>, w: &NameWeights, across_scripts: bool) -> (Agreement, f64) {
     let (Some(a), Some(b)) = (a, b) else {
         return (Agreement::Missing, 0.0);
     };
@@ -118,16 +122,19 @@ fn compare_name(a: Option<Name<'_>>, b: Option<Name<'_>>, w: &NameWeights) -> (A
         let weight = log2_ratio(w.m_exact, a.share.max(b.share)).clamp(w.typo, weights::MAX_NAME);
         return (Agreement::Exact, weight);
     }
-    if a.phonetic == b.phonetic {
+    let both_known = a.share >= weights::KNOWN_NAME_SHARE && b.share >= weights::KNOWN_NAME_SHARE;
+    if a.phonetic == b.phonetic && (across_scripts || !both_known) {
         let weight = (log2_ratio(w.m_exact, a.share.max(b.share)) - weights::PHONETIC_PENALTY)
             .clamp(w.typo, weights::MAX_NAME);
         return (Agreement::Phonetic, weight);
     }
     let letters = a.text.chars().count().max(b.text.chars().count());
-    if crate::distance::bounded_osa(a.text, b.text, crate::distance::typo_bound(letters)).is_some() {
+    if a.phonetic == b.phonetic
+        || crate::distance::bounded_osa(a.text, b.text, crate::distance::typo_bound(letters)).is_some()
+    {
         // Two spellings that are each a common name in their own right (حسن and حسين) are more
         // likely two brothers than one typing error.
-        if a.share >= weights::KNOWN_NAME_SHARE && b.share >= weights::KNOWN_NAME_SHARE {
+        if both_known {
             return (Agreement::Disagree, w.near_known);
         }
         return (Agreement::Typo, w.typo);
@@ -153,13 +160,14 @@ impl Lineage {
 /// (grandfather omitted) or first-grandfather-family (father omitted). The best reading wins,
 /// the ones that drop a middle part at a small cost.
 fn lineage(a: &View<'_>, b: &View<'_>) -> Lineage {
+    let x = a.kurdish_script != b.kurdish_script;
     fn n<'v>(v: &View<'v>, slot: usize) -> Option<Name<'v>> {
         v.names[slot]
     }
     let straight = Lineage {
-        father: compare_name(n(a, FATHER), n(b, FATHER), &weights::FATHER),
-        grandfather: compare_name(n(a, GRANDFATHER), n(b, GRANDFATHER), &weights::GRANDFATHER),
-        family: compare_name(n(a, FAMILY), n(b, FAMILY), &weights::FAMILY),
+        father: compare_name(n(a, FATHER), n(b, FATHER), &weights::FATHER, x),
+        grandfather: compare_name(n(a, GRANDFATHER), n(b, GRANDFATHER), &weights::GRANDFATHER, x),
+        family: compare_name(n(a, FAMILY), n(b, FAMILY), &weights::FAMILY, x),
     };
     let (short, long) = match (n(a, FAMILY).is_some(), n(b, FAMILY).is_some()) {
         (false, true) => (a, b),
@@ -168,7 +176,7 @@ fn lineage(a: &View<'_>, b: &View<'_>) -> Lineage {
     };
     let missing = (Agreement::Missing, 0.0);
     let no_grandfather = {
-        let family = compare_name(n(short, GRANDFATHER), n(long, FAMILY), &weights::FAMILY);
+        let family = compare_name(n(short, GRANDFATHER), n(long, FAMILY), &weights::FAMILY, x);
         Lineage {
             father: straight.father,
             grandfather: missing,
@@ -176,8 +184,8 @@ fn lineage(a: &View<'_>, b: &View<'_>) -> Lineage {
         }
     };
     let no_father = {
-        let grandfather = compare_name(n(short, FATHER), n(long, GRANDFATHER), &weights::GRANDFATHER);
-        let family = compare_name(n(short, GRANDFATHER), n(long, FAMILY), &weights::FAMILY);
+        let grandfather = compare_name(n(short, FATHER), n(long, GRANDFATHER), &weights::GRANDFATHER, x);
+        let family = compare_name(n(short, GRANDFATHER), n(long, FAMILY), &weights::FAMILY, x);
         Lineage {
             father: missing,
             grandfather,
@@ -193,11 +201,12 @@ fn lineage(a: &View<'_>, b: &View<'_>) -> Lineage {
 /// Mother's name: her first name decides the level; the rest (her father's name), when both
 /// sides have it, adds or takes a little.
 fn compare_mother(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
-    let (agreement, mut weight) = compare_name(a.names[MOTHER_FIRST], b.names[MOTHER_FIRST], &weights::MOTHER);
+    let x = a.kurdish_script != b.kurdish_script;
+    let (agreement, mut weight) = compare_name(a.names[MOTHER_FIRST], b.names[MOTHER_FIRST], &weights::MOTHER, x);
     if matches!(agreement, Agreement::Missing) {
         return (agreement, weight);
     }
-    let (rest, _) = compare_name(a.names[MOTHER_REST], b.names[MOTHER_REST], &weights::MOTHER);
+    let (rest, _) = compare_name(a.names[MOTHER_REST], b.names[MOTHER_REST], &weights::MOTHER, x);
     weight += match rest {
         Agreement::Exact | Agreement::Phonetic => weights::MOTHER_REST_AGREES,
         Agreement::Typo => weights::MOTHER_REST_AGREES / 2.0,
@@ -262,7 +271,8 @@ pub(crate) fn score(a: &View<'_>, b: &View<'_>) -> Scored {
         (Some(_), Some(_)) => (Agreement::Disagree, weights::NATIONAL_ID_DISAGREE),
         _ => (Agreement::Missing, 0.0),
     };
-    let first = compare_name(a.names[FIRST], b.names[FIRST], &weights::FIRST);
+    let x = a.kurdish_script != b.kurdish_script;
+    let first = compare_name(a.names[FIRST], b.names[FIRST], &weights::FIRST, x);
     let lineage = lineage(a, b);
     let mother = compare_mother(a, b);
     let birth = compare_birth(a, b);

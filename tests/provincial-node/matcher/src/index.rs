@@ -89,6 +89,8 @@ struct Names {
     ids: HashMap<Box<str>, u32>,
     texts: Vec<Box<str>>,
     phonetic: Vec<u64>,
+    /// Whether each is written with Kurdish-only letters.
+    kurdish: Vec<bool>,
     /// Occurrences in given-name slots (first, father, grandfather, mother).
     given: Vec<u32>,
     /// Occurrences as a family name.
@@ -106,6 +108,7 @@ impl Names {
         self.ids.insert(text.into(), id);
         self.texts.push(text.into());
         self.phonetic.push(phonetic);
+        self.kurdish.push(crate::prepared::has_kurdish_letters(text));
         self.given.push(0);
         self.family.push(0);
         id
@@ -243,6 +246,7 @@ impl PersonIndex {
             + self.names.texts.iter().map(|t| 2 * (t.len() + ALLOCATION_OVERHEAD)).sum::<usize>()
             + self.names.texts.capacity() * size_of::<Box<str>>()
             + self.names.phonetic.capacity() * 8
+            + self.names.kurdish.capacity()
             + (self.names.given.capacity() + self.names.family.capacity()) * 4;
         let blocks = table::<u64, Vec<u32>>(self.blocks.capacity())
             + self.blocks.values().map(|v| v.capacity() * 4 + ALLOCATION_OVERHEAD).sum::<usize>();
@@ -283,8 +287,10 @@ impl PersonIndex {
     fn record_view(&self, ordinal: usize) -> View<'_> {
         let r = &self.records[ordinal];
         let mut names: [Option<Name<'_>>; SLOTS] = [None; SLOTS];
+        let mut kurdish_script = false;
         for (slot, id) in r.names.iter().enumerate() {
             if *id != NONE {
+                kurdish_script |= self.names.kurdish[*id as usize];
                 let text: &str = &self.names.texts[*id as usize];
                 names[slot] = Some(Name {
                     text,
@@ -313,6 +319,7 @@ impl PersonIndex {
             },
             governorate: self.governorates.get(usize::from(r.governorate)).map(|g| &**g),
             national_id,
+            kurdish_script,
         }
     }
 
@@ -340,6 +347,13 @@ impl PersonIndex {
         let mut out = Vec::new();
         self.gather(&keys, None, &mut out);
         out.into_iter().map(|o| o as usize).collect()
+    }
+
+    /// The comparison of `applicant` with the registered person at `ordinal`, with this
+    /// registry's frequencies, whatever the decision (for evaluation and review).
+    pub fn compare(&self, applicant: &Person, ordinal: usize) -> Comparison {
+        let folded = Folded::new(applicant);
+        score(&self.applicant_view(&folded), &self.record_view(ordinal)).into_comparison()
     }
 
     /// The registered persons `applicant` may be, best first; `distinct` ones are left out.

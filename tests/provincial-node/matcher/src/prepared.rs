@@ -45,6 +45,14 @@ pub struct View<'a> {
     pub governorate: Option<&'a str>,
     /// National ID, ASCII digits.
     pub national_id: Option<IdText>,
+    /// Some name part is written with letters only Kurdish has (ڕ ڵ ۆ ێ ە گ چ پ ژ ڤ): the
+    /// record was typed in Kurdish script.
+    pub kurdish_script: bool,
+}
+
+/// Whether folded text holds letters only Kurdish (and Persian) script has.
+pub fn has_kurdish_letters(folded: &str) -> bool {
+    folded.chars().any(|c| matches!(c, 'ڕ' | 'ڵ' | 'ۆ' | 'ێ' | 'ە' | 'گ' | 'چ' | 'پ' | 'ژ' | 'ڤ'))
 }
 
 /// A national ID held inline (IDs are 12 digits; anything past 32 bytes is not compared), so
@@ -172,6 +180,7 @@ impl Folded {
             sex: self.sex,
             governorate: self.governorate.as_deref(),
             national_id: self.national_id.as_deref().map(IdText::new),
+            kurdish_script: self.names.iter().flatten().any(|(text, _)| has_kurdish_letters(text)),
         }
     }
 }
