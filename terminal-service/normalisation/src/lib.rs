@@ -28,5 +28,5 @@ pub mod phonetic;
 pub use birth_date::{parse_birth_date, BirthDate, BirthDateError};
 pub use digits::{ascii_digits, national_id};
 pub use fold::fold;
-pub use parts::name_parts;
+pub use parts::{fold_part, name_parts};
 pub use phonetic::phonetic_key;

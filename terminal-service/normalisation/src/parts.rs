@@ -73,6 +73,16 @@ pub fn name_parts(full_name: &str) -> Vec<String> {
     parts
 }
 
+/// One name part as a field holds it (a first name, a father's name), folded with its compound
+/// joined: the parts of [`name_parts`] without spaces between them. Use this, not
+/// [`crate::fold()`], on a field that holds a single part, so that `عبد الله` and `عبدالله` give
+/// the same text (and the same [`crate::phonetic_key`]).
+///
+/// `"عبد الله"` → `"عبدالله"`, `"نور الهدى"` → `"نورالهدي"`.
+pub fn fold_part(part: &str) -> String {
+    name_parts(part).concat()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +137,15 @@ mod tests {
     fn kurdish_compound_spellings_join() {
         assert_eq!(parts("عەبدول ڕەحمان ئەحمەد"), ["عەبدولرەحمان", "اەحمەد"]);
         assert_eq!(parts("ئەبو بەکر"), ["اەبوبەكر"]);
+    }
+
+    #[test]
+    fn a_single_part_field_folds_with_its_compound_joined() {
+        assert_eq!(fold_part("عبد الله"), fold_part("عبدالله"));
+        assert_eq!(fold_part("عبد الله"), "عبدالله");
+        assert_eq!(fold_part(" نور الهدى "), "نورالهدي");
+        assert_eq!(fold_part("أحمد"), "احمد");
+        assert_eq!(fold_part(""), "");
     }
 
     #[test]
