@@ -544,9 +544,9 @@ fn main() {
         let (why, comparison) = match found {
             Some(m) => (format!("index: {:?}", m.comparison.decision), m.comparison),
             None if !index.candidates(&r.person).contains(&of) => {
-                ("not kept by blocking; compare_pair".to_owned(), matcher::compare_pair(&r.person, reg))
+                ("not kept by blocking; would score".to_owned(), index.compare(&r.person, of))
             }
-            None => ("index: distinct; compare_pair".to_owned(), matcher::compare_pair(&r.person, reg)),
+            None => ("index:".to_owned(), index.compare(&r.person, of)),
         };
         println!(
             "- {}: `{}` vs registered `{}` → {why} {:?} {:.1} [{}]",
