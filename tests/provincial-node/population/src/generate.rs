@@ -2,6 +2,8 @@
 //! applications to check against it (some duplicates of registered persons, some hard
 //! non-duplicates, most new people).
 
+use std::collections::HashMap;
+
 use matcher::{Person, Sex};
 use normalisation::BirthDate;
 use rand::seq::SliceRandom;
@@ -141,8 +143,14 @@ impl<'a> Generator<'a> {
                 applications.push(record);
             }
         }
+        // First names in use in each household: a made-up twin or brother must not take a
+        // sibling's name (he would be that sibling).
+        let mut household_names: HashMap<u64, Vec<String>> = HashMap::new();
+        for r in &registry {
+            household_names.entry(r.truth.household_id).or_default().push(r.person.first_name.clone());
+        }
         for kind in HardNegativeKind::ALL.iter().cycle().take(n_hard) {
-            if let Some(record) = self.hard_negative_of_some(&registry, *kind) {
+            if let Some(record) = self.hard_negative_of_some(&registry, &household_names, *kind) {
                 applications.push(record);
             }
         }
@@ -236,14 +244,23 @@ impl<'a> Generator<'a> {
     }
 
     /// A hard non-duplicate of `kind` of a random original record of `registry`, if one can be made.
-    fn hard_negative_of_some(&mut self, registry: &[Record], kind: HardNegativeKind) -> Option<Record> {
+    fn hard_negative_of_some(
+        &mut self,
+        registry: &[Record],
+        household_names: &HashMap<u64, Vec<String>>,
+        kind: HardNegativeKind,
+    ) -> Option<Record> {
         for _ in 0..10_000 {
             let of = self.rng.gen_range(0..registry.len());
             let original = &registry[of];
             if original.truth.label != Label::Original {
                 continue;
             }
-            if let Some((person, same_household)) = self.hard_negative(&original.person, kind) {
+            let siblings: Vec<&str> = household_names
+                .get(&original.truth.household_id)
+                .map(|names| names.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            if let Some((person, same_household)) = self.hard_negative(&original.person, &siblings, kind) {
                 let person_id = self.ids.person();
                 let household_id = if same_household { original.truth.household_id } else { self.ids.household() };
                 return Some(Record {
@@ -256,7 +273,7 @@ impl<'a> Generator<'a> {
     }
 
     /// The look-alike, and whether it belongs to the original's household.
-    fn hard_negative(&mut self, o: &Person, kind: HardNegativeKind) -> Option<(Person, bool)> {
+    fn hard_negative(&mut self, o: &Person, siblings: &[&str], kind: HardNegativeKind) -> Option<(Person, bool)> {
         let script = if [&o.first_name, &o.father_name, &o.grandfather_name].iter().any(|s| is_kurdish_script(s)) {
             Script::Kurdish
         } else {
@@ -272,7 +289,7 @@ impl<'a> Generator<'a> {
             HardNegativeKind::Twin => {
                 let sex = if rng.gen_bool(0.5) { Sex::Male } else { Sex::Female };
                 let table = if sex == Sex::Male { &names.male } else { &names.female };
-                p.first_name = table.sample_avoiding(rng, &[o.first_name.as_str()]).to_owned();
+                p.first_name = table.sample_avoiding(rng, siblings).to_owned();
                 p.sex = Some(sex);
                 Some((p, true))
             }
@@ -280,7 +297,11 @@ impl<'a> Generator<'a> {
                 if o.sex != Some(Sex::Male) {
                     return None;
                 }
-                p.first_name = near_name(&o.first_name)?.to_owned();
+                let name = near_name(&o.first_name)?;
+                if siblings.contains(&name) {
+                    return None;
+                }
+                p.first_name = name.to_owned();
                 let gap = rng.gen_range(1..=6u16);
                 let year = if rng.gen_bool(0.5) && date.year + gap <= LAST_YEAR { date.year + gap } else { date.year - gap };
                 p.birth_date = Some(heaped_birth_date(rng, year));

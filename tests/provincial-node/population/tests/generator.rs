@@ -201,6 +201,12 @@ fn every_injected_kind_is_present_and_carries_the_change_its_label_names() {
                     assert!(!in_registry);
                     assert!(!registry_ids.contains(&r.truth.person_id), "a hard non-duplicate is someone registered");
                     assert_hard_negative_kind(kind, &registry[of].person, &r.person);
+                    if matches!(kind, HardNegativeKind::Twin | HardNegativeKind::NearNameBrother) {
+                        let sibling = registry.iter().find(|s| {
+                            s.truth.household_id == r.truth.household_id && s.person.first_name == r.person.first_name
+                        });
+                        assert!(sibling.is_none(), "{kind:?} {:?} takes the name of {sibling:?}", r.person);
+                    }
                     *hard.entry(kind).or_default() += 1;
                 }
             }
