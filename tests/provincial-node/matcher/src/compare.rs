@@ -87,7 +87,29 @@ pub struct Comparison {
 /// built-in prior ([`crate::frequency`]).
 pub fn compare_pair(a: &Person, b: &Person) -> Comparison {
     let (a, b) = (Folded::new(a), Folded::new(b));
-    score(&a.view_with_prior(), &b.view_with_prior()).into_comparison()
+    score(&a.view_with_prior(), &b.view_with_prior(), &Thresholds::PAIR, true).into_comparison()
+}
+
+/// The scores from which a pair is `duplicate` or `possible`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// Scores from here are `duplicate` (when the identity fields agree).
+    pub duplicate_at: f64,
+    /// Scores from here are `possible`.
+    pub possible_at: f64,
+}
+
+impl Thresholds {
+    /// For a pair on its own, and for a registry up to [`weights::REFERENCE_REGISTRY`] persons.
+    pub const PAIR: Thresholds = Thresholds { duplicate_at: weights::DUPLICATE_AT, possible_at: weights::POSSIBLE_AT };
+
+    /// For a check against a registry of `persons`: a registry twice as large offers twice as
+    /// many chances of a look-alike, so the prior odds of any one candidate being the applicant
+    /// halve and the thresholds rise by one bit (log2 of the likelihood ratio) per doubling.
+    pub fn for_registry(persons: usize) -> Thresholds {
+        let bits = (persons.max(weights::REFERENCE_REGISTRY) as f64 / weights::REFERENCE_REGISTRY as f64).log2();
+        Thresholds { duplicate_at: weights::DUPLICATE_AT + bits, possible_at: weights::POSSIBLE_AT + bits }
+    }
 }
 
 /// A scored pair before its explanation is copied out (no allocation: the index scores
@@ -206,6 +228,11 @@ fn compare_mother(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
     if matches!(agreement, Agreement::Missing) {
         return (agreement, weight);
     }
+    if agreement == Agreement::Disagree && same_letters(a, b) {
+        // The same mother's name written with a space somewhere else (زينب حسين / زينبحسين).
+        let share = a.names[MOTHER_FIRST].map_or(1.0, |n| n.share).max(b.names[MOTHER_FIRST].map_or(1.0, |n| n.share));
+        return (Agreement::Exact, log2_ratio(weights::MOTHER.m_exact, share).clamp(weights::MOTHER.typo, weights::MAX_NAME));
+    }
     let (rest, _) = compare_name(a.names[MOTHER_REST], b.names[MOTHER_REST], &weights::MOTHER, x);
     weight += match rest {
         Agreement::Exact | Agreement::Phonetic => weights::MOTHER_REST_AGREES,
@@ -214,6 +241,17 @@ fn compare_mother(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
         Agreement::Partial | Agreement::Missing => 0.0,
     };
     (agreement, weight)
+}
+
+/// Whether the two mothers' names are the same letters once spaces are ignored (and the
+/// alef, yeh or hamza seat a word starts or continues with: Kurdish ئ folds to ا at the start
+/// of a word and to ي inside one).
+fn same_letters(a: &View<'_>, b: &View<'_>) -> bool {
+    fn letters<'v>(v: &View<'v>) -> impl Iterator<Item = char> + 'v {
+        let part = |slot: usize| v.names[slot].map_or("", |n| n.text);
+        part(MOTHER_FIRST).chars().chain(part(MOTHER_REST).chars()).filter(|c| !c.is_whitespace() && !matches!(c, 'ا' | 'ي' | 'ئ'))
+    }
+    letters(a).eq(letters(b))
 }
 
 /// Date of birth: exact (weighted by how many share the date: 1 January and 1 July are
@@ -248,9 +286,16 @@ fn compare_birth(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
         }
         // At least one side knows only the year (or carries a placeholder day and month).
         _ => {
-            if x == y {
+            if years_apart == 0 && x.month.is_some() && x.month == y.day && x.day == y.month && x != y {
+                // 7 January written 1 July (or the other way round).
+                (Agreement::Partial, weights::BIRTH_SWAPPED)
+            } else if x == y {
                 // Both the same placeholder date (or the same bare year).
                 (Agreement::Exact, log2_ratio(weights::BIRTH_M_EXACT, a.birth_share.max(b.birth_share)).min(weights::BIRTH_PLACEHOLDER_MAX))
+            } else if years_apart == 0 && x.month.is_some() && y.month.is_some() {
+                // A 1 January or 1 July against another day of the same year: the placeholder
+                // may stand for that day, or be someone else's real birthday.
+                (Agreement::Partial, weights::BIRTH_PLACEHOLDER_VS_DATE)
             } else if years_apart == 0 {
                 (Agreement::Partial, weights::BIRTH_YEAR_ONLY)
             } else if years_apart == 1 {
@@ -264,7 +309,10 @@ fn compare_birth(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
 
 /// Scores a pair: the sum of the fields' weights, the lineage (father, grandfather, family and
 /// mother, which siblings share) capped, then the decision rules.
-pub(crate) fn score(a: &View<'_>, b: &View<'_>) -> Scored {
+///
+/// Without `explain`, a pair that cannot reach `possible` whatever its lineage says is
+/// returned `distinct` as soon as that is known, with its score and explanation incomplete.
+pub(crate) fn score(a: &View<'_>, b: &View<'_>, thresholds: &Thresholds, explain: bool) -> Scored {
     let national_id = match (a.national_id.as_ref().map(|x| x.as_str()), b.national_id.as_ref().map(|x| x.as_str())) {
         (Some(x), Some(y)) if x == y => (Agreement::Exact, weights::NATIONAL_ID_EXACT),
         (Some(x), Some(y)) if crate::distance::bounded_osa(x, y, 1).is_some() => (Agreement::Typo, weights::NATIONAL_ID_TYPO),
@@ -273,8 +321,6 @@ pub(crate) fn score(a: &View<'_>, b: &View<'_>) -> Scored {
     };
     let x = a.kurdish_script != b.kurdish_script;
     let first = compare_name(a.names[FIRST], b.names[FIRST], &weights::FIRST, x);
-    let lineage = lineage(a, b);
-    let mother = compare_mother(a, b);
     let birth = compare_birth(a, b);
     let sex = match (a.sex, b.sex) {
         (Some(x), Some(y)) if x == y => (Agreement::Exact, weights::SEX_AGREES),
@@ -287,18 +333,28 @@ pub(crate) fn score(a: &View<'_>, b: &View<'_>) -> Scored {
         (Some(_), Some(_)) => (Agreement::Disagree, 0.0),
         _ => (Agreement::Missing, 0.0),
     };
+    let without_lineage = national_id.1 + first.1 + birth.1 + sex.1 + governorate.1;
+    if !explain && without_lineage + weights::LINEAGE_CAP < thresholds.possible_at {
+        let missing = FieldEvidence { field: Field::NationalId, agreement: Agreement::Missing, weight: 0.0 };
+        return Scored { decision: Decision::Distinct, score: without_lineage + weights::LINEAGE_CAP, evidence: [missing; 9] };
+    }
+    let lineage = lineage(a, b);
+    let mother = compare_mother(a, b);
     let lineage_total = lineage.total() + mother.1;
     let lineage_counted = lineage_total.min(weights::LINEAGE_CAP);
-    let score = national_id.1 + first.1 + lineage_counted + birth.1 + sex.1 + governorate.1;
+    let score = without_lineage + lineage_counted;
 
+    // What twins, brothers, namesakes and cousins differ in: a duplicate needs none of it to
+    // disagree, and the date of birth to agree at least as well as a bare year.
     let identity_agrees = matches!(first.0, Agreement::Exact | Agreement::Phonetic | Agreement::Typo)
-        && birth.1 > weights::BIRTH_GATE
-        && sex.0 != Agreement::Disagree;
+        && (birth.0 == Agreement::Missing || birth.1 >= weights::BIRTH_GATE)
+        && sex.0 != Agreement::Disagree
+        && mother.0 != Agreement::Disagree;
     let decision = if national_id.0 == Agreement::Exact
-        || (score >= weights::DUPLICATE_AT && identity_agrees && national_id.0 != Agreement::Disagree)
+        || (score >= thresholds.duplicate_at && identity_agrees && national_id.0 != Agreement::Disagree)
     {
         Decision::Duplicate
-    } else if score >= weights::POSSIBLE_AT {
+    } else if score >= thresholds.possible_at {
         Decision::Possible
     } else {
         Decision::Distinct

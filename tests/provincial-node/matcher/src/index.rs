@@ -14,7 +14,7 @@ use normalisation::BirthDate;
 use serde::{Deserialize, Serialize};
 
 use crate::blocking::{self, BlockKeys};
-use crate::compare::{score, Scored};
+use crate::compare::{score, Scored, Thresholds};
 use crate::prepared::{Folded, IdText, Name, View, FAMILY, SLOTS};
 use crate::{frequency, Comparison, Decision, Person, Sex};
 
@@ -91,6 +91,10 @@ struct Names {
     phonetic: Vec<u64>,
     /// Whether each is written with Kurdish-only letters.
     kurdish: Vec<bool>,
+    /// The built-in prior share of each as a given name and as a family name (looked up once
+    /// here rather than for every comparison).
+    prior_given: Vec<f64>,
+    prior_family: Vec<f64>,
     /// Occurrences in given-name slots (first, father, grandfather, mother).
     given: Vec<u32>,
     /// Occurrences as a family name.
@@ -109,18 +113,28 @@ impl Names {
         self.texts.push(text.into());
         self.phonetic.push(phonetic);
         self.kurdish.push(crate::prepared::has_kurdish_letters(text));
+        self.prior_given.push(frequency::prior_given(text));
+        self.prior_family.push(frequency::prior_family(text));
         self.given.push(0);
         self.family.push(0);
         id
     }
 
     fn share(&self, slot: usize, id: Option<u32>, text: &str) -> f64 {
+        match id {
+            Some(id) => self.share_of(slot, id),
+            None if slot == FAMILY => frequency::smoothed(0, self.family_total, frequency::prior_family(text)),
+            None => frequency::smoothed(0, self.given_total, frequency::prior_given(text)),
+        }
+    }
+
+    #[inline]
+    fn share_of(&self, slot: usize, id: u32) -> f64 {
+        let i = id as usize;
         if slot == FAMILY {
-            let count = id.map_or(0, |id| self.family[id as usize]);
-            frequency::smoothed(count, self.family_total, frequency::prior_family(text))
+            frequency::smoothed(self.family[i], self.family_total, self.prior_family[i])
         } else {
-            let count = id.map_or(0, |id| self.given[id as usize]);
-            frequency::smoothed(count, self.given_total, frequency::prior_given(text))
+            frequency::smoothed(self.given[i], self.given_total, self.prior_given[i])
         }
     }
 }
@@ -134,14 +148,26 @@ pub struct PersonIndex {
     case_ends: Vec<u32>,
     governorates: Vec<Box<str>>,
     odd_ids: HashMap<u32, Box<str>>,
-    /// Persons born on each full date (packed as in [`Record::birth`]).
-    dates: HashMap<u32, u32>,
+    /// Persons born on each full date, at [`date_slot`].
+    dates: Vec<u32>,
     dated_total: u64,
     blocks: Blocks,
 }
 
 fn pack_birth(b: &BirthDate) -> u32 {
     u32::from(b.year) << 16 | u32::from(b.month.unwrap_or(0)) << 8 | u32::from(b.day.unwrap_or(0))
+}
+
+/// Years of birth whose full dates are counted (others count as unseen).
+const FIRST_COUNTED_YEAR: u16 = 1880;
+const DATE_SLOTS: usize = 160 * 12 * 31;
+
+/// Where a full date's count lives in [`PersonIndex::dates`].
+fn date_slot(b: &BirthDate) -> Option<usize> {
+    let (month, day) = (b.month?, b.day?);
+    let year = b.year.checked_sub(FIRST_COUNTED_YEAR)?;
+    let slot = (usize::from(year) * 12 + usize::from(month.clamp(1, 12)) - 1) * 31 + usize::from(day.clamp(1, 31)) - 1;
+    (slot < DATE_SLOTS).then_some(slot)
 }
 
 fn unpack_birth(packed: u32) -> Option<BirthDate> {
@@ -185,8 +211,11 @@ impl PersonIndex {
             }
         }
         let birth = folded.birth.as_ref().map_or(0, pack_birth);
-        if let Some(BirthDate { month: Some(_), day: Some(_), .. }) = folded.birth {
-            *self.dates.entry(birth).or_default() += 1;
+        if let Some(slot) = folded.birth.as_ref().and_then(date_slot) {
+            if self.dates.is_empty() {
+                self.dates = vec![0; DATE_SLOTS];
+            }
+            self.dates[slot] += 1;
             self.dated_total += 1;
         }
         let national_id = match folded.national_id.as_deref() {
@@ -218,8 +247,8 @@ impl PersonIndex {
         self.case_text.push_str(&person.case_number);
         self.case_ends.push(self.case_text.len() as u32);
         let keys = blocking::keys(&folded.view_with_prior());
-        for key in keys.as_slice() {
-            self.blocks.entry(*key).or_default().push(ordinal);
+        for key in keys.keys() {
+            self.blocks.entry(key).or_default().push(ordinal);
         }
     }
 
@@ -247,7 +276,8 @@ impl PersonIndex {
             + self.names.texts.capacity() * size_of::<Box<str>>()
             + self.names.phonetic.capacity() * 8
             + self.names.kurdish.capacity()
-            + (self.names.given.capacity() + self.names.family.capacity()) * 4;
+            + (self.names.given.capacity() + self.names.family.capacity()) * 4
+            + (self.names.prior_given.capacity() + self.names.prior_family.capacity()) * 8;
         let blocks = table::<u64, Vec<u32>>(self.blocks.capacity())
             + self.blocks.values().map(|v| v.capacity() * 4 + ALLOCATION_OVERHEAD).sum::<usize>();
         names
@@ -255,9 +285,14 @@ impl PersonIndex {
             + self.records.capacity() * size_of::<Record>()
             + self.case_text.capacity()
             + self.case_ends.capacity() * 4
-            + table::<u32, u32>(self.dates.capacity())
+            + self.dates.capacity() * 4
             + table::<u32, Box<str>>(self.odd_ids.capacity())
             + self.odd_ids.values().map(|v| v.len() + ALLOCATION_OVERHEAD).sum::<usize>()
+    }
+
+    /// The decision thresholds for this registry's size.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds::for_registry(self.records.len())
     }
 
     /// The case number of the person at `ordinal` (insertion order).
@@ -269,7 +304,7 @@ impl PersonIndex {
     fn date_share(&self, b: &BirthDate) -> f64 {
         match (b.month, b.day) {
             (Some(m), Some(d)) => {
-                let count = self.dates.get(&pack_birth(b)).copied().unwrap_or(0);
+                let count = date_slot(b).and_then(|i| self.dates.get(i)).copied().unwrap_or(0);
                 frequency::smoothed(count, self.dated_total, frequency::prior_date(m, d))
             }
             _ => 1.0,
@@ -295,7 +330,7 @@ impl PersonIndex {
                 names[slot] = Some(Name {
                     text,
                     phonetic: self.names.phonetic[*id as usize],
-                    share: self.names.share(slot, Some(*id), text),
+                    share: self.names.share_of(slot, *id),
                 });
             }
         }
@@ -327,8 +362,8 @@ impl PersonIndex {
     /// without repeats, into `out`.
     fn gather(&self, keys: &BlockKeys, after: Option<u32>, out: &mut Vec<u32>) {
         out.clear();
-        for key in keys.as_slice() {
-            let Some(block) = self.blocks.get(key) else { continue };
+        for key in keys.keys() {
+            let Some(block) = self.blocks.get(&key) else { continue };
             if block.len() > MAX_BLOCK {
                 continue;
             }
@@ -343,30 +378,43 @@ impl PersonIndex {
     /// it with: what blocking keeps. Its recall is measured with this.
     pub fn candidates(&self, applicant: &Person) -> Vec<usize> {
         let folded = Folded::new(applicant);
-        let keys = blocking::keys(&self.applicant_view(&folded));
+        let keys = blocking::probes(&self.applicant_view(&folded));
         let mut out = Vec::new();
         self.gather(&keys, None, &mut out);
         out.into_iter().map(|o| o as usize).collect()
+    }
+
+    /// The size of each of `applicant`'s blocks, by key kind (see [`BlockKeys::with_kinds`]):
+    /// for tuning the keys.
+    pub fn block_sizes(&self, applicant: &Person) -> Vec<(u8, usize)> {
+        let folded = Folded::new(applicant);
+        let keys = blocking::probes(&self.applicant_view(&folded));
+        keys.with_kinds().map(|(kind, key)| (kind, self.blocks.get(&key).map_or(0, Vec::len))).collect()
     }
 
     /// The comparison of `applicant` with the registered person at `ordinal`, with this
     /// registry's frequencies, whatever the decision (for evaluation and review).
     pub fn compare(&self, applicant: &Person, ordinal: usize) -> Comparison {
         let folded = Folded::new(applicant);
-        score(&self.applicant_view(&folded), &self.record_view(ordinal)).into_comparison()
+        score(&self.applicant_view(&folded), &self.record_view(ordinal), &self.thresholds(), true).into_comparison()
     }
 
     /// The registered persons `applicant` may be, best first; `distinct` ones are left out.
     pub fn check(&self, applicant: &Person) -> Vec<Match> {
         let folded = Folded::new(applicant);
         let view = self.applicant_view(&folded);
-        let keys = blocking::keys(&view);
+        let keys = blocking::probes(&view);
         let mut candidates = Vec::new();
         self.gather(&keys, None, &mut candidates);
+        let thresholds = self.thresholds();
         let mut scored: Vec<(u32, Scored)> = candidates
             .into_iter()
-            .map(|o| (o, score(&view, &self.record_view(o as usize))))
-            .filter(|(_, s)| s.decision != Decision::Distinct)
+            .filter_map(|o| {
+                let quick = score(&view, &self.record_view(o as usize), &thresholds, false);
+                // Scored again in full for its explanation (few candidates get this far).
+                (quick.decision != Decision::Distinct)
+                    .then(|| (o, score(&view, &self.record_view(o as usize), &thresholds, true)))
+            })
             .collect();
         scored.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
         scored
@@ -379,12 +427,13 @@ impl PersonIndex {
     fn links(&self, ordinals: impl Iterator<Item = usize>) -> Vec<(u32, u32, bool)> {
         let mut links = Vec::new();
         let mut candidates = Vec::new();
+        let thresholds = self.thresholds();
         for i in ordinals {
             let view = self.record_view(i);
-            let keys = blocking::keys(&view);
+            let keys = blocking::probes(&view);
             self.gather(&keys, Some(i as u32), &mut candidates);
             for &j in &candidates {
-                let s = score(&view, &self.record_view(j as usize));
+                let s = score(&view, &self.record_view(j as usize), &thresholds, false);
                 if s.decision != Decision::Distinct {
                     links.push((i as u32, j, s.decision == Decision::Duplicate));
                 }

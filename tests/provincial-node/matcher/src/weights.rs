@@ -61,15 +61,17 @@ pub const LINEAGE_CAP: f64 = 16.0;
 pub const BIRTH_M_EXACT: f64 = 0.85;
 /// Most a shared placeholder date (1 January, 1 July) or a shared bare year may add.
 pub const BIRTH_PLACEHOLDER_MAX: f64 = 7.0;
-/// Day and month swapped, same year: log2(0.02 / (1/(365·60))).
-pub const BIRTH_SWAPPED: f64 = 7.0;
+/// Day and month swapped, same year: log2(0.02 / (1/(365·60))) ≈ 8.8.
+pub const BIRTH_SWAPPED: f64 = 8.5;
 /// Same year and month or same year and day: one of them mistyped.
-pub const BIRTH_DAY_OR_MONTH_MISTYPED: f64 = 3.5;
+pub const BIRTH_DAY_OR_MONTH_MISTYPED: f64 = 2.5;
 /// Same day and month, years one apart.
 pub const BIRTH_YEAR_PLUS_MINUS_ONE: f64 = 5.0;
 /// One side knows only the year (or has a placeholder), same year: log2(0.9 / (1/60)) less a
 /// margin for the year being guessed.
 pub const BIRTH_YEAR_ONLY: f64 = 4.5;
+/// A placeholder date (1 January, 1 July) against another day of the same year.
+pub const BIRTH_PLACEHOLDER_VS_DATE: f64 = 1.5;
 /// One side knows only the year, years one apart.
 pub const BIRTH_YEAR_ONLY_APART_ONE: f64 = 0.5;
 /// Same year, day and month both different.
@@ -78,8 +80,9 @@ pub const BIRTH_SAME_YEAR_ONLY: f64 = -1.0;
 pub const BIRTH_YEAR_APART_ONE: f64 = -3.0;
 /// Years two or more apart: log2(0.015 / 0.95).
 pub const BIRTH_APART: f64 = -6.0;
-/// A date of birth weighing this or less rules out `duplicate`.
-pub const BIRTH_GATE: f64 = -2.0;
+/// A date of birth given on both sides must weigh at least this for a `duplicate` (a bare
+/// year agreeing does; a placeholder against another day, or years apart, do not).
+pub const BIRTH_GATE: f64 = 2.0;
 
 /// Same sex: log2(0.97 / 0.5).
 pub const SEX_AGREES: f64 = 0.95;
@@ -95,7 +98,10 @@ pub const NATIONAL_ID_TYPO: f64 = -2.0;
 /// Two different national IDs: strong evidence of two persons.
 pub const NATIONAL_ID_DISAGREE: f64 = -12.0;
 
+/// The registry size the thresholds below are set for; larger registries raise them by
+/// log2(persons / this) ([`crate::compare::Thresholds::for_registry`]).
+pub const REFERENCE_REGISTRY: usize = 200_000;
 /// Scores from here are `duplicate` (when the identity fields agree).
-pub const DUPLICATE_AT: f64 = 24.0;
+pub const DUPLICATE_AT: f64 = 25.0;
 /// Scores from here are `possible`.
-pub const POSSIBLE_AT: f64 = 14.0;
+pub const POSSIBLE_AT: f64 = 20.0;
