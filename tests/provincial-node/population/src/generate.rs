@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::governorate::GovernorateDraw;
 use crate::household::{heaped_birth_date, national_id, HouseholdContext, Ids, LAST_YEAR};
 use crate::label::{DuplicateKind, HardNegativeKind, Label, Record, Truth};
-use crate::names::{is_kurdish_script, near_name, Names, Script};
+use crate::names::{is_kurdish_script, near_name, Names, Script, ScriptNames};
 use crate::variants;
 
 /// What to generate. Rates are shares of the registry or of the applications.
@@ -315,7 +315,7 @@ impl<'a> Generator<'a> {
                 if rng.gen_bool(0.5) {
                     p.family_name = rng.gen_bool(0.8).then(|| names.family.sample(rng).to_owned());
                 }
-                p.mother_name = Some(format!("{} {}", names.female.sample(rng), names.male.sample(rng)));
+                p.mother_name = Some(another_mother(rng, names, o.mother_name.as_deref()));
                 p.governorate = Some(self.draw.sample(rng).code.to_owned());
                 Some((p, false))
             }
@@ -326,13 +326,24 @@ impl<'a> Generator<'a> {
                 let year = (date.year + rng.gen_range(40..=55)).min(LAST_YEAR);
                 p.father_name = names.male.sample_avoiding(rng, &[o.first_name.as_str()]).to_owned();
                 p.grandfather_name = o.first_name.clone();
-                p.mother_name = Some(format!("{} {}", names.female.sample(rng), names.male.sample(rng)));
+                p.mother_name = Some(another_mother(rng, names, o.mother_name.as_deref()));
                 p.birth_date = Some(heaped_birth_date(rng, year));
                 if rng.gen_bool(0.3) {
                     p.governorate = Some(self.draw.sample_other(rng, o.governorate.as_deref()).code.to_owned());
                 }
                 Some((p, false))
             }
+        }
+    }
+}
+
+/// A mother's name (first name and her father's) other than `not`: a look-alike from another
+/// family has another mother, or nothing could tell the two apart.
+fn another_mother<R: Rng>(rng: &mut R, names: &ScriptNames, not: Option<&str>) -> String {
+    loop {
+        let mother = format!("{} {}", names.female.sample(rng), names.male.sample(rng));
+        if Some(mother.as_str()) != not {
+            return mother;
         }
     }
 }

@@ -163,6 +163,7 @@ fn assert_hard_negative_kind(kind: HardNegativeKind, o: &Person, n: &Person) {
         HardNegativeKind::Namesake => {
             assert_eq!((&o.first_name, &o.father_name, &o.grandfather_name), (&n.first_name, &n.father_name, &n.grandfather_name));
             assert_eq!(o.birth_date, n.birth_date);
+            assert_ne!(o.mother_name, n.mother_name);
             let date = n.birth_date.unwrap();
             assert_eq!((date.month, date.day), (Some(1), Some(1)));
         }
@@ -171,6 +172,7 @@ fn assert_hard_negative_kind(kind: HardNegativeKind, o: &Person, n: &Person) {
             assert_eq!(n.grandfather_name, o.first_name);
             assert_eq!(o.family_name, n.family_name);
             assert!(year(n) >= year(o) + 40);
+            assert_ne!(o.mother_name, n.mother_name);
         }
     }
 }
