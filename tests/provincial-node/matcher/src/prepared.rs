@@ -112,8 +112,17 @@ pub fn phonetic_hash(folded: &str) -> u64 {
     fnv(normalisation::phonetic_key(folded).as_bytes(), 0)
 }
 
+/// A field holding one name part: folded with a compound's space removed (عبد الله, عبدالله).
 fn name(text: &str) -> Option<(String, u64)> {
-    let folded = normalisation::fold(text);
+    folded_name(normalisation::fold_part(text))
+}
+
+/// A field that may hold several words (a family name such as آل بو محمد).
+fn words(text: &str) -> Option<(String, u64)> {
+    folded_name(normalisation::fold(text))
+}
+
+fn folded_name(folded: String) -> Option<(String, u64)> {
     if folded.is_empty() {
         return None;
     }
@@ -128,7 +137,7 @@ impl Folded {
         names[FIRST] = name(&person.first_name);
         names[FATHER] = name(&person.father_name);
         names[GRANDFATHER] = name(&person.grandfather_name);
-        names[FAMILY] = person.family_name.as_deref().and_then(name);
+        names[FAMILY] = person.family_name.as_deref().and_then(words);
         if let Some(mother) = person.mother_name.as_deref() {
             let parts = normalisation::name_parts(mother);
             if let Some((first, rest)) = parts.split_first() {

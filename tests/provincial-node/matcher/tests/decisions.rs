@@ -265,3 +265,13 @@ fn thresholds_rise_with_the_registry() {
     assert_eq!(small, Thresholds::PAIR);
     assert!((large.duplicate_at - small.duplicate_at - (1_800_000f64 / 200_000.0).log2()).abs() < 1e-9);
 }
+
+#[test]
+fn a_compound_name_with_or_without_its_space_is_the_same_name() {
+    let a = person("عبد الله حسن علي", date(1993, 10, 3), "مريم", Sex::Male);
+    let mut b = a.clone();
+    b.first_name = "عبدالله".into();
+    let c = compare_pair(&a, &b);
+    assert_eq!(evidence(&c, Field::FirstName).0, Agreement::Exact);
+    assert_eq!(c.decision, Decision::Duplicate);
+}
