@@ -107,7 +107,8 @@ impl Thresholds {
     /// many chances of a look-alike, so the prior odds of any one candidate being the applicant
     /// halve and the thresholds rise by one bit (log2 of the likelihood ratio) per doubling.
     pub fn for_registry(persons: usize) -> Thresholds {
-        let bits = (persons.max(weights::REFERENCE_REGISTRY) as f64 / weights::REFERENCE_REGISTRY as f64).log2();
+        let bits = weights::BITS_PER_DOUBLING
+            * (persons.max(weights::REFERENCE_REGISTRY) as f64 / weights::REFERENCE_REGISTRY as f64).log2();
         Thresholds { duplicate_at: weights::DUPLICATE_AT + bits, possible_at: weights::POSSIBLE_AT + bits }
     }
 }

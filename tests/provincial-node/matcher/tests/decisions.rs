@@ -263,7 +263,9 @@ fn thresholds_rise_with_the_registry() {
     let small = Thresholds::for_registry(10_000);
     let large = Thresholds::for_registry(1_800_000);
     assert_eq!(small, Thresholds::PAIR);
-    assert!((large.duplicate_at - small.duplicate_at - (1_800_000f64 / 200_000.0).log2()).abs() < 1e-9);
+    let bits = matcher::weights::BITS_PER_DOUBLING * (1_800_000f64 / 200_000.0).log2();
+    assert!((large.duplicate_at - small.duplicate_at - bits).abs() < 1e-9);
+    assert!(large.possible_at > small.possible_at);
 }
 
 #[test]
