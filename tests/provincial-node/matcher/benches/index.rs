@@ -138,6 +138,13 @@ fn exact_key(p: &Person) -> String {
     )
 }
 
+/// Resident memory of this process in bytes (Linux), to check `heap_bytes` against.
+fn resident_bytes() -> Option<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p) as usize]
 }
@@ -159,12 +166,16 @@ fn main() {
         })
         .collect();
 
+    let resident_before = resident_bytes();
     let started = Instant::now();
     let mut index = PersonIndex::new();
     for p in &persons {
         index.insert(p.clone());
     }
     let build = started.elapsed();
+    if let (Some(before), Some(after)) = (resident_before, resident_bytes()) {
+        println!("resident memory grew by {:.0} MB while the index was built", (after.saturating_sub(before)) as f64 / 1e6);
+    }
     let mut exact: HashMap<String, Vec<u32>> = HashMap::new();
     let started = Instant::now();
     for (i, p) in persons.iter().enumerate() {
