@@ -151,12 +151,9 @@ impl Folded {
             .as_deref()
             .map(|g| g.trim().to_uppercase())
             .filter(|g| !g.is_empty());
+        // Digits of any script without grouping; an ID with letters in it is compared as typed.
         let national_id = person.national_id.as_deref().and_then(|id| {
-            let digits: String = normalisation::ascii_digits(id)
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '-')
-                .collect();
-            (!digits.is_empty()).then_some(digits)
+            normalisation::national_id(id).or_else(|| Some(id.trim().to_owned()).filter(|t| !t.is_empty()))
         });
         Folded { names, birth: person.birth_date, sex: person.sex, governorate, national_id }
     }

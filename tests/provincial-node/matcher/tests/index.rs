@@ -113,3 +113,28 @@ fn one_typo_or_one_missing_part_still_shares_a_block() {
     assert!(!blocking::shares_block(&base, &stranger));
 }
 
+
+#[test]
+fn twins_in_the_registry_form_a_possible_cluster_not_a_duplicate() {
+    let mut index = PersonIndex::new();
+    let twin = |first: &str| person(&format!("{first} كريم جاسم الزبيدي"), date(2004, 8, 17), "فاطمة حسن", Sex::Male);
+    index.insert(with_case(twin("حسن"), "BSR-7", "BSR"));
+    index.insert(with_case(twin("حسين"), "BSR-8", "BSR"));
+    index.insert(with_case(person("سامان رزگار احمد", date(1991, 2, 14), "گوڵاڵە", Sex::Male), "SUL-9", "SUL"));
+    let clusters = index.deduplicate();
+    assert!(clusters.iter().all(|c| c.decision != Decision::Duplicate), "{clusters:?}");
+}
+
+#[test]
+fn the_same_national_id_in_eastern_digits_is_found() {
+    let mut index = registry();
+    let mut registered = person("ڤیان گۆران محەمەد", date(1977, 10, 25), "", Sex::Female);
+    registered.national_id = Some("197710251234".into());
+    index.insert(with_case(registered, "SUL-2", "SUL"));
+    let mut applicant = person("سعاد جبار كريم", date(1962, 10, 1), "", Sex::Female);
+    applicant.national_id = Some("١٩٧٧ ١٠٢٥ ١٢٣٤".into());
+    let matches = index.check(&applicant);
+    assert_eq!(matches.len(), 1, "{matches:?}");
+    assert_eq!(matches[0].case_number, "SUL-2");
+    assert_eq!(matches[0].comparison.decision, Decision::Duplicate);
+}
