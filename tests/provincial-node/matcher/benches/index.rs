@@ -34,20 +34,84 @@ impl Rng {
 }
 
 const MEN: &[&str] = &[
-    "محمد", "علي", "حسين", "احمد", "حسن", "عباس", "جاسم", "كاظم", "عبد الله", "حيدر", "مهدي", "جعفر",
-    "كريم", "محمود", "خالد", "عمر", "ابراهيم", "مصطفى", "جبار", "يوسف", "صالح", "سعد", "هادي", "سلمان",
-    "قاسم", "فاضل", "ناصر", "رضا", "عادل", "ئازاد", "کاروان", "ڕێباز", "شوان", "هێمن", "سەردار",
+    "محمد",
+    "علي",
+    "حسين",
+    "احمد",
+    "حسن",
+    "عباس",
+    "جاسم",
+    "كاظم",
+    "عبد الله",
+    "حيدر",
+    "مهدي",
+    "جعفر",
+    "كريم",
+    "محمود",
+    "خالد",
+    "عمر",
+    "ابراهيم",
+    "مصطفى",
+    "جبار",
+    "يوسف",
+    "صالح",
+    "سعد",
+    "هادي",
+    "سلمان",
+    "قاسم",
+    "فاضل",
+    "ناصر",
+    "رضا",
+    "عادل",
+    "ئازاد",
+    "کاروان",
+    "ڕێباز",
+    "شوان",
+    "هێمن",
+    "سەردار",
 ];
 const WOMEN: &[&str] = &[
-    "فاطمة", "زينب", "زهراء", "مريم", "نور", "هدى", "رقية", "سعاد", "ايمان", "خديجة", "سارة", "امل",
-    "عائشة", "شیلان", "ڤیان", "گوڵاڵە", "ئامینە", "هاوژین",
+    "فاطمة",
+    "زينب",
+    "زهراء",
+    "مريم",
+    "نور",
+    "هدى",
+    "رقية",
+    "سعاد",
+    "ايمان",
+    "خديجة",
+    "سارة",
+    "امل",
+    "عائشة",
+    "شیلان",
+    "ڤیان",
+    "گوڵاڵە",
+    "ئامینە",
+    "هاوژین",
 ];
 const FAMILIES: &[&str] = &[
-    "الجبوري", "التميمي", "الدليمي", "الساعدي", "الزبيدي", "العبيدي", "الشمري", "الموسوي", "الخفاجي",
-    "الربيعي", "الكعبي", "الحسيني", "البياتي", "العزاوي", "جاف", "بارزانی", "دزەیی",
+    "الجبوري",
+    "التميمي",
+    "الدليمي",
+    "الساعدي",
+    "الزبيدي",
+    "العبيدي",
+    "الشمري",
+    "الموسوي",
+    "الخفاجي",
+    "الربيعي",
+    "الكعبي",
+    "الحسيني",
+    "البياتي",
+    "العزاوي",
+    "جاف",
+    "بارزانی",
+    "دزەیی",
 ];
 const LETTERS: &[char] = &[
-    'ب', 'ت', 'ج', 'ح', 'د', 'ر', 'ز', 'س', 'ش', 'ص', 'ع', 'ف', 'ق', 'ك', 'ل', 'م', 'ن', 'ه', 'و', 'ي', 'ا',
+    'ب', 'ت', 'ج', 'ح', 'د', 'ر', 'ز', 'س', 'ش', 'ص', 'ع', 'ف', 'ق', 'ك', 'ل', 'م', 'ن', 'ه', 'و',
+    'ي', 'ا',
 ];
 
 /// Name pools: the listed names first (the commonest), then made-up names of 3–6 letters.
@@ -55,7 +119,11 @@ fn pool(rng: &mut Rng, listed: &[&str], size: usize) -> Vec<String> {
     let mut names: Vec<String> = listed.iter().map(|s| s.to_string()).collect();
     while names.len() < size {
         let len = 3 + rng.below(4);
-        names.push((0..len).map(|_| LETTERS[rng.below(LETTERS.len())]).collect());
+        names.push(
+            (0..len)
+                .map(|_| LETTERS[rng.below(LETTERS.len())])
+                .collect(),
+        );
     }
     names
 }
@@ -63,9 +131,17 @@ fn pool(rng: &mut Rng, listed: &[&str], size: usize) -> Vec<String> {
 fn birth(rng: &mut Rng, year: u16) -> BirthDate {
     if rng.below(5) == 0 {
         let month = if rng.below(2) == 0 { 1 } else { 7 };
-        BirthDate { year, month: Some(month), day: Some(1) }
+        BirthDate {
+            year,
+            month: Some(month),
+            day: Some(1),
+        }
     } else {
-        BirthDate { year, month: Some(1 + rng.below(12) as u8), day: Some(1 + rng.below(28) as u8) }
+        BirthDate {
+            year,
+            month: Some(1 + rng.below(12) as u8),
+            day: Some(1 + rng.below(28) as u8),
+        }
     }
 }
 
@@ -73,17 +149,27 @@ fn registry(n: usize, rng: &mut Rng) -> Vec<Person> {
     let men = pool(rng, MEN, 4_000);
     let women = pool(rng, WOMEN, 3_000);
     let families = pool(rng, FAMILIES, 2_000);
-    let govs = ["BGD", "BSR", "NIN", "ERB", "SUL", "DHK", "ANB", "KRB", "NJF", "BBL"];
+    let govs = [
+        "BGD", "BSR", "NIN", "ERB", "SUL", "DHK", "ANB", "KRB", "NJF", "BBL",
+    ];
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let father = men[rng.zipf(men.len())].clone();
         let grandfather = men[rng.zipf(men.len())].clone();
         let family = (rng.below(3) != 0).then(|| families[rng.zipf(families.len())].clone());
-        let mother = format!("{} {}", women[rng.zipf(women.len())], men[rng.zipf(men.len())]);
+        let mother = format!(
+            "{} {}",
+            women[rng.zipf(women.len())],
+            men[rng.zipf(men.len())]
+        );
         let gov = govs[rng.below(govs.len())].to_string();
         let children = 1 + rng.below(6);
         for _ in 0..children {
-            let sex = if rng.below(2) == 0 { Sex::Male } else { Sex::Female };
+            let sex = if rng.below(2) == 0 {
+                Sex::Male
+            } else {
+                Sex::Female
+            };
             let first = match sex {
                 Sex::Male => men[rng.zipf(men.len())].clone(),
                 Sex::Female => women[rng.zipf(women.len())].clone(),
@@ -91,7 +177,8 @@ fn registry(n: usize, rng: &mut Rng) -> Vec<Person> {
             let year = 1950 + rng.below(70) as u16;
             out.push(Person {
                 case_number: format!("{gov}-{:08}", out.len() + 1),
-                national_id: (rng.below(10) < 7).then(|| format!("{:012}", rng.next() % 1_000_000_000_000)),
+                national_id: (rng.below(10) < 7)
+                    .then(|| format!("{:012}", rng.next() % 1_000_000_000_000)),
                 first_name: first,
                 father_name: father.clone(),
                 grandfather_name: grandfather.clone(),
@@ -121,7 +208,12 @@ fn resubmission(p: &Person, rng: &mut Rng) -> Person {
     let chars: Vec<char> = part.chars().collect();
     if chars.len() > 3 {
         let drop = 1 + rng.below(chars.len() - 2);
-        *part = chars.iter().enumerate().filter(|(i, _)| *i != drop).map(|(_, c)| *c).collect();
+        *part = chars
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != drop)
+            .map(|(_, c)| *c)
+            .collect();
     }
     a
 }
@@ -150,7 +242,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    let n: usize = std::env::var("MATCHER_BENCH_PERSONS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_800_000);
+    let n: usize = std::env::var("MATCHER_BENCH_PERSONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_800_000);
     let checks = 20_000.min(n);
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     let persons = registry(n, &mut rng);
@@ -174,7 +269,10 @@ fn main() {
     }
     let build = started.elapsed();
     if let (Some(before), Some(after)) = (resident_before, resident_bytes()) {
-        println!("resident memory grew by {:.0} MB while the index was built", (after.saturating_sub(before)) as f64 / 1e6);
+        println!(
+            "resident memory grew by {:.0} MB while the index was built",
+            (after.saturating_sub(before)) as f64 / 1e6
+        );
     }
     let mut exact: HashMap<String, Vec<u32>> = HashMap::new();
     let started = Instant::now();
@@ -191,7 +289,10 @@ fn main() {
         let t = Instant::now();
         let m = index.check(a);
         latencies.push(t.elapsed());
-        found += usize::from(m.first().is_some_and(|m| m.comparison.decision == Decision::Duplicate));
+        found += usize::from(
+            m.first()
+                .is_some_and(|m| m.comparison.decision == Decision::Duplicate),
+        );
     }
     latencies.sort();
     let mut exact_latencies = Vec::with_capacity(checks);
@@ -204,9 +305,18 @@ fn main() {
     }
     exact_latencies.sort();
     let (p50, p99) = (percentile(&latencies, 0.5), percentile(&latencies, 0.99));
-    let (e50, e99) = (percentile(&exact_latencies, 0.5), percentile(&exact_latencies, 0.99));
-    println!("check: p50 {p50:.2?} p99 {p99:.2?} max {:.2?} (target p99 ≤ 5 ms)", latencies[checks - 1]);
-    println!("exact-match baseline: p50 {e50:.2?} p99 {e99:.2?}; matcher/baseline p99 ×{:.0}", p99.as_secs_f64() / e99.as_secs_f64());
+    let (e50, e99) = (
+        percentile(&exact_latencies, 0.5),
+        percentile(&exact_latencies, 0.99),
+    );
+    println!(
+        "check: p50 {p50:.2?} p99 {p99:.2?} max {:.2?} (target p99 ≤ 5 ms)",
+        latencies[checks - 1]
+    );
+    println!(
+        "exact-match baseline: p50 {e50:.2?} p99 {e99:.2?}; matcher/baseline p99 ×{:.0}",
+        p99.as_secs_f64() / e99.as_secs_f64()
+    );
     println!(
         "resubmissions with a dropped letter found as duplicate: matcher {found} of {}, exact match {exact_found}",
         checks / 2
@@ -221,7 +331,10 @@ fn main() {
         }
     });
     let elapsed = started.elapsed();
-    println!("throughput, 2 threads: {:.0} checks/s (target ≥ 2,000)", checks as f64 / elapsed.as_secs_f64());
+    println!(
+        "throughput, 2 threads: {:.0} checks/s (target ≥ 2,000)",
+        checks as f64 / elapsed.as_secs_f64()
+    );
 
     let started = Instant::now();
     let clusters = index.deduplicate();

@@ -97,20 +97,31 @@ fn table(
     cell: &'static OnceLock<HashMap<String, f64>>,
 ) -> &'static HashMap<String, f64> {
     // Folded at first use so that the table follows whatever the normalisation crate folds to.
-    cell.get_or_init(|| entries.iter().map(|(name, share)| (fold(name), *share)).collect())
+    cell.get_or_init(|| {
+        entries
+            .iter()
+            .map(|(name, share)| (fold(name), *share))
+            .collect()
+    })
 }
 
 /// The prior share of a given name (folded with [`normalisation::fold_part`]) among given-name
 /// slots.
 pub fn prior_given(folded: &str) -> f64 {
     static CELL: OnceLock<HashMap<String, f64>> = OnceLock::new();
-    table(GIVEN, normalisation::fold_part, &CELL).get(folded).copied().unwrap_or(DEFAULT_GIVEN)
+    table(GIVEN, normalisation::fold_part, &CELL)
+        .get(folded)
+        .copied()
+        .unwrap_or(DEFAULT_GIVEN)
 }
 
 /// The prior share of a folded family name among family names.
 pub fn prior_family(folded: &str) -> f64 {
     static CELL: OnceLock<HashMap<String, f64>> = OnceLock::new();
-    table(FAMILY, normalisation::fold, &CELL).get(folded).copied().unwrap_or(DEFAULT_FAMILY)
+    table(FAMILY, normalisation::fold, &CELL)
+        .get(folded)
+        .copied()
+        .unwrap_or(DEFAULT_FAMILY)
 }
 
 /// The prior share of persons born on `year-month-day` (a full date).
@@ -141,7 +152,10 @@ mod tests {
     fn common_names_are_commoner_than_the_default() {
         assert!(prior_given(&normalisation::fold_part("محمد")) > 50.0 * DEFAULT_GIVEN);
         assert!(prior_given(&normalisation::fold_part("عبدالله")) > 10.0 * DEFAULT_GIVEN);
-        assert_eq!(prior_given(&normalisation::fold_part("ئاراس")), DEFAULT_GIVEN);
+        assert_eq!(
+            prior_given(&normalisation::fold_part("ئاراس")),
+            DEFAULT_GIVEN
+        );
         assert!(prior_family(&normalisation::fold("الجبوري")) > DEFAULT_FAMILY);
     }
 

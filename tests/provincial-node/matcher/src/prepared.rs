@@ -52,7 +52,9 @@ pub struct View<'a> {
 
 /// Whether folded text holds letters only Kurdish (and Persian) script has.
 pub fn has_kurdish_letters(folded: &str) -> bool {
-    folded.chars().any(|c| matches!(c, 'ڕ' | 'ڵ' | 'ۆ' | 'ێ' | 'ە' | 'گ' | 'چ' | 'پ' | 'ژ' | 'ڤ'))
+    folded
+        .chars()
+        .any(|c| matches!(c, 'ڕ' | 'ڵ' | 'ۆ' | 'ێ' | 'ە' | 'گ' | 'چ' | 'پ' | 'ژ' | 'ڤ'))
 }
 
 /// A national ID held inline (IDs are 12 digits; anything past 32 bytes is not compared), so
@@ -72,7 +74,10 @@ impl IdText {
         }
         let mut bytes = [0u8; 32];
         bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
-        IdText { bytes, len: end as u8 }
+        IdText {
+            bytes,
+            len: end as u8,
+        }
     }
 
     /// The ID's text.
@@ -153,32 +158,48 @@ impl Folded {
             .filter(|g| !g.is_empty());
         // Digits of any script without grouping; an ID with letters in it is compared as typed.
         let national_id = person.national_id.as_deref().and_then(|id| {
-            normalisation::national_id(id).or_else(|| Some(id.trim().to_owned()).filter(|t| !t.is_empty()))
+            normalisation::national_id(id)
+                .or_else(|| Some(id.trim().to_owned()).filter(|t| !t.is_empty()))
         });
-        Folded { names, birth: person.birth_date, sex: person.sex, governorate, national_id }
+        Folded {
+            names,
+            birth: person.birth_date,
+            sex: person.sex,
+            governorate,
+            national_id,
+        }
     }
 
     /// The view of this person with shares from the built-in prior.
     pub fn view_with_prior(&self) -> View<'_> {
-        self.view(|slot, text| {
-            if slot == FAMILY {
-                frequency::prior_family(text)
-            } else {
-                frequency::prior_given(text)
-            }
-        }, |b| match (b.month, b.day) {
-            (Some(m), Some(d)) => frequency::prior_date(m, d),
-            _ => 1.0,
-        })
+        self.view(
+            |slot, text| {
+                if slot == FAMILY {
+                    frequency::prior_family(text)
+                } else {
+                    frequency::prior_given(text)
+                }
+            },
+            |b| match (b.month, b.day) {
+                (Some(m), Some(d)) => frequency::prior_date(m, d),
+                _ => 1.0,
+            },
+        )
     }
 
     /// The view of this person with shares from `share(slot, folded)` and `birth_share(date)`.
-    pub fn view(&self, share: impl Fn(usize, &str) -> f64, birth_share: impl Fn(&BirthDate) -> f64) -> View<'_> {
+    pub fn view(
+        &self,
+        share: impl Fn(usize, &str) -> f64,
+        birth_share: impl Fn(&BirthDate) -> f64,
+    ) -> View<'_> {
         let mut names: [Option<Name<'_>>; SLOTS] = [None; SLOTS];
         for (slot, value) in self.names.iter().enumerate() {
-            names[slot] = value
-                .as_ref()
-                .map(|(text, phonetic)| Name { text, phonetic: *phonetic, share: share(slot, text) });
+            names[slot] = value.as_ref().map(|(text, phonetic)| Name {
+                text,
+                phonetic: *phonetic,
+                share: share(slot, text),
+            });
         }
         View {
             names,
@@ -187,7 +208,11 @@ impl Folded {
             sex: self.sex,
             governorate: self.governorate.as_deref(),
             national_id: self.national_id.as_deref().map(IdText::new),
-            kurdish_script: self.names.iter().flatten().any(|(text, _)| has_kurdish_letters(text)),
+            kurdish_script: self
+                .names
+                .iter()
+                .flatten()
+                .any(|(text, _)| has_kurdish_letters(text)),
         }
     }
 }

@@ -30,15 +30,40 @@ pub struct NameWeights {
 }
 
 /// First name: m(exact) 0.92; typo log2(0.04/0.0025); disagree log2(0.02/0.98).
-pub const FIRST: NameWeights = NameWeights { m_exact: 0.92, typo: 4.0, near_known: -2.5, disagree: -5.6 };
+pub const FIRST: NameWeights = NameWeights {
+    m_exact: 0.92,
+    typo: 4.0,
+    near_known: -2.5,
+    disagree: -5.6,
+};
 /// Father's name.
-pub const FATHER: NameWeights = NameWeights { m_exact: 0.92, typo: 4.0, near_known: -2.5, disagree: -5.0 };
+pub const FATHER: NameWeights = NameWeights {
+    m_exact: 0.92,
+    typo: 4.0,
+    near_known: -2.5,
+    disagree: -5.0,
+};
 /// Grandfather's name: mistyped and omitted more often.
-pub const GRANDFATHER: NameWeights = NameWeights { m_exact: 0.85, typo: 3.5, near_known: -2.0, disagree: -4.0 };
+pub const GRANDFATHER: NameWeights = NameWeights {
+    m_exact: 0.85,
+    typo: 3.5,
+    near_known: -2.0,
+    disagree: -4.0,
+};
 /// Family (tribe or clan) name: people write one clan or another, so disagreement is weaker.
-pub const FAMILY: NameWeights = NameWeights { m_exact: 0.80, typo: 3.0, near_known: -1.5, disagree: -3.0 };
+pub const FAMILY: NameWeights = NameWeights {
+    m_exact: 0.80,
+    typo: 3.0,
+    near_known: -1.5,
+    disagree: -3.0,
+};
 /// Mother's first name.
-pub const MOTHER: NameWeights = NameWeights { m_exact: 0.88, typo: 3.5, near_known: -2.0, disagree: -4.5 };
+pub const MOTHER: NameWeights = NameWeights {
+    m_exact: 0.88,
+    typo: 3.5,
+    near_known: -2.0,
+    disagree: -4.5,
+};
 /// Her father's name (the second part of the mother's name) agreeing, when both sides give it.
 pub const MOTHER_REST_AGREES: f64 = 2.0;
 /// Her father's name disagreeing, when both sides give it: log2(0.1 / 0.9) or so, as it is
