@@ -42,7 +42,10 @@ impl BlockKeys {
         for (i, p) in parts.iter().enumerate() {
             bytes[i * 8..i * 8 + 8].copy_from_slice(&p.to_le_bytes());
         }
-        let h = fnv(&bytes[..parts.len() * 8], u64::from(kind).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let h = fnv(
+            &bytes[..parts.len() * 8],
+            u64::from(kind).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        );
         self.keys.push((kind, finish(h)));
     }
 
@@ -98,10 +101,14 @@ fn build(v: &View<'_>, years: Years) -> BlockKeys {
     let (plain, wide): (Vec<u64>, Vec<u64>) = match (years, own_year) {
         (Years::Filed, Some(y)) => (vec![y], vec![y]),
         (Years::Filed, None) => (vec![UNKNOWN_YEAR], vec![UNKNOWN_YEAR]),
-        (Years::Probed, Some(y)) => (vec![y, UNKNOWN_YEAR], vec![y.saturating_sub(1), y, y + 1, UNKNOWN_YEAR]),
+        (Years::Probed, Some(y)) => (
+            vec![y, UNKNOWN_YEAR],
+            vec![y.saturating_sub(1), y, y + 1, UNKNOWN_YEAR],
+        ),
         (Years::Probed, None) => {
-            let all: Vec<u64> =
-                (u64::from(EARLIEST_YEAR)..=u64::from(LATEST_YEAR)).chain([UNKNOWN_YEAR]).collect();
+            let all: Vec<u64> = (u64::from(EARLIEST_YEAR)..=u64::from(LATEST_YEAR))
+                .chain([UNKNOWN_YEAR])
+                .collect();
             (all.clone(), all)
         }
     };
@@ -114,7 +121,8 @@ fn build(v: &View<'_>, years: Years) -> BlockKeys {
     if let Some(id) = &v.national_id {
         k.push(1, &[fnv(id.as_str().as_bytes(), 0)]);
     }
-    let (first, father, grandfather, mother) = (p(FIRST), p(FATHER), p(GRANDFATHER), p(MOTHER_FIRST));
+    let (first, father, grandfather, mother) =
+        (p(FIRST), p(FATHER), p(GRANDFATHER), p(MOTHER_FIRST));
     if let (Some(f), Some(fa), Some(g)) = (first, father, grandfather) {
         for y in &wide {
             k.push(2, &[f, fa, g, *y]);

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::prepared::{Folded, Name, View, FAMILY, FATHER, FIRST, GRANDFATHER, MOTHER_FIRST, MOTHER_REST};
+use crate::prepared::{
+    Folded, Name, View, FAMILY, FATHER, FIRST, GRANDFATHER, MOTHER_FIRST, MOTHER_REST,
+};
 use crate::weights::{self, NameWeights};
 use crate::Person;
 
@@ -87,7 +89,13 @@ pub struct Comparison {
 /// built-in prior ([`crate::frequency`]).
 pub fn compare_pair(a: &Person, b: &Person) -> Comparison {
     let (a, b) = (Folded::new(a), Folded::new(b));
-    score(&a.view_with_prior(), &b.view_with_prior(), &Thresholds::PAIR, true).into_comparison()
+    score(
+        &a.view_with_prior(),
+        &b.view_with_prior(),
+        &Thresholds::PAIR,
+        true,
+    )
+    .into_comparison()
 }
 
 /// The scores from which a pair is `duplicate` or `possible`.
@@ -101,14 +109,23 @@ pub struct Thresholds {
 
 impl Thresholds {
     /// For a pair on its own, and for a registry up to [`weights::REFERENCE_REGISTRY`] persons.
-    pub const PAIR: Thresholds = Thresholds { duplicate_at: weights::DUPLICATE_AT, possible_at: weights::POSSIBLE_AT };
+    pub const PAIR: Thresholds = Thresholds {
+        duplicate_at: weights::DUPLICATE_AT,
+        possible_at: weights::POSSIBLE_AT,
+    };
 
     /// For a check against a registry of `persons`: a registry twice as large offers twice as
     /// many chances of a look-alike, so the prior odds of any one candidate being the applicant
     /// halve and the thresholds rise by one bit (log2 of the likelihood ratio) per doubling.
     pub fn for_registry(persons: usize) -> Thresholds {
-        let bits = (persons.max(weights::REFERENCE_REGISTRY) as f64 / weights::REFERENCE_REGISTRY as f64).log2();
-        Thresholds { duplicate_at: weights::DUPLICATE_AT + bits, possible_at: weights::POSSIBLE_AT + bits }
+        let bits = weights::BITS_PER_DOUBLING
+            * (persons.max(weights::REFERENCE_REGISTRY) as f64
+                / weights::REFERENCE_REGISTRY as f64)
+                .log2();
+        Thresholds {
+            duplicate_at: weights::DUPLICATE_AT + bits,
+            possible_at: weights::POSSIBLE_AT + bits,
+        }
     }
 }
 
@@ -123,7 +140,11 @@ pub(crate) struct Scored {
 
 impl Scored {
     pub fn into_comparison(self) -> Comparison {
-        Comparison { decision: self.decision, score: self.score, explanation: self.evidence.to_vec() }
+        Comparison {
+            decision: self.decision,
+            score: self.score,
+            explanation: self.evidence.to_vec(),
+        }
     }
 }
 
@@ -136,7 +157,12 @@ fn log2_ratio(m: f64, u: f64) -> f64 {
 /// `across_scripts` says whether one record is in Kurdish script and the other in Arabic: only
 /// then is a phonetic agreement between two common names a spelling of one name (حەسەن / حسن);
 /// within one script, names the phonetic key collapses (حسن / حسين) are two names.
-fn compare_name(a: Option<Name<'_>>, b: Option<Name<'_>>, w: &NameWeights, across_scripts: bool) -> (Agreement, f64) {
+fn compare_name(
+    a: Option<Name<'_>>,
+    b: Option<Name<'_>>,
+    w: &NameWeights,
+    across_scripts: bool,
+) -> (Agreement, f64) {
     let (Some(a), Some(b)) = (a, b) else {
         return (Agreement::Missing, 0.0);
     };
@@ -152,7 +178,8 @@ fn compare_name(a: Option<Name<'_>>, b: Option<Name<'_>>, w: &NameWeights, acros
     }
     let letters = a.text.chars().count().max(b.text.chars().count());
     if a.phonetic == b.phonetic
-        || crate::distance::bounded_osa(a.text, b.text, crate::distance::typo_bound(letters)).is_some()
+        || crate::distance::bounded_osa(a.text, b.text, crate::distance::typo_bound(letters))
+            .is_some()
     {
         // Two spellings that are each a common name in their own right (حسن and حسين) are more
         // likely two brothers than one typing error.
@@ -188,7 +215,12 @@ fn lineage(a: &View<'_>, b: &View<'_>) -> Lineage {
     }
     let straight = Lineage {
         father: compare_name(n(a, FATHER), n(b, FATHER), &weights::FATHER, x),
-        grandfather: compare_name(n(a, GRANDFATHER), n(b, GRANDFATHER), &weights::GRANDFATHER, x),
+        grandfather: compare_name(
+            n(a, GRANDFATHER),
+            n(b, GRANDFATHER),
+            &weights::GRANDFATHER,
+            x,
+        ),
         family: compare_name(n(a, FAMILY), n(b, FAMILY), &weights::FAMILY, x),
     };
     let (short, long) = match (n(a, FAMILY).is_some(), n(b, FAMILY).is_some()) {
@@ -206,7 +238,12 @@ fn lineage(a: &View<'_>, b: &View<'_>) -> Lineage {
         }
     };
     let no_father = {
-        let grandfather = compare_name(n(short, FATHER), n(long, GRANDFATHER), &weights::GRANDFATHER, x);
+        let grandfather = compare_name(
+            n(short, FATHER),
+            n(long, GRANDFATHER),
+            &weights::GRANDFATHER,
+            x,
+        );
         let family = compare_name(n(short, GRANDFATHER), n(long, FAMILY), &weights::FAMILY, x);
         Lineage {
             father: missing,
@@ -222,25 +259,44 @@ fn lineage(a: &View<'_>, b: &View<'_>) -> Lineage {
 
 /// Mother's name: her first name decides the level; the rest (her father's name), when both
 /// sides have it, adds or takes a little.
-fn compare_mother(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
+fn compare_mother(a: &View<'_>, b: &View<'_>) -> ((Agreement, f64), bool) {
     let x = a.kurdish_script != b.kurdish_script;
-    let (agreement, mut weight) = compare_name(a.names[MOTHER_FIRST], b.names[MOTHER_FIRST], &weights::MOTHER, x);
+    let (agreement, mut weight) = compare_name(
+        a.names[MOTHER_FIRST],
+        b.names[MOTHER_FIRST],
+        &weights::MOTHER,
+        x,
+    );
     if matches!(agreement, Agreement::Missing) {
-        return (agreement, weight);
+        return ((agreement, weight), false);
     }
     if agreement == Agreement::Disagree && same_letters(a, b) {
         // The same mother's name written with a space somewhere else (زينب حسين / زينبحسين).
-        let share = a.names[MOTHER_FIRST].map_or(1.0, |n| n.share).max(b.names[MOTHER_FIRST].map_or(1.0, |n| n.share));
-        return (Agreement::Exact, log2_ratio(weights::MOTHER.m_exact, share).clamp(weights::MOTHER.typo, weights::MAX_NAME));
+        let share = a.names[MOTHER_FIRST]
+            .map_or(1.0, |n| n.share)
+            .max(b.names[MOTHER_FIRST].map_or(1.0, |n| n.share));
+        return (
+            (
+                Agreement::Exact,
+                log2_ratio(weights::MOTHER.m_exact, share)
+                    .clamp(weights::MOTHER.typo, weights::MAX_NAME),
+            ),
+            false,
+        );
     }
-    let (rest, _) = compare_name(a.names[MOTHER_REST], b.names[MOTHER_REST], &weights::MOTHER, x);
+    let (rest, _) = compare_name(
+        a.names[MOTHER_REST],
+        b.names[MOTHER_REST],
+        &weights::MOTHER,
+        x,
+    );
     weight += match rest {
         Agreement::Exact | Agreement::Phonetic => weights::MOTHER_REST_AGREES,
         Agreement::Typo => weights::MOTHER_REST_AGREES / 2.0,
         Agreement::Disagree => weights::MOTHER_REST_DISAGREES,
         Agreement::Partial | Agreement::Missing => 0.0,
     };
-    (agreement, weight)
+    ((agreement, weight), rest == Agreement::Disagree)
 }
 
 /// Whether the two mothers' names are the same letters once spaces are ignored (and the
@@ -249,7 +305,10 @@ fn compare_mother(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
 fn same_letters(a: &View<'_>, b: &View<'_>) -> bool {
     fn letters<'v>(v: &View<'v>) -> impl Iterator<Item = char> + 'v {
         let part = |slot: usize| v.names[slot].map_or("", |n| n.text);
-        part(MOTHER_FIRST).chars().chain(part(MOTHER_REST).chars()).filter(|c| !c.is_whitespace() && !matches!(c, 'ا' | 'ي' | 'ئ'))
+        part(MOTHER_FIRST)
+            .chars()
+            .chain(part(MOTHER_REST).chars())
+            .filter(|c| !c.is_whitespace() && !matches!(c, 'ا' | 'ي' | 'ئ'))
     }
     letters(a).eq(letters(b))
 }
@@ -269,7 +328,10 @@ fn compare_birth(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
     match (full(&x), full(&y)) {
         (Some(dx), Some(dy)) => {
             if years_apart == 0 && dx == dy {
-                (Agreement::Exact, log2_ratio(weights::BIRTH_M_EXACT, a.birth_share.max(b.birth_share)))
+                (
+                    Agreement::Exact,
+                    log2_ratio(weights::BIRTH_M_EXACT, a.birth_share.max(b.birth_share)),
+                )
             } else if years_apart == 0 && dx.0 == dy.1 && dx.1 == dy.0 {
                 (Agreement::Partial, weights::BIRTH_SWAPPED)
             } else if years_apart == 0 && (dx.0 == dy.0 || dx.1 == dy.1) {
@@ -286,12 +348,21 @@ fn compare_birth(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
         }
         // At least one side knows only the year (or carries a placeholder day and month).
         _ => {
-            if years_apart == 0 && x.month.is_some() && x.month == y.day && x.day == y.month && x != y {
+            if years_apart == 0
+                && x.month.is_some()
+                && x.month == y.day
+                && x.day == y.month
+                && x != y
+            {
                 // 7 January written 1 July (or the other way round).
                 (Agreement::Partial, weights::BIRTH_SWAPPED)
             } else if x == y {
                 // Both the same placeholder date (or the same bare year).
-                (Agreement::Exact, log2_ratio(weights::BIRTH_M_EXACT, a.birth_share.max(b.birth_share)).min(weights::BIRTH_PLACEHOLDER_MAX))
+                (
+                    Agreement::Exact,
+                    log2_ratio(weights::BIRTH_M_EXACT, a.birth_share.max(b.birth_share))
+                        .min(weights::BIRTH_PLACEHOLDER_MAX),
+                )
             } else if years_apart == 0 && x.month.is_some() && y.month.is_some() {
                 // A 1 January or 1 July against another day of the same year: the placeholder
                 // may stand for that day, or be someone else's real birthday.
@@ -313,9 +384,14 @@ fn compare_birth(a: &View<'_>, b: &View<'_>) -> (Agreement, f64) {
 /// Without `explain`, a pair that cannot reach `possible` whatever its lineage says is
 /// returned `distinct` as soon as that is known, with its score and explanation incomplete.
 pub(crate) fn score(a: &View<'_>, b: &View<'_>, thresholds: &Thresholds, explain: bool) -> Scored {
-    let national_id = match (a.national_id.as_ref().map(|x| x.as_str()), b.national_id.as_ref().map(|x| x.as_str())) {
+    let national_id = match (
+        a.national_id.as_ref().map(|x| x.as_str()),
+        b.national_id.as_ref().map(|x| x.as_str()),
+    ) {
         (Some(x), Some(y)) if x == y => (Agreement::Exact, weights::NATIONAL_ID_EXACT),
-        (Some(x), Some(y)) if crate::distance::bounded_osa(x, y, 1).is_some() => (Agreement::Typo, weights::NATIONAL_ID_TYPO),
+        (Some(x), Some(y)) if crate::distance::bounded_osa(x, y, 1).is_some() => {
+            (Agreement::Typo, weights::NATIONAL_ID_TYPO)
+        }
         (Some(_), Some(_)) => (Agreement::Disagree, weights::NATIONAL_ID_DISAGREE),
         _ => (Agreement::Missing, 0.0),
     };
@@ -335,23 +411,40 @@ pub(crate) fn score(a: &View<'_>, b: &View<'_>, thresholds: &Thresholds, explain
     };
     let without_lineage = national_id.1 + first.1 + birth.1 + sex.1 + governorate.1;
     if !explain && without_lineage + weights::LINEAGE_CAP < thresholds.possible_at {
-        let missing = FieldEvidence { field: Field::NationalId, agreement: Agreement::Missing, weight: 0.0 };
-        return Scored { decision: Decision::Distinct, score: without_lineage + weights::LINEAGE_CAP, evidence: [missing; 9] };
+        let missing = FieldEvidence {
+            field: Field::NationalId,
+            agreement: Agreement::Missing,
+            weight: 0.0,
+        };
+        return Scored {
+            decision: Decision::Distinct,
+            score: without_lineage + weights::LINEAGE_CAP,
+            evidence: [missing; 9],
+        };
     }
     let lineage = lineage(a, b);
-    let mother = compare_mother(a, b);
+    let (mother, mother_rest_disagrees) = compare_mother(a, b);
     let lineage_total = lineage.total() + mother.1;
     let lineage_counted = lineage_total.min(weights::LINEAGE_CAP);
     let score = without_lineage + lineage_counted;
 
     // What twins, brothers, namesakes and cousins differ in: a duplicate needs none of it to
-    // disagree, and the date of birth to agree at least as well as a bare year.
-    let identity_agrees = matches!(first.0, Agreement::Exact | Agreement::Phonetic | Agreement::Typo)
-        && (birth.0 == Agreement::Missing || birth.1 >= weights::BIRTH_GATE)
+    // disagree (first name, sex, mother's name and her father's, father's and grandfather's
+    // names once a three-part name is aligned; only the family name, which people write as one
+    // clan or another, may), and the date of birth to agree at least as well as a bare year.
+    let identity_agrees = matches!(
+        first.0,
+        Agreement::Exact | Agreement::Phonetic | Agreement::Typo
+    ) && (birth.0 == Agreement::Missing || birth.1 >= weights::BIRTH_GATE)
         && sex.0 != Agreement::Disagree
-        && mother.0 != Agreement::Disagree;
+        && mother.0 != Agreement::Disagree
+        && !mother_rest_disagrees
+        && lineage.father.0 != Agreement::Disagree
+        && lineage.grandfather.0 != Agreement::Disagree;
     let decision = if national_id.0 == Agreement::Exact
-        || (score >= thresholds.duplicate_at && identity_agrees && national_id.0 != Agreement::Disagree)
+        || (score >= thresholds.duplicate_at
+            && identity_agrees
+            && national_id.0 != Agreement::Disagree)
     {
         Decision::Duplicate
     } else if score >= thresholds.possible_at {
@@ -359,10 +452,18 @@ pub(crate) fn score(a: &View<'_>, b: &View<'_>, thresholds: &Thresholds, explain
     } else {
         Decision::Distinct
     };
-    let e = |field, (agreement, weight): (Agreement, f64)| FieldEvidence { field, agreement, weight };
+    let e = |field, (agreement, weight): (Agreement, f64)| FieldEvidence {
+        field,
+        agreement,
+        weight,
+    };
     // The lineage's share of the cap is shown on the fields in proportion, so the explanation's
     // weights still add up to the score.
-    let scale = if lineage_total > weights::LINEAGE_CAP { weights::LINEAGE_CAP / lineage_total } else { 1.0 };
+    let scale = if lineage_total > weights::LINEAGE_CAP {
+        weights::LINEAGE_CAP / lineage_total
+    } else {
+        1.0
+    };
     let capped = |(agreement, weight): (Agreement, f64)| (agreement, weight * scale);
     Scored {
         decision,

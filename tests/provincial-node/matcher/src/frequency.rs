@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// Share of an unlisted given name among given-name slots.
-pub const DEFAULT_GIVEN: f64 = 0.000_4;
+pub const DEFAULT_GIVEN: f64 = 0.000_2;
 /// Share of an unlisted family (tribe or clan) name among family names.
 pub const DEFAULT_FAMILY: f64 = 0.002;
 /// Share of registered persons born on one given 1 January or 1 July: a fifth of records carry
@@ -91,21 +91,37 @@ const FAMILY: &[(&str, f64)] = &[
     ("العزاوي", 0.008),
 ];
 
-fn table(entries: &'static [(&'static str, f64)], cell: &'static OnceLock<HashMap<String, f64>>) -> &'static HashMap<String, f64> {
+fn table(
+    entries: &'static [(&'static str, f64)],
+    fold: fn(&str) -> String,
+    cell: &'static OnceLock<HashMap<String, f64>>,
+) -> &'static HashMap<String, f64> {
     // Folded at first use so that the table follows whatever the normalisation crate folds to.
-    cell.get_or_init(|| entries.iter().map(|(name, share)| (normalisation::fold(name), *share)).collect())
+    cell.get_or_init(|| {
+        entries
+            .iter()
+            .map(|(name, share)| (fold(name), *share))
+            .collect()
+    })
 }
 
-/// The prior share of a folded given name among given-name slots.
+/// The prior share of a given name (folded with [`normalisation::fold_part`]) among given-name
+/// slots.
 pub fn prior_given(folded: &str) -> f64 {
     static CELL: OnceLock<HashMap<String, f64>> = OnceLock::new();
-    table(GIVEN, &CELL).get(folded).copied().unwrap_or(DEFAULT_GIVEN)
+    table(GIVEN, normalisation::fold_part, &CELL)
+        .get(folded)
+        .copied()
+        .unwrap_or(DEFAULT_GIVEN)
 }
 
 /// The prior share of a folded family name among family names.
 pub fn prior_family(folded: &str) -> f64 {
     static CELL: OnceLock<HashMap<String, f64>> = OnceLock::new();
-    table(FAMILY, &CELL).get(folded).copied().unwrap_or(DEFAULT_FAMILY)
+    table(FAMILY, normalisation::fold, &CELL)
+        .get(folded)
+        .copied()
+        .unwrap_or(DEFAULT_FAMILY)
 }
 
 /// The prior share of persons born on `year-month-day` (a full date).
@@ -134,8 +150,12 @@ mod tests {
 
     #[test]
     fn common_names_are_commoner_than_the_default() {
-        assert!(prior_given(&normalisation::fold("محمد")) > 50.0 * DEFAULT_GIVEN);
-        assert_eq!(prior_given(&normalisation::fold("ئاراس")), DEFAULT_GIVEN);
+        assert!(prior_given(&normalisation::fold_part("محمد")) > 50.0 * DEFAULT_GIVEN);
+        assert!(prior_given(&normalisation::fold_part("عبدالله")) > 10.0 * DEFAULT_GIVEN);
+        assert_eq!(
+            prior_given(&normalisation::fold_part("ئاراس")),
+            DEFAULT_GIVEN
+        );
         assert!(prior_family(&normalisation::fold("الجبوري")) > DEFAULT_FAMILY);
     }
 

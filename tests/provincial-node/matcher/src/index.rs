@@ -112,7 +112,8 @@ impl Names {
         self.ids.insert(text.into(), id);
         self.texts.push(text.into());
         self.phonetic.push(phonetic);
-        self.kurdish.push(crate::prepared::has_kurdish_letters(text));
+        self.kurdish
+            .push(crate::prepared::has_kurdish_letters(text));
         self.prior_given.push(frequency::prior_given(text));
         self.prior_family.push(frequency::prior_family(text));
         self.given.push(0);
@@ -123,7 +124,9 @@ impl Names {
     fn share(&self, slot: usize, id: Option<u32>, text: &str) -> f64 {
         match id {
             Some(id) => self.share_of(slot, id),
-            None if slot == FAMILY => frequency::smoothed(0, self.family_total, frequency::prior_family(text)),
+            None if slot == FAMILY => {
+                frequency::smoothed(0, self.family_total, frequency::prior_family(text))
+            }
             None => frequency::smoothed(0, self.given_total, frequency::prior_given(text)),
         }
     }
@@ -166,7 +169,9 @@ const DATE_SLOTS: usize = 160 * 12 * 31;
 fn date_slot(b: &BirthDate) -> Option<usize> {
     let (month, day) = (b.month?, b.day?);
     let year = b.year.checked_sub(FIRST_COUNTED_YEAR)?;
-    let slot = (usize::from(year) * 12 + usize::from(month.clamp(1, 12)) - 1) * 31 + usize::from(day.clamp(1, 31)) - 1;
+    let slot = (usize::from(year) * 12 + usize::from(month.clamp(1, 12)) - 1) * 31
+        + usize::from(day.clamp(1, 31))
+        - 1;
     (slot < DATE_SLOTS).then_some(slot)
 }
 
@@ -175,7 +180,11 @@ fn unpack_birth(packed: u32) -> Option<BirthDate> {
         return None;
     }
     let nonzero = |v: u32| (v != 0).then_some(v as u8);
-    Some(BirthDate { year: (packed >> 16) as u16, month: nonzero(packed >> 8 & 0xff), day: nonzero(packed & 0xff) })
+    Some(BirthDate {
+        year: (packed >> 16) as u16,
+        month: nonzero(packed >> 8 & 0xff),
+        day: nonzero(packed & 0xff),
+    })
 }
 
 fn encode_id(id: &str) -> u64 {
@@ -243,7 +252,13 @@ impl PersonIndex {
             Some(Sex::Female) => 1,
             Some(Sex::Male) => 2,
         };
-        self.records.push(Record { names, birth, national_id, governorate, sex });
+        self.records.push(Record {
+            names,
+            birth,
+            national_id,
+            governorate,
+            sex,
+        });
         self.case_text.push_str(&person.case_number);
         self.case_ends.push(self.case_text.len() as u32);
         let keys = blocking::keys(&folded.view_with_prior());
@@ -272,14 +287,23 @@ impl PersonIndex {
         }
         const ALLOCATION_OVERHEAD: usize = 16;
         let names = table::<Box<str>, u32>(self.names.ids.capacity())
-            + self.names.texts.iter().map(|t| 2 * (t.len() + ALLOCATION_OVERHEAD)).sum::<usize>()
+            + self
+                .names
+                .texts
+                .iter()
+                .map(|t| 2 * (t.len() + ALLOCATION_OVERHEAD))
+                .sum::<usize>()
             + self.names.texts.capacity() * size_of::<Box<str>>()
             + self.names.phonetic.capacity() * 8
             + self.names.kurdish.capacity()
             + (self.names.given.capacity() + self.names.family.capacity()) * 4
             + (self.names.prior_given.capacity() + self.names.prior_family.capacity()) * 8;
         let blocks = table::<u64, Vec<u32>>(self.blocks.capacity())
-            + self.blocks.values().map(|v| v.capacity() * 4 + ALLOCATION_OVERHEAD).sum::<usize>();
+            + self
+                .blocks
+                .values()
+                .map(|v| v.capacity() * 4 + ALLOCATION_OVERHEAD)
+                .sum::<usize>();
         names
             + blocks
             + self.records.capacity() * size_of::<Record>()
@@ -287,7 +311,11 @@ impl PersonIndex {
             + self.case_ends.capacity() * 4
             + self.dates.capacity() * 4
             + table::<u32, Box<str>>(self.odd_ids.capacity())
-            + self.odd_ids.values().map(|v| v.len() + ALLOCATION_OVERHEAD).sum::<usize>()
+            + self
+                .odd_ids
+                .values()
+                .map(|v| v.len() + ALLOCATION_OVERHEAD)
+                .sum::<usize>()
     }
 
     /// The decision thresholds for this registry's size.
@@ -297,14 +325,21 @@ impl PersonIndex {
 
     /// The case number of the person at `ordinal` (insertion order).
     pub fn case_number(&self, ordinal: usize) -> &str {
-        let start = if ordinal == 0 { 0 } else { self.case_ends[ordinal - 1] as usize };
+        let start = if ordinal == 0 {
+            0
+        } else {
+            self.case_ends[ordinal - 1] as usize
+        };
         &self.case_text[start..self.case_ends[ordinal] as usize]
     }
 
     fn date_share(&self, b: &BirthDate) -> f64 {
         match (b.month, b.day) {
             (Some(m), Some(d)) => {
-                let count = date_slot(b).and_then(|i| self.dates.get(i)).copied().unwrap_or(0);
+                let count = date_slot(b)
+                    .and_then(|i| self.dates.get(i))
+                    .copied()
+                    .unwrap_or(0);
                 frequency::smoothed(count, self.dated_total, frequency::prior_date(m, d))
             }
             _ => 1.0,
@@ -314,7 +349,10 @@ impl PersonIndex {
     /// The applicant folded and viewed with this registry's frequencies.
     fn applicant_view<'a>(&self, folded: &'a Folded) -> View<'a> {
         folded.view(
-            |slot, text| self.names.share(slot, self.names.ids.get(text).copied(), text),
+            |slot, text| {
+                self.names
+                    .share(slot, self.names.ids.get(text).copied(), text)
+            },
             |b| self.date_share(b),
         )
     }
@@ -352,7 +390,10 @@ impl PersonIndex {
                 2 => Some(Sex::Male),
                 _ => None,
             },
-            governorate: self.governorates.get(usize::from(r.governorate)).map(|g| &**g),
+            governorate: self
+                .governorates
+                .get(usize::from(r.governorate))
+                .map(|g| &**g),
             national_id,
             kurdish_script,
         }
@@ -363,7 +404,9 @@ impl PersonIndex {
     fn gather(&self, keys: &BlockKeys, after: Option<u32>, out: &mut Vec<u32>) {
         out.clear();
         for key in keys.keys() {
-            let Some(block) = self.blocks.get(&key) else { continue };
+            let Some(block) = self.blocks.get(&key) else {
+                continue;
+            };
             if block.len() > MAX_BLOCK {
                 continue;
             }
@@ -389,17 +432,26 @@ impl PersonIndex {
     pub fn block_sizes(&self, applicant: &Person) -> Vec<(u8, usize)> {
         let folded = Folded::new(applicant);
         let keys = blocking::probes(&self.applicant_view(&folded));
-        keys.with_kinds().map(|(kind, key)| (kind, self.blocks.get(&key).map_or(0, Vec::len))).collect()
+        keys.with_kinds()
+            .map(|(kind, key)| (kind, self.blocks.get(&key).map_or(0, Vec::len)))
+            .collect()
     }
 
     /// The comparison of `applicant` with the registered person at `ordinal`, with this
     /// registry's frequencies, whatever the decision (for evaluation and review).
     pub fn compare(&self, applicant: &Person, ordinal: usize) -> Comparison {
         let folded = Folded::new(applicant);
-        score(&self.applicant_view(&folded), &self.record_view(ordinal), &self.thresholds(), true).into_comparison()
+        score(
+            &self.applicant_view(&folded),
+            &self.record_view(ordinal),
+            &self.thresholds(),
+            true,
+        )
+        .into_comparison()
     }
 
-    /// The registered persons `applicant` may be, best first; `distinct` ones are left out.
+    /// The registered persons `applicant` may be, best first; `distinct` ones are left out, and
+    /// so is the applicant's own record when it carries a case number already in the index.
     pub fn check(&self, applicant: &Person) -> Vec<Match> {
         let folded = Folded::new(applicant);
         let view = self.applicant_view(&folded);
@@ -412,14 +464,23 @@ impl PersonIndex {
             .filter_map(|o| {
                 let quick = score(&view, &self.record_view(o as usize), &thresholds, false);
                 // Scored again in full for its explanation (few candidates get this far).
-                (quick.decision != Decision::Distinct)
-                    .then(|| (o, score(&view, &self.record_view(o as usize), &thresholds, true)))
+                let own_record = !applicant.case_number.is_empty()
+                    && self.case_number(o as usize) == applicant.case_number;
+                (quick.decision != Decision::Distinct && !own_record).then(|| {
+                    (
+                        o,
+                        score(&view, &self.record_view(o as usize), &thresholds, true),
+                    )
+                })
             })
             .collect();
         scored.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
         scored
             .into_iter()
-            .map(|(o, s)| Match { case_number: self.case_number(o as usize).to_owned(), comparison: s.into_comparison() })
+            .map(|(o, s)| Match {
+                case_number: self.case_number(o as usize).to_owned(),
+                comparison: s.into_comparison(),
+            })
             .collect()
     }
 
@@ -447,12 +508,17 @@ impl PersonIndex {
     /// available cores.
     pub fn deduplicate(&self) -> Vec<Cluster> {
         let n = self.records.len();
-        let threads = std::thread::available_parallelism().map_or(1, |p| p.get()).max(1);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |p| p.get())
+            .max(1);
         let links: Vec<(u32, u32, bool)> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| scope.spawn(move || self.links((t..n).step_by(threads))))
                 .collect();
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
         });
         let mut parent: Vec<u32> = (0..n as u32).collect();
         fn root(parent: &mut [u32], mut x: u32) -> u32 {
@@ -482,12 +548,18 @@ impl PersonIndex {
             .map(|(mut ordinals, all_duplicate)| {
                 ordinals.sort_unstable();
                 ordinals.dedup();
-                let mut case_numbers: Vec<String> =
-                    ordinals.iter().map(|o| self.case_number(*o as usize).to_owned()).collect();
+                let mut case_numbers: Vec<String> = ordinals
+                    .iter()
+                    .map(|o| self.case_number(*o as usize).to_owned())
+                    .collect();
                 case_numbers.sort();
                 Cluster {
                     case_numbers,
-                    decision: if all_duplicate { Decision::Duplicate } else { Decision::Possible },
+                    decision: if all_duplicate {
+                        Decision::Duplicate
+                    } else {
+                        Decision::Possible
+                    },
                 }
             })
             .collect();

@@ -19,6 +19,8 @@ pub mod person;
 mod prepared;
 pub mod weights;
 
-pub use compare::{compare_pair, Agreement, Comparison, Decision, Field, FieldEvidence, Thresholds};
+pub use compare::{
+    compare_pair, Agreement, Comparison, Decision, Field, FieldEvidence, Thresholds,
+};
 pub use index::{Cluster, Match, PersonIndex};
 pub use person::{Person, Sex};

@@ -70,14 +70,22 @@ fn person(line: usize, columns: &[&str], offset: usize) -> Result<Person, PairsE
     let name_column = HEADER[offset];
     let parts = normalisation::name_parts(name).len();
     if parts < 2 {
-        return Err(PairsError::Name { line, column: name_column, found: name.to_owned(), parts });
+        return Err(PairsError::Name {
+            line,
+            column: name_column,
+            found: name.to_owned(),
+            parts,
+        });
     }
     let birth_date = if dob.trim().is_empty() {
         None
     } else {
         Some(
-            normalisation::parse_birth_date(dob)
-                .map_err(|reason| PairsError::Date { line, column: HEADER[offset + 1], reason })?,
+            normalisation::parse_birth_date(dob).map_err(|reason| PairsError::Date {
+                line,
+                column: HEADER[offset + 1],
+                reason,
+            })?,
         )
     };
     let mother = (!mother.trim().is_empty()).then_some(mother);
@@ -93,9 +101,15 @@ pub fn score_pairs(input: impl BufRead, mut output: impl Write) -> Result<usize,
         let line = line?;
         let line = line.trim_end_matches('\r');
         if index == 0 {
-            let header: Vec<&str> = line.trim_start_matches('\u{feff}').split('\t').map(str::trim).collect();
+            let header: Vec<&str> = line
+                .trim_start_matches('\u{feff}')
+                .split('\t')
+                .map(str::trim)
+                .collect();
             if header != HEADER {
-                return Err(PairsError::Header { found: line.to_owned() });
+                return Err(PairsError::Header {
+                    found: line.to_owned(),
+                });
             }
             header_seen = true;
             continue;
@@ -105,18 +119,34 @@ pub fn score_pairs(input: impl BufRead, mut output: impl Write) -> Result<usize,
         }
         let columns: Vec<&str> = line.split('\t').collect();
         if columns.len() != HEADER.len() {
-            return Err(PairsError::Columns { line: line_number, found: columns.len() });
+            return Err(PairsError::Columns {
+                line: line_number,
+                found: columns.len(),
+            });
         }
         let a = person(line_number, &columns, 0)?;
         let b = person(line_number, &columns, 3)?;
-        let Comparison { decision, score, explanation } = compare_pair(&a, &b);
-        serde_json::to_writer(&mut output, &Output { decision, score, explanation: &explanation })
-            .map_err(std::io::Error::from)?;
+        let Comparison {
+            decision,
+            score,
+            explanation,
+        } = compare_pair(&a, &b);
+        serde_json::to_writer(
+            &mut output,
+            &Output {
+                decision,
+                score,
+                explanation: &explanation,
+            },
+        )
+        .map_err(std::io::Error::from)?;
         output.write_all(b"\n")?;
         count += 1;
     }
     if !header_seen {
-        return Err(PairsError::Header { found: String::new() });
+        return Err(PairsError::Header {
+            found: String::new(),
+        });
     }
     Ok(count)
 }

@@ -42,7 +42,11 @@ pub struct Person {
 impl Person {
     /// A person from a full name of three or four parts as one string (first, father,
     /// grandfather, family), as the pair-scoring CLI reads them.
-    pub fn from_full_name(full_name: &str, birth_date: Option<BirthDate>, mother_name: Option<&str>) -> Person {
+    pub fn from_full_name(
+        full_name: &str,
+        birth_date: Option<BirthDate>,
+        mother_name: Option<&str>,
+    ) -> Person {
         let parts = normalisation::name_parts(full_name);
         let part = |i: usize| parts.get(i).cloned().unwrap_or_default();
         Person {

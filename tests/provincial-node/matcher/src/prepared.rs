@@ -14,7 +14,7 @@ pub const GRANDFATHER: usize = 2;
 pub const FAMILY: usize = 3;
 /// Mother's first name slot.
 pub const MOTHER_FIRST: usize = 4;
-/// The rest of the mother's name (usually her father's name).
+/// The second part of the mother's name (her father's name).
 pub const MOTHER_REST: usize = 5;
 /// How many name slots.
 pub const SLOTS: usize = 6;
@@ -52,7 +52,9 @@ pub struct View<'a> {
 
 /// Whether folded text holds letters only Kurdish (and Persian) script has.
 pub fn has_kurdish_letters(folded: &str) -> bool {
-    folded.chars().any(|c| matches!(c, 'ڕ' | 'ڵ' | 'ۆ' | 'ێ' | 'ە' | 'گ' | 'چ' | 'پ' | 'ژ' | 'ڤ'))
+    folded
+        .chars()
+        .any(|c| matches!(c, 'ڕ' | 'ڵ' | 'ۆ' | 'ێ' | 'ە' | 'گ' | 'چ' | 'پ' | 'ژ' | 'ڤ'))
 }
 
 /// A national ID held inline (IDs are 12 digits; anything past 32 bytes is not compared), so
@@ -72,7 +74,10 @@ impl IdText {
         }
         let mut bytes = [0u8; 32];
         bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
-        IdText { bytes, len: end as u8 }
+        IdText {
+            bytes,
+            len: end as u8,
+        }
     }
 
     /// The ID's text.
@@ -112,8 +117,17 @@ pub fn phonetic_hash(folded: &str) -> u64 {
     fnv(normalisation::phonetic_key(folded).as_bytes(), 0)
 }
 
+/// A field holding one name part: folded with a compound's space removed (عبد الله, عبدالله).
 fn name(text: &str) -> Option<(String, u64)> {
-    let folded = normalisation::fold(text);
+    folded_name(normalisation::fold_part(text))
+}
+
+/// A field that may hold several words (a family name such as آل بو محمد).
+fn words(text: &str) -> Option<(String, u64)> {
+    folded_name(normalisation::fold(text))
+}
+
+fn folded_name(folded: String) -> Option<(String, u64)> {
     if folded.is_empty() {
         return None;
     }
@@ -128,12 +142,13 @@ impl Folded {
         names[FIRST] = name(&person.first_name);
         names[FATHER] = name(&person.father_name);
         names[GRANDFATHER] = name(&person.grandfather_name);
-        names[FAMILY] = person.family_name.as_deref().and_then(name);
+        names[FAMILY] = person.family_name.as_deref().and_then(words);
         if let Some(mother) = person.mother_name.as_deref() {
             let parts = normalisation::name_parts(mother);
             if let Some((first, rest)) = parts.split_first() {
                 names[MOTHER_FIRST] = name(first);
-                names[MOTHER_REST] = name(&rest.join(" "));
+                // Her father's name only: some write her grandfather's too.
+                names[MOTHER_REST] = rest.first().and_then(|r| name(r));
             }
         }
         let governorate = person
@@ -141,37 +156,50 @@ impl Folded {
             .as_deref()
             .map(|g| g.trim().to_uppercase())
             .filter(|g| !g.is_empty());
+        // Digits of any script without grouping; an ID with letters in it is compared as typed.
         let national_id = person.national_id.as_deref().and_then(|id| {
-            let digits: String = normalisation::ascii_digits(id)
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '-')
-                .collect();
-            (!digits.is_empty()).then_some(digits)
+            normalisation::national_id(id)
+                .or_else(|| Some(id.trim().to_owned()).filter(|t| !t.is_empty()))
         });
-        Folded { names, birth: person.birth_date, sex: person.sex, governorate, national_id }
+        Folded {
+            names,
+            birth: person.birth_date,
+            sex: person.sex,
+            governorate,
+            national_id,
+        }
     }
 
     /// The view of this person with shares from the built-in prior.
     pub fn view_with_prior(&self) -> View<'_> {
-        self.view(|slot, text| {
-            if slot == FAMILY {
-                frequency::prior_family(text)
-            } else {
-                frequency::prior_given(text)
-            }
-        }, |b| match (b.month, b.day) {
-            (Some(m), Some(d)) => frequency::prior_date(m, d),
-            _ => 1.0,
-        })
+        self.view(
+            |slot, text| {
+                if slot == FAMILY {
+                    frequency::prior_family(text)
+                } else {
+                    frequency::prior_given(text)
+                }
+            },
+            |b| match (b.month, b.day) {
+                (Some(m), Some(d)) => frequency::prior_date(m, d),
+                _ => 1.0,
+            },
+        )
     }
 
     /// The view of this person with shares from `share(slot, folded)` and `birth_share(date)`.
-    pub fn view(&self, share: impl Fn(usize, &str) -> f64, birth_share: impl Fn(&BirthDate) -> f64) -> View<'_> {
+    pub fn view(
+        &self,
+        share: impl Fn(usize, &str) -> f64,
+        birth_share: impl Fn(&BirthDate) -> f64,
+    ) -> View<'_> {
         let mut names: [Option<Name<'_>>; SLOTS] = [None; SLOTS];
         for (slot, value) in self.names.iter().enumerate() {
-            names[slot] = value
-                .as_ref()
-                .map(|(text, phonetic)| Name { text, phonetic: *phonetic, share: share(slot, text) });
+            names[slot] = value.as_ref().map(|(text, phonetic)| Name {
+                text,
+                phonetic: *phonetic,
+                share: share(slot, text),
+            });
         }
         View {
             names,
@@ -180,7 +208,11 @@ impl Folded {
             sex: self.sex,
             governorate: self.governorate.as_deref(),
             national_id: self.national_id.as_deref().map(IdText::new),
-            kurdish_script: self.names.iter().flatten().any(|(text, _)| has_kurdish_letters(text)),
+            kurdish_script: self
+                .names
+                .iter()
+                .flatten()
+                .any(|(text, _)| has_kurdish_letters(text)),
         }
     }
 }

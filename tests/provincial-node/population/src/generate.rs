@@ -2,6 +2,8 @@
 //! applications to check against it (some duplicates of registered persons, some hard
 //! non-duplicates, most new people).
 
+use std::collections::HashMap;
+
 use matcher::{Person, Sex};
 use normalisation::BirthDate;
 use rand::seq::SliceRandom;
@@ -11,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::governorate::GovernorateDraw;
 use crate::household::{heaped_birth_date, national_id, HouseholdContext, Ids, LAST_YEAR};
 use crate::label::{DuplicateKind, HardNegativeKind, Label, Record, Truth};
-use crate::names::{is_kurdish_script, near_name, Names, Script};
+use crate::names::{is_kurdish_script, near_name, Names, Script, ScriptNames};
 use crate::variants;
 
 /// What to generate. Rates are shares of the registry or of the applications.
@@ -141,8 +143,14 @@ impl<'a> Generator<'a> {
                 applications.push(record);
             }
         }
+        // First names in use in each household: a made-up twin or brother must not take a
+        // sibling's name (he would be that sibling).
+        let mut household_names: HashMap<u64, Vec<String>> = HashMap::new();
+        for r in &registry {
+            household_names.entry(r.truth.household_id).or_default().push(r.person.first_name.clone());
+        }
         for kind in HardNegativeKind::ALL.iter().cycle().take(n_hard) {
-            if let Some(record) = self.hard_negative_of_some(&registry, *kind) {
+            if let Some(record) = self.hard_negative_of_some(&registry, &household_names, *kind) {
                 applications.push(record);
             }
         }
@@ -236,14 +244,23 @@ impl<'a> Generator<'a> {
     }
 
     /// A hard non-duplicate of `kind` of a random original record of `registry`, if one can be made.
-    fn hard_negative_of_some(&mut self, registry: &[Record], kind: HardNegativeKind) -> Option<Record> {
+    fn hard_negative_of_some(
+        &mut self,
+        registry: &[Record],
+        household_names: &HashMap<u64, Vec<String>>,
+        kind: HardNegativeKind,
+    ) -> Option<Record> {
         for _ in 0..10_000 {
             let of = self.rng.gen_range(0..registry.len());
             let original = &registry[of];
             if original.truth.label != Label::Original {
                 continue;
             }
-            if let Some((person, same_household)) = self.hard_negative(&original.person, kind) {
+            let siblings: Vec<&str> = household_names
+                .get(&original.truth.household_id)
+                .map(|names| names.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            if let Some((person, same_household)) = self.hard_negative(&original.person, &siblings, kind) {
                 let person_id = self.ids.person();
                 let household_id = if same_household { original.truth.household_id } else { self.ids.household() };
                 return Some(Record {
@@ -256,7 +273,7 @@ impl<'a> Generator<'a> {
     }
 
     /// The look-alike, and whether it belongs to the original's household.
-    fn hard_negative(&mut self, o: &Person, kind: HardNegativeKind) -> Option<(Person, bool)> {
+    fn hard_negative(&mut self, o: &Person, siblings: &[&str], kind: HardNegativeKind) -> Option<(Person, bool)> {
         let script = if [&o.first_name, &o.father_name, &o.grandfather_name].iter().any(|s| is_kurdish_script(s)) {
             Script::Kurdish
         } else {
@@ -272,7 +289,7 @@ impl<'a> Generator<'a> {
             HardNegativeKind::Twin => {
                 let sex = if rng.gen_bool(0.5) { Sex::Male } else { Sex::Female };
                 let table = if sex == Sex::Male { &names.male } else { &names.female };
-                p.first_name = table.sample_avoiding(rng, &[o.first_name.as_str()]).to_owned();
+                p.first_name = table.sample_avoiding(rng, siblings).to_owned();
                 p.sex = Some(sex);
                 Some((p, true))
             }
@@ -280,7 +297,11 @@ impl<'a> Generator<'a> {
                 if o.sex != Some(Sex::Male) {
                     return None;
                 }
-                p.first_name = near_name(&o.first_name)?.to_owned();
+                let name = near_name(&o.first_name)?;
+                if siblings.contains(&name) {
+                    return None;
+                }
+                p.first_name = name.to_owned();
                 let gap = rng.gen_range(1..=6u16);
                 let year = if rng.gen_bool(0.5) && date.year + gap <= LAST_YEAR { date.year + gap } else { date.year - gap };
                 p.birth_date = Some(heaped_birth_date(rng, year));
@@ -294,7 +315,7 @@ impl<'a> Generator<'a> {
                 if rng.gen_bool(0.5) {
                     p.family_name = rng.gen_bool(0.8).then(|| names.family.sample(rng).to_owned());
                 }
-                p.mother_name = Some(format!("{} {}", names.female.sample(rng), names.male.sample(rng)));
+                p.mother_name = Some(another_mother(rng, names, o.mother_name.as_deref()));
                 p.governorate = Some(self.draw.sample(rng).code.to_owned());
                 Some((p, false))
             }
@@ -305,13 +326,24 @@ impl<'a> Generator<'a> {
                 let year = (date.year + rng.gen_range(40..=55)).min(LAST_YEAR);
                 p.father_name = names.male.sample_avoiding(rng, &[o.first_name.as_str()]).to_owned();
                 p.grandfather_name = o.first_name.clone();
-                p.mother_name = Some(format!("{} {}", names.female.sample(rng), names.male.sample(rng)));
+                p.mother_name = Some(another_mother(rng, names, o.mother_name.as_deref()));
                 p.birth_date = Some(heaped_birth_date(rng, year));
                 if rng.gen_bool(0.3) {
                     p.governorate = Some(self.draw.sample_other(rng, o.governorate.as_deref()).code.to_owned());
                 }
                 Some((p, false))
             }
+        }
+    }
+}
+
+/// A mother's name (first name and her father's) other than `not`: a look-alike from another
+/// family has another mother, or nothing could tell the two apart.
+fn another_mother<R: Rng>(rng: &mut R, names: &ScriptNames, not: Option<&str>) -> String {
+    loop {
+        let mother = format!("{} {}", names.female.sample(rng), names.male.sample(rng));
+        if Some(mother.as_str()) != not {
+            return mother;
         }
     }
 }

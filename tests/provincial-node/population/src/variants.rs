@@ -52,13 +52,30 @@ pub fn alef_maqsura(part: &str) -> Option<String> {
     None
 }
 
-/// Compound names written with or without their space (عبد الله ↔ عبدالله, نور الهدى ↔ نورالهدى).
+/// The words that open a compound name (عبد الله, أبو بكر).
+const COMPOUND_OPENERS: &[&str] = &["عبد", "أبو", "ابو"];
+
+/// Compound names written with or without their space (عبد الله ↔ عبدالله, نور الهدى ↔ نورالهدى,
+/// سيف الدين ↔ سيفالدين). Only the space inside a compound is touched, never the one between two
+/// names (the mother's first name and her father's).
 pub fn compound_spacing(part: &str) -> Option<String> {
-    if part.contains(' ') {
-        return Some(part.replacen(' ', "", 1));
+    let words: Vec<&str> = part.split(' ').collect();
+    for i in 0..words.len().saturating_sub(1) {
+        if COMPOUND_OPENERS.contains(&words[i]) || words[i + 1].starts_with("ال") {
+            let mut out: Vec<String> = words[..i].iter().map(|w| (*w).to_owned()).collect();
+            out.push(format!("{}{}", words[i], words[i + 1]));
+            out.extend(words[i + 2..].iter().map(|w| (*w).to_owned()));
+            return Some(out.join(" "));
+        }
     }
-    let stem = part.strip_prefix("عبد")?;
-    (stem.starts_with("ال") && stem.chars().count() > 3).then(|| format!("عبد {stem}"))
+    // Written together: open it up.
+    let (i, stem) = words.iter().enumerate().find_map(|(i, w)| Some((i, w.strip_prefix("عبد")?)))?;
+    if !(stem.starts_with("ال") && stem.chars().count() > 3) {
+        return None;
+    }
+    let mut out: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
+    out[i] = format!("عبد {stem}");
+    Some(out.join(" "))
 }
 
 /// Arabic-origin names and their Kurdish Sorani spellings, as clerks of the two languages write them.
@@ -247,6 +264,9 @@ mod tests {
         assert_eq!(compound_spacing("عبد الله").as_deref(), Some("عبدالله"));
         assert_eq!(compound_spacing("عبدالله").as_deref(), Some("عبد الله"));
         assert_eq!(compound_spacing("عباس"), None);
+        assert_eq!(compound_spacing("غفران أيوب"), None);
+        assert_eq!(compound_spacing("ليلى عبد الله").as_deref(), Some("ليلى عبدالله"));
+        assert_eq!(compound_spacing("نور الهدى محمد").as_deref(), Some("نورالهدى محمد"));
     }
 
     #[test]

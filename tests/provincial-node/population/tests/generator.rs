@@ -100,6 +100,7 @@ fn assert_duplicate_kind(kind: DuplicateKind, original: &Person, dup: &Person) {
         DuplicateKind::CompoundSpacing => {
             let (b, a) = one("compound");
             assert_eq!(b.replace(' ', ""), a.replace(' ', ""));
+            assert!(b.contains("عبد") || b.contains(" ال") || a.contains("عبد"), "{b} → {a}");
         }
         DuplicateKind::OtherScript => {
             assert!(diff.iter().any(|(b, a)| is_kurdish_script(b) != is_kurdish_script(a)), "{diff:?}");
@@ -162,6 +163,7 @@ fn assert_hard_negative_kind(kind: HardNegativeKind, o: &Person, n: &Person) {
         HardNegativeKind::Namesake => {
             assert_eq!((&o.first_name, &o.father_name, &o.grandfather_name), (&n.first_name, &n.father_name, &n.grandfather_name));
             assert_eq!(o.birth_date, n.birth_date);
+            assert_ne!(o.mother_name, n.mother_name);
             let date = n.birth_date.unwrap();
             assert_eq!((date.month, date.day), (Some(1), Some(1)));
         }
@@ -170,6 +172,7 @@ fn assert_hard_negative_kind(kind: HardNegativeKind, o: &Person, n: &Person) {
             assert_eq!(n.grandfather_name, o.first_name);
             assert_eq!(o.family_name, n.family_name);
             assert!(year(n) >= year(o) + 40);
+            assert_ne!(o.mother_name, n.mother_name);
         }
     }
 }
@@ -200,6 +203,12 @@ fn every_injected_kind_is_present_and_carries_the_change_its_label_names() {
                     assert!(!in_registry);
                     assert!(!registry_ids.contains(&r.truth.person_id), "a hard non-duplicate is someone registered");
                     assert_hard_negative_kind(kind, &registry[of].person, &r.person);
+                    if matches!(kind, HardNegativeKind::Twin | HardNegativeKind::NearNameBrother) {
+                        let sibling = registry.iter().find(|s| {
+                            s.truth.household_id == r.truth.household_id && s.person.first_name == r.person.first_name
+                        });
+                        assert!(sibling.is_none(), "{kind:?} {:?} takes the name of {sibling:?}", r.person);
+                    }
                     *hard.entry(kind).or_default() += 1;
                 }
             }

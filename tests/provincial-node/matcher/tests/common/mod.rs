@@ -5,11 +5,19 @@ use matcher::{Person, Sex};
 use normalisation::BirthDate;
 
 pub fn date(year: u16, month: u8, day: u8) -> Option<BirthDate> {
-    Some(BirthDate { year, month: Some(month), day: Some(day) })
+    Some(BirthDate {
+        year,
+        month: Some(month),
+        day: Some(day),
+    })
 }
 
 pub fn year(year: u16) -> Option<BirthDate> {
-    Some(BirthDate { year, month: None, day: None })
+    Some(BirthDate {
+        year,
+        month: None,
+        day: None,
+    })
 }
 
 /// A person from a full name of three or four parts, a date, a mother's name and a sex.
