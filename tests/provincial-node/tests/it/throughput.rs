@@ -1,7 +1,8 @@
-//! Filing speed on loopback: two terminals each deliver a full batch at once. Opening each
-//! envelope (X25519) dominates; unoptimised, curve25519 takes about 0.8 ms per envelope, so the
-//! floor here is 400/s in a debug build and 3,000/s in an optimised one (where the node files
-//! several thousand per second on two cores, as the sync target of 5,000/s needs).
+//! Two terminals each deliver a full batch at once, and every envelope is filed. The filing
+//! rate is printed for a look, not asserted: on a shared two-core machine a timed assertion
+//! fails with the load, not with the code. Speed is measured by the benchmark that compares the
+//! node with its own baseline in one run (`tests/e2e/benches/sync_and_status.rs`, figures in
+//! BENCHMARKS.md).
 //!
 //! Each application is a different person, as in a real batch: every new application is also
 //! checked for duplicates against the province, and a thousand copies of one name would measure
@@ -25,7 +26,7 @@ fn different_person(i: usize) -> serde_json::Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn full_batches_are_filed_quickly() {
+async fn two_full_batches_at_once_are_all_filed() {
     let terminals = [enroll().await, enroll().await];
     // Seal before timing: sealing is the terminal's cost, not the node's.
     let batches: Vec<Vec<_>> = terminals
@@ -40,6 +41,7 @@ async fn full_batches_are_filed_quickly() {
             let (status, body) = terminal.post("/v1/submissions", &serde_json::json!({ "envelopes": batch })).await;
             assert_eq!(status, 200, "{body}");
             let response: BatchResponse = serde_json::from_value(body).unwrap();
+            assert_eq!(response.results.len(), MAX_BATCH);
             assert!(response.results.iter().all(|r| matches!(r.outcome, SubmissionOutcome::Accepted { .. })));
         }));
     }
@@ -49,6 +51,4 @@ async fn full_batches_are_filed_quickly() {
     let elapsed = started.elapsed();
     let rate = (2 * MAX_BATCH) as f64 / elapsed.as_secs_f64();
     eprintln!("filed {} envelopes in {elapsed:?}: {rate:.0}/s", 2 * MAX_BATCH);
-    let floor = if cfg!(debug_assertions) { 300.0 } else { 3000.0 };
-    assert!(rate > floor, "only {rate:.0} envelopes/s (floor {floor})");
 }
