@@ -215,9 +215,16 @@ pub fn render_table(flags: &[Flag]) -> String {
                 m.comparison.score
             ));
             for evidence in &m.comparison.explanation {
-                out.push_str(&format!("        {:?}: {:?} ({:+.1})\n", evidence.field, evidence.agreement, evidence.weight));
+                let (field, agreement) = (wire_name(evidence.field), wire_name(evidence.agreement));
+                out.push_str(&format!("        {field}: {agreement} ({:+.1})\n", evidence.weight));
             }
         }
     }
     out
+}
+
+/// A field or agreement level as the JSON explanation spells it (`first_name`, `phonetic`), so
+/// the table and `--json` use the same words.
+fn wire_name(value: impl Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
