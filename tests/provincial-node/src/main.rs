@@ -58,6 +58,13 @@ enum Command {
         /// loopback addresses only, e.g. 127.0.0.1:8081 (port 0 picks one; the log says which).
         #[arg(long, value_name = "ADDR")]
         admin_listen: Option<String>,
+        /// File at most N batches at once; past that, answer `503 overloaded` with
+        /// `Retry-After` (see --busy-retry-after) at once. Default: no limit.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        max_concurrent_batches: Option<u32>,
+        /// Seconds an overloaded node asks terminals to wait (`Retry-After`).
+        #[arg(long, value_name = "SECONDS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=3600), requires = "max_concurrent_batches")]
+        busy_retry_after: u64,
     },
     /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
     /// provisions terminals (`terminal-service provision --node-fingerprint`).
@@ -217,7 +224,20 @@ fn run() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, data, province, tls, tls_cert, tls_key, eastern_digits, headquarters, recheck_seconds, admin_listen } => {
+        Command::Serve {
+            listen,
+            data,
+            province,
+            tls,
+            tls_cert,
+            tls_key,
+            eastern_digits,
+            headquarters,
+            recheck_seconds,
+            admin_listen,
+            max_concurrent_batches,
+            busy_retry_after,
+        } => {
             let address: SocketAddr = listen
                 .parse()
                 .with_context(|| format!("invalid --listen '{listen}': expected IP:PORT, e.g. 127.0.0.1:8080"))?;
@@ -230,6 +250,9 @@ fn run() -> anyhow::Result<()> {
                 }
             }
             let mut node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?.with_digits(digits);
+            if let Some(max) = max_concurrent_batches {
+                node = node.with_batch_limit(max as usize, busy_retry_after);
+            }
             if let Some(url) = headquarters {
                 let key = client::load_or_create_key(&data)?;
                 let hq = client::HeadquartersClient::new(&url, &node.province.code, key)?;
