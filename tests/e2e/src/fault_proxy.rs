@@ -70,6 +70,10 @@ pub struct Seen {
     pub body: Bytes,
     /// The node's answer (status, body), when the request was forwarded and answered.
     pub response: Option<(u16, Bytes)>,
+    /// When the node's answer reached the proxy (before it went on to the terminal).
+    pub answered_at: Option<Instant>,
+    /// The node's `Retry-After`, in seconds, when it sent one.
+    pub retry_after: Option<u64>,
 }
 
 struct Plan {
@@ -202,6 +206,8 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             headers: parts.headers.clone(),
             body: body.clone(),
             response: None,
+            answered_at: None,
+            retry_after: None,
         });
         seen.len() - 1
     };
@@ -224,6 +230,8 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     };
     if let Some(s) = lock(&shared.seen).get_mut(index) {
         s.response = Some((status, answer.clone()));
+        s.answered_at = Some(Instant::now());
+        s.retry_after = headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
     }
     let mut upstream = Response::builder().status(status);
     for (name, value) in &headers {
