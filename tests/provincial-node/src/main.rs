@@ -107,6 +107,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the enrolled terminals: last heartbeat, last delivery, queue; stale ones first.
+    Terminals {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Only the stale ones: deliveries overdue (as their heartbeat says) or silent for
+        /// more than --days.
+        #[arg(long)]
+        stale: bool,
+        /// Days without a heartbeat or a submission after which a terminal is stale.
+        #[arg(long, value_name = "N", default_value_t = provincial_node::terminals::DEFAULT_STALE_DAYS)]
+        days: u32,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Headquarters: every province's persons on PostgreSQL, checked by the nodes.
     Headquarters {
         #[command(subcommand)]
@@ -344,6 +360,19 @@ fn run() -> anyhow::Result<()> {
             let node = Node::open(&data, None).context("cannot open the node's data directory")?;
             let list = stats::submissions(&node.db()).context("cannot read the submissions")?;
             println!("{}", serde_json::to_string(&list)?);
+            Ok(())
+        }
+        Command::Terminals { data, stale, days, json } => {
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let mut list = provincial_node::terminals::list(&node.db(), chrono::Utc::now(), days).context("cannot read the terminals")?;
+            if stale {
+                list.retain(|t| !t.stale.is_empty());
+            }
+            if json {
+                println!("{}", serde_json::to_string(&list)?);
+            } else {
+                print!("{}", provincial_node::terminals::render_table(&list));
+            }
             Ok(())
         }
         Command::Headquarters { command } => headquarters_command(command),
