@@ -38,6 +38,9 @@ struct Args {
     /// Seconds the node stays down after the terminals start.
     #[arg(long, default_value_t = 20)]
     outage_s: u64,
+    /// Seconds to wait for a drain before reporting how far it got.
+    #[arg(long, default_value_t = 900)]
+    drain_limit_s: u64,
 }
 
 #[tokio::main]
@@ -54,7 +57,7 @@ async fn main() -> Result<()> {
         max_concurrent_batches: args.max_concurrent_batches,
         busy_retry_after_s: args.busy_retry_after,
         outage: Duration::from_secs(args.outage_s),
-        drain_limit: Duration::from_secs(900),
+        drain_limit: Duration::from_secs(args.drain_limit_s),
     };
     let baseline = run(&options(false)).await?;
     println!("{}", serde_json::to_string(&baseline)?);
@@ -66,6 +69,7 @@ async fn main() -> Result<()> {
             "peak_100ms_ratio": jittered.peak_per_s_100ms / baseline.peak_per_s_100ms.max(1.0),
             "peak_1s_ratio": jittered.peak_per_s_1s as f64 / (baseline.peak_per_s_1s.max(1)) as f64,
             "drain_ratio": jittered.drain_s / baseline.drain_s,
+            "baseline_drained": baseline.drained,
             "goal": "peak ratio <= 0.2, drain ratio <= 1.5, lost = duplicated = early_retries = 0",
         })
     );

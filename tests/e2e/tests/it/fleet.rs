@@ -12,6 +12,7 @@ async fn a_reconnecting_fleet_loses_nothing_and_obeys_retry_after() -> anyhow::R
     let report = run(&FleetOptions::short(false)).await?;
     eprintln!("{}", serde_json::to_string(&report)?);
     assert_eq!(report.submissions, 40 * 3);
+    assert!(report.drained && report.still_queued == 0, "{report:?}");
     assert_eq!((report.lost, report.duplicated), (0, 0), "{report:?}");
     assert!(report.overloaded > 0, "the node must have been overloaded for this test to mean anything: {report:?}");
     assert_eq!(report.early_retries, 0, "{report:?}");
