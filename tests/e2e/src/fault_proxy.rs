@@ -189,6 +189,9 @@ fn choose(plan: &mut Plan, path: &str) -> Fault {
 }
 
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    // When the request's head arrived: reading a large body takes a while on a loaded machine,
+    // and the fleet's Retry-After check compares this time with the answers of other requests.
+    let arrived = Instant::now();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let body = match axum::body::to_bytes(body, 16 << 20).await {
@@ -199,7 +202,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     let index = {
         let mut seen = lock(&shared.seen);
         seen.push(Seen {
-            at: Instant::now(),
+            at: arrived,
             method: parts.method.to_string(),
             path: path.clone(),
             fault,
