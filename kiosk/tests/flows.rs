@@ -21,6 +21,7 @@ fn kiosk_flows() {
     staff_submit_despite_the_early_duplicate_warning_with_a_reason();
     grievance_in_arabic();
     staff_login_lockout_assisted_enrollment_queue_logout();
+    staff_home_warns_when_nothing_was_delivered_for_days();
     technician_provisioning_and_hardware();
     idle_timeout_wipes_what_was_typed();
     language_switch_mirrors_the_layout();
@@ -313,6 +314,37 @@ fn grievance_in_arabic() {
     assert_eq!(body["answers"]["case_number"], "BGD-2026-000123");
     assert_eq!(body["answers"]["description"], "لم تصل الدفعة منذ شهرين");
     assert_eq!(body["answers"]["category"], "payment_missing");
+}
+
+fn staff_home_warns_when_nothing_was_delivered_for_days() {
+    const WARNING: &str = "Nothing has reached the provincial office for more than {0} days. Applications are kept safely here; call a technician to check the connection.";
+    let h = Harness::new();
+    h.choose_language("en");
+    h.tap("Staff login");
+    h.type_keys("2468");
+    h.tap("Log in");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
+    assert_eq!(h.ui.get_staff_overdue_days(), 0);
+    assert!(!h.shows(&WARNING.replace("{0}", "7")), "no warning while deliveries are on time");
+    h.tap("Log out");
+
+
+    for language in ["en", "ar", "ckb"] {
+        let in_words = tr(language, WARNING).replace("{0}", "7");
+        assert!(language == "en" || in_words != WARNING.replace("{0}", "7"), "{language} has a translation");
+        let h = Harness::new();
+        h.fake.lock().expect("fake").delivery_overdue_days = Some(7);
+        h.choose_language(language);
+        h.tap_tr("Staff login");
+        h.type_keys("2468");
+        h.tap_tr("Log in");
+        h.wait_until("the warning", |h| h.ui.get_staff_overdue_days() == 7);
+        assert_eq!(h.screen(), Screen::StaffHome);
+        assert!(h.shows(&in_words), "the staff home says so in {language}");
+        if language == "ar" {
+            h.save_render("staff-home-delivery-overdue-ar");
+        }
+    }
 }
 
 fn staff_login_lockout_assisted_enrollment_queue_logout() {

@@ -253,12 +253,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let config = load_config_as_storage_owner(&cli.config)?;
             let queue = runtime()?.block_on(async {
                 let storage = Storage::open(&config.storage.dir)?;
-                anyhow::Ok(api::queue::read(&storage).await?)
+                anyhow::Ok(api::queue::read(&storage, config.sync.max_days_without_delivery).await?)
             })?;
             if json {
                 print_json(&queue)?;
             } else {
                 println!("pending: {} (showing {})", queue.stats.depth, queue.pending.len());
+                if let Some(days) = queue.delivery_overdue_days {
+                    println!("warning: the oldest pending submission has waited more than {days} days ([sync] max_days_without_delivery): check the link to the node");
+                }
                 for p in &queue.pending {
                     let last = p.last_attempt_at.map_or_else(|| "-".into(), |t| t.to_rfc3339());
                     println!("  {}  {}  created {}  attempts {}  last attempt {}", p.id, p.kind.as_str(), p.created_at.to_rfc3339(), p.attempts, last);

@@ -66,6 +66,11 @@ impl Kiosk {
                     s.login_problem = LoginProblem::None;
                     s.staff = Some(session);
                     s.screen = Screen::StaffHome;
+                    drop(s);
+                    // The staff home warns when nothing has been delivered for too long
+                    // (`delivery_overdue_days`), which the queue details carry.
+                    k.read_queue();
+                    return;
                 }
                 Err(ApiError::Refused { code, attempts_left, .. }) if code == "wrong_pin" => {
                     s.login_problem = LoginProblem::WrongPin;
@@ -102,6 +107,11 @@ impl Kiosk {
     /// The queue screen, with the queue read again.
     fn show_queue(self: &Rc<Self>) {
         self.state.borrow_mut().screen = Screen::StaffQueue;
+        self.read_queue();
+    }
+
+    /// Reads the queue details (staff only) into the state, whatever screen is shown.
+    fn read_queue(self: &Rc<Self>) {
         let api = self.api.clone();
         self.call(async move { api.queue().await }, |k, r| {
             if let Ok(q) = r {
@@ -130,6 +140,7 @@ pub(super) fn render(ui: &AppWindow, s: &State) {
     ui.set_staff_name(shared(s.staff.as_ref().map(|st| st.display_name.as_str()).unwrap_or("")));
     ui.set_staff_technician(s.staff.as_ref().is_some_and(|st| st.role == node_protocol::StaffRole::Technician));
     ui.set_staff_card(s.staff_card);
+    ui.set_staff_overdue_days(s.queue.as_ref().and_then(|q| q.delivery_overdue_days).map_or(0, |d| d as i32));
     if let Some(q) = &s.queue {
         ui.set_queue_depth(q.stats.depth as i32);
         ui.set_queue_oldest(shared(&q.stats.oldest_created_at.as_ref().map(|t| short_time(t, s.conventions())).unwrap_or_default()));

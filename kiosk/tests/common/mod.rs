@@ -43,6 +43,8 @@ pub struct Fake {
     pub digits: Option<Value>,
     /// The answer to `POST /v1/applications/precheck` (null: the service fails it with 500).
     pub precheck: Value,
+    /// `delivery_overdue_days` of the queue details (absent when `None`).
+    pub delivery_overdue_days: Option<u32>,
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -169,6 +171,7 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
         attempts_left: 3,
         provisioned: true,
         precheck: json!({"sent_from_this_terminal": false, "node": "not_found"}),
+        delivery_overdue_days: None,
         ..Fake::default()
     }));
     let socket = dir.join("api.sock");
@@ -186,14 +189,19 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
                 answer => (StatusCode::OK, Json(answer)),
             }
         }))
-        .route("/v1/queue/details", get(|| async {
-            Json(json!({
+        .route("/v1/queue/details", get(|State(f): State<Shared>| async move {
+            let overdue = f.lock().expect("fake state").delivery_overdue_days;
+            let mut queue = json!({
                 "stats": {"depth": 2, "oldest_created_at": "2026-11-24T09:12:00Z", "dead_letters": 1, "delivered": 41},
                 "pending": [
                     {"id": "0193a0c4-7b1e-7000-8000-00000000000a", "kind": "application", "created_at": "2026-11-24T09:12:00Z", "attempts": 3, "last_attempt_at": null},
                     {"id": "0193a0c4-7b1e-7000-8000-00000000000b", "kind": "grievance", "created_at": "2026-11-24T10:02:00Z", "attempts": 1, "last_attempt_at": null}],
                 "dead_letters": [{"id": "0193a0c4-7b1e-7000-8000-00000000000c", "kind": "application", "created_at": "2026-11-20T11:00:00Z", "reason": "form version retired", "rejected_at": "2026-11-20T11:05:00Z"}]
-            }))
+            });
+            if let Some(days) = overdue {
+                queue["delivery_overdue_days"] = days.into();
+            }
+            Json(queue)
         }))
         .route("/v1/events", get(|| async {
             let first = futures_util::stream::iter(vec![Ok::<_, std::convert::Infallible>(Event::default().event("printer").data(r#"{"state":"ok"}"#))]);

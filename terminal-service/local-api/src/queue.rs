@@ -35,6 +35,11 @@ pub struct Queue {
     pub pending: Vec<PendingSubmission>,
     /// Refused submissions with the node's reasons.
     pub dead_letters: Vec<DeadLetter>,
+    /// Present when the oldest waiting submission has waited longer than `[sync]
+    /// max_days_without_delivery`: that limit, in days. The staff home says so (call a
+    /// technician), and the heartbeat tells the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_overdue_days: Option<u32>,
 }
 
 /// One waiting submission, without its sealed content.

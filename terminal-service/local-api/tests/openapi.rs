@@ -379,7 +379,7 @@ fn samples() -> Samples {
     s.add("PendingSubmission", pending.clone());
     s.add("PendingSubmission", retried.clone());
     s.add("DeadLetter", dead.clone());
-    s.add("Queue", Queue { stats: queue_stats(), pending: vec![pending, retried], dead_letters: vec![dead] });
+    s.add("Queue", Queue { stats: queue_stats(), pending: vec![pending, retried], dead_letters: vec![dead], delivery_overdue_days: Some(7) });
     s.add("QueueCounts", QueueCounts { stats: queue_stats() });
 
     s.add("Login", Login { pin: "٢٤٦٨".into() });

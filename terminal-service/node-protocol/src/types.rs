@@ -410,6 +410,11 @@ pub struct Heartbeat {
     pub disk_free_bytes: u64,
     /// When the terminal sent it.
     pub sent_at: DateTime<Utc>,
+    /// The oldest unsent submission has waited longer than the terminal's `[sync]
+    /// max_days_without_delivery`: its staff are told on screen, and the node lists it
+    /// (`provincial-node terminals --stale`). Absent means false (and from older terminals).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delivery_overdue: bool,
 }
 
 /// Answer to a heartbeat.

@@ -15,12 +15,36 @@ pub struct Backoff {
     initial: Duration,
     max: Duration,
     failures: u32,
+    jitter: bool,
 }
 
 impl Backoff {
     /// A sequence starting at `initial`, never above `max`.
     pub fn new(initial: Duration, max: Duration) -> Backoff {
-        Backoff { initial, max: max.max(initial), failures: 0 }
+        Backoff { initial, max: max.max(initial), failures: 0, jitter: true }
+    }
+
+    /// The same sequence without randomness: every delay is the ceiling. Only to measure what
+    /// jitter is worth (`[sync] backoff_jitter = false`): terminals that failed together retry
+    /// together.
+    pub fn without_jitter(mut self) -> Backoff {
+        self.jitter = false;
+        self
+    }
+
+    /// How long to wait when the node asked for `retry_after`: never less, plus a random
+    /// share of as much again (none without jitter). Without the added share, every terminal
+    /// the node turned away in the same second would come back in the same second: the
+    /// node's `Retry-After` would re-synchronise the herd the backoff's jitter had spread.
+    /// Counts as a failure, like [`Backoff::next_delay`].
+    pub fn after_retry_after(&mut self, retry_after: Duration) -> Duration {
+        let own = self.next_delay();
+        if !self.jitter {
+            return retry_after.max(own);
+        }
+        let millis = u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX);
+        let spread = Duration::from_millis(rand::thread_rng().gen_range(0..=millis));
+        (retry_after + spread).max(own)
     }
 
     /// Consecutive failures so far.
@@ -44,6 +68,9 @@ impl Backoff {
     pub fn next_delay_with<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Duration {
         let ceiling = self.ceiling();
         self.failures = self.failures.saturating_add(1);
+        if !self.jitter {
+            return ceiling;
+        }
         let millis = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
         Duration::from_millis(rng.gen_range(0..=millis))
     }
@@ -90,6 +117,26 @@ mod tests {
             seen_high |= d > ceiling * 3 / 4;
         }
         assert!(seen_low && seen_high, "full jitter covers the whole range");
+    }
+
+    #[test]
+    fn retry_after_is_never_shortened_and_is_spread_with_jitter() {
+        let asked = Duration::from_secs(2);
+        let mut lowest = Duration::MAX;
+        let mut highest = Duration::ZERO;
+        for _ in 0..500 {
+            let mut b = Backoff::new(Duration::from_millis(10), Duration::from_millis(100));
+            let d = b.after_retry_after(asked);
+            assert!(d >= asked && d <= asked * 2, "{d:?}");
+            assert_eq!(b.failures(), 1);
+            lowest = lowest.min(d);
+            highest = highest.max(d);
+        }
+        assert!(lowest < asked + asked / 4 && highest > asked + asked * 3 / 4, "spread over [2 s, 4 s]: {lowest:?}..{highest:?}");
+        let mut plain = Backoff::new(Duration::from_millis(10), Duration::from_secs(10)).without_jitter();
+        assert_eq!(plain.after_retry_after(asked), asked);
+        assert_eq!(plain.next_delay(), Duration::from_millis(20), "without jitter each delay is the ceiling");
+        assert_eq!(plain.next_delay(), Duration::from_millis(40));
     }
 
     #[test]

@@ -33,6 +33,17 @@ pub fn disk_free_bytes(path: &Path) -> u64 {
     (stats.f_bavail as u64).saturating_mul(stats.f_frsize as u64)
 }
 
+/// Whether submissions have waited too long: the oldest unsent one (`oldest_unsent`) was
+/// created more than `max_days` days before `now`. `max_days` 0 turns the warning off.
+///
+/// The oldest waiting submission is the measure, rather than the time of the last delivery:
+/// it survives restarts without a file of its own, and a terminal with nothing to send is not
+/// failing to deliver. Staff see it on the staff home (`GET /v1/queue/details`), the node in
+/// the heartbeat.
+pub fn delivery_overdue(oldest_unsent: Option<chrono::DateTime<Utc>>, now: chrono::DateTime<Utc>, max_days: u32) -> bool {
+    max_days > 0 && oldest_unsent.is_some_and(|t| now - t > chrono::Duration::days(i64::from(max_days)))
+}
+
 /// Runs heartbeats until `shutdown` turns true. The first one goes right away.
 pub async fn run(terminal: Arc<Terminal>, mut shutdown: watch::Receiver<bool>) {
     loop {
@@ -74,6 +85,7 @@ pub async fn beat(terminal: &Arc<Terminal>) -> Result<(), NodeError> {
         reader: terminal.devices.reader_state().as_str().into(),
         disk_free_bytes: disk_free_bytes(&terminal.config.storage.dir),
         sent_at: now,
+        delivery_overdue: delivery_overdue(stats.oldest_created_at, now, terminal.config.sync.max_days_without_delivery),
     };
     let answer = match provisioned.client.heartbeat(&heartbeat).await {
         Ok(a) => a,
@@ -116,6 +128,18 @@ pub async fn beat(terminal: &Arc<Terminal>) -> Result<(), NodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delivery_is_overdue_only_past_the_limit_and_only_with_something_waiting() {
+        let now = Utc::now();
+        let days = |d: i64| Some(now - chrono::Duration::days(d));
+        assert!(!delivery_overdue(None, now, 7), "nothing waiting is not overdue");
+        assert!(!delivery_overdue(days(6), now, 7));
+        assert!(!delivery_overdue(Some(now - chrono::Duration::days(7)), now, 7), "exactly the limit is not past it");
+        assert!(delivery_overdue(Some(now - chrono::Duration::days(7) - chrono::Duration::minutes(1)), now, 7));
+        assert!(delivery_overdue(days(30), now, 7));
+        assert!(!delivery_overdue(days(30), now, 0), "0 turns the warning off");
+    }
 
     #[test]
     fn disk_free_is_reported_for_an_existing_directory() {

@@ -8,7 +8,8 @@
 //! time. Rejected envelopes move to the dead-letter table (never dropped).
 //!
 //! Failures back off exponentially with full jitter (see [`crate::delivery::backoff`]), never retrying
-//! sooner than the node's `Retry-After`; one success resets the backoff. When the outbox is
+//! sooner than the node's `Retry-After` (and, with jitter, up to twice as late, so the terminals
+//! an overloaded node turned away together come back spread out); one success resets the backoff. When the outbox is
 //! empty the engine sleeps until [`Terminal::sync_wake`] is notified by a new submission.
 //!
 //! # Two batches in flight
@@ -94,6 +95,9 @@ enum Launch {
 pub async fn run(terminal: Arc<Terminal>, mut shutdown: watch::Receiver<bool>) {
     let sync = &terminal.config.sync;
     let mut backoff = Backoff::new(Duration::from_millis(sync.backoff_initial_ms), Duration::from_millis(sync.backoff_max_ms));
+    if !sync.backoff_jitter {
+        backoff = backoff.without_jitter();
+    }
     let batch_size = sync.batch_size.clamp(1, MAX_BATCH);
     let mut last_audited_error: Option<String> = None;
     // Oldest first; settled strictly in this order.
@@ -153,10 +157,14 @@ pub async fn run(terminal: Arc<Terminal>, mut shutdown: watch::Receiver<bool>) {
                 retry_after = retry_after.max(other);
             }
         }
-        let jittered = backoff.next_delay();
-        // Never sooner than the node asked. Measured from now, i.e. after the other batch was
-        // settled, so it is never shorter than the node's Retry-After.
-        let delay = retry_after.map_or(jittered, |r| r.max(jittered));
+        // Never sooner than the node asked, plus a random share of as much again so that the
+        // terminals one overloaded node turned away do not all return at the same instant.
+        // Measured from now, i.e. after the other batch was settled, so it is never shorter
+        // than the node's Retry-After.
+        let delay = match retry_after {
+            Some(r) => backoff.after_retry_after(r),
+            None => backoff.next_delay(),
+        };
         let next = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_else(|_| chrono::Duration::zero());
         tracing::warn!(error = %message, retry_in_ms = delay.as_millis() as u64, failures = backoff.failures(), "sync failed; backing off");
         {

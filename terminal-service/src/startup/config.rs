@@ -115,6 +115,13 @@ pub struct SyncSection {
     pub request_timeout_ms: u64,
     /// Seconds between heartbeats (default 60; the node's enrollment answer may set it).
     pub heartbeat_interval_s: u64,
+    /// Randomise retry delays (default true: full jitter, see `delivery::backoff`). `false`
+    /// makes every terminal retry on the same schedule; it exists to measure what jitter
+    /// saves (`tests/e2e/src/bin/fleet.rs`), never for the field.
+    pub backoff_jitter: bool,
+    /// Days without a delivery to the node, while submissions wait, after which staff are
+    /// told on screen and the node in the heartbeat (default 7; 0 turns the warning off).
+    pub max_days_without_delivery: u32,
 }
 
 impl Default for NodeSection {
@@ -181,6 +188,8 @@ impl Default for SyncSection {
             backoff_max_ms: 300_000,
             request_timeout_ms: 10_000,
             heartbeat_interval_s: 60,
+            backoff_jitter: true,
+            max_days_without_delivery: 7,
         }
     }
 }
@@ -381,6 +390,12 @@ impl Config {
             return Err(invalid(
                 "sync.request_timeout_ms",
                 format!("{} is too short for any network; use at least {MIN_REQUEST_TIMEOUT_MS}", sync.request_timeout_ms),
+            ));
+        }
+        if sync.max_days_without_delivery > 365 {
+            return Err(invalid(
+                "sync.max_days_without_delivery",
+                format!("{} days is over a year; use 1 to 365 (0 turns the warning off)", sync.max_days_without_delivery),
             ));
         }
         if sync.heartbeat_interval_s < MIN_HEARTBEAT_INTERVAL_S {
@@ -599,6 +614,8 @@ mod tests {
         assert_eq!(c.sync.backoff_max_ms, 300_000);
         assert_eq!(c.sync.request_timeout_ms, 10_000);
         assert_eq!(c.sync.heartbeat_interval_s, 60);
+        assert!(c.sync.backoff_jitter);
+        assert_eq!(c.sync.max_days_without_delivery, 7);
         assert_eq!(c.sync.request_timeout(), Duration::from_secs(10));
         c.validate(Path::new("defaults")).unwrap();
     }

@@ -143,8 +143,17 @@ pub async fn provision(config: &Config, storage: &Storage, http: &reqwest::Clien
     // left the device). Otherwise a new key waits in the staging directory.
     let staging = dir.join(STAGING_DIR);
     let reuse = existing.is_none() && dir.join(KEY_FILE).exists();
+    //
+    // A key already waiting in the staging directory is from an attempt whose answer never
+    // came (the node may have committed it and the answer been lost on the way back): send the
+    // same key again, so that the node, which enrols the same code and key idempotently,
+    // answers as it did the first time. A new key would find the code used.
+    let staged = if reuse { None } else { load_staged(&staging) };
     let key = if reuse {
         Arc::new(TerminalKey::load(&dir)?)
+    } else if let Some(key) = staged {
+        storage.audit(AuditCategory::Provisioning, "key_reused", json!({"public_key": key.public_key_base64()})).await?;
+        key
     } else {
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(|e| io("cannot clear", &staging, e))?;
@@ -273,6 +282,21 @@ pub async fn provision(config: &Config, storage: &Storage, http: &reqwest::Clien
         }
     };
     Ok((outcome, fetched))
+}
+
+/// The key waiting in `staging` from an unanswered attempt, if there is a readable one (an
+/// unreadable one is replaced: it never enrolled anything this terminal could use).
+fn load_staged(staging: &Path) -> Option<Arc<TerminalKey>> {
+    if !staging.join(KEY_FILE).exists() {
+        return None;
+    }
+    match TerminalKey::load(staging) {
+        Ok(key) => Some(Arc::new(key)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the staged key of an earlier attempt is unreadable; generating a new one");
+            None
+        }
+    }
 }
 
 /// What a technician is told after enrolling over plain http.

@@ -70,6 +70,10 @@ pub struct Seen {
     pub body: Bytes,
     /// The node's answer (status, body), when the request was forwarded and answered.
     pub response: Option<(u16, Bytes)>,
+    /// When the node's answer reached the proxy (before it went on to the terminal).
+    pub answered_at: Option<Instant>,
+    /// The node's `Retry-After`, in seconds, when it sent one.
+    pub retry_after: Option<u64>,
 }
 
 struct Plan {
@@ -185,6 +189,9 @@ fn choose(plan: &mut Plan, path: &str) -> Fault {
 }
 
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    // When the request's head arrived: reading a large body takes a while on a loaded machine,
+    // and the fleet's Retry-After check compares this time with the answers of other requests.
+    let arrived = Instant::now();
     let (parts, body) = request.into_parts();
     let path = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let body = match axum::body::to_bytes(body, 16 << 20).await {
@@ -195,13 +202,15 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     let index = {
         let mut seen = lock(&shared.seen);
         seen.push(Seen {
-            at: Instant::now(),
+            at: arrived,
             method: parts.method.to_string(),
             path: path.clone(),
             fault,
             headers: parts.headers.clone(),
             body: body.clone(),
             response: None,
+            answered_at: None,
+            retry_after: None,
         });
         seen.len() - 1
     };
@@ -224,6 +233,8 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     };
     if let Some(s) = lock(&shared.seen).get_mut(index) {
         s.response = Some((status, answer.clone()));
+        s.answered_at = Some(Instant::now());
+        s.retry_after = headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
     }
     let mut upstream = Response::builder().status(status);
     for (name, value) in &headers {

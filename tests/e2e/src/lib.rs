@@ -14,13 +14,16 @@
 //!   bad network: errors, `Retry-After`, timeouts and acknowledgements lost after the node
 //!   committed;
 //! - [`qemu`]: a built terminal image booted under QEMU, driven through its serial console and
-//!   QEMU's monitor (the boot test, `src/bin/boot-test.rs`, run by `images/boot-test`).
+//!   QEMU's monitor (the boot test, `src/bin/boot-test.rs`, run by `images/boot-test`);
+//! - [`fleet`]: many terminals (terminal-service's library, each with its own identity and
+//!   outbox) reconnecting to the node after an outage (`src/bin/fleet.rs`).
 //!
 //! Everything listens on 127.0.0.1 or on Unix sockets in temporary directories, every wait is
 //! bounded, and every child process is killed when its handle is dropped.
 
 pub mod cluster;
 pub mod fault_proxy;
+pub mod fleet;
 pub mod local_api;
 pub mod openapi;
 pub mod processes;

@@ -86,6 +86,21 @@ pub fn issue_given(conn: &Connection, code: &str, ttl_minutes: u32, now: i64) ->
     Ok(printed)
 }
 
+/// The terminal a used code enrolled, if `code` is known and used.
+///
+/// Enrollment asks this before [`redeem`]: when the node committed an enrollment but its
+/// answer was lost on the way back, the technician retries with the same code and the same
+/// key, and must get the same terminal id rather than `enrollment_code_used`.
+pub fn enrolled_by(conn: &Connection, code: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT terminal_id FROM enrollment_codes WHERE code_sha256 = ?1 AND used_at IS NOT NULL",
+        [code_hash(code)],
+        |r| r.get::<_, Option<String>>(0),
+    )
+    .optional()
+    .map(Option::flatten)
+}
+
 /// Marks `code` used by `terminal_id`, if it is known, unused and unexpired. Call it inside
 /// the transaction that registers the terminal so both happen or neither does.
 pub fn redeem(conn: &Connection, code: &str, terminal_id: &str, now: i64) -> rusqlite::Result<Result<(), CodeError>> {

@@ -7,6 +7,7 @@
 //! - [`auth`]: how every `/v1` request's RFC 9421 signature is checked and replays refused;
 //! - [`api`]: the router, errors, and one module per resource (enroll, submissions, status,
 //!   heartbeat, config); `api::submissions` is where exactly-once filing happens;
+//! - [`terminals`]: the fleet view, and which terminals are stale (overdue or silent);
 //! - [`store`]: the schema and SQLite settings; [`codes`]: one-time enrollment codes;
 //!   [`identity`]: the age key; [`stats`]: what the CLI reports;
 //! - [`duplicates`]: every new application checked against this province and headquarters,
@@ -37,6 +38,7 @@ pub mod seed;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod terminals;
 pub mod tls;
 
 pub use node::Node;

@@ -58,6 +58,13 @@ enum Command {
         /// loopback addresses only, e.g. 127.0.0.1:8081 (port 0 picks one; the log says which).
         #[arg(long, value_name = "ADDR")]
         admin_listen: Option<String>,
+        /// File at most N batches at once; past that, answer `503 overloaded` with
+        /// `Retry-After` (see --busy-retry-after) at once. Default: no limit.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        max_concurrent_batches: Option<u32>,
+        /// Seconds an overloaded node asks terminals to wait (`Retry-After`).
+        #[arg(long, value_name = "SECONDS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=3600), requires = "max_concurrent_batches")]
+        busy_retry_after: u64,
     },
     /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
     /// provisions terminals (`terminal-service provision --node-fingerprint`).
@@ -97,6 +104,22 @@ enum Command {
         #[arg(long)]
         data: PathBuf,
         /// Print a JSON array (the only format).
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the enrolled terminals: last heartbeat, last delivery, queue; stale ones first.
+    Terminals {
+        /// Data directory.
+        #[arg(long)]
+        data: PathBuf,
+        /// Only the stale ones: deliveries overdue (as their heartbeat says) or silent for
+        /// more than --days.
+        #[arg(long)]
+        stale: bool,
+        /// Days without a heartbeat or a submission after which a terminal is stale.
+        #[arg(long, value_name = "N", default_value_t = provincial_node::terminals::DEFAULT_STALE_DAYS)]
+        days: u32,
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -217,7 +240,20 @@ fn run() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { listen, data, province, tls, tls_cert, tls_key, eastern_digits, headquarters, recheck_seconds, admin_listen } => {
+        Command::Serve {
+            listen,
+            data,
+            province,
+            tls,
+            tls_cert,
+            tls_key,
+            eastern_digits,
+            headquarters,
+            recheck_seconds,
+            admin_listen,
+            max_concurrent_batches,
+            busy_retry_after,
+        } => {
             let address: SocketAddr = listen
                 .parse()
                 .with_context(|| format!("invalid --listen '{listen}': expected IP:PORT, e.g. 127.0.0.1:8080"))?;
@@ -230,6 +266,9 @@ fn run() -> anyhow::Result<()> {
                 }
             }
             let mut node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?.with_digits(digits);
+            if let Some(max) = max_concurrent_batches {
+                node = node.with_batch_limit(max as usize, busy_retry_after);
+            }
             if let Some(url) = headquarters {
                 let key = client::load_or_create_key(&data)?;
                 let hq = client::HeadquartersClient::new(&url, &node.province.code, key)?;
@@ -321,6 +360,19 @@ fn run() -> anyhow::Result<()> {
             let node = Node::open(&data, None).context("cannot open the node's data directory")?;
             let list = stats::submissions(&node.db()).context("cannot read the submissions")?;
             println!("{}", serde_json::to_string(&list)?);
+            Ok(())
+        }
+        Command::Terminals { data, stale, days, json } => {
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let mut list = provincial_node::terminals::list(&node.db(), chrono::Utc::now(), days).context("cannot read the terminals")?;
+            if stale {
+                list.retain(|t| !t.stale.is_empty());
+            }
+            if json {
+                println!("{}", serde_json::to_string(&list)?);
+            } else {
+                print!("{}", provincial_node::terminals::render_table(&list));
+            }
             Ok(())
         }
         Command::Headquarters { command } => headquarters_command(command),

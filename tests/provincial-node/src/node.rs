@@ -74,6 +74,8 @@ pub struct Node {
     persons: Mutex<Option<PersonIndex>>,
     /// Headquarters, when `serve --headquarters` gives one.
     pub headquarters: Option<HeadquartersClient>,
+    /// At most this many batches filed at once (`serve --max-concurrent-batches`).
+    pub batch_limit: Option<crate::api::overload::BatchLimit>,
 }
 
 impl Node {
@@ -124,6 +126,7 @@ impl Node {
             config,
             persons: Mutex::new(None),
             headquarters: None,
+            batch_limit: None,
         })
     }
 
@@ -133,6 +136,13 @@ impl Node {
         self.config.digits = digits;
         self.config.version = String::new();
         self.config.version = config_version(&self.config);
+        self
+    }
+
+    /// The node answering `503 overloaded` with `Retry-After: retry_after_s` to batches past
+    /// `max` being filed at once (see [`crate::api::overload`]).
+    pub fn with_batch_limit(mut self, max: usize, retry_after_s: u64) -> Node {
+        self.batch_limit = Some(crate::api::overload::BatchLimit::new(max, retry_after_s));
         self
     }
 

@@ -10,6 +10,8 @@ mod cli;
 mod contract_examples;
 mod demo;
 mod display_digits;
+mod enrollment_lost_answer;
+mod fleet;
 mod images;
 mod kill_nine;
 mod malformed_local_api;

@@ -15,6 +15,12 @@ use crate::codes::{self, CodeError};
 use crate::node::{Node, HEARTBEAT_INTERVAL_S};
 
 /// Registers the terminal and uses up the code, in one transaction.
+///
+/// Idempotent for the same code and key: if the answer to an enrollment was lost (the node
+/// committed, the terminal never heard), the technician's retry with the same code gets the
+/// same terminal id, because the terminal keeps its unconfirmed key and sends it again. A used
+/// code with any other key is still refused (`enrollment_code_used`): the code is what a thief
+/// would need, the key is what only the first terminal has.
 pub async fn enroll(State(node): State<Arc<Node>>, body: Bytes) -> Result<Json<EnrollResponse>, ApiError> {
     let request: EnrollRequest = parse_json(&body)?;
     for (name, value, max) in [("terminal_name", &request.terminal_name, 100), ("software_version", &request.software_version, 64)] {
@@ -28,6 +34,17 @@ pub async fn enroll(State(node): State<Arc<Node>>, body: Bytes) -> Result<Json<E
     let terminal_id = blocking(&node, move |node| {
         let mut conn = node.db();
         let tx = conn.transaction()?;
+        if let Some(enrolled) = codes::enrolled_by(&tx, &request.code)? {
+            let same_key: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM terminals WHERE terminal_id = ?1 AND public_key = ?2)",
+                params![enrolled, public_key],
+                |r| r.get(0),
+            )?;
+            if same_key {
+                tracing::info!(terminal_id = enrolled, "enrollment repeated with the same code and key; answering as before");
+                return Ok(enrolled);
+            }
+        }
         let terminal_id = loop {
             let mut bytes = [0u8; 4];
             rand::thread_rng().fill_bytes(&mut bytes);

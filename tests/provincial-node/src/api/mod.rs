@@ -7,6 +7,7 @@
 mod config;
 mod enroll;
 mod heartbeat;
+pub mod overload;
 pub mod precheck;
 mod status;
 mod submissions;
@@ -105,7 +106,10 @@ where
 pub fn router(node: Arc<Node>) -> Router {
     let v1 = Router::new()
         .route("/v1/terminals/enroll", post(enroll::enroll))
-        .route("/v1/submissions", post(submissions::submit))
+        .route(
+            "/v1/submissions",
+            post(submissions::submit).route_layer(from_fn_with_state(node.clone(), overload::limit_batches)),
+        )
         .route("/v1/status", post(status::status))
         .route("/v1/precheck", post(precheck::precheck))
         .route("/v1/heartbeat", post(heartbeat::heartbeat))

@@ -17,7 +17,27 @@ async fn a_fresh_code_enrols_once_and_only_once() {
     assert!(body["sealing_recipient"].as_str().unwrap().starts_with("age1"));
     assert_eq!(body["config_version"], node().node.config.version);
 
-    // The same code again, even with another key: used.
+    // The same code again with another key: used.
+    let (status, body) = try_enroll(&code, &new_key()).await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("enrollment_code_used")), "{body}");
+}
+
+#[tokio::test]
+async fn the_same_code_and_key_again_get_the_first_answer() {
+    // What a terminal does when the first answer was lost: the same key, the same code.
+    let code = node().node.issue_code(60).unwrap();
+    let key = new_key();
+    let (status, first) = try_enroll(&code, &key).await;
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = try_enroll(&code, &key).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["terminal_id"], first["terminal_id"]);
+    let registered: i64 = node()
+        .node
+        .db()
+        .query_row("SELECT COUNT(*) FROM terminals WHERE terminal_id = ?1", [first["terminal_id"].as_str().unwrap()], |r| r.get(0))
+        .unwrap();
+    assert_eq!(registered, 1, "registered once");
     let (status, body) = try_enroll(&code, &new_key()).await;
     assert_eq!((status, body["error"].as_str()), (403, Some("enrollment_code_used")), "{body}");
 }

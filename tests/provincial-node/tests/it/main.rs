@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod contract_examples;
 mod enroll;
+mod fleet;
 mod headquarters;
 mod openapi;
 mod precheck;
