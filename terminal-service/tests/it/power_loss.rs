@@ -391,3 +391,29 @@ fn a_disk_that_ignores_fsync_is_caught() {
     assert_eq!(tally.violations.len(), 1, "{:?}", tally.violations);
     assert!(tally.violations[0].contains("is gone after the cut"), "{}", tally.violations[0]);
 }
+
+/// When the audit log's own syncs are lost (a disk that lied), its head file — durable — is
+/// ahead of the chain, and verification says exactly where the log ends instead of passing.
+#[test]
+fn an_audit_log_cut_short_says_where_it_ends() {
+    let run_dir = tempfile::Builder::new().prefix("power-loss-run-").tempdir().unwrap();
+    let (ops, events) = record_run(run_dir.path(), &Script { saves: 6, delivery_every: 100, max_sealed: 1000 }, 9);
+    // The syncs that made the schema and the first entries durable are kept; later ones lost.
+    let mut audit_syncs = 0;
+    let lying: Vec<Op<u32>> = ops
+        .into_iter()
+        .filter(|op| match op {
+            Op::Sync { file } if file.starts_with("audit") => {
+                audit_syncs += 1;
+                audit_syncs <= 4
+            }
+            _ => true,
+        })
+        .collect();
+    let tally = run_cuts(&lying, &events, &[lying.len()], None);
+    assert_eq!(tally.violations.len(), 1, "{:?}", tally.violations);
+    let message = &tally.violations[0];
+    println!("{message}");
+    assert!(message.contains("audit chain after the cut: audit log broken at entry"), "{message}");
+    assert!(message.contains("the log ends at entry") && message.contains("audit.head records entry"), "{message}");
+}
