@@ -418,3 +418,23 @@ fn an_audit_log_cut_short_says_where_it_ends() {
     assert!(message.contains("audit chain after the cut: audit log broken at entry"), "{message}");
     assert!(message.contains("the log ends at entry") && message.contains("audit.head records entry"), "{message}");
 }
+
+/// The small files' place in the log matters: had the audit head been replaced before the
+/// commit of its entry reached the disk (the order swapped), a cut between the two leaves the
+/// head ahead of the chain, and the check reports it.
+#[test]
+fn a_head_written_before_its_commit_is_caught() {
+    let run_dir = tempfile::Builder::new().prefix("power-loss-run-").tempdir().unwrap();
+    let (mut ops, events) = record_run(run_dir.path(), &Script { saves: 6, delivery_every: 100, max_sealed: 1000 }, 11);
+    // The head recording the first entry, and the WAL sync that committed that entry.
+    let head = ops
+        .iter()
+        .position(|op| matches!(op, Op::Replaced { file, contents: Some(c) } if file == "audit.head" && c.starts_with(b"1 ")))
+        .unwrap();
+    let commit = ops[..head].iter().rposition(|op| matches!(op, Op::Sync { file } if file == "audit.sqlite-wal")).unwrap();
+    let replaced = ops.remove(head);
+    ops.insert(commit, replaced);
+    let tally = run_cuts(&ops, &events, &[commit + 1], None);
+    assert_eq!(tally.violations.len(), 1, "{:?}", tally.violations);
+    assert!(tally.violations[0].contains("entries were removed from the end"), "{}", tally.violations[0]);
+}
