@@ -336,7 +336,7 @@ fn run_cuts(ops: &[Op<u32>], events: &[Event], cuts: &[usize], torn_seed: Option
 fn summary(ops: &[Op<u32>]) -> String {
     let count = |f: fn(&Op<u32>) -> bool| ops.iter().filter(|op| f(op)).count();
     format!(
-        "{} operations: {} writes, {} syncs ({} of a database file itself, i.e. checkpoints), {} small-file replacements",
+        "{} operations: {} writes, {} syncs ({} of a database file itself by a checkpoint during the script), {} small-file replacements",
         ops.len(),
         count(|op| matches!(op, Op::Write { .. })),
         count(|op| matches!(op, Op::Sync { .. })),
@@ -345,11 +345,13 @@ fn summary(ops: &[Op<u32>]) -> String {
     )
 }
 
-/// Syncs of a database file rather than its WAL once the run has begun: in WAL mode only a
-/// checkpoint writes there (before the first mark, opening switches the files to WAL).
+/// Syncs of a database file rather than its WAL while the script runs: in WAL mode only a
+/// checkpoint writes there (before the first mark, opening switches the files to WAL; after
+/// the last, closing the connections checkpoints once more).
 fn checkpoints(ops: &[Op<u32>]) -> usize {
-    let first_mark = ops.iter().position(|op| matches!(op, Op::Mark(_))).unwrap_or(ops.len());
-    ops[first_mark..].iter().filter(|op| matches!(op, Op::Sync { file } if file.ends_with(".sqlite"))).count()
+    let first_mark = ops.iter().position(|op| matches!(op, Op::Mark(_))).unwrap_or(0);
+    let last_mark = ops.iter().rposition(|op| matches!(op, Op::Mark(_))).unwrap_or(0);
+    ops[first_mark..last_mark].iter().filter(|op| matches!(op, Op::Sync { file } if file.ends_with(".sqlite"))).count()
 }
 
 #[test]
