@@ -11,5 +11,6 @@ mod common;
 mod hardware_and_sessions;
 mod local_api;
 mod local_openapi;
+mod power_loss;
 mod provisioning;
 mod sync_engine;
