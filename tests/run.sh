@@ -31,6 +31,10 @@ fi
 echo "== Tests"
 cargo test --workspace --locked "$@"
 
+# Every fuzz target for a few seconds each, on the stable toolchain (tests/scripts/fuzz says how);
+# a crash fails the run and leaves the input to turn into a regression test.
+tests/scripts/fuzz "${FUZZ_SECONDS:-12}"
+
 # The packages, the QEMU image and its boot test (images/README.md). The image build installs
 # packages into a chroot, so it needs root; TESTS_WITHOUT_IMAGE=1 leaves it out of a quick
 # developer's run, never out of CI's.
