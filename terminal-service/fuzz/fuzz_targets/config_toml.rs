@@ -13,11 +13,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     match Config::parse(text, origin) {
         Ok(config) => {
             let _ = config.hardware_backend();
-            let _ = config.backoff_initial();
-            let _ = config.backoff_max();
-            let _ = config.request_timeout();
-            let _ = config.heartbeat_interval();
-            let _ = config.idle_timeout();
+            let _ = config.sync.backoff_initial();
+            let _ = config.sync.backoff_max();
+            let _ = config.sync.request_timeout();
+            let _ = config.sync.heartbeat_interval();
+            let _ = config.kiosk.idle_timeout();
         }
         Err(error) => {
             let message = error.to_string();
