@@ -264,7 +264,8 @@ impl ReceiptRenderer {
         buffer.set_size(&mut self.fonts, Some(inner), None);
         let weight = if style.bold { Weight::BOLD } else { Weight::NORMAL };
         let attrs = Attrs::new().family(Family::Name(lang.family())).weight(weight);
-        buffer.set_text(&mut self.fonts, text, &attrs, Shaping::Advanced, style.align);
+        let text = paragraphs_as_line_feeds(text);
+        buffer.set_text(&mut self.fonts, &text, &attrs, Shaping::Advanced, style.align);
         buffer.shape_until_scroll(&mut self.fonts, false);
         let height = buffer
             .layout_runs()
@@ -286,6 +287,20 @@ impl ReceiptRenderer {
             }
         });
         out
+    }
+}
+
+/// `text` with every character the Unicode bidirectional algorithm takes as a paragraph separator
+/// (class B: U+001C–U+001E, U+0085 NEXT LINE, U+2029 PARAGRAPH SEPARATOR) made a line feed.
+/// cosmic-text breaks lines only at CR and LF but asserts that each line is one bidi paragraph
+/// of one direction, so an RTL value holding U+0085 followed by Latin text panicked inside it
+/// (found by the `receipt_text` fuzz target).
+fn paragraphs_as_line_feeds(text: &str) -> std::borrow::Cow<'_, str> {
+    let separator = |c: char| matches!(c, '\u{1C}'..='\u{1E}' | '\u{85}' | '\u{2029}');
+    if text.contains(separator) {
+        text.replace(separator, "\n").into()
+    } else {
+        text.into()
     }
 }
 

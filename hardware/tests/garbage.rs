@@ -175,3 +175,31 @@ fn receipts_with_hostile_text_still_render_within_the_paper() {
     assert_eq!(page.width(), 384);
     assert!(page.height() < 20_000);
 }
+
+/// Found by the `receipt_text` fuzz target (hardware/fuzz), its input as it crashed: a value with
+/// Arabic, then U+001D and U+0085 (bidi paragraph separators that are not line breaks), then
+/// Latin letters panicked inside cosmic-text's shaping ("assertion `left == right` failed").
+#[test]
+fn paragraph_separators_inside_a_right_to_left_value_do_not_panic_the_renderer() {
+    let input: &[u8] = b"34\n\xff\xd8\xa3\xd8\xad\x1d\x85\xd8\xaf\x00\xd8\xb9\xd9\x84\xd9\x8a\x00\x00e/r/ABCN";
+    let text = String::from_utf8_lossy(input);
+    let mut parts = text.splitn(3, '\n');
+    let receipt = hardware::Receipt {
+        language: Language::Kurdish,
+        kind: hardware::ReceiptKind::Application,
+        reference: parts.next().unwrap_or_default().into(),
+        submission_id: None,
+        issued_at: String::new(),
+        terminal: String::new(),
+        lines: vec![hardware::ReceiptLine { label: String::new(), value: parts.next().unwrap_or_default().into() }],
+        qr: parts.next().map(Into::into),
+    };
+    assert_eq!(render_receipt(&receipt, PaperWidth::Mm58).unwrap().width(), 384);
+    // Each separator on its own, in every kind of receipt text.
+    for separator in ['\u{1C}', '\u{1D}', '\u{1E}', '\u{85}', '\u{2029}'] {
+        let mut receipt = common::sample_receipt(Language::Arabic);
+        receipt.lines[0].value = format!("أحمد{separator}Ahmed");
+        receipt.reference = format!("مرجع{separator}REF");
+        assert_eq!(render_receipt(&receipt, PaperWidth::Mm58).unwrap().width(), 384, "U+{:04X}", separator as u32);
+    }
+}

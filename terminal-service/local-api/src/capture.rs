@@ -35,3 +35,21 @@ pub struct Captured {
     /// The same national id was already submitted from this terminal.
     pub duplicate_warning: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `local_api_bodies` fuzz target: a number with more digits than an f64 holds
+    /// was read one bit off, so what the service wrote out (and sealed) read back as another
+    /// number. With serde_json's `float_roundtrip` reading is exact and the two agree. (In this
+    /// crate's test build jsonschema, a dev-dependency, turns the feature on too; the fuzz build,
+    /// which has no jsonschema, is where it fails without local-api's own request for it.)
+    #[test]
+    fn a_long_number_in_the_answers_reads_back_as_written() {
+        let body = r#"{"language": "ar", "answers": {"monthly_income_iqd": 5000555555555555555555555555555555555555555555555555555555555555555555555555555555555555500}}"#;
+        let request: CaptureRequest = serde_json::from_str(body).unwrap();
+        let again: CaptureRequest = serde_json::from_str(&serde_json::to_string(&request).unwrap()).unwrap();
+        assert_eq!(again, request);
+    }
+}

@@ -349,7 +349,8 @@ impl ParsedRequestSignature {
     /// Verifies against `key`: freshness against `now`, the body's digest, then the signature.
     /// Replay (a nonce seen before) is the caller's check, since only it keeps the history.
     pub fn verify(&self, key: &VerifyingKey, request: &RequestParts<'_>, body: &[u8], now: i64) -> Result<(), SignatureError> {
-        if (now - self.created).abs() > MAX_CLOCK_SKEW_S {
+        // abs_diff: a `created` near the ends of i64 must be stale, not an overflow.
+        if now.abs_diff(self.created) > MAX_CLOCK_SKEW_S.unsigned_abs() {
             return Err(SignatureError::Stale { created: self.created, now });
         }
         let digest = request.component(CONTENT_DIGEST).map_err(|_| SignatureError::MissingHeader(CONTENT_DIGEST))?;
@@ -451,6 +452,19 @@ mod tests {
         assert!(matches!(verify(&h, &vk, "/v1/submissions", b"{\"a\":1}", 1000 + 301), Err(SignatureError::Stale { .. })));
         let other = SigningKey::from_bytes(&[7u8; 32]).verifying_key();
         assert_eq!(verify(&h, &other, "/v1/submissions", b"{\"a\":1}", 1000), Err(SignatureError::BadSignature("T-1".into())));
+    }
+
+    /// Found while writing the `signature_headers` fuzz target (reading `verify`), and its
+    /// input crashes that target's build without the fix: a `created` so far in the past that
+    /// `now - created` overflowed i64 panicked (debug builds), and in release builds one value
+    /// wrapped round to a difference that passed the freshness check.
+    #[test]
+    fn a_created_time_at_the_end_of_the_integer_range_is_stale_not_a_panic() {
+        let now: i64 = 1_780_000_000;
+        for created in [i64::MIN, now.wrapping_add(i64::MIN), i64::MAX] {
+            let (h, key) = signed(b"{}", created);
+            assert_eq!(verify(&h, &key.verifying_key(), "/v1/submissions", b"{}", now), Err(SignatureError::Stale { created, now }));
+        }
     }
 
     #[test]
