@@ -234,6 +234,11 @@ impl Outbox {
         // After a checkpoint the WAL is cut back to this size instead of keeping its peak:
         // on a small card a WAL that once grew would otherwise hold that space for ever.
         conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
+        // Checkpoint every 128 pages (512 KiB) instead of SQLite's 1,000 (4 MiB): on a small
+        // or nearly full card a WAL of megabytes could never be checkpointed (the pages must
+        // be copied into the database file while the WAL still holds them), and saving would
+        // stay refused after everything was delivered.
+        conn.pragma_update(None, "wal_autocheckpoint", 128)?;
         // A truncated or overwritten file can still open; the first page read past the damage
         // fails. Find out now, at start-up, where the message can name the file.
         let check: String = conn.query_row("PRAGMA quick_check(1)", [], |row| row.get(0))?;

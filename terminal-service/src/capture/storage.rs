@@ -67,8 +67,12 @@ pub use crate::capture::outbox::OUTBOX_FILE;
 pub const RESERVE_FILE: &str = "storage.reserve";
 /// Size of the space reserve: what deliveries may use once the disk is full.
 pub const RESERVE_BYTES: u64 = 256 * 1024;
-/// Free room (beyond the reserve) the file system must have before saving resumes.
-pub const RESUME_ROOM: u64 = 256 * 1024;
+/// Room (beyond the reserve) there must be before saving resumes: free space on the file
+/// system plus free pages inside the outbox. More than the WAL takes back when it grows again
+/// after being truncated (it is checkpointed at 512 KiB), or freeing the reserve and
+/// truncating the WAL would by themselves look like room, and saving would flap between
+/// refused and accepted without anything having been delivered.
+pub const RESUME_ROOM: u64 = 1024 * 1024;
 /// Most jobs in one group: bounds how long one commit holds the outbox lock.
 const MAX_GROUP: usize = 256;
 /// Name the audit log is attached under on the writer's connection.
@@ -382,32 +386,40 @@ fn run_writer(outbox: &Mutex<Outbox>, head_path: &Path, space: &Space, jobs: &mp
         if space.full.load(Ordering::SeqCst) {
             space.try_recover(conn);
         }
-        let disk_full = commit_group(conn, group, head_path, space);
+        space.groups.fetch_add(1, Ordering::SeqCst);
+        let (outcome, disk_full) = commit_group(conn, &mut group, head_path, space);
+        // Marked full before anyone is answered, so that a refused caller already sees it.
         if disk_full {
             space.mark_full(conn);
-        } else if space.full.load(Ordering::SeqCst) {
+        }
+        for job in group {
+            job.finish(outcome.as_ref().map(|_| ()));
+        }
+        if !disk_full && space.full.load(Ordering::SeqCst) {
             space.try_recover(conn);
         }
     }
 }
 
-/// Runs and commits one group; answers every job. Returns whether the disk was full.
-fn commit_group(conn: &mut rusqlite::Connection, mut group: Vec<Box<dyn PendingWrite>>, head_path: &Path, space: &Space) -> bool {
-    let fail_all = |group: Vec<Box<dyn PendingWrite>>, failure: GroupFailure| {
-        for job in group {
-            job.finish(Err(&failure));
-        }
-        failure.disk_full
-    };
+/// Runs and commits one group, without answering anyone: the group's outcome, and whether
+/// the disk was full.
+fn commit_group(
+    conn: &mut rusqlite::Connection,
+    group: &mut [Box<dyn PendingWrite>],
+    head_path: &Path,
+    space: &Space,
+) -> (Result<(), GroupFailure>, bool) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        return fail_all(group, GroupFailure::new(&e));
+        let failure = GroupFailure::new(&e);
+        let full = failure.disk_full;
+        return (Err(failure), full);
     }
     let audit_head = RefCell::new(None);
     let mut disk_full = false;
     let mut lost: Option<GroupFailure> = None;
     {
         let tx = GroupTx { conn, space, audit_head: &audit_head };
-        for job in &mut group {
+        for job in group.iter_mut() {
             if let Err(e) = conn.execute_batch("SAVEPOINT job") {
                 lost = Some(GroupFailure::new(&e));
                 break;
@@ -438,17 +450,17 @@ fn commit_group(conn: &mut rusqlite::Connection, mut group: Vec<Box<dyn PendingW
             }
         }
     }
+    if lost.is_none() {
+        if let Err(e) = conn.execute_batch("COMMIT") {
+            lost = Some(GroupFailure::new(&e));
+        }
+    }
     if let Some(failure) = lost {
         if !conn.is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
-        return fail_all(group, failure) || disk_full;
-    }
-    if let Err(e) = conn.execute_batch("COMMIT") {
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        return fail_all(group, GroupFailure::new(&e)) || disk_full;
+        disk_full |= failure.disk_full;
+        return (Err(failure), disk_full);
     }
     // Durable now; the head follows the chain (never ahead of it). A failed head write only
     // leaves it behind, which verify accepts, and the next one catches up.
@@ -457,10 +469,7 @@ fn commit_group(conn: &mut rusqlite::Connection, mut group: Vec<Box<dyn PendingW
             tracing::warn!(path = %head_path.display(), error = %e, "could not update the audit head file");
         }
     }
-    for job in group {
-        job.finish(Ok(()));
-    }
-    disk_full
+    (Ok(()), disk_full)
 }
 
 /// The space reserve and the "full" state.
@@ -468,11 +477,13 @@ struct Space {
     dir: PathBuf,
     reserve: PathBuf,
     full: AtomicBool,
+    /// Groups committed (or tried): how many fsyncs the writes cost, for tests.
+    groups: std::sync::atomic::AtomicU64,
 }
 
 impl Space {
     fn new(dir: &Path) -> Space {
-        let space = Space { dir: dir.to_path_buf(), reserve: dir.join(RESERVE_FILE), full: AtomicBool::new(false) };
+        let space = Space { dir: dir.to_path_buf(), reserve: dir.join(RESERVE_FILE), full: AtomicBool::new(false), groups: Default::default() };
         if !space.reserve.exists() {
             if let Err(e) = space.create_reserve() {
                 // Not fatal: the terminal works without it, only a full disk is harder to
@@ -526,7 +537,13 @@ impl Space {
                 tracing::debug!(schema, error = %e, "checkpoint while the storage is full");
             }
         }
-        if let Err(e) = conn.execute_batch("PRAGMA main.incremental_vacuum") {
+        // One result row per page freed: every row must be stepped, or only one page goes.
+        let vacuum = conn.prepare("PRAGMA main.incremental_vacuum").and_then(|mut pages| {
+            let mut rows = pages.query([])?;
+            while rows.next()?.is_some() {}
+            Ok(())
+        });
+        if let Err(e) = vacuum {
             tracing::debug!(error = %e, "incremental vacuum while the storage is full");
         }
         if let Err(e) = conn.query_row("PRAGMA main.wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
@@ -538,7 +555,12 @@ impl Space {
     fn try_recover(&self, conn: &rusqlite::Connection) {
         self.reclaim(conn);
         let Some(free) = free_bytes(&self.dir) else { return };
-        if free < RESERVE_BYTES + RESUME_ROOM {
+        let free_pages: u64 = conn
+            .query_row("SELECT freelist_count * page_size FROM pragma_freelist_count, pragma_page_size", [], |row| row.get(0))
+            .unwrap_or(0);
+        // The reserve must fit on the file system itself (with a little to spare); the rest of
+        // the room may be pages the outbox will reuse.
+        if free < RESERVE_BYTES + 64 * 1024 || (free - RESERVE_BYTES).saturating_add(free_pages) < RESUME_ROOM {
             return;
         }
         if !self.reserve.exists() {
@@ -562,4 +584,232 @@ fn free_bytes(dir: &Path) -> Option<u64> {
         return None;
     }
     Some(u64::from(stat.f_bavail).saturating_mul(u64::from(stat.f_frsize)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use node_protocol::{SubmissionKind, SubmissionOutcome};
+    use std::time::Duration;
+
+    fn submission(bytes: usize) -> NewSubmission {
+        NewSubmission {
+            id: Uuid::now_v7(),
+            kind: SubmissionKind::Application,
+            created_at: Utc::now(),
+            form_version: "2026.1".into(),
+            sealed: vec![0x5a; bytes],
+            applicant_key: None,
+        }
+    }
+
+    fn accepted(id: Uuid) -> SubmissionResult {
+        SubmissionResult { id, outcome: SubmissionOutcome::Accepted { case_number: format!("C-{id}"), duplicate_check: None } }
+    }
+
+    fn queued(dir: &Path) -> Vec<Uuid> {
+        let outbox = Outbox::open(&dir.join(OUTBOX_FILE)).unwrap();
+        outbox.next_batch(100_000).unwrap().iter().map(|e| e.id).collect()
+    }
+
+    /// Holds the outbox lock while `writes` jobs are queued, so that they reach the writer
+    /// together; returns their answers.
+    async fn writes_queued_together<T: Send + 'static>(
+        storage: &Storage,
+        jobs: Vec<Box<dyn FnOnce(&GroupTx<'_>) -> Result<T, StorageError> + Send>>,
+    ) -> Vec<Result<T, StorageError>> {
+        let held = lock(&storage.outbox);
+        let handles: Vec<_> = jobs
+            .into_iter()
+            .map(|job| {
+                let storage = storage.clone();
+                tokio::spawn(async move { storage.write(job).await })
+            })
+            .collect();
+        // Every task gets to its send (bounded wait; the answers cannot come while the lock is held).
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        drop(held);
+        let mut answers = Vec::new();
+        for handle in handles {
+            answers.push(tokio::time::timeout(Duration::from_secs(10), handle).await.unwrap().unwrap());
+        }
+        answers
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_saves_share_commits_and_are_all_durable_when_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path()).unwrap();
+        let subs: Vec<NewSubmission> = (0..16).map(|_| submission(100)).collect();
+        let ids: Vec<Uuid> = subs.iter().map(|s| s.id).collect();
+        let before = storage.space.groups.load(Ordering::SeqCst);
+        let jobs = subs
+            .into_iter()
+            .map(|s| Box::new(move |g: &GroupTx<'_>| g.enqueue(&s)) as Box<dyn FnOnce(&GroupTx<'_>) -> Result<(), StorageError> + Send>)
+            .collect();
+        let answers = writes_queued_together(&storage, jobs).await;
+        assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+        let groups = storage.space.groups.load(Ordering::SeqCst) - before;
+        // The writer took the first job alone before it blocked on the lock; the other 15 share.
+        assert!(groups <= 2, "16 saves took {groups} commits");
+        // Answered means on disk: a fresh connection sees every row.
+        let mut found = queued(dir.path());
+        found.sort();
+        let mut ids = ids;
+        ids.sort();
+        assert_eq!(found, ids);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_that_fails_is_undone_alone_and_its_group_still_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path()).unwrap();
+        let first = submission(10);
+        let again = first.clone();
+        let other = submission(10);
+        let other_id = other.id;
+        type J = Box<dyn FnOnce(&GroupTx<'_>) -> Result<(), StorageError> + Send>;
+        let jobs: Vec<J> = vec![
+            Box::new(move |g| g.enqueue(&first)),
+            Box::new(move |g| g.enqueue(&again)),
+            Box::new(move |g| {
+                g.enqueue(&other)?;
+                g.audit(AuditCategory::Sync, "test_entry", serde_json::json!({"n": 1}))?;
+                Ok(())
+            }),
+        ];
+        let answers = writes_queued_together(&storage, jobs).await;
+        assert!(answers[0].is_ok() && answers[2].is_ok(), "{answers:?}");
+        assert!(matches!(answers[1], Err(StorageError::Outbox(OutboxError::DuplicateId(_)))), "{answers:?}");
+        assert_eq!(queued(dir.path()).len(), 2);
+        assert!(queued(dir.path()).contains(&other_id));
+        // The audit entry went into the attached log, and the head file followed it.
+        let summary = storage.audit_log(|log| log.verify()).await.unwrap();
+        assert_eq!(summary.entries, 1);
+        let head = std::fs::read_to_string(dir.path().join("audit.head")).unwrap();
+        assert_eq!(head.trim(), format!("1 {}", summary.head));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_commit_fails_every_write_of_its_group_and_the_next_group_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path()).unwrap();
+        // A deferred foreign key is checked at COMMIT: every insert succeeds, the commit fails.
+        storage
+            .outbox(|o| {
+                o.connection().execute_batch(
+                    "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                     CREATE TABLE child (p INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+                     CREATE TEMP TRIGGER fail_commit AFTER INSERT ON main.outbox BEGIN INSERT INTO child VALUES (42); END;",
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let jobs = (0..4)
+            .map(|_| {
+                let s = submission(10);
+                Box::new(move |g: &GroupTx<'_>| g.enqueue(&s)) as Box<dyn FnOnce(&GroupTx<'_>) -> Result<(), StorageError> + Send>
+            })
+            .collect();
+        let answers = writes_queued_together(&storage, jobs).await;
+        for answer in &answers {
+            match answer {
+                Err(StorageError::Commit(message)) => assert!(message.contains("FOREIGN KEY"), "{message}"),
+                other => panic!("expected the commit's error, got {other:?}"),
+            }
+        }
+        assert!(queued(dir.path()).is_empty(), "nothing of a failed group is saved");
+
+        storage.outbox(|o| Ok(o.connection().execute_batch("DROP TRIGGER temp.fail_commit")?)).await.unwrap();
+        let s = submission(10);
+        let id = s.id;
+        storage.write(move |g| g.enqueue(&s)).await.unwrap();
+        assert_eq!(queued(dir.path()), vec![id]);
+    }
+
+    /// A tmpfs of `bytes` mounted on a temporary directory for one test, unmounted on drop.
+    struct SmallFileSystem {
+        dir: tempfile::TempDir,
+    }
+
+    impl SmallFileSystem {
+        fn mount(bytes: u64) -> SmallFileSystem {
+            // SAFETY: geteuid has no preconditions.
+            let uid = unsafe { libc::geteuid() };
+            assert_eq!(uid, 0, "this test mounts a small tmpfs to fill it and must run as root (uid 0, as in CI); it runs as uid {uid}");
+            let dir = tempfile::tempdir().unwrap();
+            let status = std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={bytes},mode=0700"), "tmpfs"])
+                .arg(dir.path())
+                .status()
+                .expect("run mount");
+            assert!(status.success(), "mount -t tmpfs failed ({status}): the test needs CAP_SYS_ADMIN");
+            SmallFileSystem { dir }
+        }
+    }
+
+    impl Drop for SmallFileSystem {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.dir.path()).status();
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_disk_refuses_saves_keeps_delivering_and_saving_resumes_by_itself() {
+        let fs = SmallFileSystem::mount(3 * 1024 * 1024);
+        let dir = fs.dir.path().join("storage");
+        let storage = Storage::open(&dir).unwrap();
+        assert!(dir.join(RESERVE_FILE).exists());
+
+        let mut saved = Vec::new();
+        let refusal = loop {
+            assert!(saved.len() < 2_000, "a 3 MiB file system never filled");
+            let s = submission(4_000);
+            let id = s.id;
+            match storage.write(move |g| g.enqueue(&s)).await {
+                Ok(()) => saved.push(id),
+                Err(e) => break e,
+            }
+        };
+        assert!(refusal.is_disk_full(), "{refusal}");
+        assert!(saved.len() > 100, "only {} saved before full", saved.len());
+        assert!(storage.is_full());
+        assert!(!dir.join(RESERVE_FILE).exists(), "the reserve was given to deliveries");
+        // Refused at once, with the message the kiosk shows.
+        let refused = storage.write(|g| g.enqueue(&submission(10))).await.unwrap_err();
+        assert!(matches!(refused, StorageError::Full));
+        assert!(refused.to_string().contains("Saving resumes by itself"), "{refused}");
+
+        // Nothing saved before is damaged: every acknowledged row is there, in order.
+        let waiting = storage.outbox(|o| o.next_batch(100_000)).await.unwrap();
+        assert_eq!(waiting.iter().map(|e| e.id).collect::<Vec<_>>(), saved);
+
+        // The node answers; delivering works on the full disk, with its audit entries.
+        for chunk in saved.chunks(50) {
+            let results: Vec<_> = chunk.iter().copied().map(accepted).collect();
+            storage
+                .write(move |g| {
+                    let applied = g.apply_results(&results, Utc::now())?;
+                    g.audit_or_log(AuditCategory::Sync, "batch_delivered", serde_json::json!({"delivered": applied.delivered}));
+                    Ok(applied)
+                })
+                .await
+                .unwrap();
+        }
+        assert_eq!(storage.outbox(|o| o.stats()).await.unwrap().depth, 0);
+
+        // Saving resumes by itself: no restart, no technician.
+        let s = submission(4_000);
+        let id = s.id;
+        storage.write(move |g| g.enqueue(&s)).await.unwrap();
+        assert!(!storage.is_full());
+        assert!(dir.join(RESERVE_FILE).exists(), "the reserve is back");
+        assert_eq!(storage.outbox(|o| o.next_batch(10)).await.unwrap()[0].id, id);
+        let summary = storage.audit_log(|log| log.verify()).await.unwrap();
+        assert!(summary.entries >= 1);
+        drop(storage);
+        // And the files open cleanly afterwards.
+        assert_eq!(queued(&dir), vec![id]);
+    }
 }
