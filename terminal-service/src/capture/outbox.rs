@@ -807,6 +807,31 @@ mod tests {
     }
 
     #[test]
+    fn a_damaged_outbox_is_refused_naming_the_file_and_never_reset() {
+        let f = fixture();
+        let mut outbox = Outbox::open(&f.path).unwrap();
+        for n in 0..40 {
+            let mut s = submission(n);
+            s.sealed = vec![7; 3_000];
+            outbox.enqueue(&s).unwrap();
+        }
+        drop(outbox); // checkpointed into the main file
+        let whole = std::fs::read(&f.path).unwrap();
+        assert!(whole.len() > 8 * 4096);
+        let mut garbage = whole.clone();
+        garbage[..100].fill(0xAB);
+        for (what, bytes) in [("truncated", whole[..whole.len() / 2].to_vec()), ("overwritten header", garbage), ("not SQLite", b"hello".to_vec())] {
+            std::fs::write(&f.path, &bytes).unwrap();
+            let err = Outbox::open(&f.path).err().unwrap_or_else(|| panic!("{what}: opened"));
+            let message = err.to_string();
+            assert!(matches!(err, OutboxError::Damaged { .. }), "{what}: {message}");
+            assert!(message.contains(&f.path.display().to_string()), "{what}: {message}");
+            assert!(message.contains("do not delete it"), "{what}: {message}");
+            assert_eq!(std::fs::read(&f.path).unwrap(), bytes, "{what}: the file was changed");
+        }
+    }
+
+    #[test]
     fn a_known_id_is_refused_in_every_state() {
         let f = fixture();
         let mut outbox = Outbox::open(&f.path).unwrap();
