@@ -583,6 +583,8 @@ fn free_bytes(dir: &Path) -> Option<u64> {
     if unsafe { libc::statvfs(path.as_ptr(), &mut stat) } != 0 {
         return None;
     }
+    // The field types differ between targets (32-bit ones have narrower ones).
+    #[allow(clippy::useless_conversion)]
     Some(u64::from(stat.f_bavail).saturating_mul(u64::from(stat.f_frsize)))
 }
 
@@ -612,12 +614,14 @@ mod tests {
         outbox.next_batch(100_000).unwrap().iter().map(|e| e.id).collect()
     }
 
+    type TestJob<T> = Box<dyn FnOnce(&GroupTx<'_>) -> Result<T, StorageError> + Send>;
+
     /// Holds the outbox lock while `writes` jobs are queued, so that they reach the writer
     /// together; returns their answers.
-    async fn writes_queued_together<T: Send + 'static>(
-        storage: &Storage,
-        jobs: Vec<Box<dyn FnOnce(&GroupTx<'_>) -> Result<T, StorageError> + Send>>,
-    ) -> Vec<Result<T, StorageError>> {
+    // Holding the std mutex across the sleep is the point: it keeps the writer thread (not a
+    // runtime task) waiting while the jobs queue up.
+    #[allow(clippy::await_holding_lock)]
+    async fn writes_queued_together<T: Send + 'static>(storage: &Storage, jobs: Vec<TestJob<T>>) -> Vec<Result<T, StorageError>> {
         let held = lock(&storage.outbox);
         let handles: Vec<_> = jobs
             .into_iter()
