@@ -135,32 +135,17 @@ impl AuditLog {
 
     /// Appends an entry; durable when this returns.
     pub fn append(&mut self, category: AuditCategory, action: &str, detail: serde_json::Value) -> Result<AuditEntry, AuditError> {
-        let detail_text = detail.to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (last_seq, prev_hash) = tx
-            .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
-            .query_row([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
-            .optional()?
-            .unwrap_or((0, GENESIS_HASH.to_string()));
-        let seq = u64::try_from(last_seq).unwrap_or(0) + 1;
-        let at = Utc::now();
-        let at_text = timestamp(&at);
-        let hash = entry_hash(seq, &at_text, category.as_str(), action, &detail_text, &prev_hash);
-        tx.prepare_cached(
-            "INSERT INTO audit (seq, at, category, action, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![i64::try_from(seq).unwrap_or(i64::MAX), at_text, category.as_str(), action, detail_text, prev_hash, hash])?;
+        let entry = append_in(&tx, "main", category, action, detail)?;
         tx.commit()?;
 
         // The entry is durable now. A head that fails to update only lags one entry behind
         // (which verify accepts) and is rewritten by the next append, so this is a warning,
         // not a failure that would make the caller append the same event twice.
-        if let Err(e) = self.write_head(seq, &hash) {
+        if let Err(e) = self.write_head(entry.seq, &entry.hash) {
             tracing::warn!(path = %self.head_path.display(), error = %e, "could not update the audit head file");
         }
-        // `at` as stored (nanoseconds), so the returned entry hashes to its own `hash`.
-        let at = parse_time(&at_text).unwrap_or(at);
-        Ok(AuditEntry { seq, at, category, action: action.to_string(), detail, prev_hash, hash })
+        Ok(entry)
     }
 
     /// Checks the whole chain.
@@ -259,7 +244,7 @@ impl AuditLog {
     }
 
     fn write_head(&self, seq: u64, hash: &str) -> io::Result<()> {
-        crate::startup::durable::write_file_atomically(&self.head_path, format!("{seq} {hash}\n").as_bytes(), 0o600)
+        write_head_file(&self.head_path, seq, hash)
     }
 
     /// The head file's (seq, hash); a missing or unreadable head is a break at the end of the
@@ -285,6 +270,42 @@ impl AuditLog {
             None => Err(broken(entries_after()?, format!("{} is not a valid head record", self.head_path.display()))),
         }
     }
+}
+
+/// Appends an entry to the audit table of `schema` (`main`, or the name the audit log is
+/// attached under) inside the caller's transaction, which must hold the write lock (BEGIN
+/// IMMEDIATE), so that no other writer can take the same `seq`. The caller writes the head
+/// file ([`write_head_file`]) after its commit, never before: a head ahead of the chain would be
+/// a false alarm.
+pub(crate) fn append_in(
+    conn: &rusqlite::Connection,
+    schema: &str,
+    category: AuditCategory,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<AuditEntry, AuditError> {
+    let detail_text = detail.to_string();
+    let (last_seq, prev_hash) = conn
+        .prepare_cached(&format!("SELECT seq, hash FROM \"{schema}\".audit ORDER BY seq DESC LIMIT 1"))?
+        .query_row([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+        .optional()?
+        .unwrap_or((0, GENESIS_HASH.to_string()));
+    let seq = u64::try_from(last_seq).unwrap_or(0) + 1;
+    let at = Utc::now();
+    let at_text = timestamp(&at);
+    let hash = entry_hash(seq, &at_text, category.as_str(), action, &detail_text, &prev_hash);
+    conn.prepare_cached(&format!(
+        "INSERT INTO \"{schema}\".audit (seq, at, category, action, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))?
+    .execute(params![i64::try_from(seq).unwrap_or(i64::MAX), at_text, category.as_str(), action, detail_text, prev_hash, hash])?;
+    // `at` as stored (nanoseconds), so the returned entry hashes to its own `hash`.
+    let at = parse_time(&at_text).unwrap_or(at);
+    Ok(AuditEntry { seq, at, category, action: action.to_string(), detail, prev_hash, hash })
+}
+
+/// Durably records the chain's head (last seq and hash) in `path`.
+pub(crate) fn write_head_file(path: &Path, seq: u64, hash: &str) -> io::Result<()> {
+    crate::startup::durable::write_file_atomically(path, format!("{seq} {hash}\n").as_bytes(), 0o600)
 }
 
 fn broken(seq: u64, reason: String) -> AuditError {

@@ -34,6 +34,11 @@ impl ErrorBody {
     }
 }
 
+/// The code of `507 Insufficient Storage` on `POST /v1/applications` and `/v1/grievances`:
+/// the terminal's storage is full and nothing was saved; what was saved before is safe, and
+/// saving resumes by itself once deliveries have freed space.
+pub const STORAGE_FULL: &str = "storage_full";
+
 /// What is wrong with one answer of a form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {

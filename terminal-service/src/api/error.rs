@@ -56,6 +56,12 @@ impl ApiError {
         )
     }
 
+    /// 507 `storage_full`: nothing was saved; saving resumes by itself after deliveries.
+    pub fn storage_full() -> ApiError {
+        tracing::error!("local API request refused: storage full");
+        ApiError::new(StatusCode::INSUFFICIENT_STORAGE, local_api::error::STORAGE_FULL, crate::capture::storage::FULL_MESSAGE)
+    }
+
     /// 500 for failures of the terminal itself (disk, database); never for bad input.
     pub fn internal(error: impl std::fmt::Display) -> ApiError {
         // Logged here because the kiosk only shows a generic message; the cause is never

@@ -50,6 +50,7 @@ async fn create(state: ApiState, kind: SubmissionKind, body: CaptureRequest) -> 
             error.body.fields = Some(fields);
             Err(error)
         }
+        Err(CaptureError::Storage(e)) if e.is_disk_full() => Err(ApiError::storage_full()),
         Err(e) => Err(ApiError::internal(e)),
     }
 }

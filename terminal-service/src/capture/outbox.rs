@@ -42,6 +42,9 @@ use uuid::Uuid;
 /// File name of the outbox inside the storage directory.
 pub const OUTBOX_FILE: &str = "outbox.sqlite";
 
+/// Bytes the WAL is cut back to after a checkpoint (`PRAGMA journal_size_limit`).
+const JOURNAL_SIZE_LIMIT: i64 = 512 * 1024;
+
 /// How long a writer waits for another connection's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -105,6 +108,37 @@ pub enum OutboxError {
     /// An id is already in the outbox, delivered or dead-lettered.
     #[error("submission {0} already exists")]
     DuplicateId(Uuid),
+    /// The file exists but is not a sound outbox (corrupt, truncated, not SQLite). Nothing is
+    /// reset: the queued submissions may still be recoverable from it.
+    #[error("{path} is damaged ({source}): nothing was changed; stop the service, keep a copy of the file and ask a technician to recover it (sqlite3 .recover); do not delete it, it holds submissions not yet delivered")]
+    Damaged {
+        /// The outbox file.
+        path: std::path::PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+}
+
+impl OutboxError {
+    /// Whether the error is the disk (or the file system holding the outbox) being full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            OutboxError::Database(e) | OutboxError::Damaged { source: e, .. } => is_disk_full(e),
+            _ => false,
+        }
+    }
+}
+
+/// Whether SQLite failed because the disk is full (`SQLITE_FULL`: SQLite turns a write's
+/// `ENOSPC` into it).
+pub fn is_disk_full(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DiskFull)
+}
+
+/// Whether SQLite said the file is not a database or is malformed.
+fn is_damage(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(e, _)
+        if matches!(e.code, rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt))
 }
 
 /// A sealed submission ready to be queued.
@@ -172,10 +206,24 @@ pub struct Outbox {
 
 impl Outbox {
     /// Opens (creating and migrating) the outbox at `path`: WAL, `synchronous=FULL`.
+    ///
+    /// A file that is not a sound SQLite database (truncated, overwritten, corrupt) is refused
+    /// with [`OutboxError::Damaged`], naming it: never replaced by an empty outbox, which would
+    /// silently lose every submission not yet delivered.
     pub fn open(path: &Path) -> Result<Outbox, OutboxError> {
+        Outbox::open_checked(path).map_err(|e| match e {
+            OutboxError::Database(source) if is_damage(&source) => OutboxError::Damaged { path: path.to_path_buf(), source },
+            other => other,
+        })
+    }
+
+    fn open_checked(path: &Path) -> Result<Outbox, OutboxError> {
         create_private_file(path)?;
         let mut conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Only takes effect on a new, empty file (ignored once tables exist): lets the storage
+        // give the pages of delivered rows back to a full file system (`incremental_vacuum`).
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
         let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             // Still durable with synchronous=FULL, only slower; worth a line in the journal.
@@ -183,37 +231,37 @@ impl Outbox {
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // After a checkpoint the WAL is cut back to this size instead of keeping its peak:
+        // on a small card a WAL that once grew would otherwise hold that space for ever.
+        conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
+        // Checkpoint every 128 pages (512 KiB) instead of SQLite's 1,000 (4 MiB): on a small
+        // or nearly full card a WAL of megabytes could never be checkpointed (the pages must
+        // be copied into the database file while the WAL still holds them), and saving would
+        // stay refused after everything was delivered.
+        conn.pragma_update(None, "wal_autocheckpoint", 128)?;
+        // A truncated or overwritten file can still open; the first page read past the damage
+        // fails. Find out now, at start-up, where the message can name the file.
+        let check: String = conn.query_row("PRAGMA quick_check(1)", [], |row| row.get(0))?;
+        if check != "ok" {
+            return Err(OutboxError::Database(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some(format!("integrity check: {check}")),
+            )));
+        }
         migrate(&mut conn)?;
         Ok(Outbox { conn })
     }
 
+    /// The connection, for the group commit ([`crate::capture::storage`]), which runs many
+    /// writes in one transaction of its own.
+    pub(crate) fn connection(&mut self) -> &mut rusqlite::Connection {
+        &mut self.conn
+    }
+
     /// Queues a submission; durable when this returns.
     pub fn enqueue(&mut self, submission: &NewSubmission) -> Result<(), OutboxError> {
-        let id = submission.id.to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let known: bool = tx.prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ?1)
-                     OR EXISTS (SELECT 1 FROM delivered WHERE id = ?1)
-                     OR EXISTS (SELECT 1 FROM dead_letters WHERE id = ?1)",
-            )?
-            .query_row([&id], |row| row.get(0))?;
-            if known {
-                return Err(OutboxError::DuplicateId(submission.id));
-            }
-            tx.prepare_cached(
-                "INSERT INTO outbox (id, kind, created_at, form_version, sealed, applicant_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                id,
-                submission.kind.as_str(),
-                timestamp(&submission.created_at),
-                submission.form_version,
-                submission.sealed,
-                submission.applicant_key,
-            ])?;
-        }
+        enqueue_in(&tx, submission)?;
         tx.commit()?;
         Ok(())
     }
@@ -290,15 +338,8 @@ impl Outbox {
 
     /// Counts one more send attempt for `ids`.
     pub fn record_attempt(&mut self, ids: &[Uuid], at: DateTime<Utc>) -> Result<(), OutboxError> {
-        let at = timestamp(&at);
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut update =
-                tx.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2 WHERE id = ?1")?;
-            for id in ids {
-                update.execute(params![id.to_string(), at])?;
-            }
-        }
+        record_attempt_in(&tx, ids, at)?;
         tx.commit()?;
         Ok(())
     }
@@ -311,44 +352,8 @@ impl Outbox {
     /// acknowledgement the same results can arrive twice, and applying them again must change
     /// nothing.
     pub fn apply_results(&mut self, results: &[SubmissionResult], at: DateTime<Utc>) -> Result<AppliedResults, OutboxError> {
-        let at = timestamp(&at);
-        let mut applied = AppliedResults::default();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            // `OR IGNORE`: should an id somehow already be recorded, the first answer stands
-            // and the row still leaves the outbox, instead of wedging every later batch.
-            let mut deliver = tx.prepare_cached(
-                "INSERT OR IGNORE INTO delivered (id, case_number, delivered_at, applicant_key, kind, created_at)
-                 SELECT id, ?2, ?3, applicant_key, kind, created_at FROM outbox WHERE id = ?1",
-            )?;
-            let mut dead_letter = tx.prepare_cached(
-                "INSERT OR IGNORE INTO dead_letters
-                     (id, kind, created_at, form_version, sealed, applicant_key, reason, rejected_at)
-                 SELECT id, kind, created_at, form_version, sealed, applicant_key, ?2, ?3
-                 FROM outbox WHERE id = ?1",
-            )?;
-            let mut remove = tx.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
-            for result in results {
-                let id = result.id.to_string();
-                let delivered = match &result.outcome {
-                    SubmissionOutcome::Accepted { case_number, .. } | SubmissionOutcome::Duplicate { case_number } => {
-                        deliver.execute(params![id, case_number, at])?;
-                        true
-                    }
-                    SubmissionOutcome::Rejected { reason } => {
-                        dead_letter.execute(params![id, reason, at])?;
-                        false
-                    }
-                };
-                if remove.execute([&id])? == 0 {
-                    applied.unknown += 1;
-                } else if delivered {
-                    applied.delivered += 1;
-                } else {
-                    applied.dead_lettered += 1;
-                }
-            }
-        }
+        let applied = apply_results_in(&tx, results, at)?;
         tx.commit()?;
         Ok(applied)
     }
@@ -450,14 +455,7 @@ impl Outbox {
     /// Whether a submission with this applicant key was already captured here (waiting,
     /// delivered or dead-lettered).
     pub fn has_applicant_key(&self, key: &str) -> Result<bool, OutboxError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM outbox WHERE applicant_key = ?1)
-                     OR EXISTS (SELECT 1 FROM delivered WHERE applicant_key = ?1)
-                     OR EXISTS (SELECT 1 FROM dead_letters WHERE applicant_key = ?1)",
-            )?
-            .query_row([key], |row| row.get(0))?)
+        has_applicant_key_in(&self.conn, key)
     }
 
     /// Whether a submission of `kind` with this applicant key was already captured here
@@ -473,6 +471,103 @@ impl Outbox {
             )?
             .query_row(rusqlite::params![key, kind.as_str()], |row| row.get(0))?)
     }
+}
+
+/// [`Outbox::enqueue`]'s work inside a transaction the caller opened and will commit (the
+/// group commit runs many of these in one transaction).
+pub(crate) fn enqueue_in(conn: &rusqlite::Connection, submission: &NewSubmission) -> Result<(), OutboxError> {
+        let id = submission.id.to_string();
+        {
+            let known: bool = conn.prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE id = ?1)
+                     OR EXISTS (SELECT 1 FROM delivered WHERE id = ?1)
+                     OR EXISTS (SELECT 1 FROM dead_letters WHERE id = ?1)",
+            )?
+            .query_row([&id], |row| row.get(0))?;
+            if known {
+                return Err(OutboxError::DuplicateId(submission.id));
+            }
+            conn.prepare_cached(
+                "INSERT INTO outbox (id, kind, created_at, form_version, sealed, applicant_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                id,
+                submission.kind.as_str(),
+                timestamp(&submission.created_at),
+                submission.form_version,
+                submission.sealed,
+                submission.applicant_key,
+            ])?;
+        }
+    Ok(())
+}
+
+/// [`Outbox::has_applicant_key`] on any connection (the group commit reads it inside its
+/// transaction, so the check and the insert after it see the same state).
+pub(crate) fn has_applicant_key_in(conn: &rusqlite::Connection, key: &str) -> Result<bool, OutboxError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE applicant_key = ?1)
+                 OR EXISTS (SELECT 1 FROM delivered WHERE applicant_key = ?1)
+                 OR EXISTS (SELECT 1 FROM dead_letters WHERE applicant_key = ?1)",
+        )?
+        .query_row([key], |row| row.get(0))?)
+}
+
+/// [`Outbox::record_attempt`]'s work inside the caller's transaction.
+pub(crate) fn record_attempt_in(conn: &rusqlite::Connection, ids: &[Uuid], at: DateTime<Utc>) -> Result<(), OutboxError> {
+        let at = timestamp(&at);
+        {
+            let mut update =
+                conn.prepare_cached("UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?2 WHERE id = ?1")?;
+            for id in ids {
+                update.execute(params![id.to_string(), at])?;
+            }
+        }
+    Ok(())
+}
+
+/// [`Outbox::apply_results`]'s work inside the caller's transaction.
+pub(crate) fn apply_results_in(conn: &rusqlite::Connection, results: &[SubmissionResult], at: DateTime<Utc>) -> Result<AppliedResults, OutboxError> {
+        let at = timestamp(&at);
+        let mut applied = AppliedResults::default();
+        {
+            // `OR IGNORE`: should an id somehow already be recorded, the first answer stands
+            // and the row still leaves the outbox, instead of wedging every later batch.
+            let mut deliver = conn.prepare_cached(
+                "INSERT OR IGNORE INTO delivered (id, case_number, delivered_at, applicant_key, kind, created_at)
+                 SELECT id, ?2, ?3, applicant_key, kind, created_at FROM outbox WHERE id = ?1",
+            )?;
+            let mut dead_letter = conn.prepare_cached(
+                "INSERT OR IGNORE INTO dead_letters
+                     (id, kind, created_at, form_version, sealed, applicant_key, reason, rejected_at)
+                 SELECT id, kind, created_at, form_version, sealed, applicant_key, ?2, ?3
+                 FROM outbox WHERE id = ?1",
+            )?;
+            let mut remove = conn.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
+            for result in results {
+                let id = result.id.to_string();
+                let delivered = match &result.outcome {
+                    SubmissionOutcome::Accepted { case_number, .. } | SubmissionOutcome::Duplicate { case_number } => {
+                        deliver.execute(params![id, case_number, at])?;
+                        true
+                    }
+                    SubmissionOutcome::Rejected { reason } => {
+                        dead_letter.execute(params![id, reason, at])?;
+                        false
+                    }
+                };
+                if remove.execute([&id])? == 0 {
+                    applied.unknown += 1;
+                } else if delivered {
+                    applied.delivered += 1;
+                } else {
+                    applied.dead_lettered += 1;
+                }
+            }
+        }
+    Ok(applied)
 }
 
 /// Creates the database file with mode 0600 if it does not exist yet; SQLite gives its `-wal`
@@ -709,6 +804,31 @@ mod tests {
         outbox.enqueue(&b).unwrap();
         outbox.enqueue(&c).unwrap();
         assert_eq!(ids(&outbox.next_batch(10).unwrap()), vec![b.id, c.id]);
+    }
+
+    #[test]
+    fn a_damaged_outbox_is_refused_naming_the_file_and_never_reset() {
+        let f = fixture();
+        let mut outbox = Outbox::open(&f.path).unwrap();
+        for n in 0..40 {
+            let mut s = submission(n);
+            s.sealed = vec![7; 3_000];
+            outbox.enqueue(&s).unwrap();
+        }
+        drop(outbox); // checkpointed into the main file
+        let whole = std::fs::read(&f.path).unwrap();
+        assert!(whole.len() > 8 * 4096);
+        let mut garbage = whole.clone();
+        garbage[..100].fill(0xAB);
+        for (what, bytes) in [("truncated", whole[..whole.len() / 2].to_vec()), ("overwritten header", garbage), ("not SQLite", b"hello".to_vec())] {
+            std::fs::write(&f.path, &bytes).unwrap();
+            let err = Outbox::open(&f.path).err().unwrap_or_else(|| panic!("{what}: opened"));
+            let message = err.to_string();
+            assert!(matches!(err, OutboxError::Damaged { .. }), "{what}: {message}");
+            assert!(message.contains(&f.path.display().to_string()), "{what}: {message}");
+            assert!(message.contains("do not delete it"), "{what}: {message}");
+            assert_eq!(std::fs::read(&f.path).unwrap(), bytes, "{what}: the file was changed");
+        }
     }
 
     #[test]

@@ -102,16 +102,17 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
     .map_err(|e| StorageError::Task(e.to_string()))??;
 
     let submission = NewSubmission { id, kind, created_at, form_version: form.version.clone(), sealed, applicant_key };
-    // The duplicate check and the insert run under one lock, so two captures of the same
-    // person at the same time cannot both miss each other.
+    // The duplicate check and the insert run in one job of the group commit, so two captures
+    // of the same person at the same time cannot both miss each other; the answer comes after
+    // the commit that holds the row.
     let duplicate_warning = terminal
         .storage
-        .outbox(move |outbox| {
+        .write(move |group| {
             let seen = match &submission.applicant_key {
-                Some(key) => outbox.has_applicant_key(key)?,
+                Some(key) => group.has_applicant_key(key)?,
                 None => false,
             };
-            outbox.enqueue(&submission)?;
+            group.enqueue(&submission)?;
             Ok(seen)
         })
         .await?;

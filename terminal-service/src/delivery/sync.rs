@@ -14,8 +14,8 @@
 //!
 //! # Two batches in flight
 //!
-//! Applying an answer costs a local transaction with an fsync plus audit entries with their
-//! own fsyncs; done while nothing is on the wire, that idle time capped the drain at about
+//! Applying an answer costs a local transaction with an fsync (audit entries now share it: see
+//! [`crate::capture::storage`]); done while nothing is on the wire, that idle time capped the drain at about
 //! 0.6× of what the node ingests. So the engine keeps up to [`MAX_IN_FLIGHT`] (two) batches
 //! on the wire: while batch k's answer is applied and audited, batch k+1 is already sent.
 //!
@@ -269,7 +269,29 @@ async fn settle(terminal: &Arc<Terminal>, flight: Flight) -> Pass {
             _ => None,
         })
         .collect();
-    let applied = match terminal.storage.outbox(move |o| o.apply_results(&results, Utc::now())).await {
+    // The node's answer and its audit entries are one job of the group commit: the entries
+    // ride on the commit that records the delivery instead of costing fsyncs of their own. An
+    // entry that cannot be written is logged and left out, never a reason to resend the batch.
+    let batch = ids.len();
+    let audited_rejections: Vec<(Uuid, String)> = rejected.clone();
+    let applied = match terminal
+        .storage
+        .write(move |group| {
+            let applied = group.apply_results(&results, Utc::now())?;
+            if applied.delivered > 0 {
+                group.audit_or_log(AuditCategory::Sync, "batch_delivered", json!({"delivered": applied.delivered, "batch": batch}));
+            }
+            for entry in flagged {
+                group.audit_or_log(AuditCategory::Sync, "submission_flagged", entry);
+            }
+            for (id, reason) in audited_rejections {
+                // The node's reason is about the envelope (form version, seal), never its contents.
+                group.audit_or_log(AuditCategory::Sync, "submission_rejected", json!({"id": id, "reason": reason}));
+            }
+            Ok(applied)
+        })
+        .await
+    {
         Ok(a) => a,
         // Not applied means still queued: a later pass resends and gets `duplicate` answers.
         Err(e) => return Pass::Failed { message: format!("applying the node's results: {e}"), retry_after: None },
@@ -283,19 +305,6 @@ async fn settle(terminal: &Arc<Terminal>, flight: Flight) -> Pass {
         d.next_attempt_at = None;
         d.delivered += applied.delivered as u64;
         d.dead_lettered += applied.dead_lettered as u64;
-    }
-    if applied.delivered > 0 {
-        let _ = terminal
-            .storage
-            .audit(AuditCategory::Sync, "batch_delivered", json!({"delivered": applied.delivered, "batch": ids.len()}))
-            .await;
-    }
-    for entry in flagged {
-        let _ = terminal.storage.audit(AuditCategory::Sync, "submission_flagged", entry).await;
-    }
-    for (id, reason) in &rejected {
-        // The node's reason is about the envelope (form version, seal), never its contents.
-        let _ = terminal.storage.audit(AuditCategory::Sync, "submission_rejected", json!({"id": id, "reason": reason})).await;
     }
     for id in delivered_ids {
         terminal.events.publish(Event::submission(id, SubmissionState::Delivered));
@@ -317,7 +326,7 @@ async fn record_attempt(terminal: &Terminal, ids: Vec<Uuid>, attempted_at: DateT
     // Attempts are counted after a failure, not before each send: on success the rows leave
     // the outbox anyway, and an fsync per batch for a diagnostic counter halved the drain
     // rate. A crash mid-send leaves one attempt uncounted, which is harmless.
-    if let Err(err) = terminal.storage.outbox(move |o| o.record_attempt(&ids, attempted_at)).await {
+    if let Err(err) = terminal.storage.write(move |group| group.record_attempt(&ids, attempted_at)).await {
         tracing::warn!(error = %err, "could not record the failed attempt");
     }
 }

@@ -222,11 +222,12 @@ impl Sessions {
 /// Publishes and audits the end of a session.
 pub async fn announce_end(terminal: &Terminal, ended: &SessionView, reason: EndReason) {
     tracing::info!(staff_id = %ended.staff_id, reason = reason.as_str(), "staff session ended");
-    terminal.events.publish(Event::Session(SessionEvent::ended(reason)));
+    // Recorded first, then announced: whoever reacts to the event finds the entry in the log.
     let _ = terminal
         .storage
         .audit(AuditCategory::Staff, "session_ended", json!({"staff_id": ended.staff_id, "reason": reason.as_str()}))
         .await;
+    terminal.events.publish(Event::Session(SessionEvent::ended(reason)));
 }
 
 /// Ends sessions that went idle, once a second, until `shutdown` turns true.

@@ -235,7 +235,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid TOML, has an unknown key, or a value of the wrong type.
-    #[error("{path}: {message}")]
+    #[error("{path}: {message}\n(the service does not start with this file: correct it, or restore the packaged one from /usr/share/doc/terminal-service or the image; `terminal-service config check` reads it again without starting)")]
     Parse {
         /// The file.
         path: PathBuf,
@@ -259,7 +259,10 @@ impl Config {
     ///
     /// A file that does not exist is an error: whoever names a file expects it to be used.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        // A damaged file (a bad sector, a cut write) is a file to correct, like a syntax error.
+        let text = String::from_utf8(bytes)
+            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: format!("not UTF-8 text ({e})") })?;
         Config::parse(&text, path)
     }
 
@@ -877,6 +880,22 @@ mod tests {
         std::fs::write(&path, "[kiosk]\nidle_timeout_s = 1\n").unwrap();
         let err = Config::load(&path).unwrap_err();
         assert!(err.to_string().starts_with(&path.display().to_string()), "{err}");
+    }
+
+    #[test]
+    fn a_truncated_or_corrupt_file_stops_start_up_naming_it_and_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let whole = "[storage]\ndir = \"/var/lib/terminal-service\"\n\n[sync]\nbatch_size = 100\n";
+        // Cut in the middle of a value, garbage bytes from a bad sector, a file of zeros.
+        for damaged in [&whole.as_bytes()[..20], &b"[storage]\ndir = \"/var/lib\xff\xfe\x00"[..], &[0u8; 64][..]] {
+            std::fs::write(&path, damaged).unwrap();
+            let err = Config::load(&path).unwrap_err();
+            let message = err.to_string();
+            assert!(message.starts_with(&path.display().to_string()), "{message}");
+            assert!(message.contains("correct it"), "{message}");
+            assert_eq!(std::fs::read(&path).unwrap(), damaged, "the file was changed");
+        }
     }
 
     #[test]

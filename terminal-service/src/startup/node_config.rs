@@ -26,7 +26,7 @@ pub enum NodeConfigError {
         source: std::io::Error,
     },
     /// Not a node configuration.
-    #[error("{path}: not a valid node configuration ({message}); it is refreshed from the node at the next heartbeat, or delete it")]
+    #[error("{path}: not a valid node configuration ({message}); the service does not start with it. Move it aside (e.g. rename it to node-config.json.damaged) and start again: the configuration is fetched from the node anew (nothing captured is lost; until then no forms are offered)")]
     Corrupt {
         /// The file.
         path: PathBuf,
@@ -51,4 +51,27 @@ pub fn store_cached(dir: &Path, config: &NodeConfig) -> Result<(), NodeConfigErr
     let path = dir.join(NODE_CONFIG_FILE);
     let bytes = serde_json::to_vec_pretty(config).map_err(|e| NodeConfigError::Corrupt { path: path.clone(), message: e.to_string() })?;
     write_file_atomically(&path, &bytes, 0o600).map_err(|source| NodeConfigError::Io { path, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_truncated_or_corrupt_cache_is_refused_naming_the_file_and_left_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(NODE_CONFIG_FILE);
+        for damaged in [&b"{\"version\": \"2026.1\", \"forms\": ["[..], &b"\x00\x00\x00garbage"[..], &b""[..]] {
+            std::fs::write(&path, damaged).unwrap();
+            let err = load_cached(dir.path()).unwrap_err();
+            let message = err.to_string();
+            assert!(matches!(err, NodeConfigError::Corrupt { .. }), "{message}");
+            assert!(message.contains(&path.display().to_string()), "{message}");
+            assert!(message.contains("Move it aside"), "{message}");
+            // Not reset: the damaged file is still there for whoever looks into it.
+            assert_eq!(std::fs::read(&path).unwrap(), damaged);
+        }
+        std::fs::remove_file(&path).unwrap();
+        assert!(load_cached(dir.path()).unwrap().is_none());
+    }
 }
