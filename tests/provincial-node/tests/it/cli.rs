@@ -6,32 +6,12 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use crate::common::{ServeProcess, application_answers, enroll_request, envelope_for, new_key, nonce, now, random_national_id};
-use node_protocol::signature::sign_request;
+use crate::common::{post_signed as post, run_cli as run, ServeProcess, application_answers, enroll_request, envelope_for, new_key, random_national_id};
 use node_protocol::{SubmissionContent, SubmissionKind};
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_provincial-node");
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(BIN).args(args).output().expect("run provincial-node");
-    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
-
 fn serve(data: &str) -> ServeProcess {
     ServeProcess::start(&["--data", data, "--province", "Erbil"])
-}
-
-async fn post(base: &str, key: &ed25519_dalek::SigningKey, keyid: &str, path: &str, body: &Value) -> (u16, Value) {
-    let bytes = body.to_string().into_bytes();
-    let signed = sign_request(key, keyid, "POST", path, &bytes, now(), &nonce());
-    let mut request = reqwest::Client::new().post(format!("{base}{path}")).header("content-type", "application/json");
-    for (name, value) in signed.pairs() {
-        request = request.header(name, value);
-    }
-    let response = request.body(bytes).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
 }
 
 #[tokio::test]

@@ -7,18 +7,11 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{enroll_request, envelope_for, new_key, nonce, now, random_national_id, ServeProcess};
+use crate::common::{post_signed as post, run_cli as run, enroll_request, envelope_for, new_key, nonce, now, random_national_id, ServeProcess};
 use node_protocol::signature::sign_request;
 use node_protocol::{SubmissionContent, SubmissionKind};
 use pg_cluster::TemporaryCluster;
 use serde_json::{json, Value};
-
-const BIN: &str = env!("CARGO_BIN_EXE_provincial-node");
-
-fn run(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(BIN).args(args).output().expect("run provincial-node");
-    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
 
 fn run_ok(args: &[&str]) -> String {
     let (ok, stdout, stderr) = run(args);
@@ -34,23 +27,6 @@ struct Province {
     terminal_id: String,
     key: ed25519_dalek::SigningKey,
     recipient: String,
-}
-
-async fn post(base: &str, key: &ed25519_dalek::SigningKey, keyid: &str, path: &str, body: &Value) -> (u16, Value) {
-    let bytes = body.to_string().into_bytes();
-    let signed = sign_request(key, keyid, "POST", path, &bytes, now(), &nonce());
-    let mut request = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-        .post(format!("{base}{path}"))
-        .header("content-type", "application/json");
-    for (name, value) in signed.pairs() {
-        request = request.header(name, value);
-    }
-    let response = request.body(bytes).send().await.expect("the node answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("a JSON answer"))
 }
 
 impl Province {

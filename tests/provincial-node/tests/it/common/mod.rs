@@ -110,6 +110,20 @@ pub async fn send_signed(key: &SigningKey, keyid: &str, method: &str, path: &str
     send_signed_at(key, keyid, method, path, body, now(), &nonce()).await
 }
 
+/// The node binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_provincial-node");
+
+/// Runs `provincial-node ARGS…`: whether it succeeded, its stdout and its stderr.
+pub fn run_cli(args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(BIN).args(args).output().expect("run provincial-node");
+    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+/// POSTs `body` to `base` + `path`, freshly signed by `key` as `keyid`: status and JSON answer.
+pub async fn post_signed(base: &str, key: &SigningKey, keyid: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    json(send_signed_to(base, key, keyid, "POST", path, body.to_string().as_bytes(), now(), &nonce()).await).await
+}
+
 /// Status and JSON body of a response.
 pub async fn json(response: reqwest::Response) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
