@@ -32,6 +32,8 @@ pub const CLOCK_REFUSAL_THRESHOLD_S: i64 = MAX_CLOCK_SKEW_S / 2;
 pub struct NodeClock {
     /// Node time minus local time, in seconds (0 until a refusal teaches otherwise).
     offset_s: Arc<AtomicI64>,
+    /// The offset last written to the audit log ([`NodeClock::unaudited_offset`]).
+    audited_s: Arc<AtomicI64>,
 }
 
 impl std::fmt::Debug for NodeClock {
@@ -49,6 +51,14 @@ impl NodeClock {
     /// The `created` to sign with when the local clock reads `local_now` (Unix seconds).
     pub fn created(&self, local_now: i64) -> i64 {
         local_now.saturating_add(self.offset_s())
+    }
+
+    /// The offset learned since the last call, once: the sync engine writes it to the audit
+    /// log, which says from then on that the times of entries before it came from a local
+    /// clock that was off by that much (the entries themselves keep the local time).
+    pub fn unaudited_offset(&self) -> Option<i64> {
+        let offset = self.offset_s();
+        (self.audited_s.swap(offset, Ordering::Relaxed) != offset).then_some(offset)
     }
 
     /// After the node refused a request signed with `created`: if its `Date` header
@@ -92,6 +102,15 @@ mod tests {
         assert_eq!(clock.created(local), local);
         assert_eq!(clock.learn_from_refusal(clock.created(local), Some(NODE_DATE), local), Some(3 * 86_400));
         assert_eq!(clock.created(local + 10), NODE_NOW + 10);
+    }
+
+    #[test]
+    fn a_learned_offset_is_audited_once() {
+        let clock = NodeClock::default();
+        assert_eq!(clock.unaudited_offset(), None, "nothing learned yet");
+        clock.learn_from_refusal(12, Some(NODE_DATE), 12);
+        assert_eq!(clock.unaudited_offset(), Some(NODE_NOW - 12));
+        assert_eq!(clock.unaudited_offset(), None, "once");
     }
 
     #[test]

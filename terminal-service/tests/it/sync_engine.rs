@@ -401,4 +401,6 @@ async fn a_clock_days_behind_learns_the_nodes_time_and_delivers_exactly_once() {
     assert_eq!(stored, ids, "every captured submission reached the node, and nothing else");
     let stats = terminal.storage.outbox(|o| o.stats()).await.unwrap();
     assert_eq!((stats.depth, stats.delivered, stats.dead_letters), (0, 4, 0));
+    let learned = terminal.storage.audit_log(|a| a.recent(100)).await.unwrap().into_iter().filter(|e| e.action == "clock_offset_learned").count();
+    assert_eq!(learned, 1, "the offset is written to the audit log once");
 }
