@@ -414,6 +414,61 @@ mod tests {
 }
 
 #[cfg(test)]
+mod clock_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A node that answers every request 401 with a `Date` of `ahead_s` from now, counting them.
+    async fn refusing_node(ahead_s: u64) -> (String, Arc<AtomicUsize>) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&count);
+        let app = axum::Router::new().fallback(move || {
+            let seen = Arc::clone(&seen);
+            async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(ahead_s));
+                (StatusCode::UNAUTHORIZED, [(DATE, date)], axum::Json(ErrorBody { error: "signature_invalid".into(), message: "test".into() }))
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, count)
+    }
+
+    fn client(url: &str, key_dir: &std::path::Path) -> NodeClient {
+        let key = Arc::new(TerminalKey::generate(key_dir).unwrap());
+        NodeClient::new(http_client(Duration::from_secs(5)).unwrap(), url, key, "T-1").unwrap()
+    }
+
+    /// A node that refuses even the request signed in its own time: one more try, then the
+    /// refusal, so a call never loops.
+    #[tokio::test]
+    async fn a_clock_refusal_is_signed_again_once_and_no_more() {
+        let (url, count) = refusing_node(3 * 86_400).await;
+        let dir = tempfile::tempdir().unwrap();
+        let client = client(&url, dir.path());
+        let err = client.call::<(), serde_json::Value>(Method::GET, "/v1/config", None).await.unwrap_err();
+        assert!(matches!(err, NodeError::Refused { status: 401, .. }), "{err:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 2, "the first try and one in the node's time");
+        assert!((client.clock().offset_s() - 3 * 86_400).abs() <= 2, "offset {}", client.clock().offset_s());
+    }
+
+    /// A refusal from a node whose clock agrees with the terminal's is not about the clock:
+    /// not retried, and the offset stays zero.
+    #[tokio::test]
+    async fn a_refusal_with_the_same_time_is_not_retried() {
+        let (url, count) = refusing_node(0).await;
+        let dir = tempfile::tempdir().unwrap();
+        let client = client(&url, dir.path());
+        let err = client.call::<(), serde_json::Value>(Method::GET, "/v1/config", None).await.unwrap_err();
+        assert!(matches!(err, NodeError::Refused { status: 401, .. }), "{err:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(client.clock().offset_s(), 0);
+    }
+}
+
+#[cfg(test)]
 mod network_policy_tests {
     use super::*;
     use std::fmt;
