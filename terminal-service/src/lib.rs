@@ -52,6 +52,7 @@
 pub mod api;
 pub mod audit;
 pub mod capture;
+pub mod clock;
 pub mod delivery;
 pub mod events;
 pub mod peripherals;

@@ -76,7 +76,7 @@ pub async fn run(config: Config) -> Result<(), ServiceError> {
         let _ = reader.await;
     });
 
-    let _ = terminal.storage.audit(AuditCategory::Provisioning, "service_started", json!({"version": env!("CARGO_PKG_VERSION")})).await;
+    let _ = terminal.storage.audit(AuditCategory::Provisioning, "service_started", json!({"version": env!("CARGO_PKG_VERSION"), "clock_set": crate::clock::is_set(chrono::Utc::now())})).await;
     notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status("ready")]);
 
     tokio::select! {

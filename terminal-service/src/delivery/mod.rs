@@ -4,4 +4,5 @@
 pub mod backoff;
 pub mod heartbeat;
 pub mod node_client;
+pub mod node_clock;
 pub mod sync;

@@ -24,11 +24,13 @@ use node_protocol::{
     BatchResponse, EnrollRequest, EnrollResponse, ErrorBody, Heartbeat, HeartbeatResponse, NodeConfig, PrecheckRequest, PrecheckResponse,
     StatusRequest, StatusResponse, SubmissionBatch,
 };
-use reqwest::header::{HeaderMap, CONTENT_TYPE, RETRY_AFTER};
+use chrono::Utc;
+use reqwest::header::{HeaderMap, CONTENT_TYPE, DATE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
+use crate::delivery::node_clock::NodeClock;
 use crate::startup::identity::{Enrollment, TerminalKey};
 
 pub mod trust;
@@ -117,6 +119,7 @@ pub struct NodeClient {
     base: String,
     key: Arc<TerminalKey>,
     keyid: String,
+    clock: NodeClock,
 }
 
 impl std::fmt::Debug for NodeClient {
@@ -169,7 +172,7 @@ impl NodeClient {
     /// A client for the node at `base_url`, signing with `key` under `keyid` (the terminal id,
     /// or `node_protocol::signature::ENROLL_KEY_ID` to enroll).
     pub fn new(http: reqwest::Client, base_url: &str, key: Arc<TerminalKey>, keyid: &str) -> Result<NodeClient, NodeError> {
-        Ok(NodeClient { http, base: check_node_url(base_url)?, key, keyid: keyid.into() })
+        Ok(NodeClient { http, base: check_node_url(base_url)?, key, keyid: keyid.into(), clock: NodeClock::default() })
     }
 
     /// The client a provisioned terminal uses: to the enrolled node, as the enrolled terminal,
@@ -185,6 +188,11 @@ impl NodeClient {
     /// The node's base URL.
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// The clock this client signs with (the local clock plus what the node's `Date` taught).
+    pub fn clock(&self) -> &NodeClock {
+        &self.clock
     }
 
     /// `POST /v1/terminals/enroll`.
@@ -228,39 +236,75 @@ impl NodeClient {
             Some(b) => serde_json::to_vec(b).map_err(|e| NodeError::BadAnswer(format!("cannot encode request: {e}")))?,
             None => Vec::new(),
         };
-        let signed = self.key.sign(&self.keyid, method.as_str(), &signed_path, &bytes);
-        let mut request = self.http.request(method, &url);
+        let created = self.clock.created(Utc::now().timestamp());
+        let text = match self.send_signed(&method, &url, &signed_path, body.is_some(), &bytes, created).await {
+            Ok(text) => text,
+            // A refusal whose `Date` shows the terminal's clock is off (no real-time clock, no
+            // network time): sign again, once, in the node's time. The same bytes go again, so
+            // ids and sealed envelopes are unchanged and exactly-once holds; a second refusal is
+            // returned as it is, so nothing is resent in a loop.
+            Err(Failure { error: error @ NodeError::Refused { status: 401, .. }, node_date: Some(date) }) => {
+                let local_now = Utc::now().timestamp();
+                let Some(offset) = self.clock.learn_from_refusal(created, Some(&date), local_now) else { return Err(error) };
+                tracing::warn!(offset_s = offset, node_date = %date, "the node refused a signature for its time: the terminal clock is off by {offset} s; signing in the node's time from now on");
+                let created = self.clock.created(local_now);
+                self.send_signed(&method, &url, &signed_path, body.is_some(), &bytes, created).await.map_err(|f| f.error)?
+            }
+            Err(failure) => return Err(failure.error),
+        };
+        serde_json::from_slice(&text).map_err(|e| NodeError::BadAnswer(format!("{path}: {e}")))
+    }
+
+    /// Sends one request signed with `created`.
+    async fn send_signed(&self, method: &Method, url: &str, signed_path: &str, has_body: bool, bytes: &[u8], created: i64) -> Result<Vec<u8>, Failure> {
+        let signed = self.key.sign_at(&self.keyid, method.as_str(), signed_path, bytes, created);
+        let mut request = self.http.request(method.clone(), url);
         for (name, value) in signed.pairs() {
             request = request.header(name, value);
         }
-        if body.is_some() {
+        if has_body {
             request = request.header(CONTENT_TYPE, "application/json");
         }
-        let response = request.body(bytes).send().await.map_err(|e| match trust::find_mismatch(&e) {
-            Some(m) => NodeError::CertificateChanged { expected: m.expected, got: m.presented },
-            None => NodeError::Transient { message: describe_reqwest_error(&e, &self.base), retry_after: None },
+        let response = request.body(bytes.to_vec()).send().await.map_err(|e| {
+            Failure::from(match trust::find_mismatch(&e) {
+                Some(m) => NodeError::CertificateChanged { expected: m.expected, got: m.presented },
+                None => NodeError::Transient { message: describe_reqwest_error(&e, &self.base), retry_after: None },
+            })
         })?;
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response.bytes().await.map_err(|e| NodeError::Transient {
-            message: format!("answer cut short: {}", describe_reqwest_error(&e, &self.base)),
-            retry_after: None,
+        let text = response.bytes().await.map_err(|e| {
+            Failure::from(NodeError::Transient { message: format!("answer cut short: {}", describe_reqwest_error(&e, &self.base)), retry_after: None })
         })?;
         if status.is_success() {
-            return serde_json::from_slice(&text).map_err(|e| NodeError::BadAnswer(format!("{path}: {e}")));
+            return Ok(text.to_vec());
         }
         let body: ErrorBody = serde_json::from_slice(&text).unwrap_or_else(|_| ErrorBody {
             error: format!("http_{}", status.as_u16()),
             message: status.canonical_reason().unwrap_or("no reason given").to_string(),
         });
-        if is_transient_status(status) {
-            Err(NodeError::Transient {
+        let error = if is_transient_status(status) {
+            NodeError::Transient {
                 message: format!("HTTP {} ({}): {}", status.as_u16(), body.error, body.message),
                 retry_after: retry_after_header(&headers),
-            })
+            }
         } else {
-            Err(NodeError::Refused { status: status.as_u16(), body })
-        }
+            NodeError::Refused { status: status.as_u16(), body }
+        };
+        let node_date = headers.get(DATE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        Err(Failure { error, node_date })
+    }
+}
+
+/// A failed request, with the node's `Date` when it answered with one.
+struct Failure {
+    error: NodeError,
+    node_date: Option<String>,
+}
+
+impl From<NodeError> for Failure {
+    fn from(error: NodeError) -> Failure {
+        Failure { error, node_date: None }
     }
 }
 
@@ -366,6 +410,61 @@ mod tests {
         assert!(check_node_url("ftp://x").is_err());
         assert!(check_node_url("node.example").is_err());
         assert!(check_node_url("http://x/?a=b").is_err());
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A node that answers every request 401 with a `Date` of `ahead_s` from now, counting them.
+    async fn refusing_node(ahead_s: u64) -> (String, Arc<AtomicUsize>) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&count);
+        let app = axum::Router::new().fallback(move || {
+            let seen = Arc::clone(&seen);
+            async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(ahead_s));
+                (StatusCode::UNAUTHORIZED, [(DATE, date)], axum::Json(ErrorBody { error: "signature_invalid".into(), message: "test".into() }))
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, count)
+    }
+
+    fn client(url: &str, key_dir: &std::path::Path) -> NodeClient {
+        let key = Arc::new(TerminalKey::generate(key_dir).unwrap());
+        NodeClient::new(http_client(Duration::from_secs(5)).unwrap(), url, key, "T-1").unwrap()
+    }
+
+    /// A node that refuses even the request signed in its own time: one more try, then the
+    /// refusal, so a call never loops.
+    #[tokio::test]
+    async fn a_clock_refusal_is_signed_again_once_and_no_more() {
+        let (url, count) = refusing_node(3 * 86_400).await;
+        let dir = tempfile::tempdir().unwrap();
+        let client = client(&url, dir.path());
+        let err = client.call::<(), serde_json::Value>(Method::GET, "/v1/config", None).await.unwrap_err();
+        assert!(matches!(err, NodeError::Refused { status: 401, .. }), "{err:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 2, "the first try and one in the node's time");
+        assert!((client.clock().offset_s() - 3 * 86_400).abs() <= 2, "offset {}", client.clock().offset_s());
+    }
+
+    /// A refusal from a node whose clock agrees with the terminal's is not about the clock:
+    /// not retried, and the offset stays zero.
+    #[tokio::test]
+    async fn a_refusal_with_the_same_time_is_not_retried() {
+        let (url, count) = refusing_node(0).await;
+        let dir = tempfile::tempdir().unwrap();
+        let client = client(&url, dir.path());
+        let err = client.call::<(), serde_json::Value>(Method::GET, "/v1/config", None).await.unwrap_err();
+        assert!(matches!(err, NodeError::Refused { status: 401, .. }), "{err:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(client.clock().offset_s(), 0);
     }
 }
 

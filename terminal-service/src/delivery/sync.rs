@@ -218,6 +218,19 @@ async fn launch(terminal: &Arc<Terminal>, batch_size: usize, in_flight: &VecDequ
     Launch::Sent(Flight { ids, attempted_at, answer })
 }
 
+/// Writes to the audit log, once, an offset between the terminal's clock and the node's that
+/// the node client learned (a terminal without a real-time clock): the entries before it carry
+/// the local clock's times, off by that much.
+async fn audit_clock_offset(terminal: &Arc<Terminal>) {
+    let Some(provisioned) = terminal.provisioned() else { return };
+    if let Some(offset) = provisioned.client.clock().unaudited_offset() {
+        let _ = terminal
+            .storage
+            .audit(AuditCategory::Sync, "clock_offset_learned", json!({"node_minus_local_s": offset, "source": "node Date header"}))
+            .await;
+    }
+}
+
 /// Waits for the node's answer to one batch and applies it.
 async fn settle(terminal: &Arc<Terminal>, flight: Flight) -> Pass {
     let Flight { ids, attempted_at, answer } = flight;
@@ -229,6 +242,7 @@ async fn settle(terminal: &Arc<Terminal>, flight: Flight) -> Pass {
             return Pass::Failed { message: format!("send task failed: {e}"), retry_after: None };
         }
     };
+    audit_clock_offset(terminal).await;
     let response = match answer {
         Ok(r) => r,
         Err(e) => {

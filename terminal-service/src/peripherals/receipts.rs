@@ -20,6 +20,19 @@ pub fn format_time(at: DateTime<Utc>, conventions: Conventions) -> String {
     conventions.date_time(&at.with_timezone(&iraq_time()))
 }
 
+/// When a receipt was issued, or "time not set" when the terminal's clock cannot be true
+/// ([`crate::clock`]): a receipt must not carry a false date as if it were one.
+fn issued_at(at: DateTime<Utc>, language: Language, conventions: Conventions) -> String {
+    if crate::clock::is_set(at) {
+        return format_time(at, conventions);
+    }
+    match language {
+        Language::Arabic => "الوقت غير مضبوط".into(),
+        Language::Kurdish => "کات ڕێک نەخراوە".into(),
+        Language::English => "time not set".into(),
+    }
+}
+
 /// A language tag (`ar`, `ckb`, `en`) as a receipt language.
 pub fn language(tag: &str) -> Option<Language> {
     Language::ALL.into_iter().find(|l| l.tag() == tag)
@@ -62,7 +75,7 @@ pub fn for_submission(record: &SubmissionRecord, language: Language, conventions
         },
         reference: reference.clone(),
         submission_id: Some(record.id.to_string()),
-        issued_at: format_time(record.created_at, conventions),
+        issued_at: issued_at(record.created_at, language, conventions),
         terminal: terminal_id.into(),
         lines: vec![ReceiptLine { label: label(language, "Governorate"), value: province.into() }],
         qr: Some(reference),
@@ -151,7 +164,7 @@ pub fn for_status_slip(slip: &StatusSlip, language: Language, conventions: Conve
         kind: ReceiptKind::StatusCheck,
         reference: reference.clone().unwrap_or_else(|| "—".into()),
         submission_id: None,
-        issued_at: format_time(now, conventions),
+        issued_at: issued_at(now, language, conventions),
         terminal: terminal_id.into(),
         lines,
         qr: reference,
@@ -165,6 +178,21 @@ mod tests {
     use crate::capture::outbox::SubmissionPlace;
     use chrono::TimeZone;
     use uuid::Uuid;
+
+    #[test]
+    fn a_receipt_captured_with_the_clock_at_1970_says_time_not_set_in_each_language() {
+        let id = Uuid::now_v7();
+        let created_at = Utc.with_ymd_and_hms(1970, 1, 1, 0, 2, 5).unwrap();
+        let record = SubmissionRecord { id, kind: SubmissionKind::Application, created_at, place: SubmissionPlace::Waiting };
+        let printed: Vec<String> = [Language::Arabic, Language::Kurdish, Language::English]
+            .into_iter()
+            .map(|language| for_submission(&record, language, Conventions::default(), "T-0001", "Erbil").issued_at)
+            .collect();
+        assert_eq!(printed, ["الوقت غير مضبوط", "کات ڕێک نەخراوە", "time not set"]);
+        // Everything else is as on any receipt: the reference is what the applicant needs.
+        let r = for_submission(&record, Language::English, Conventions::default(), "T-0001", "Erbil");
+        assert_eq!(r.reference, node_protocol::reference::short_reference(&id));
+    }
 
     #[test]
     fn a_submission_receipt_carries_reference_time_terminal_and_province() {

@@ -365,3 +365,42 @@ async fn the_next_batch_skips_ids_in_flight_and_keeps_queue_order() {
     let none = terminal.storage.outbox(move |o| o.next_batch_excluding(10, &everything)).await.unwrap();
     assert!(none.is_empty());
 }
+
+/// A terminal booted without a real-time clock, 3 days behind: the node refuses its first
+/// batch for the signature's `created`, the terminal learns the offset from the node's `Date`
+/// and the same batch (same ids) goes once more, is accepted, and everything is delivered
+/// exactly once; later batches are signed in the node's time from the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_days_behind_learns_the_nodes_time_and_delivers_exactly_once() {
+    const THREE_DAYS_S: i64 = 3 * 86_400;
+    let identity = age::x25519::Identity::generate();
+    let node = StubNode::start(identity.clone()).await;
+    node.set_clock_ahead(THREE_DAYS_S);
+    let fixture = Fixture::provisioned_for(&node.url, identity);
+    let terminal = fixture.open();
+    let mut ids = HashSet::new();
+    for n in 0..3 {
+        ids.insert(submit(&terminal, n).await);
+    }
+    let (stop, handle) = start(&terminal);
+    eventually("the outbox to drain", Duration::from_secs(10), || async { depth(&terminal).await == 0 }).await;
+    // Captured after the offset was learned: goes through without a refusal.
+    ids.insert(submit(&terminal, 3).await);
+    eventually("the late submission to drain", Duration::from_secs(10), || async { depth(&terminal).await == 0 }).await;
+    shut(stop, handle).await;
+
+    let seen = node.seen();
+    let refused: Vec<_> = seen.iter().filter(|s| s.fault == Fault::StaleSignature).collect();
+    assert_eq!(refused.len(), 1, "one refusal, then signed in the node's time: {seen:?}");
+    assert_eq!(seen[0].fault, Fault::StaleSignature);
+    assert_eq!(seen[1].ids, seen[0].ids, "the refused batch goes again with the same ids");
+    assert_eq!(seen.len(), 3, "refused, accepted, then the late one accepted at once: {seen:?}");
+    let offset = terminal.provisioned().unwrap().client.clock().offset_s();
+    assert!((offset - THREE_DAYS_S).abs() <= 2, "learned offset {offset} s");
+    let stored: HashSet<Uuid> = node.stored().keys().copied().collect();
+    assert_eq!(stored, ids, "every captured submission reached the node, and nothing else");
+    let stats = terminal.storage.outbox(|o| o.stats()).await.unwrap();
+    assert_eq!((stats.depth, stats.delivered, stats.dead_letters), (0, 4, 0));
+    let learned = terminal.storage.audit_log(|a| a.recent(100)).await.unwrap().into_iter().filter(|e| e.action == "clock_offset_learned").count();
+    assert_eq!(learned, 1, "the offset is written to the audit log once");
+}

@@ -26,6 +26,9 @@ pub enum Fault {
     Delay(Duration),
     /// Store, then answer 500: the acknowledgement is lost.
     DropAck,
+    /// Not a queued fault: what the stub did when the signature's `created` was outside its
+    /// clock's allowance (see [`StubNode::set_clock_ahead`]): 401, nothing stored.
+    StaleSignature,
 }
 
 /// One request the stub saw.
@@ -61,6 +64,8 @@ struct Inner {
     prechecks: usize,
     /// The opened content of every submission stored.
     contents: HashMap<Uuid, SubmissionContent>,
+    /// How far the stub's clock is ahead of this machine's, when it checks `created`.
+    clock_ahead_s: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -129,6 +134,13 @@ impl StubNode {
     /// `BSR-2026-000031`.
     pub fn flag_next(&self, n: usize) {
         self.inner.lock().unwrap().flag_next_new = n;
+    }
+
+    /// Makes the stub check submissions' `created` as the real node does (±300 s), against a
+    /// clock `seconds` ahead of this machine's, and send that clock in `Date`: the same as a
+    /// terminal whose clock is `seconds` behind.
+    pub fn set_clock_ahead(&self, seconds: i64) {
+        self.inner.lock().unwrap().clock_ahead_s = Some(seconds);
     }
 
     /// Sets the configuration the node serves.
@@ -206,6 +218,16 @@ async fn submissions(State(stub): State<StubNode>, headers: HeaderMap, Json(batc
     assert!(headers.contains_key("signature-input") && headers.contains_key("content-digest"), "requests are signed");
     let fault = {
         let mut inner = stub.inner.lock().unwrap();
+        if let Some(ahead) = inner.clock_ahead_s {
+            let node_now = chrono::Utc::now().timestamp() + ahead;
+            if (signature_created(&headers) - node_now).abs() > node_protocol::signature::MAX_CLOCK_SKEW_S {
+                inner.seen.push(Seen { at: Instant::now(), ids: batch.envelopes.iter().map(|e| e.id).collect(), fault: Fault::StaleSignature });
+                let mut r = error(StatusCode::UNAUTHORIZED, "signature_invalid");
+                let date = std::time::UNIX_EPOCH + Duration::from_secs(node_now as u64);
+                r.headers_mut().insert("date", httpdate::fmt_http_date(date).parse().unwrap());
+                return r;
+            }
+        }
         let fault = inner.faults.pop_front().unwrap_or(Fault::None);
         inner.seen.push(Seen { at: Instant::now(), ids: batch.envelopes.iter().map(|e| e.id).collect(), fault });
         fault
@@ -225,8 +247,15 @@ async fn submissions(State(stub): State<StubNode>, headers: HeaderMap, Json(batc
             stub.store(&batch);
             error(StatusCode::INTERNAL_SERVER_ERROR, "lost")
         }
-        Fault::None => Json(BatchResponse { results: stub.store(&batch) }).into_response(),
+        Fault::None | Fault::StaleSignature => Json(BatchResponse { results: stub.store(&batch) }).into_response(),
     }
+}
+
+/// The `created` parameter of a request's `Signature-Input`.
+fn signature_created(headers: &HeaderMap) -> i64 {
+    let input = headers.get("signature-input").and_then(|v| v.to_str().ok()).expect("signature-input");
+    let created = input.split(';').find_map(|p| p.strip_prefix("created=")).expect("created= in signature-input");
+    created.parse().expect("created is a number")
 }
 
 async fn status(State(stub): State<StubNode>, Json(request): Json<StatusRequest>) -> Json<StatusResponse> {
