@@ -123,10 +123,13 @@ fn batch_of(outbox: &Outbox, limit: usize) -> Vec<(Uuid, Vec<u8>)> {
 /// share one group commit.
 const ROUND: usize = 3;
 
+/// One write for [`Storage::write`].
+type GroupWrite<T> = Box<dyn FnOnce(&GroupTx<'_>) -> Result<T, StorageError> + Send>;
+
 /// Runs `writes` concurrently through [`Storage::write`] so that they share one group: the
 /// outbox lock is held (the writer takes a no-op write and waits on it) while they queue.
 /// Each answer, in order, once every write is answered.
-async fn in_one_group<T: Send + 'static>(storage: &Storage, writes: Vec<Box<dyn FnOnce(&GroupTx<'_>) -> Result<T, StorageError> + Send>>) -> Vec<T> {
+async fn in_one_group<T: Send + 'static>(storage: &Storage, writes: Vec<GroupWrite<T>>) -> Vec<T> {
     let (locked, is_locked) = tokio::sync::oneshot::channel();
     let holder = {
         let storage = storage.clone();
@@ -207,7 +210,7 @@ fn record_run(dir: &Path, script: &Script, seed: u64) -> (Vec<Op<u32>>, Vec<Even
     let mut node = Node::default();
     for round in (0..script.saves).step_by(ROUND) {
         let saves = round..(round + ROUND).min(script.saves);
-        let mut writes: Vec<Box<dyn FnOnce(&GroupTx<'_>) -> Result<Write, StorageError> + Send>> = Vec::new();
+        let mut writes: Vec<GroupWrite<Write>> = Vec::new();
         for i in saves.clone() {
             let sealed = sealed_bytes(&mut rng, script.max_sealed);
             let submission = NewSubmission {
