@@ -15,7 +15,9 @@
 //! validation inside — undoes only that job), commits once, and only then answers each
 //! waiter. While it commits, new jobs queue up and form the next group; so under load a group
 //! holds as many writes as arrived during one fsync, and with none concurrent a write costs
-//! what it cost before.
+//! what it cost before. Since the clients a commit answers come back one by one, a busy writer
+//! waits briefly (at most [`GATHER`], only after a group of several writes) for as many writes
+//! as its last group held before it commits the next; a lone write never waits.
 //!
 //! - A job is answered `Ok` only after the commit holding it returned: "saved" still means
 //!   on disk.
@@ -51,6 +53,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use node_protocol::SubmissionResult;
@@ -75,6 +78,10 @@ pub const RESERVE_BYTES: u64 = 256 * 1024;
 pub const RESUME_ROOM: u64 = 1024 * 1024;
 /// Most jobs in one group: bounds how long one commit holds the outbox lock.
 const MAX_GROUP: usize = 256;
+/// Longest a busy writer waits, after answering a group, for its clients' next writes (see
+/// [`gather`]): small beside an SD card's fsync (5–50 ms), long enough for answered
+/// requests to come back.
+const GATHER: Duration = Duration::from_micros(1500);
 /// Name the audit log is attached under on the writer's connection.
 const AUDIT_SCHEMA: &str = "audit";
 
@@ -373,6 +380,9 @@ where
 
 /// The writer thread: one group per loop, until every `Storage` handle is dropped.
 fn run_writer(outbox: &Mutex<Outbox>, head_path: &Path, space: &Space, jobs: &mpsc::Receiver<Box<dyn PendingWrite>>) {
+    // Size of the last group, and when its waiters were answered.
+    let mut last_size = 0usize;
+    let mut answered = Instant::now();
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -381,6 +391,8 @@ fn run_writer(outbox: &Mutex<Outbox>, head_path: &Path, space: &Space, jobs: &mp
                 Err(_) => break,
             }
         }
+        gather(&mut group, jobs, last_size, answered, space);
+        last_size = group.len();
         let mut guard = lock(outbox);
         let conn = guard.connection();
         if space.full.load(Ordering::SeqCst) {
@@ -395,8 +407,38 @@ fn run_writer(outbox: &Mutex<Outbox>, head_path: &Path, space: &Space, jobs: &mp
         for job in group {
             job.finish(outcome.as_ref().map(|_| ()));
         }
+        answered = Instant::now();
         if !disk_full && space.full.load(Ordering::SeqCst) {
             space.try_recover(conn);
+        }
+    }
+}
+
+/// Lets the clients of a busy group come back before the next one is committed.
+///
+/// The waiters a commit answers send their next writes one by one; taking only what is queued
+/// the moment the commit ends splits them over two groups (and two fsyncs). So when the last
+/// group held more than one write and the writes keep coming (the first arrived within
+/// [`GATHER`] of the answers), wait — at most until [`GATHER`] after the answers — for as many
+/// writes as that group had. A write after a lone one, or on an idle terminal, never waits.
+fn gather(
+    group: &mut Vec<Box<dyn PendingWrite>>,
+    jobs: &mpsc::Receiver<Box<dyn PendingWrite>>,
+    last_size: usize,
+    answered: Instant,
+    space: &Space,
+) {
+    let target = last_size.min(MAX_GROUP);
+    if group.len() >= target || answered.elapsed() >= GATHER {
+        return;
+    }
+    space.gathers.fetch_add(1, Ordering::SeqCst);
+    let deadline = answered + GATHER;
+    while group.len() < target {
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else { break };
+        match jobs.recv_timeout(left) {
+            Ok(job) => group.push(job),
+            Err(_) => break,
         }
     }
 }
@@ -479,11 +521,13 @@ struct Space {
     full: AtomicBool,
     /// Groups committed (or tried): how many fsyncs the writes cost, for tests.
     groups: std::sync::atomic::AtomicU64,
+    /// Times the writer waited for more writes before a commit ([`gather`]), for tests.
+    gathers: std::sync::atomic::AtomicU64,
 }
 
 impl Space {
     fn new(dir: &Path) -> Space {
-        let space = Space { dir: dir.to_path_buf(), reserve: dir.join(RESERVE_FILE), full: AtomicBool::new(false), groups: Default::default() };
+        let space = Space { dir: dir.to_path_buf(), reserve: dir.join(RESERVE_FILE), full: AtomicBool::new(false), groups: Default::default(), gathers: Default::default() };
         if !space.reserve.exists() {
             if let Err(e) = space.create_reserve() {
                 // Not fatal: the terminal works without it, only a full disk is harder to
@@ -662,6 +706,58 @@ mod tests {
         let mut ids = ids;
         ids.sort();
         assert_eq!(found, ids);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_lone_write_is_not_delayed_by_gathering() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path()).unwrap();
+        // Lone writes one after another: each group held one write, so none waits for more.
+        for _ in 0..5 {
+            let s = submission(100);
+            storage.write(move |g| g.enqueue(&s)).await.unwrap();
+        }
+        assert_eq!(storage.space.gathers.load(Ordering::SeqCst), 0, "a lone write waited for others");
+        // A busy group, then the terminal idles: the next lone write does not wait either.
+        let jobs = (0..4)
+            .map(|_| {
+                let s = submission(100);
+                Box::new(move |g: &GroupTx<'_>| g.enqueue(&s)) as TestJob<()>
+            })
+            .collect();
+        let answers = writes_queued_together(&storage, jobs).await;
+        assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+        tokio::time::sleep(GATHER * 20).await;
+        let s = submission(100);
+        storage.write(move |g| g.enqueue(&s)).await.unwrap();
+        assert_eq!(storage.space.gathers.load(Ordering::SeqCst), 0, "a write on an idle terminal waited for others");
+        assert_eq!(queued(dir.path()).len(), 10);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_writer_waits_for_its_clients_to_come_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Storage::open(dir.path()).unwrap();
+        // Four clients, each saving again as soon as it is answered: after the first shared
+        // group, the writer waits for the others instead of committing the first comer alone.
+        let clients: Vec<_> = (0..4)
+            .map(|_| {
+                let storage = storage.clone();
+                tokio::spawn(async move {
+                    for _ in 0..20 {
+                        let s = submission(100);
+                        storage.write(move |g| g.enqueue(&s)).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for client in clients {
+            tokio::time::timeout(Duration::from_secs(20), client).await.unwrap().unwrap();
+        }
+        assert_eq!(queued(dir.path()).len(), 80);
+        let groups = storage.space.groups.load(Ordering::SeqCst);
+        let gathers = storage.space.gathers.load(Ordering::SeqCst);
+        assert!(gathers > 0 || groups <= 25, "80 saves by 4 clients took {groups} commits and the writer never waited");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

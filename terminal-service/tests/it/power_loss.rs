@@ -1,10 +1,12 @@
 //! Power loss, not just `kill -9`: every write not yet flushed is lost at a cut.
 //!
 //! How: a scripted run of the terminal's own storage code — provisioning's files, saves
-//! (`Outbox::enqueue`, acknowledged when it returns, which is when the local API answers
-//! 201), audit entries, deliveries to a node (`next_batch`, `record_attempt`, the node's
-//! answer, `apply_results`, the `batch_delivered` entry), a lost answer, a refreshed node
-//! configuration — runs on a crash-simulating SQLite VFS ([`recorder`]) that logs every write
+//! through [`Storage::write`] (the group commit: rounds of three saves, with a staff audit
+//! entry now and then, queued together so that they share one commit; each acknowledged when
+//! its write returns, which is when the local API answers 201), audit entries in the audit
+//! log attached to the writer's connection, deliveries to a node (`next_batch`,
+//! `record_attempt`, the node's answer, `apply_results` and the `batch_delivered` entry in
+//! one write), a lost answer, a refreshed node configuration — runs on a crash-simulating SQLite VFS ([`recorder`]) that logs every write
 //! and sync. Then, for each cut point, the disk after a power cut there is rebuilt in a fresh
 //! directory, and the production code opens it and carries on:
 //!
@@ -28,6 +30,7 @@ mod recorder;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::time::Duration;
 
 use chrono::Utc;
 use node_protocol::{SubmissionKind, SubmissionOutcome, SubmissionResult};
@@ -38,6 +41,7 @@ use serde_json::json;
 use terminal_service::audit::{AuditCategory, AuditLog, AUDIT_FILE};
 use terminal_service::capture::applicant_key::{ApplicantKeyer, SECRET_FILE};
 use terminal_service::capture::outbox::{NewSubmission, Outbox, SubmissionPlace, OUTBOX_FILE};
+use terminal_service::capture::storage::{GroupTx, Storage, StorageError};
 use terminal_service::startup::identity::{Enrollment, IdentityError, TerminalKey, ENROLLMENT_FILE, KEY_FILE};
 use terminal_service::startup::node_config::{load_cached, store_cached, NODE_CONFIG_FILE};
 use uuid::Uuid;
@@ -115,8 +119,63 @@ fn batch_of(outbox: &Outbox, limit: usize) -> Vec<(Uuid, Vec<u8>)> {
         .collect()
 }
 
-/// Runs the script in `dir`, recording; the log and the test's events.
+/// Saves made together in one round of the script: they reach the writer together and
+/// share one group commit.
+const ROUND: usize = 3;
+
+/// One write for [`Storage::write`].
+type GroupWrite<T> = Box<dyn FnOnce(&GroupTx<'_>) -> Result<T, StorageError> + Send>;
+
+/// Runs `writes` concurrently through [`Storage::write`] so that they share one group: the
+/// outbox lock is held (the writer takes a no-op write and waits on it) while they queue.
+/// Each answer, in order, once every write is answered.
+async fn in_one_group<T: Send + 'static>(storage: &Storage, writes: Vec<GroupWrite<T>>) -> Vec<T> {
+    let (locked, is_locked) = tokio::sync::oneshot::channel();
+    let holder = {
+        let storage = storage.clone();
+        tokio::spawn(async move {
+            storage
+                .outbox(move |_| {
+                    let _ = locked.send(());
+                    std::thread::sleep(Duration::from_millis(30));
+                    Ok(())
+                })
+                .await
+        })
+    };
+    is_locked.await.unwrap();
+    let blocker = {
+        let storage = storage.clone();
+        tokio::spawn(async move { storage.write(|_| Ok(())).await })
+    };
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let handles: Vec<_> = writes
+        .into_iter()
+        .map(|write| {
+            let storage = storage.clone();
+            tokio::spawn(async move { storage.write(write).await })
+        })
+        .collect();
+    holder.await.unwrap().unwrap();
+    blocker.await.unwrap().unwrap();
+    let mut answers = Vec::new();
+    for handle in handles {
+        answers.push(tokio::time::timeout(Duration::from_secs(30), handle).await.unwrap().unwrap().unwrap());
+    }
+    answers
+}
+
+/// What one write of a round is.
+enum Write {
+    Save { id: Uuid, sealed: Vec<u8> },
+    Audit,
+}
+
+/// Runs the script in `dir`, recording; the log and the test's events. Saves, audit entries
+/// and deliveries go through [`Storage`] as the service makes them: group commits on the
+/// writer thread, the audit log attached to the outbox's connection.
 fn record_run(dir: &Path, script: &Script, seed: u64) -> (Vec<Op<u32>>, Vec<Event>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut events = Vec::new();
     let recorder = Recorder::start(dir, &small_files());
@@ -143,52 +202,78 @@ fn record_run(dir: &Path, script: &Script, seed: u64) -> (Vec<Op<u32>>, Vec<Even
     store_cached(dir, &config).unwrap();
 
     // What `Terminal::open` opens.
-    let mut outbox = Outbox::open(&dir.join(OUTBOX_FILE)).unwrap();
-    let mut audit = AuditLog::open(&dir.join(AUDIT_FILE)).unwrap();
+    let storage = Storage::open(dir).unwrap();
     let keyer = ApplicantKeyer::load_or_create(dir).unwrap();
-    audit.append(AuditCategory::Provisioning, "enrolled", json!({"terminal_id": "T-POWER001"})).unwrap();
+    runtime.block_on(storage.audit(AuditCategory::Provisioning, "enrolled", json!({"terminal_id": "T-POWER001"}))).unwrap();
     note(&mut events, Event::Audited);
 
     let mut node = Node::default();
-    for i in 0..script.saves {
-        let sealed = sealed_bytes(&mut rng, script.max_sealed);
-        let id = Uuid::now_v7();
-        outbox
-            .enqueue(&NewSubmission {
-                id,
+    for round in (0..script.saves).step_by(ROUND) {
+        let saves = round..(round + ROUND).min(script.saves);
+        let mut writes: Vec<GroupWrite<Write>> = Vec::new();
+        for i in saves.clone() {
+            let sealed = sealed_bytes(&mut rng, script.max_sealed);
+            let submission = NewSubmission {
+                id: Uuid::now_v7(),
                 kind: if i % 3 == 2 { SubmissionKind::Grievance } else { SubmissionKind::Application },
                 created_at: Utc::now(),
                 form_version: config.version.clone(),
-                sealed: sealed.clone(),
+                sealed,
                 applicant_key: Some(keyer.key_for(&format!("19{i:010}"))),
-            })
-            .unwrap();
-        note(&mut events, Event::Acknowledged { id, sealed });
-        if i % 4 == 1 {
-            audit.append(AuditCategory::Staff, "staff_login", json!({"staff": "hash"})).unwrap();
-            note(&mut events, Event::Audited);
+            };
+            writes.push(Box::new(move |g| {
+                g.enqueue(&submission)?;
+                Ok(Write::Save { id: submission.id, sealed: submission.sealed })
+            }));
+            if i % 4 == 1 {
+                writes.push(Box::new(|g| {
+                    g.audit(AuditCategory::Staff, "staff_login", json!({"staff": "hash"}))?;
+                    Ok(Write::Audit)
+                }));
+            }
         }
-        if i == script.saves / 2 {
+        // Each answer noted once the group holding it committed (the kiosk told "saved").
+        for answer in runtime.block_on(in_one_group(&storage, writes)) {
+            match answer {
+                Write::Save { id, sealed } => note(&mut events, Event::Acknowledged { id, sealed }),
+                Write::Audit => note(&mut events, Event::Audited),
+            }
+        }
+        if saves.contains(&(script.saves / 2)) {
             // A heartbeat named a new configuration version.
             config.version = format!("{}-next", config.version);
             store_cached(dir, &config).unwrap();
         }
-        if i % script.delivery_every == script.delivery_every - 1 {
-            let batch = batch_of(&outbox, 10);
-            let ids: Vec<Uuid> = batch.iter().map(|(id, _)| *id).collect();
-            outbox.record_attempt(&ids, Utc::now()).unwrap();
-            let results = node.receive(&batch).unwrap();
-            note(&mut events, Event::NodeReceived { batch });
-            // Every third answer is lost on the way back: the batch goes again next time.
-            if (i / script.delivery_every) % 3 == 2 {
-                continue;
-            }
-            let applied = outbox.apply_results(&results, Utc::now()).unwrap();
-            audit.append(AuditCategory::Sync, "batch_delivered", json!({"delivered": applied.delivered, "batch": ids.len()})).unwrap();
-            note(&mut events, Event::Audited);
+        let Some(i) = saves.clone().find(|i| i % script.delivery_every == script.delivery_every - 1) else { continue };
+        let batch = runtime.block_on(storage.outbox(|o| Ok(batch_of(o, 10)))).unwrap();
+        let ids: Vec<Uuid> = batch.iter().map(|(id, _)| *id).collect();
+        let attempted = ids.clone();
+        runtime.block_on(storage.write(move |g| g.record_attempt(&attempted, Utc::now()))).unwrap();
+        let results = node.receive(&batch).unwrap();
+        note(&mut events, Event::NodeReceived { batch });
+        // Every third answer is lost on the way back: the batch goes again next time.
+        if (i / script.delivery_every) % 3 == 2 {
+            continue;
         }
+        // The answer and its audit entry in one write, as the sync loop makes them.
+        runtime
+            .block_on(storage.write(move |g| {
+                let applied = g.apply_results(&results, Utc::now())?;
+                g.audit(AuditCategory::Sync, "batch_delivered", json!({"delivered": applied.delivered, "batch": ids.len()}))
+            }))
+            .unwrap();
+        note(&mut events, Event::Audited);
     }
-    drop((outbox, audit));
+    drop(storage);
+    // The writer thread closes its connection when it sees the last handle gone; the last
+    // connection to close checkpoints and removes the WAL (bounded wait).
+    let wal = dir.join(format!("{OUTBOX_FILE}-wal"));
+    for _ in 0..500 {
+        if !wal.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     (recorder.finish(), events)
 }
 
@@ -367,6 +452,11 @@ fn every_cut_point_keeps_files_chain_and_acknowledged_applications() {
     assert!(ops.iter().any(|op| matches!(op, Op::Sync { file } if file.ends_with("-wal"))), "the WAL was recorded");
     assert!(ops.iter().any(|op| matches!(op, Op::Replaced { file, .. } if file == "audit.head")), "the audit head was recorded");
 
+    // The saves shared group commits: fewer commits of the outbox than saves.
+    let saves = events.iter().filter(|e| matches!(e, Event::Acknowledged { .. })).count();
+    let commits = ops.iter().filter(|op| matches!(op, Op::Sync { file } if file == "outbox.sqlite-wal")).count();
+    println!("power loss: {saves} saves acknowledged, {commits} commits of the outbox in the whole run");
+    assert!(commits < saves, "{saves} saves took {commits} commits: they did not share groups");
     if long {
         assert!(checkpoints(&ops) > 0, "the long script crosses a checkpoint ({})", summary(&ops));
     }
