@@ -12,6 +12,9 @@ use local_api::display::Conventions;
 use node_protocol::{DigitsByLanguage, FieldType, FormDefinition, FormField, MasterData, Script};
 use serde_json::{Map, Value};
 
+/// One step of the review screen: its index, its title, and each field's label and answer.
+pub type ReviewStep = (usize, String, Vec<(String, String)>);
+
 /// The part of a date the screens' − and + buttons change (declared in `ui/types.slint`).
 pub use crate::ui::DatePart;
 
@@ -456,7 +459,7 @@ impl FormSession {
     }
 
     /// Review: per step, its title and each field's label and answer in `language`.
-    pub fn review(&self, language: &str) -> Vec<(usize, String, Vec<(String, String)>)> {
+    pub fn review(&self, language: &str) -> Vec<ReviewStep> {
         self.form
             .steps
             .iter()

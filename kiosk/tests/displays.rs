@@ -35,7 +35,7 @@ struct Target {
 
 /// Scrolling lists (Flickables) clip what they hold: the part of an element that has scrolled
 /// past a list's edge is neither shown nor touchable, so it is cut off before the checks.
-fn clip_to_lists(h: &Harness, found: &mut Vec<Target>) {
+fn clip_to_lists(h: &Harness, found: &mut [Target]) {
     let lists: Vec<(f32, f32, f32, f32)> = ElementHandle::find_by_element_type_name(&h.ui, "Flickable")
         .map(|e| (e.absolute_position(), e.size()))
         .map(|(p, s)| (p.x, p.y, p.x + s.width, p.y + s.height))

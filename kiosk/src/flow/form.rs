@@ -229,7 +229,7 @@ impl Kiosk {
         let (id, language) = {
             let mut s = self.state.borrow_mut();
             let Some((_, c)) = &s.captured else { return };
-            let id = c.id.clone();
+            let id = c.id;
             s.receipt_print = PrintJob::Printing;
             (id, s.language.clone())
         };

@@ -70,7 +70,6 @@ impl Kiosk {
                     // The staff home warns when nothing has been delivered for too long
                     // (`delivery_overdue_days`), which the queue details carry.
                     k.read_queue();
-                    return;
                 }
                 Err(ApiError::Refused { code, attempts_left, .. }) if code == "wrong_pin" => {
                     s.login_problem = LoginProblem::WrongPin;
