@@ -25,9 +25,11 @@ use std::os::raw::c_int;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod baseline;
+
+use baseline::bare_inserts;
 use chrono::Utc;
 use node_protocol::SubmissionKind;
-use rusqlite::TransactionBehavior;
 use terminal_service::capture::outbox::NewSubmission;
 use terminal_service::capture::storage::Storage;
 use uuid::Uuid;
@@ -109,16 +111,6 @@ fn main() {
         drop(storage);
     }
     SYNC_DELAY_US.store(0, Ordering::Relaxed);
-}
-
-fn bare_inserts(conn: &mut rusqlite::Connection, sealed: &[u8], count: usize) -> Duration {
-    let started = Instant::now();
-    for _ in 0..count {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).expect("begin");
-        tx.prepare_cached("INSERT INTO bare (sealed) VALUES (?1)").expect("prepare").execute([sealed]).expect("insert");
-        tx.commit().expect("commit");
-    }
-    started.elapsed()
 }
 
 /// `clients` tasks, each saving `each` submissions one after another; the time until all

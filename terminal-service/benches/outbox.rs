@@ -14,9 +14,11 @@
 
 use std::time::{Duration, Instant};
 
+mod baseline;
+
+use baseline::bare_inserts;
 use chrono::Utc;
 use node_protocol::{SubmissionContent, SubmissionKind, SubmissionOutcome, SubmissionResult};
-use rusqlite::TransactionBehavior;
 use terminal_service::capture::outbox::{NewSubmission, Outbox};
 use terminal_service::capture::seal::Sealer;
 use uuid::Uuid;
@@ -143,17 +145,6 @@ fn main() {
         println!("      {label:<20} {:>8} KiB  {:.3}", kib, kib as f64 / rss_warm as f64);
     }
     println!("      peak (VmHWM)         {:>8} KiB", status_kib("VmHWM:"));
-}
-
-/// `count` bare inserts, each its own durable transaction.
-fn bare_inserts(conn: &mut rusqlite::Connection, sealed: &[u8], count: usize) -> Duration {
-    let started = Instant::now();
-    for _ in 0..count {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).expect("begin");
-        tx.prepare_cached("INSERT INTO bare (sealed) VALUES (?1)").expect("prepare").execute([sealed]).expect("insert");
-        tx.commit().expect("commit");
-    }
-    started.elapsed()
 }
 
 fn enqueues(outbox: &mut Outbox, sealed: &[u8], count: usize) -> Duration {
