@@ -122,9 +122,22 @@ impl SimulatedCard {
         self
     }
 
+    /// The card's APDU-level application answering a command APDU directly, as a reader
+    /// front-end that has activated ISO/IEC 14443-4 passes it on (the virtual PC/SC card,
+    /// [`crate::pcsc::virtual_card`]); `None` for a card that does not speak ISO/IEC 14443-4.
+    pub fn respond_apdu(&mut self, apdu: &[u8]) -> Option<Vec<u8>> {
+        self.iso_dep.as_mut().map(|picc| picc.applet.process(apdu))
+    }
+
+    /// The ATS the card answers RATS with; `None` for a card that does not speak
+    /// ISO/IEC 14443-4.
+    pub fn ats(&self) -> Option<&Ats> {
+        self.iso_dep.as_ref().map(|picc| &picc.ats)
+    }
+
     /// The card as a reader reports it.
     pub fn card(&self) -> Card {
-        Card { uid: self.uid, atqa: self.atqa, sak: self.sak }
+        Card { uid: self.uid, atqa: Some(self.atqa), sak: Some(self.sak) }
     }
 
     fn levels(&self) -> usize {
