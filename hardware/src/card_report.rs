@@ -178,6 +178,7 @@ pub fn probe<R: CardReader + ?Sized>(reader: &mut R, card: Card, poll_time: Dura
             ContactlessAtr::StorageCard { standard, card_name } => {
                 format!("storage card without ISO/IEC 14443-4 (standard {standard:02X}, card name {card_name:04X})")
             }
+            ContactlessAtr::IsoDep { historical } if historical.is_empty() => "ISO/IEC 14443-4 card, no historical bytes".into(),
             ContactlessAtr::IsoDep { historical } => format!("ISO/IEC 14443-4 card, historical bytes {}", hex(&historical)),
             ContactlessAtr::Other => "not a contactless ATR of PC/SC part 3".into(),
         }),

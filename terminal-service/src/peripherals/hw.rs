@@ -161,6 +161,9 @@ pub fn format_card_report(report: &CardReport) -> String {
                 if ats.historical.is_empty() { "none" } else { &ats.historical }
             );
         }
+        None if report.atr.is_some() => {
+            let _ = writeln!(out, "ATS: not shown through PC/SC (its historical bytes are in the ATR)");
+        }
         None => {
             let _ = writeln!(out, "ATS: not shown by this reader (or the card does not speak ISO/IEC 14443-4)");
         }
