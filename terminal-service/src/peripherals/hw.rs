@@ -286,6 +286,31 @@ mod tests {
     }
 
     #[test]
+    fn card_report_through_pcscd_shows_the_atr_instead_of_atqa_and_sak() {
+        use hardware::pcsc::{daemon, virtual_card::VirtualCard};
+        if !daemon::running_as_root() {
+            eprintln!("skipped: {}", daemon::unavailable().unwrap_or_default());
+            return;
+        }
+        // The only test of this binary that speaks PC/SC: the client reads the socket path
+        // that PrivatePcscd sets once per process.
+        let dir = tempfile::tempdir().unwrap();
+        let pcscd = daemon::PrivatePcscd::start(&dir.path().join("pcscd"), "Desk Reader").unwrap();
+        let mut card = VirtualCard::new(pcscd.readers()[0].address);
+        let uid = Uid::from_hex("04A2249A4B5E80").unwrap();
+        card.insert(hardware::SimulatedCard::id_card(uid, "199012344567", None)).unwrap();
+        let c = config(dir.path(), "[hardware.reader]\nchip = \"pcsc\"\npcsc_reader = \"Desk Reader\"\n");
+        let report = card_report(&c, Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}; pcscd's log:\n{}", pcscd.log()));
+        assert!(report.reader.contains("Desk Reader 00 00"), "{report:?}");
+        assert_eq!((report.atqa.as_deref(), report.sak.as_deref(), report.uid_length), (None, None, 7));
+        assert_eq!(report.atr.as_deref(), Some("3B 80 80 01 01"));
+        assert!(report.open_profile.answers && !report.lds1.answers, "{report:?}");
+        let text = format_card_report(&report);
+        assert!(text.contains("ATQA/SAK: not shown by this reader") && text.contains("ISO/IEC 14443-4 card"), "{text}");
+        assert!(!text.contains("04A2249A4B5E80") && !text.contains("199012344567"), "{text}");
+    }
+
+    #[test]
     fn a_pcsc_reader_is_real_even_with_the_simulated_backend() {
         let dir = tempfile::tempdir().unwrap();
         let c = config(dir.path(), "[hardware.reader]\nchip = \"pcsc\"\n");
