@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use hardware::card_report::CardReport;
-use hardware::{Backend, Card, CardPresence, CardReader, Language, Receipt, Uid};
+use hardware::{Card, CardPresence, CardReader, Language, Receipt, Uid};
 use thiserror::Error;
 
 use crate::startup::config::Config;
@@ -42,7 +42,7 @@ pub enum HwError {
 /// Refuses when real devices are configured and the service answers on its socket (a PC/SC
 /// reader is real with any backend: the service holds it exclusively).
 pub fn ensure_devices_free(config: &Config) -> Result<(), HwError> {
-    if config.hardware.backend == Backend::Simulated && config.hardware.reader_is_simulated() {
+    if config.hardware.reader_is_simulated() {
         return Ok(());
     }
     let socket = &config.api.socket;
