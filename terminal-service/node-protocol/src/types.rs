@@ -356,10 +356,12 @@ pub struct ReferralCheck {
     /// Why it was refused (absent when accepted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<ReferralRefusal>,
-    /// Whether headquarters confirmed it was not used in another province: `checked`,
-    /// `not_checked` (unreachable; the node asks again, and records a late refusal for staff at
-    /// the node), `not_configured`.
-    pub headquarters: HeadquartersCheck,
+    /// For an accepted referral, whether headquarters confirmed no other province used it:
+    /// `checked`, `not_checked` (unreachable; the node claims it again later, and a late
+    /// refusal is recorded for staff at the node), `not_configured`. Absent when refused here
+    /// (headquarters is not asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headquarters: Option<HeadquartersCheck>,
 }
 
 /// Answer to `GET /v1/referrals/{code}`: what a kiosk prefills an application with.
