@@ -173,6 +173,11 @@ async fn referrals_are_issued_used_once_counted_and_refused_with_their_reason() 
     let again = baghdad.file("مريم", attached(&code, Some(&payload))).await;
     assert_eq!(again["referral_check"]["status"], "refused", "{again}");
     assert_eq!(again["referral_check"]["reason"], "already_used", "{again}");
+    // Both answers are what node-v1.yaml documents.
+    let doc = crate::openapi::document();
+    for result in [&used, &again] {
+        crate::openapi::validate(&doc, &json!({ "$ref": "#/components/schemas/SubmissionResult" }), result, "a result with a referral check");
+    }
     let (_, found) = baghdad.lookup(&code).await;
     assert_eq!((found["usable"].as_bool(), found["reason"].as_str()), (Some(false), Some("already_used")), "{found}");
 
