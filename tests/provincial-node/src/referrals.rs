@@ -47,6 +47,9 @@ pub enum RecordError {
     /// A partner's key is not an Ed25519 public key.
     #[error("partner key is not a 32-byte Ed25519 public key in standard base64: give what `provincial-node partners new-key` printed")]
     BadKey,
+    /// The governorate is not in the node's master data.
+    #[error("governorate '{0}' is not in the node's master data: use a code such as BGD, NIN or DHK (GET /v1/config lists them)")]
+    UnknownGovernorate(String),
     /// The partner already has referrals under this serial.
     #[error("partner {partner} already issued a referral with serial {serial} here: every serial is used once")]
     SerialUsed {
@@ -165,6 +168,9 @@ pub fn record(conn: &Connection, signed: &SignedReferral, by: &str) -> Result<St
         Err(error) => return Err(error.into()),
     }
     let referral = &signed.referral;
+    if crate::geography::find_governorate(&referral.governorate).is_none_or(|g| g.code != referral.governorate) {
+        return Err(RecordError::UnknownGovernorate(referral.governorate.clone()));
+    }
     let code = referral.short_code();
     let inserted = conn.execute(
         "INSERT OR IGNORE INTO referrals (code, partner, serial, payload, issued_on, expires_on, household_size, governorate,

@@ -127,6 +127,7 @@ pub async fn record(
     match recorded {
         Ok(code) => Ok((StatusCode::CREATED, Json(RecordResponse { code, payload }))),
         Err(RecordError::Referral(error)) => Err(invalid(error)),
+        Err(error @ RecordError::UnknownGovernorate(_)) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_referral", error.to_string())),
         Err(error @ RecordError::SerialUsed { .. }) => Err(ApiError::new(StatusCode::CONFLICT, "serial_used", error.to_string())),
         Err(RecordError::Database(error)) => Err(error.into()),
         Err(error @ RecordError::BadKey) => Err(ApiError::internal(error)),
