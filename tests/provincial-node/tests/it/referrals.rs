@@ -2,7 +2,8 @@
 //! issued with the CLI and through the partners' signed API, looked up by a terminal, carried by
 //! applications as a terminal sends them, and counted per partner; refused (never the
 //! application) when expired, forged, of an unknown partner, or used before — in another
-//! province too, through headquarters on a real PostgreSQL.
+//! province too, through headquarters on a real PostgreSQL, claimed late when headquarters was
+//! down at filing time.
 
 use std::path::Path;
 
@@ -266,22 +267,37 @@ async fn a_referral_used_in_one_province_is_refused_in_another_through_headquart
     let (basra_data, nineveh_data) = (basra_data.to_str().unwrap(), nineveh_data.to_str().unwrap());
     let basra_key = run_ok(&["headquarters", "node-key", "--data", basra_data, "--province", "Basra"]);
     let nineveh_key = run_ok(&["headquarters", "node-key", "--data", nineveh_data, "--province", "Nineveh"]);
-    let headquarters = ServeProcess::start_command(&[
-        "headquarters", "serve", "--listen", "127.0.0.1:0", "--postgres", &postgres,
-        "--trust-node", basra_key.trim(), "--trust-node", nineveh_key.trim(),
-    ]);
-    let hq_url = format!("http://{}", headquarters.address());
+    let hq_address = format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
+    let hq_url = format!("http://{hq_address}");
 
     // Both provinces trust WFP; the referral is issued through Basra's node.
     let (key_file, public) = trusted_partner(dir.path(), "WFP", basra_data);
     run_ok(&["partners", "add", "WFP", "--key", &public, "--data", nineveh_data]);
     let (code, payload) = issue(basra_data, "WFP", &key_file, &["--household-size", "4", "--governorate", "NIN", "--case-number", "IRQ-NIN-42"]);
-    let basra = Province::start(basra_data, &["--province", "Basra", "--headquarters", &hq_url]).await;
-    let nineveh = Province::start(nineveh_data, &["--province", "Nineveh", "--headquarters", &hq_url]).await;
+    let recheck = ["--recheck-seconds", "1"];
+    let basra = Province::start(basra_data, &["--province", "Basra", "--headquarters", &hq_url, recheck[0], recheck[1]]).await;
+    let nineveh = Province::start(nineveh_data, &["--province", "Nineveh", "--headquarters", &hq_url, recheck[0], recheck[1]]).await;
 
-    // The household moved: Nineveh's kiosk scans the QR first and uses it.
+    // The household moved: Nineveh's kiosk scans the QR code first, while headquarters is down.
+    // The referral is taken, not yet confirmed across provinces.
     let first = nineveh.file("سعاد", attached(&code, Some(&payload))).await;
-    assert_eq!(first["referral_check"], json!({ "code": code, "status": "accepted", "headquarters": "checked" }), "{first}");
+    assert_eq!(first["referral_check"], json!({ "code": code, "status": "accepted", "headquarters": "not_checked" }), "{first}");
+    let _headquarters = ServeProcess::start_command(&[
+        "headquarters", "serve", "--listen", &hq_address, "--postgres", &postgres,
+        "--trust-node", basra_key.trim(), "--trust-node", nineveh_key.trim(),
+    ]);
+    // Nineveh claims it again (every second here) once headquarters is up.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let shown: Value = serde_json::from_str(&run_ok(&["referrals", "show", &code, "--data", nineveh_data])).unwrap();
+        if shown["uses"][0]["headquarters"] == "checked" {
+            assert_eq!(shown["uses"][0]["status"], "accepted", "{shown}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "Nineveh's referral was never claimed at headquarters: {shown}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+
     // Basra knows nothing of that use locally; headquarters does.
     let second = basra.file("مريم", attached(&code, None)).await;
     assert_eq!(
