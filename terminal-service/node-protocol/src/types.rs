@@ -578,6 +578,39 @@ pub struct NodeConfig {
     /// Which digits each language shows dates and numbers in (Western when absent).
     #[serde(default)]
     pub digits: DigitsByLanguage,
+    /// The partners whose referrals this node trusts, with their public keys, so a kiosk can
+    /// verify a scanned referral offline ([`crate::referral::verify`] with
+    /// [`ReferralPartner::trusted`]). Empty when absent (older nodes).
+    #[serde(default)]
+    pub referral_partners: Vec<ReferralPartner>,
+}
+
+/// A partner whose referrals the node trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralPartner {
+    /// The partner's code, as in its referrals (`WFP`).
+    pub code: String,
+    /// Its name, for staff.
+    pub name: String,
+    /// Its Ed25519 public keys, standard base64 (more than one while it rotates them).
+    pub public_keys: Vec<String>,
+}
+
+impl ReferralPartner {
+    /// The trusted keys of `partners`, for [`crate::referral::verify`]; a key that is not a
+    /// valid Ed25519 public key trusts nothing and is left out.
+    pub fn trusted(partners: &[ReferralPartner]) -> Vec<crate::referral::TrustedPartner> {
+        use base64::Engine;
+        partners
+            .iter()
+            .flat_map(|p| p.public_keys.iter().map(move |k| (p, k)))
+            .filter_map(|(p, key)| {
+                let bytes: [u8; 32] = base64::engine::general_purpose::STANDARD.decode(key.trim()).ok()?.try_into().ok()?;
+                let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()?;
+                Some(crate::referral::TrustedPartner { code: p.code.clone(), key })
+            })
+            .collect()
+    }
 }
 
 /// The digits people read numbers in.

@@ -156,6 +156,14 @@ async fn referrals_are_issued_used_once_counted_and_refused_with_their_reason() 
     let image = std::fs::read(&png).expect("the QR image is written");
     assert_eq!(&image[..8], b"\x89PNG\r\n\x1a\n");
 
+    // The node's configuration carries the partners' keys: a kiosk verifies a scanned slip offline.
+    let (status, config) = read_json(send_signed_to(&baghdad.base, &baghdad.key, &baghdad.terminal_id, "GET", "/v1/config", b"", now(), &nonce()).await).await;
+    assert_eq!(status, 200, "{config}");
+    let config: node_protocol::NodeConfig = serde_json::from_value(config).unwrap();
+    let trusted = node_protocol::ReferralPartner::trusted(&config.referral_partners);
+    let offline = node_protocol::referral::verify(&payload.to_lowercase(), &trusted, provincial_node::referrals::today()).expect("verifies offline");
+    assert_eq!((offline.referral.household_size, offline.referral.short_code()), (5, code.clone()));
+
     // A kiosk online looks the typed code up to prefill the application.
     let (status, found) = baghdad.lookup(&code.to_lowercase()).await;
     assert_eq!(status, 200, "{found}");
