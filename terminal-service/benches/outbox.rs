@@ -110,7 +110,7 @@ fn main() {
         }
         let results: Vec<SubmissionResult> = batch
             .iter()
-            .map(|e| SubmissionResult { id: e.id, outcome: SubmissionOutcome::Accepted { case_number: format!("BGD-{}", e.id.simple()), duplicate_check: None } })
+            .map(|e| SubmissionResult { id: e.id, outcome: SubmissionOutcome::Accepted { case_number: format!("BGD-{}", e.id.simple()), duplicate_check: None, referral_check: None } })
             .collect();
         let applied = outbox.apply_results(&results, Utc::now()).expect("apply results");
         assert_eq!(applied.delivered, batch.len());
@@ -210,6 +210,7 @@ fn realistic_content() -> Vec<u8> {
         assisted_by: Some("S-0042".into()),
         terminal_id: "T-0042".into(),
         duplicate_override: None,
+        referral: None,
     };
     serde_json::to_vec(&content).expect("serialize content")
 }

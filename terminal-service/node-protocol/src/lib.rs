@@ -11,10 +11,13 @@
 //! - [`signature`]: RFC 9421 HTTP Message Signatures with Ed25519, the only way a terminal
 //!   authenticates to its node;
 //! - [`reference`]: the short, human-friendly reference printed on receipts, derived from the
-//!   submission id.
+//!   submission id;
+//! - [`referral`]: partner referrals (short code and signed QR payload), verified the same way
+//!   by the node and, offline, by the kiosk.
 
 pub mod digest;
 pub mod reference;
+pub mod referral;
 pub mod signature;
 pub mod types;
 

@@ -152,6 +152,11 @@ pub enum SubmissionOutcome {
         /// flagged for staff review.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         duplicate_check: Option<DuplicateCheck>,
+        /// The node's check of the referral the application carried (absent when it carried
+        /// none, and from nodes that do not check). A bad referral never refuses the
+        /// application: it is filed, and the referral is refused with a reason for staff.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        referral_check: Option<ReferralCheck>,
     },
     /// This id was accepted before; the answer is the one given then.
     Duplicate {
@@ -255,6 +260,134 @@ pub struct SubmissionContent {
     /// registered (see [`PrecheckRequest`]), for this reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_override: Option<DuplicateOverride>,
+    /// The partner referral the household brought (typed short code, or the scanned QR
+    /// payload); absent when there was none, and from older terminals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<AttachedReferral>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Referrals (see [`crate::referral`] for the format)
+
+/// A partner referral an application carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedReferral {
+    /// The short code (`WFP-K7M-2Q9-XAT`), as typed or derived from the payload.
+    pub code: String,
+    /// The whole signed referral (the QR payload), when the kiosk has it: scanned, or looked up
+    /// with `GET /v1/referrals/{code}`. Without it the node looks the code up itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+}
+
+/// Whether the node took a referral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralStatus {
+    /// Valid, and now used by this application.
+    Accepted,
+    /// Not taken, for [`ReferralCheck::reason`]; the application is filed all the same.
+    Refused,
+}
+
+/// Why a node refused a referral. Readers map a reason they do not know to `other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReferralRefusal {
+    /// Not a referral's format (payload or short code).
+    Malformed,
+    /// The partner is not trusted at this node.
+    UnknownPartner,
+    /// The signature is not the partner's: altered or forged.
+    SignatureInvalid,
+    /// Dated after the day it was used.
+    NotYetValid,
+    /// Past its expiry date.
+    Expired,
+    /// Another application (in this or another province) already used it.
+    AlreadyUsed,
+    /// Only a short code came, and this node has no referral under it.
+    UnknownCode,
+    /// A reason this software does not know.
+    #[serde(other)]
+    Other,
+}
+
+impl ReferralRefusal {
+    /// Every reason, in the order reports list them.
+    pub const ALL: [ReferralRefusal; 8] = [
+        ReferralRefusal::Malformed,
+        ReferralRefusal::UnknownPartner,
+        ReferralRefusal::SignatureInvalid,
+        ReferralRefusal::NotYetValid,
+        ReferralRefusal::Expired,
+        ReferralRefusal::AlreadyUsed,
+        ReferralRefusal::UnknownCode,
+        ReferralRefusal::Other,
+    ];
+
+    /// The wire name (`malformed`, `unknown_partner`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReferralRefusal::Malformed => "malformed",
+            ReferralRefusal::UnknownPartner => "unknown_partner",
+            ReferralRefusal::SignatureInvalid => "signature_invalid",
+            ReferralRefusal::NotYetValid => "not_yet_valid",
+            ReferralRefusal::Expired => "expired",
+            ReferralRefusal::AlreadyUsed => "already_used",
+            ReferralRefusal::UnknownCode => "unknown_code",
+            ReferralRefusal::Other => "other",
+        }
+    }
+
+    /// The reason of a wire name (`other` for any it does not know).
+    pub fn from_wire(text: &str) -> ReferralRefusal {
+        ReferralRefusal::ALL.into_iter().find(|r| r.as_str() == text).unwrap_or(ReferralRefusal::Other)
+    }
+}
+
+/// The node's check of the referral an application carried, in its `accepted` result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralCheck {
+    /// The referral's short code.
+    pub code: String,
+    /// `accepted` or `refused`.
+    pub status: ReferralStatus,
+    /// Why it was refused (absent when accepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ReferralRefusal>,
+    /// For an accepted referral, whether headquarters confirmed no other province used it:
+    /// `checked`, `not_checked` (unreachable; the node claims it again later, and a late
+    /// refusal is recorded for staff at the node), `not_configured`. Absent when refused here
+    /// (headquarters is not asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headquarters: Option<HeadquartersCheck>,
+}
+
+/// Answer to `GET /v1/referrals/{code}`: what a kiosk prefills an application with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralLookup {
+    /// The canonical short code.
+    pub code: String,
+    /// The whole signed referral, to attach to the application.
+    pub payload: String,
+    /// The partner's code.
+    pub partner: String,
+    /// Members of the household.
+    pub household_size: u8,
+    /// Governorate code.
+    pub governorate: String,
+    /// The partner's case number.
+    pub partner_case: String,
+    /// Issue date.
+    pub issued_on: NaiveDate,
+    /// Last valid day.
+    pub expires_on: NaiveDate,
+    /// Whether an application may still use it today.
+    pub usable: bool,
+    /// Why not, when not usable (`expired`, `already_used`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ReferralRefusal>,
 }
 
 /// Why staff submitted an application despite the early duplicate warning. A fixed list, not
@@ -445,6 +578,39 @@ pub struct NodeConfig {
     /// Which digits each language shows dates and numbers in (Western when absent).
     #[serde(default)]
     pub digits: DigitsByLanguage,
+    /// The partners whose referrals this node trusts, with their public keys, so a kiosk can
+    /// verify a scanned referral offline ([`crate::referral::verify`] with
+    /// [`ReferralPartner::trusted`]). Empty when absent (older nodes).
+    #[serde(default)]
+    pub referral_partners: Vec<ReferralPartner>,
+}
+
+/// A partner whose referrals the node trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferralPartner {
+    /// The partner's code, as in its referrals (`WFP`).
+    pub code: String,
+    /// Its name, for staff.
+    pub name: String,
+    /// Its Ed25519 public keys, standard base64 (more than one while it rotates them).
+    pub public_keys: Vec<String>,
+}
+
+impl ReferralPartner {
+    /// The trusted keys of `partners`, for [`crate::referral::verify`]; a key that is not a
+    /// valid Ed25519 public key trusts nothing and is left out.
+    pub fn trusted(partners: &[ReferralPartner]) -> Vec<crate::referral::TrustedPartner> {
+        use base64::Engine;
+        partners
+            .iter()
+            .flat_map(|p| p.public_keys.iter().map(move |k| (p, k)))
+            .filter_map(|(p, key)| {
+                let bytes: [u8; 32] = base64::engine::general_purpose::STANDARD.decode(key.trim()).ok()?.try_into().ok()?;
+                let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).ok()?;
+                Some(crate::referral::TrustedPartner { code: p.code.clone(), key })
+            })
+            .collect()
+    }
 }
 
 /// The digits people read numbers in.
@@ -666,7 +832,7 @@ mod tests {
     fn outcome_is_flattened_with_a_tag() {
         let r = SubmissionResult {
             id: Uuid::nil(),
-            outcome: SubmissionOutcome::Accepted { case_number: "BGD-1".into(), duplicate_check: None },
+            outcome: SubmissionOutcome::Accepted { case_number: "BGD-1".into(), duplicate_check: None, referral_check: None },
         };
         let v = serde_json::to_value(&r).unwrap();
         assert_eq!(v["outcome"], "accepted");
@@ -688,7 +854,24 @@ mod tests {
         assert_eq!(check.matches[0].province, "BSR");
         let old: SubmissionResult =
             serde_json::from_str(r#"{"id":"00000000-0000-0000-0000-000000000000","outcome":"accepted","case_number":"BGD-1"}"#).unwrap();
-        assert_eq!(old.outcome, SubmissionOutcome::Accepted { case_number: "BGD-1".into(), duplicate_check: None });
+        assert_eq!(old.outcome, SubmissionOutcome::Accepted { case_number: "BGD-1".into(), duplicate_check: None, referral_check: None });
+    }
+
+    #[test]
+    fn referral_checks_travel_and_unknown_reasons_read_as_other() {
+        let json = r#"{"id":"00000000-0000-0000-0000-000000000000","outcome":"accepted","case_number":"BGD-2026-000007",
+            "referral_check":{"code":"WFP-K7M-2Q9-XAT","status":"refused","reason":"revoked_by_partner","headquarters":"checked"}}"#;
+        let r: SubmissionResult = serde_json::from_str(json).unwrap();
+        let SubmissionOutcome::Accepted { referral_check: Some(check), .. } = &r.outcome else { panic!("{r:?}") };
+        assert_eq!((check.status, check.reason), (ReferralStatus::Refused, Some(ReferralRefusal::Other)));
+        let old: SubmissionContent = serde_json::from_str(
+            r#"{"id":"00000000-0000-0000-0000-000000000000","kind":"application","form_id":"application","form_version":"2026.1",
+                "language":"ar","answers":{},"terminal_id":"T-1"}"#,
+        )
+        .unwrap();
+        assert_eq!(old.referral, None, "an older terminal sends no referral");
+        assert!(serde_json::to_value(&old).unwrap().get("referral").is_none());
+        assert_eq!(ReferralRefusal::from_wire("already_used"), ReferralRefusal::AlreadyUsed);
     }
 
     #[test]

@@ -81,6 +81,7 @@ mod tests {
             },
             staff: StaffRoster { badge_hash_key: String::new(), members: vec![] },
             digits: Default::default(),
+            referral_partners: vec![],
         };
         assert_eq!(province_name(Some(&config), "Erbil", "ckb"), "هەولێر");
         assert_eq!(province_name(Some(&config), "ERB", "ar"), "أربيل");

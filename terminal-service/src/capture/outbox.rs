@@ -667,7 +667,7 @@ mod tests {
     }
 
     fn accepted(id: Uuid, case: &str) -> SubmissionResult {
-        SubmissionResult { id, outcome: SubmissionOutcome::Accepted { case_number: case.into(), duplicate_check: None } }
+        SubmissionResult { id, outcome: SubmissionOutcome::Accepted { case_number: case.into(), duplicate_check: None, referral_check: None } }
     }
 
     fn duplicate(id: Uuid, case: &str) -> SubmissionResult {

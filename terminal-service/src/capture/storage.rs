@@ -650,7 +650,7 @@ mod tests {
     }
 
     fn accepted(id: Uuid) -> SubmissionResult {
-        SubmissionResult { id, outcome: SubmissionOutcome::Accepted { case_number: format!("C-{id}"), duplicate_check: None } }
+        SubmissionResult { id, outcome: SubmissionOutcome::Accepted { case_number: format!("C-{id}"), duplicate_check: None, referral_check: None } }
     }
 
     fn queued(dir: &Path) -> Vec<Uuid> {

@@ -91,6 +91,8 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
         assisted_by: request.assisted_by.clone(),
         terminal_id: provisioned.enrollment.terminal_id.clone(),
         duplicate_override: request.duplicate_override,
+        // The kiosk's referral flow (issue 14, terminal side) is not there yet.
+        referral: None,
     };
     // Sealing is CPU work (X25519 + ChaCha20-Poly1305); the plaintext lives only in this task.
     let sealer = Arc::clone(&provisioned.sealer);

@@ -274,7 +274,7 @@ async fn settle(terminal: &Arc<Terminal>, flight: Flight) -> Pass {
     let flagged: Vec<serde_json::Value> = results
         .iter()
         .filter_map(|r| match &r.outcome {
-            SubmissionOutcome::Accepted { case_number, duplicate_check: Some(check) }
+            SubmissionOutcome::Accepted { case_number, duplicate_check: Some(check), .. }
                 if check.decision != node_protocol::DuplicateDecision::Distinct =>
             {
                 Some(json!({"id": r.id, "case_number": case_number, "decision": check.decision,

@@ -87,7 +87,7 @@ impl Node {
                 Some(_) => SubmissionOutcome::Duplicate { case_number },
                 None => {
                     self.stored.insert(*id, sealed.clone());
-                    SubmissionOutcome::Accepted { case_number, duplicate_check: None }
+                    SubmissionOutcome::Accepted { case_number, duplicate_check: None, referral_check: None }
                 }
             };
             results.push(SubmissionResult { id: *id, outcome });

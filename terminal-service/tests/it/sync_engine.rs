@@ -266,7 +266,7 @@ async fn hold_then_store(
         ids.iter()
             .map(|id| {
                 *s.stored.entry(*id).or_default() += 1;
-                SubmissionResult { id: *id, outcome: SubmissionOutcome::Accepted { case_number: format!("BGD-{id}"), duplicate_check: None } }
+                SubmissionResult { id: *id, outcome: SubmissionOutcome::Accepted { case_number: format!("BGD-{id}"), duplicate_check: None, referral_check: None } }
             })
             .collect()
     };

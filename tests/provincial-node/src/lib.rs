@@ -13,6 +13,9 @@
 //! - [`duplicates`]: every new application checked against this province and headquarters,
 //!   filed and flagged, never refused; [`review`]: staff confirm or dismiss the flags (CLI, and
 //!   [`admin`]'s loopback-only JSON API);
+//! - [`referrals`]: partner referrals (issue 14): trusted partner keys, referrals issued
+//!   through the node, each application's referral checked and used once, never refusing the
+//!   application; the partners' signed API is [`api::partners`];
 //! - [`headquarters`]: the `headquarters` mode of this binary, every province's persons on
 //!   PostgreSQL, which nodes ask;
 //! - [`tls`]: `serve --tls`, the node's (self-signed) certificate whose SHA-256 terminals pin;
@@ -33,6 +36,7 @@ pub mod geography;
 pub mod headquarters;
 pub mod identity;
 pub mod node;
+pub mod referrals;
 pub mod review;
 pub mod seed;
 pub mod server;

@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use provincial_node::tls::{self, NodeCertificate};
 use node_protocol::{Digits, DigitsByLanguage};
 use provincial_node::headquarters::{api as hq_api, client, registry};
-use provincial_node::{admin, duplicates, review, server, stats, Node};
+use provincial_node::{admin, duplicates, referrals, review, server, stats, Node};
+use node_protocol::referral::{Referral, ShortCode};
 
 #[derive(Parser)]
 #[command(name = "provincial-node", version, about = "Reference provincial node for enrollment terminals")]
@@ -128,6 +129,16 @@ enum Command {
         #[command(subcommand)]
         command: HeadquartersCommand,
     },
+    /// The partners (WFP, UNHCR, NGOs) whose referral keys this node trusts.
+    Partners {
+        #[command(subcommand)]
+        command: PartnersCommand,
+    },
+    /// Partner referrals: issue (the partner's CLI), report per partner, show one.
+    Referrals {
+        #[command(subcommand)]
+        command: ReferralsCommand,
+    },
     /// Staff review of applications flagged as possible duplicates.
     Review {
         #[command(subcommand)]
@@ -182,6 +193,107 @@ enum HeadquartersCommand {
         #[arg(long, default_value = provincial_node::node::DEFAULT_PROVINCE)]
         province: String,
     },
+}
+
+#[derive(Subcommand)]
+enum PartnersCommand {
+    /// Trust a partner's referral key (a second key for the same partner is kept beside the first).
+    Add {
+        /// The partner's code, 2 to 6 letters, e.g. WFP (prefixes its referrals' short codes).
+        code: String,
+        /// Its Ed25519 public key, standard base64 (what `partners new-key` printed).
+        #[arg(long)]
+        key: String,
+        /// Its name, for reports.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Data directory of the node.
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// List the trusted partners and their keys.
+    List {
+        /// Data directory of the node.
+        #[arg(long)]
+        data: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a partner's signing key in FILE (mode 0600; refused if FILE exists) and print its
+    /// public key, for `partners add --key`.
+    NewKey {
+        /// Where to write the private key (base64 seed).
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReferralsCommand {
+    /// Sign a referral with the partner's key and record it at the node (--data here, or --node
+    /// over the partners' API); print its short code and QR payload.
+    Issue(IssueArgs),
+    /// Per partner: issued, used, transitioned, refused (with reasons).
+    Report {
+        /// Data directory of the node.
+        #[arg(long)]
+        data: PathBuf,
+        /// Only this partner.
+        #[arg(long, value_name = "CODE")]
+        partner: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print what the node knows of one referral (JSON): as recorded, and every use.
+    Show {
+        /// The referral's short code, e.g. WFP-79E-7X4-DM0.
+        code: String,
+        /// Data directory of the node.
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct IssueArgs {
+    /// Record at the node whose data directory this is (on the node's host).
+    #[arg(long, required_unless_present = "node", conflicts_with = "node")]
+    data: Option<PathBuf>,
+    /// Record at this node over the partners' API, e.g. http://127.0.0.1:8080 (signed with --key-file).
+    #[arg(long, value_name = "URL")]
+    node: Option<String>,
+    /// The partner's code, e.g. WFP.
+    #[arg(long, value_name = "CODE")]
+    partner: String,
+    /// The partner's signing key (from `partners new-key`).
+    #[arg(long, value_name = "FILE")]
+    key_file: PathBuf,
+    /// Members of the household.
+    #[arg(long, value_name = "N")]
+    household_size: u8,
+    /// Governorate code of the household (the node's master data), e.g. NIN.
+    #[arg(long, value_name = "CODE")]
+    governorate: String,
+    /// The partner's own case number (A-Z, 0-9, '-', '/').
+    #[arg(long, value_name = "X")]
+    case_number: String,
+    /// Days after the issue date it may still be used.
+    #[arg(long, value_name = "D", default_value_t = 90)]
+    valid_days: u32,
+    /// Issue date (YYYY-MM-DD); default today in Iraq.
+    #[arg(long, value_name = "DATE")]
+    issued_on: Option<chrono::NaiveDate>,
+    /// The serial (default: a random one).
+    #[arg(long)]
+    serial: Option<u64>,
+    /// Also write the QR code as a PNG.
+    #[arg(long, value_name = "FILE")]
+    qr_png: Option<PathBuf>,
+    /// Print JSON ({"code","payload","referral"}) instead of two lines.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -377,6 +489,8 @@ fn run() -> anyhow::Result<()> {
         }
         Command::Headquarters { command } => headquarters_command(command),
         Command::Review { command } => review_command(command),
+        Command::Partners { command } => partners_command(command),
+        Command::Referrals { command } => referrals_command(command),
         Command::Match { pairs, json } => {
             if !json {
                 bail!("match prints JSON lines only: add --json");
@@ -402,6 +516,10 @@ async fn recheck_forever(node: Arc<Node>, interval: std::time::Duration) {
         let checked = duplicates::recheck_pending(&node).await;
         if checked > 0 {
             tracing::info!(checked, "headquarters checked applicants filed while it was unreachable");
+        }
+        let claimed = provincial_node::referrals::reclaim_pending(&node).await;
+        if claimed > 0 {
+            tracing::info!(claimed, "headquarters answered for referrals used while it was unreachable");
         }
         tokio::time::sleep(interval).await;
     }
@@ -492,4 +610,104 @@ fn review_command(command: ReviewCommand) -> anyhow::Result<()> {
         ReviewCommand::Confirm(args) => decide(args, review::Verdict::Confirmed),
         ReviewCommand::Dismiss(args) => decide(args, review::Verdict::Dismissed),
     }
+}
+
+fn partners_command(command: PartnersCommand) -> anyhow::Result<()> {
+    match command {
+        PartnersCommand::Add { code, key, name, data } => {
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let key = referrals::parse_key(&key)?;
+            let added = referrals::add_partner(&node.db(), &code, &name, &key)?;
+            let code = code.to_ascii_uppercase();
+            println!("{}", if added { format!("partner {code} trusted with this key") } else { format!("partner {code} already trusted with this key") });
+            Ok(())
+        }
+        PartnersCommand::List { data, json } => {
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let partners = referrals::partners(&node.db()).context("cannot read the partners")?;
+            if json {
+                println!("{}", serde_json::to_string(&partners)?);
+            } else {
+                for p in &partners {
+                    println!("{:<8} {:<32} {}", p.code, p.name, p.keys.join(" "));
+                }
+            }
+            Ok(())
+        }
+        PartnersCommand::NewKey { key_file } => {
+            let key = referrals::create_key_file(&key_file)?;
+            println!("{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key.verifying_key().to_bytes()));
+            Ok(())
+        }
+    }
+}
+
+fn referrals_command(command: ReferralsCommand) -> anyhow::Result<()> {
+    match command {
+        ReferralsCommand::Issue(args) => issue_referral(args),
+        ReferralsCommand::Report { data, partner, json } => {
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let lines = referrals::report(&node.db(), partner.as_deref()).context("cannot read the referrals")?;
+            if let Some(partner) = &partner {
+                if lines.is_empty() {
+                    bail!("partner '{partner}' is neither trusted here nor named by any referral: `provincial-node partners list` shows the partners");
+                }
+            }
+            if json {
+                println!("{}", serde_json::to_string(&lines)?);
+            } else {
+                print!("{}", referrals::render_report(&lines));
+            }
+            Ok(())
+        }
+        ReferralsCommand::Show { code, data } => {
+            let parsed = ShortCode::parse(&code).with_context(|| format!("'{code}' is not a referral's short code"))?;
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let record = referrals::show(&node.db(), &parsed)?
+                .with_context(|| format!("this node has neither issued nor seen referral {parsed}"))?;
+            println!("{}", serde_json::to_string_pretty(&record)?);
+            Ok(())
+        }
+    }
+}
+
+fn issue_referral(args: IssueArgs) -> anyhow::Result<()> {
+    let key = referrals::load_key_file(&args.key_file)?;
+    let issued_on = args.issued_on.unwrap_or_else(referrals::today);
+    let expires_on = issued_on
+        .checked_add_days(chrono::Days::new(u64::from(args.valid_days)))
+        .context("--valid-days goes past the calendar's end")?;
+    let serial = args.serial.unwrap_or_else(|| rand::random::<u64>() & node_protocol::referral::MAX_SERIAL);
+    let signed = Referral {
+        partner: args.partner.trim().to_ascii_uppercase(),
+        serial,
+        issued_on,
+        expires_on,
+        household_size: args.household_size,
+        governorate: args.governorate.trim().to_ascii_uppercase(),
+        partner_case: args.case_number.trim().to_ascii_uppercase(),
+    }
+    .sign(&key)?;
+    let code = match (&args.data, &args.node) {
+        (Some(data), _) => {
+            let node = Node::open(data, None).context("cannot open the node's data directory")?;
+            let code = referrals::record(&node.db(), &signed, "cli")?;
+            code
+        }
+        (None, Some(url)) => {
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(referrals::record_at(url, &key, &signed))?
+        }
+        (None, None) => bail!("give --data DIR (on the node's host) or --node URL"),
+    };
+    if let Some(path) = &args.qr_png {
+        referrals::write_qr_png(&signed.payload(), path)?;
+    }
+    if args.json {
+        println!("{}", serde_json::json!({ "code": code, "payload": signed.payload(), "referral": signed.referral }));
+    } else {
+        println!("{code}");
+        println!("{}", signed.payload());
+    }
+    Ok(())
 }

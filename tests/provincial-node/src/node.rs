@@ -115,6 +115,14 @@ impl Node {
             master_data: geography::master_data(),
             staff,
             digits: DigitsByLanguage::default(),
+            // Read once, like the roster: a partner added while the node serves reaches the
+            // kiosks' offline checks at its next start (the node's own checks read the table
+            // every time).
+            referral_partners: crate::referrals::partners(&conn)
+                .map_err(db_error)?
+                .into_iter()
+                .map(|p| node_protocol::ReferralPartner { code: p.code, name: p.name, public_keys: p.keys })
+                .collect(),
         };
         config.version = config_version(&config);
         Ok(Node {

@@ -82,6 +82,42 @@ CREATE TABLE IF NOT EXISTS review_decisions (
     decided_by TEXT NOT NULL,
     decided_at TEXT NOT NULL
 );
+-- Partner referrals (crate::referrals): the partners' keys this node trusts (several while a
+-- partner rotates), the referrals issued through it, and the check of each one an application
+-- carried; an accepted referral is used once (the unique index).
+CREATE TABLE IF NOT EXISTS partners (
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    public_key BLOB NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (code, public_key)
+);
+CREATE TABLE IF NOT EXISTS referrals (
+    code TEXT PRIMARY KEY,
+    partner TEXT NOT NULL,
+    serial INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    expires_on TEXT NOT NULL,
+    household_size INTEGER NOT NULL,
+    governorate TEXT NOT NULL,
+    partner_case TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    UNIQUE (partner, serial)
+);
+CREATE TABLE IF NOT EXISTS referral_checks (
+    case_number TEXT PRIMARY KEY,
+    code TEXT NOT NULL,
+    partner TEXT,
+    serial INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('accepted', 'refused')),
+    reason TEXT,
+    headquarters TEXT NOT NULL CHECK (headquarters IN ('checked', 'not_checked', 'not_configured', 'not_asked')),
+    checked_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS referral_used_once ON referral_checks (partner, serial) WHERE status = 'accepted';
+CREATE INDEX IF NOT EXISTS referral_checks_by_code ON referral_checks (code);
 -- Append-only record of what staff did (crate::review), without personal data.
 CREATE TABLE IF NOT EXISTS audit_log (
     id INTEGER PRIMARY KEY,

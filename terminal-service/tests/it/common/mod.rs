@@ -105,6 +105,7 @@ pub fn node_config() -> NodeConfig {
             }],
         },
         digits: Default::default(),
+        referral_partners: vec![],
     }
 }
 

@@ -202,7 +202,7 @@ impl StubNode {
                     });
                     inner.flag_next_new = inner.flag_next_new.saturating_sub(1);
                     inner.contents.insert(e.id, content.clone());
-                    SubmissionOutcome::Accepted { case_number: case, duplicate_check }
+                    SubmissionOutcome::Accepted { case_number: case, duplicate_check, referral_check: None }
                 };
                 SubmissionResult { id: e.id, outcome }
             })

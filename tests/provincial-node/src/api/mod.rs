@@ -1,14 +1,17 @@
 //! The HTTP surface: `GET /` and the signed `/v1` calls, one module per resource.
 //!
-//! Every `/v1` request passes [`crate::auth::require_signature`] first, which buffers the body
+//! Every terminal `/v1` request passes [`crate::auth::require_signature`] first (the partners'
+//! calls, [`partners`], check their partner's signature themselves), which buffers the body
 //! and attaches the verified [`Caller`]; handlers then parse the body themselves so that a
 //! malformed one is a 400 with an [`ErrorBody`], never axum's plain-text rejection.
 
 mod config;
 mod enroll;
 mod heartbeat;
+pub mod partners;
 pub mod overload;
 pub mod precheck;
+mod referrals;
 mod status;
 mod submissions;
 
@@ -114,14 +117,23 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/precheck", post(precheck::precheck))
         .route("/v1/heartbeat", post(heartbeat::heartbeat))
         .route("/v1/config", get(config::config))
+        .route("/v1/referrals/{code}", get(referrals::lookup))
         .layer(from_fn_with_state(node.clone(), crate::auth::require_signature))
         // The signature middleware enforces the node's own limit while buffering; axum's
         // default 2 MiB limit on the handlers' `Bytes` would otherwise refuse large batches.
         .layer(DefaultBodyLimit::disable())
         .layer(from_fn_with_state(node.clone(), count_refusals));
+    // Partners sign with their referral keys, checked in the handlers (`partners`), not with a
+    // terminal's: these routes stay outside the terminals' signature layer.
+    let partner_routes = Router::new()
+        .route(partners::REFERRALS_PATH, post(partners::record))
+        .route(partners::REPORT_PATH, get(partners::report))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(from_fn_with_state(node.clone(), count_refusals));
     Router::new()
         .route("/", get(root))
         .merge(v1)
+        .merge(partner_routes)
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such call: see terminal-service/openapi/node-v1.yaml")
         })

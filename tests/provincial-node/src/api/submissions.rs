@@ -19,7 +19,7 @@ use chrono::{Datelike, NaiveDate, SecondsFormat};
 use node_protocol::reference::short_reference;
 use matcher::Person;
 use node_protocol::{
-    BatchResponse, Envelope, HeadquartersCheck, SubmissionBatch, SubmissionContent, SubmissionOutcome, SubmissionResult,
+    AttachedReferral, BatchResponse, Envelope, HeadquartersCheck, SubmissionBatch, SubmissionContent, SubmissionOutcome, SubmissionResult,
     MAX_BATCH,
 };
 use rusqlite::{params, OptionalExtension};
@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::api::{blocking, parse_json, ApiError, Caller};
-use crate::duplicates;
+use crate::{duplicates, referrals};
 use crate::node::Node;
 use crate::store;
 
@@ -51,7 +51,7 @@ pub async fn submit(
     let Caller::Terminal(terminal_id) = caller else {
         return Err(ApiError::bad_body("submissions come from enrolled terminals"));
     };
-    let (mut results, applicants) = blocking(&node, move |node| {
+    let (mut results, applicants, claims) = blocking(&node, move |node| {
         let filed = file_batch(node, &terminal_id, batch.envelopes);
         if filed.is_err() {
             // Applicants of a batch that did not commit may be in the index: rebuild it.
@@ -71,6 +71,18 @@ pub async fn submit(
             }
         }
     }
+    // Referrals used here are claimed across provinces after the commit too; one already used
+    // elsewhere turns `refused` (`already_used`), the application stays filed.
+    let claimed: Vec<(usize, String)> = claims.iter().map(|(position, claim)| (*position, claim.case_number.clone())).collect();
+    if let Some(checks) = referrals::claim_at_headquarters(&node, claims.into_iter().map(|(_, claim)| claim).collect(), false).await {
+        for (position, case_number) in claimed {
+            if let (Some(check), SubmissionOutcome::Accepted { referral_check, .. }) =
+                (checks.get(&case_number), &mut results[position].outcome)
+            {
+                *referral_check = Some(check.clone());
+            }
+        }
+    }
     Ok(Json(BatchResponse { results }))
 }
 
@@ -86,12 +98,21 @@ struct Filed {
     answers: String,
     /// The answers as fields, for the duplicate check.
     fields: serde_json::Map<String, serde_json::Value>,
+    /// The partner referral the application carried.
+    referral: Option<AttachedReferral>,
 }
 
 /// Newly filed applicants (their position in the results, the person) for headquarters.
 type Applicants = Vec<(usize, Person)>;
 
-fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Result<(Vec<SubmissionResult>, Applicants), ApiError> {
+/// Referrals accepted here (their position in the results, the claim) for headquarters.
+type Claims = Vec<(usize, referrals::Claim)>;
+
+fn file_batch(
+    node: &Node,
+    terminal_id: &str,
+    envelopes: Vec<Envelope>,
+) -> Result<(Vec<SubmissionResult>, Applicants, Claims), ApiError> {
     // Opening sealed content is the costly part (X25519 per envelope), so it happens first, on
     // every core and without holding the database: only envelopes not yet stored are opened.
     let known: HashSet<Uuid> = {
@@ -119,6 +140,8 @@ fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Resul
     let headquarters_status =
         if node.headquarters.is_some() { HeadquartersCheck::NotChecked } else { HeadquartersCheck::NotConfigured };
     let mut applicants = Vec::new();
+    let mut claims = Vec::new();
+    let today = referrals::today();
     let tx = conn.transaction()?;
     let first_sequence = store::counter(&tx, &sequence_name)?;
     let mut sequence = first_sequence;
@@ -206,8 +229,20 @@ fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Resul
                         }
                         None => None,
                     };
+                    // The referral is checked and recorded with the filing; a bad one is
+                    // refused with its reason, the application filed all the same.
+                    let referral_check = match (&case_number, filed.as_ref().and_then(|f| f.referral.as_ref())) {
+                        (Some(case_number), Some(attached)) if envelope.kind == node_protocol::SubmissionKind::Application => {
+                            let (check, claim) = referrals::check_and_record(&tx, attached, case_number, today, headquarters_status)?;
+                            if let Some(claim) = claim {
+                                claims.push((index, claim));
+                            }
+                            Some(check)
+                        }
+                        _ => None,
+                    };
                     match (case_number, reason) {
-                        (Some(case_number), _) => SubmissionOutcome::Accepted { case_number, duplicate_check },
+                        (Some(case_number), _) => SubmissionOutcome::Accepted { case_number, duplicate_check, referral_check },
                         (None, reason) => SubmissionOutcome::Rejected { reason: reason.unwrap_or_default() },
                     }
                 }
@@ -219,7 +254,7 @@ fn file_batch(node: &Node, terminal_id: &str, envelopes: Vec<Envelope>) -> Resul
     store::bump_counter(&tx, "deliveries", results.len() as i64)?;
     store::bump_counter(&tx, "duplicate_deliveries", duplicates)?;
     tx.commit()?;
-    Ok((results, applicants))
+    Ok((results, applicants, claims))
 }
 
 /// Opens every envelope not in `known`, spread over the available cores.
@@ -310,5 +345,6 @@ fn open(node: &Node, envelope: &Envelope) -> Result<Filed, String> {
         date_of_birth: answer("date_of_birth").and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
         answers: serde_json::Value::Object(content.answers.clone()).to_string(),
         fields: content.answers,
+        referral: content.referral,
     })
 }

@@ -23,8 +23,8 @@ use node_protocol::signature::{ParsedRequestSignature, RequestParts, SignatureEr
 use tokio::net::TcpListener;
 
 use super::{
-    registry, CheckRequest, CheckResponse, CheckResult, RegisteredMatch, RegisteredRequest, RegisteredResponse, CHECK_PATH,
-    MAX_CHECK, REGISTERED_PATH,
+    registry, CheckRequest, CheckResponse, CheckResult, ClaimRequest, ClaimResponse, ClaimResult, RegisteredMatch,
+    RegisteredRequest, RegisteredResponse, CHECK_PATH, CLAIM_PATH, MAX_CHECK, REGISTERED_PATH,
 };
 use crate::api::{parse_json, ApiError};
 use crate::duplicates::province_of;
@@ -96,8 +96,13 @@ pub fn router(headquarters: Arc<Headquarters>) -> Router {
         .route("/", get(root))
         .route(CHECK_PATH, post(check))
         .route(REGISTERED_PATH, post(registered))
+        .route(CLAIM_PATH, post(claim))
         .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no such call: headquarters answers POST {CHECK_PATH} and POST {REGISTERED_PATH}"))
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no such call: headquarters answers POST {CHECK_PATH}, POST {REGISTERED_PATH} and POST {CLAIM_PATH}"),
+            )
         })
         .with_state(headquarters)
 }
@@ -212,4 +217,27 @@ async fn registered(
     let registry = headquarters.registry.lock().await;
     let registered = registry::has_national_id(&registry, &national_id).await.map_err(ApiError::internal)?;
     Ok(Json(RegisteredResponse { registered }))
+}
+
+/// `POST /v1/referrals/claim`: records each referral for the claiming case unless a case of
+/// any province holds it already, and answers who holds each (committed before the answer).
+/// Serialised with the checks, so two provinces claiming one referral at once see each other.
+async fn claim(State(headquarters): State<Arc<Headquarters>>, headers: HeaderMap, body: Bytes) -> Result<Json<ClaimResponse>, ApiError> {
+    let province = verify(&headquarters, CLAIM_PATH, &headers, &body)?;
+    let request: ClaimRequest = parse_json(&body)?;
+    if request.claims.is_empty() || request.claims.len() > MAX_CHECK {
+        return Err(ApiError::bad_body(format!("a claim holds 1 to {MAX_CHECK} referrals, this one has {}", request.claims.len())));
+    }
+    if let Some(foreign) = request.claims.iter().find(|c| province_of(&c.case_number) != province) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "foreign_case",
+            format!("case '{}' is not of province {province}: a node claims referrals only for its own cases", foreign.case_number),
+        ));
+    }
+    let mut registry = headquarters.registry.lock().await;
+    let holders = registry::claim_referrals(&mut registry, &province, &request.claims).await.map_err(ApiError::internal)?;
+    drop(registry);
+    let results = request.claims.into_iter().zip(holders).map(|(c, used_by)| ClaimResult { case_number: c.case_number, used_by }).collect();
+    Ok(Json(ClaimResponse { results }))
 }

@@ -10,7 +10,10 @@ use matcher::Person;
 use node_protocol::signature::sign_request;
 use rand::RngCore;
 
-use super::{CheckRequest, CheckResponse, RegisteredRequest, RegisteredResponse, CHECK_PATH, REGISTERED_PATH};
+use super::{
+    CheckRequest, CheckResponse, ClaimRequest, ClaimResponse, RegisteredRequest, RegisteredResponse, CHECK_PATH, CLAIM_PATH,
+    REGISTERED_PATH,
+};
 
 /// File in the data directory holding the node's headquarters signing key (base64 seed).
 pub const KEY_FILE: &str = "headquarters-key.txt";
@@ -140,6 +143,23 @@ impl HeadquartersClient {
         let request = RegisteredRequest { national_id: national_id.to_string() };
         let answer: RegisteredResponse = self.post(REGISTERED_PATH, &request, REGISTERED_TIMEOUT).await?;
         Ok(answer.registered)
+    }
+
+    /// Claims referrals used by this node's applications; headquarters answers who holds each.
+    /// A failure marks headquarters down like a failed check.
+    pub async fn claim_referrals(&self, claims: Vec<crate::referrals::Claim>) -> Result<ClaimResponse, ClientError> {
+        let count = claims.len();
+        let answer: Result<ClaimResponse, ClientError> = self.post(CLAIM_PATH, &ClaimRequest { claims }, CHECK_TIMEOUT).await;
+        let answer = answer.and_then(|a| {
+            if a.results.len() == count {
+                Ok(a)
+            } else {
+                Err(ClientError::Unreachable { url: self.url.clone(), detail: format!("{} results for {count} claims", a.results.len()) })
+            }
+        });
+        *self.down_until.lock().unwrap_or_else(|p| p.into_inner()) =
+            answer.is_err().then(|| std::time::Instant::now() + SKIP_AFTER_FAILURE);
+        answer
     }
 
     async fn send(&self, persons: Vec<Person>) -> Result<CheckResponse, ClientError> {

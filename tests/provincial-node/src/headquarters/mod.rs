@@ -8,8 +8,9 @@
 //! - [`registry`]: the PostgreSQL schema (persons, reviews, audit), loading the index, recording
 //!   applicants durably;
 //! - [`api`]: `POST /v1/persons/check` and `POST /v1/persons/registered` (the kiosk's
-//!   pre-check, asked for the other provinces), signed by a node whose key headquarters trusts;
-//! - [`client`]: the node's side of that call, and the node's signing key.
+//!   pre-check, asked for the other provinces), signed by a node whose key headquarters trusts,
+//!   and `POST /v1/referrals/claim` (a partner referral is used once across provinces);
+//! - [`client`]: the node's side of those calls, and the node's signing key.
 //!
 //! Trust: each node has an Ed25519 key in its data directory (`headquarters-key.txt`, created
 //! on first use); `provincial-node headquarters node-key --data DIR` prints `CODE=PUBLIC_KEY`,
@@ -30,6 +31,9 @@ pub const CHECK_PATH: &str = "/v1/persons/check";
 
 /// Path of the pre-check call: is a national id registered in any province?
 pub const REGISTERED_PATH: &str = "/v1/persons/registered";
+
+/// Path of the referral claim: has another province used this referral?
+pub const CLAIM_PATH: &str = "/v1/referrals/claim";
 
 /// Most applicants in one check call (a node's largest batch).
 pub const MAX_CHECK: usize = node_protocol::MAX_BATCH;
@@ -82,4 +86,29 @@ pub struct RegisteredRequest {
 pub struct RegisteredResponse {
     /// True if some province registered a person with that national id.
     pub registered: bool,
+}
+
+/// `POST /v1/referrals/claim`: referrals this node's applications used, each under its case
+/// number. The first case to claim a referral holds it, in every province.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    /// The claims, at most [`MAX_CHECK`].
+    pub claims: Vec<crate::referrals::Claim>,
+}
+
+/// Headquarters' answer for one claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimResult {
+    /// The claiming case.
+    pub case_number: String,
+    /// The case that holds the referral: the claiming case itself when the claim succeeded
+    /// (or was made before by it), another (of any province) when the referral was used first there.
+    pub used_by: String,
+}
+
+/// Answer to `POST /v1/referrals/claim`: one result per claim, in order, committed before it leaves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimResponse {
+    /// One per claim.
+    pub results: Vec<ClaimResult>,
 }

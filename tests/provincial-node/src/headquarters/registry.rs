@@ -64,6 +64,15 @@ CREATE TABLE IF NOT EXISTS reviews (
     decided_by text NOT NULL,
     decided_at timestamptz NOT NULL DEFAULT now()
 );
+-- Partner referrals used by an application, in any province: the first case holds it.
+CREATE TABLE IF NOT EXISTS referral_claims (
+    partner text NOT NULL,
+    serial bigint NOT NULL,
+    case_number text NOT NULL,
+    province text NOT NULL,
+    claimed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (partner, serial)
+);
 CREATE TABLE IF NOT EXISTS audit (
     id bigserial PRIMARY KEY,
     at timestamptz NOT NULL DEFAULT now(),
@@ -215,4 +224,41 @@ pub async fn record(
 /// How many persons the registry holds.
 pub async fn count(client: &Client) -> Result<i64, RegistryError> {
     Ok(client.query_one("SELECT count(*) FROM persons", &[]).await.map_err(failed("counting the persons"))?.get(0))
+}
+
+/// Claims each referral for its case, in one transaction: a referral nobody held goes to the
+/// claiming case; one already held stays with its holder. Returns the holder of each, in order.
+pub async fn claim_referrals(
+    client: &mut Client,
+    province: &str,
+    claims: &[crate::referrals::Claim],
+) -> Result<Vec<String>, RegistryError> {
+    let tx = client.transaction().await.map_err(failed("starting a transaction"))?;
+    let insert = tx
+        .prepare(
+            "INSERT INTO referral_claims (partner, serial, case_number, province) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (partner, serial) DO NOTHING",
+        )
+        .await
+        .map_err(failed("preparing the claim"))?;
+    let holder = tx
+        .prepare("SELECT case_number FROM referral_claims WHERE partner = $1 AND serial = $2")
+        .await
+        .map_err(failed("preparing the holder lookup"))?;
+    let audit = tx
+        .prepare("INSERT INTO audit (actor, action, case_number, detail) VALUES ($1, $2, $3, $4::text::jsonb)")
+        .await
+        .map_err(failed("preparing the audit"))?;
+    let mut holders = Vec::with_capacity(claims.len());
+    for claim in claims {
+        let serial = claim.serial as i64;
+        tx.execute(&insert, &[&claim.partner, &serial, &claim.case_number, &province]).await.map_err(failed("claiming a referral"))?;
+        let held_by: String = tx.query_one(&holder, &[&claim.partner, &serial]).await.map_err(failed("reading a referral's holder"))?.get(0);
+        let action = if held_by == claim.case_number { "referral_claimed" } else { "referral_refused" };
+        let detail = serde_json::json!({ "partner": claim.partner, "serial": claim.serial, "used_by": held_by }).to_string();
+        tx.execute(&audit, &[&province, &action, &claim.case_number, &detail]).await.map_err(failed("auditing a claim"))?;
+        holders.push(held_by);
+    }
+    tx.commit().await.map_err(failed("committing"))?;
+    Ok(holders)
 }

@@ -56,6 +56,7 @@ async fn serve_issue_code_stats_and_submissions_work_together() {
             assisted_by: Some("S-0001".into()),
             terminal_id: terminal_id.clone(),
             duplicate_override: None,
+            referral: None,
         };
         envelopes.push(envelope_for(&content, recipient));
     }

@@ -60,6 +60,7 @@ impl Province {
             answers: answers.as_object().unwrap().clone(),
             assisted_by: None,
             duplicate_override: None,
+            referral: None,
             terminal_id: self.terminal_id.clone(),
         };
         let batch = json!({ "envelopes": [envelope_for(&content, &self.recipient)] });

@@ -18,6 +18,7 @@ mod fleet;
 mod headquarters;
 mod openapi;
 mod precheck;
+mod referrals;
 mod review;
 mod signatures;
 mod status;

@@ -4,19 +4,20 @@
 use crate::common::*;
 use node_protocol::{
     BatchResponse, EnrollRequest, EnrollResponse, ErrorBody, Heartbeat, HeartbeatResponse, NodeConfig, PrecheckRequest,
-    PrecheckResponse, StatusRequest, StatusResponse, SubmissionBatch, SubmissionKind,
+    PrecheckResponse, ReferralLookup, StatusRequest, StatusResponse, SubmissionBatch, SubmissionKind,
 };
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 const DOCUMENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../terminal-service/openapi/node-v1.yaml");
-const OPERATIONS: [(&str, &str); 6] = [
+const OPERATIONS: [(&str, &str); 7] = [
     ("/v1/terminals/enroll", "post"),
     ("/v1/submissions", "post"),
     ("/v1/status", "post"),
     ("/v1/precheck", "post"),
     ("/v1/heartbeat", "post"),
     ("/v1/config", "get"),
+    ("/v1/referrals/{code}", "get"),
 ];
 
 pub(crate) fn document() -> Value {
@@ -106,6 +107,7 @@ fn request_examples_deserialise_into_the_protocol_types() {
         validate(&doc, &media["schema"], example, &format!("request example of POST {path}"));
     }
     assert!(operation(&doc, "/v1/config", "get").get("requestBody").is_none());
+    assert!(operation(&doc, "/v1/referrals/{code}", "get").get("requestBody").is_none());
 }
 
 #[test]
@@ -125,6 +127,7 @@ fn response_examples_deserialise_and_match_their_schemas() {
                 ("200", "/v1/precheck") => into::<PrecheckResponse>(example, &what),
                 ("200", "/v1/heartbeat") => into::<HeartbeatResponse>(example, &what),
                 ("200", "/v1/config") => into::<NodeConfig>(example, &what),
+                ("200", "/v1/referrals/{code}") => into::<ReferralLookup>(example, &what),
                 _ => into::<ErrorBody>(example, &what),
             }
             seen += 1;
@@ -208,6 +211,37 @@ async fn the_nodes_real_answers_match_the_document() {
     let (status, body) = terminal.get("/v1/config").await;
     assert_eq!(status, 200);
     check(&doc, "/v1/config", "get", status, &body);
+
+    // Referral look-up: found (a referral recorded for a partner the node trusts), unknown, not a code.
+    const LOOKUP: &str = "/v1/referrals/{code}";
+    let partner = new_key();
+    let signed = node_protocol::referral::Referral {
+        partner: "CWG".into(),
+        serial: rand::random::<u64>() & node_protocol::referral::MAX_SERIAL,
+        issued_on: provincial_node::referrals::today(),
+        expires_on: provincial_node::referrals::today() + chrono::Days::new(30),
+        household_size: 3,
+        governorate: "BGD".into(),
+        partner_case: "CWG-1".into(),
+    }
+    .sign(&partner)
+    .unwrap();
+    {
+        let conn = node().node.db();
+        provincial_node::referrals::add_partner(&conn, "CWG", "Cash Working Group", &partner.verifying_key()).unwrap();
+        provincial_node::referrals::record(&conn, &signed, "test").unwrap();
+    }
+    let code = signed.referral.short_code();
+    let (status, body) = terminal.get(&format!("/v1/referrals/{code}")).await;
+    assert_eq!((status, body["usable"].as_bool()), (200, Some(true)), "{body}");
+    check(&doc, LOOKUP, "get", status, &body);
+    let unknown = node_protocol::referral::ShortCode { partner: "CWG".into(), serial: signed.referral.serial ^ 1 }.to_string();
+    let (status, body) = terminal.get(&format!("/v1/referrals/{unknown}")).await;
+    assert_eq!(status, 404, "{body}");
+    check(&doc, LOOKUP, "get", status, &body);
+    let (status, body) = terminal.get("/v1/referrals/CWG-123").await;
+    assert_eq!(status, 400, "{body}");
+    check(&doc, LOOKUP, "get", status, &body);
 
     // Signature refusals on every call.
     for (path, method) in OPERATIONS {

@@ -161,6 +161,7 @@ impl Terminal {
             assisted_by: None,
             terminal_id: self.id.clone(),
             duplicate_override: None,
+            referral: None,
         };
         envelope_for(&content, &self.enrollment.sealing_recipient)
     }
