@@ -363,7 +363,13 @@ impl<R: CardReader + ?Sized> Channel<'_, R> {
     }
 
     fn select(&mut self, file: [u8; 2]) -> Result<bool, EmrtdError> {
-        let (_, sw) = self.send(&[0x00, 0xA4, 0x02, 0x0C, 0x02, file[0], file[1]])?;
+        let apdu = [0x00, 0xA4, 0x02, 0x0C, 0x02, file[0], file[1]];
+        let (_, mut sw) = self.send(&apdu)?;
+        if sw == 0x6988 && self.sm.is_none() {
+            // The card was still in an earlier read's secure messaging session, which this
+            // plain command just ended: ask again.
+            sw = self.send(&apdu)?.1;
+        }
         match sw {
             SW_OK => Ok(true),
             0x6A82 | 0x6986 | 0x6A86 | 0x6D00 | 0x6E00 => Ok(false),

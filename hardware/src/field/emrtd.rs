@@ -517,7 +517,8 @@ impl EmrtdChip {
 
 impl CardApplication for EmrtdChip {
     fn respond(&mut self, command_apdu: &[u8]) -> Vec<u8> {
-        if let Auth::Session(mut sm) = std::mem::replace(&mut self.auth, Auth::None) {
+        if matches!(self.auth, Auth::Session(_)) {
+            let Auth::Session(mut sm) = std::mem::replace(&mut self.auth, Auth::None) else { return answer(&[], 0x6F00) };
             let protected = command_apdu.first().is_some_and(|cla| cla & 0x0C == 0x0C);
             let Ok(plain) = sm.open_command(command_apdu).map_err(|_| ()).and_then(|p| if protected { Ok(p) } else { Err(()) }) else {
                 // Unprotected, or a bad MAC: the session ends (ICAO 9303 Part 11 §9.8.6.2).
