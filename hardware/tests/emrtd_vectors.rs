@@ -238,3 +238,86 @@ fn appendix_g1_general_authenticate_commands() {
     );
     assert_eq!(pace::general_authenticate(0x85, &h(G_T_IFD), true), h("008600000C7C0A8508C2B0BD78D94BA86600"));
 }
+
+/// Random numbers from a list: the Appendix G terminal's private keys, in the order the reader
+/// draws them (mapping key, then ephemeral key).
+struct Given(Vec<u8>);
+
+impl rand::RngCore for Given {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0; 4];
+        self.fill_bytes(&mut b);
+        u32::from_be_bytes(b)
+    }
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0; 8];
+        self.fill_bytes(&mut b);
+        u64::from_be_bytes(b)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        assert!(self.0.len() >= dest.len(), "the reader drew more random bytes than Appendix G has");
+        let rest = self.0.split_off(dest.len());
+        dest.copy_from_slice(&self.0);
+        self.0 = rest;
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+/// The Appendix G.1 card: answers with the published bytes and checks that each command is
+/// the published one; after PACE it opens the reader's first protected command with the
+/// Appendix G session keys and answers 6A82, ending the read.
+struct AppendixGCard {
+    step: usize,
+    sent: Vec<Vec<u8>>,
+}
+
+impl hardware::CardReader for AppendixGCard {
+    fn describe(&self) -> String {
+        "ICAO 9303 Part 11 Appendix G.1 transcript".into()
+    }
+    fn poll(&mut self) -> Result<Option<hardware::Card>, hardware::ReaderError> {
+        Ok(None)
+    }
+    fn exchange(&mut self, command: &[u8]) -> Result<Vec<u8>, hardware::ReaderError> {
+        self.sent.push(command.to_vec());
+        let card_access = h(G_CARD_ACCESS);
+        let expected_and_answer: (Vec<u8>, Vec<u8>) = match self.step {
+            0 => (h("00A4020C02011C"), h("9000")),
+            1 => (h("00B0000004"), [&card_access[..4], &h("9000")].concat()),
+            2 => (h("00B0000412"), [&card_access[4..], &h("9000")].concat()),
+            3 => (h("0022C1A412800A04007F0007020204020283010184010D"), h("9000")),
+            4 => (h("10860000027C0000"), h("7C12801095A3A016522EE98D01E76CB6B98B42C39000")),
+            5 => ([h("10860000457C438141"), h(G_MAP_PK_IFD), h("00")].concat(), [h("7C438241"), h(G_MAP_PK_IC), h("9000")].concat()),
+            6 => ([h("10860000457C438341"), h(G_EPH_PK_IFD), h("00")].concat(), [h("7C438441"), h(G_EPH_PK_IC), h("9000")].concat()),
+            7 => (h("008600000C7C0A8508C2B0BD78D94BA86600"), h("7C0A86083ABB9674BCE93C089000")),
+            8 => {
+                let mut card = SecureMessaging::new(SmCipher::Aes128, &h(G_KS_ENC), &h(G_KS_MAC), &[0; 16]).unwrap();
+                let plain = card.open_command(command).expect("the reader's first protected command verifies under the Appendix G keys");
+                assert_eq!(plain, h("00A4040C07A0000002471001"), "SELECT of the LDS1 application");
+                (command.to_vec(), card.seal_response(&[], 0x6A82).unwrap())
+            }
+            _ => panic!("the reader went on after the transcript"),
+        };
+        assert_eq!(command, expected_and_answer.0, "command {} of the Appendix G transcript", self.step);
+        self.step += 1;
+        Ok(expected_and_answer.1)
+    }
+}
+
+#[test]
+fn appendix_g1_transcript_through_the_reader() {
+    // The reader's whole PACE exchange, driven by the ICAO 9303 Part 11 Appendix G.1 card, with
+    // the Appendix's terminal keys as its random numbers: every command byte for byte.
+    use hardware::emrtd::{read_emrtd_reporting, AccessKey, AttemptOutcome, Authentication, EmrtdError, ReadOptions};
+    let key = AccessKey::Mrz(MrzKey::new("T22000129", "640812", "101031").unwrap());
+    let mut card = AppendixGCard { step: 0, sent: Vec::new() };
+    let mut rng = Given([h(G_MAP_SK_IFD), h(G_EPH_SK_IFD)].concat());
+    let (result, report) = read_emrtd_reporting(&mut card, &key, &ReadOptions::default(), &mut rng);
+    assert_eq!(card.step, 9, "{:02X?}", card.sent);
+    assert_eq!(result.unwrap_err(), EmrtdError::NotAnEmrtd);
+    assert_eq!(report.attempts[0].outcome, AttemptOutcome::Succeeded);
+    assert!(matches!(report.authentication, Some(Authentication::Pace { parameter_id: 13, password: PasswordKind::Mrz, .. })));
+}

@@ -508,6 +508,7 @@ fn read<R: CardReader + ?Sized>(
         match run_pace(channel, info, &password, rng) {
             Ok(auth) => {
                 report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Succeeded });
+                report.authentication = Some(auth);
                 authentication = Some(auth);
             }
             Err(PaceFailure::WrongKey(sw)) => {
@@ -551,6 +552,7 @@ fn read<R: CardReader + ?Sized>(
         match run_bac(channel, mrz, rng) {
             Ok(()) => {
                 report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Succeeded });
+                report.authentication = Some(Authentication::Bac);
                 authentication = Some(Authentication::Bac);
             }
             Err(e) => {
@@ -569,7 +571,6 @@ fn read<R: CardReader + ?Sized>(
         }
     }
     let authentication = authentication.ok_or(EmrtdError::Unsupported("no authentication succeeded".into()))?;
-    report.authentication = Some(authentication);
 
     let present = match channel.read_file(EF_COM, "EF.COM", max_read, report)? {
         Some(com) => Some(lds::parse_com(&com)?),
