@@ -347,8 +347,8 @@ pub struct PersonalDetails {
 }
 
 impl PersonalDetails {
-    /// The full name for a form: `<<` between the name parts read as `, `... no: as a space,
-    /// and single `<` as spaces; surrounding filler removed.
+    /// The full name for a form: the `<<` between surname and given names and the single `<`
+    /// between words read as spaces, filler removed.
     pub fn display_name(&self) -> Option<String> {
         let name = self.full_name.as_deref()?;
         let words: Vec<&str> = name.split('<').map(str::trim).filter(|w| !w.is_empty()).collect();

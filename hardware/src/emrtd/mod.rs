@@ -9,6 +9,7 @@
 //! | [`cipher`], [`kdf`] | 3DES, retail MAC, AES, CMAC; ICAO's key derivation |
 //! | [`bac`] | Basic Access Control |
 //! | [`pace`] | PACE, generic mapping, ECDH on P-256 / brainpoolP256r1 / brainpoolP384r1 |
+//! | [`dh`] | PACE's generic mapping on DH (RFC 5114 1024-bit group): arithmetic only, for now |
 //! | [`secure_messaging`] | SSC, DO87/DO97/DO99/DO8E, both ends |
 //! | [`lds`] | EF.CardAccess, EF.COM, DG1, DG11, EF.SOD |
 //! | [`tlv`] | the BER-TLV reader they share |
@@ -38,6 +39,7 @@
 
 pub mod bac;
 pub mod cipher;
+pub mod dh;
 pub mod kdf;
 pub mod lds;
 pub mod mrz;

@@ -304,11 +304,13 @@ pub fn encrypt_nonce(cipher: SmCipher, kpi: &[u8], s: &[u8]) -> Result<Vec<u8>, 
     Ok(cipher::encrypt(cipher, kpi, &iv, s)?)
 }
 
-/// The authentication token over a public key: `MAC(KSmac, 7F49 { 06 OID, 86 point })`
-/// (ICAO 9303 Part 11 §4.4.3.4): CMAC for AES, the retail MAC over padded input for 3DES.
+/// The authentication token over a public key: `MAC(KSmac, 7F49 { 06 OID, 86 point })`, or
+/// `84 y` for DH protocols (ICAO 9303 Part 11 §4.4.3.4, §9.4.2): CMAC for AES, the retail MAC
+/// over padded input for 3DES.
 pub fn authentication_token(cipher: SmCipher, ks_mac: &[u8], oid: &[u8], public_key: &[u8]) -> Result<[u8; 8], PaceError> {
+    let dh = matches!(oid.strip_prefix(&super::lds::ID_PACE[..]), Some([1 | 3, _]));
     let mut inner = tlv::encode(0x06, oid);
-    inner.extend(tlv::encode(0x86, public_key));
+    inner.extend(tlv::encode(if dh { 0x84 } else { 0x86 }, public_key));
     let data = tlv::encode(0x7F49, &inner);
     Ok(match cipher {
         SmCipher::Tdes => cipher::retail_mac(ks_mac, &pad(&data, 8))?,

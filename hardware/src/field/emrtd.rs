@@ -187,6 +187,9 @@ impl fmt::Debug for EmrtdChip {
 
 const OK: u16 = 0x9000;
 
+/// A step's answer (data, SW) and the state after it.
+type Step = ((Vec<u8>, u16), Option<Auth>);
+
 fn answer(data: &[u8], sw: u16) -> Vec<u8> {
     let mut out = data.to_vec();
     out.extend_from_slice(&sw.to_be_bytes());
@@ -444,7 +447,7 @@ impl EmrtdChip {
     }
 
     /// One General Authenticate step: the answer and the next state.
-    fn pace_step(&mut self, state: PaceState, data: &[u8]) -> Result<((Vec<u8>, u16), Option<Auth>), u16> {
+    fn pace_step(&mut self, state: PaceState, data: &[u8]) -> Result<Step, u16> {
         let inner = tlv::expect(data, 0x7C, "").map_err(|_| 0x6A80u16)?;
         let field = |tag: u32| tlv::find(inner, tag).ok().flatten().map(<[u8]>::to_vec).ok_or(0x6A80u16);
         let curve_of = |info: &PaceInfo| info.parameter_id.and_then(PaceCurve::from_parameter_id).ok_or(0x6A80u16);
