@@ -334,3 +334,24 @@ fn the_public_read_uses_the_system_random_numbers() {
         assert_eq!(format!("{:?}", person.can_key()), "AccessKey::Can(<redacted>)");
     });
 }
+
+#[test]
+fn a_technician_can_see_the_card_access_and_force_bac() {
+    let person = applicant();
+    let options = vec![PaceInfo::new(PaceMapping::EcdhGeneric, SmCipher::Aes128, 12), PaceInfo::new(PaceMapping::EcdhGeneric, SmCipher::Aes256, 13)];
+    let card = SimulatedCard::emrtd(uid(), EmrtdChip::new(person.clone()).with_pace(options.clone()));
+    on_each_reader(&card, |chip, reader, _| {
+        let access = hardware::emrtd::read_card_access(reader).unwrap().unwrap();
+        assert_eq!(access.pace, options, "{chip}");
+        assert_eq!(access.protocols, ["0.4.0.127.0.7.2.2.4.2.2", "0.4.0.127.0.7.2.2.4.2.4"], "{chip}");
+        let bac = ReadOptions { try_pace: false, ..ReadOptions::default() };
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let read = read_emrtd_reporting(reader, &AccessKey::Mrz(person.mrz_key()), &bac, &mut rng).0.unwrap();
+        assert_eq!(read.authentication, Authentication::Bac, "{chip}");
+        check_applicant(chip, &read, &person);
+    });
+    let bac_only = SimulatedCard::emrtd(uid(), EmrtdChip::new(person).bac_only());
+    on_each_reader(&bac_only, |chip, reader, _| {
+        assert_eq!(hardware::emrtd::read_card_access(reader).unwrap(), None, "{chip}");
+    });
+}
