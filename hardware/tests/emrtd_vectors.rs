@@ -389,3 +389,25 @@ fn appendix_g2_dh_generic_mapping() {
     one[127] = 2;
     assert!(dh::power(Some(&one), &h(G2_EPH_SK_IFD)).is_err());
 }
+
+#[test]
+fn ecdsa_of_the_sod_signature_matches_rfc_6979() {
+    // RFC 6979 Appendix A.2.5: P-256, SHA-256, message "sample", with the published k. The
+    // signature check of EF.SOD uses this ECDSA; its signing side makes simulated SODs.
+    use sha2::{Digest, Sha256};
+    let curve = PaceCurve::P256;
+    let d = h("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721");
+    let public = curve.mul(None, &d).unwrap();
+    assert_eq!(
+        public,
+        h("04 60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6
+              7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299")
+    );
+    let digest = Sha256::digest(b"sample");
+    let k = h("A6E3C57DD01ABE90086538398355DD4C3B17AA873382B0F24D6129493D8AAD60");
+    let (r, s) = curve.ecdsa_sign(&d, &k, &digest).unwrap();
+    assert_eq!(r, h("EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716"));
+    assert_eq!(s, h("F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8"));
+    assert!(curve.ecdsa_verify(&public, &digest, &r, &s).unwrap());
+    assert!(!curve.ecdsa_verify(&public, &Sha256::digest(b"samplf"), &r, &s).unwrap());
+}

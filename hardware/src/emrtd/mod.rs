@@ -12,6 +12,7 @@
 //! | [`dh`] | PACE's generic mapping on DH (RFC 5114 1024-bit group): arithmetic only, for now |
 //! | [`secure_messaging`] | SSC, DO87/DO97/DO99/DO8E, both ends |
 //! | [`lds`] | EF.CardAccess, EF.COM, DG1, DG11, EF.SOD |
+//! | [`signature`] | EF.SOD's signature up to a configured CSCA (ECDSA) |
 //! | [`tlv`] | the BER-TLV reader they share |
 //!
 //! # How a card is read
@@ -28,8 +29,9 @@
 //!    header first, for the file's length, then chunks; a card answering 6Cxx, 6282 or 6700
 //!    gets smaller chunks.
 //! 4. Each data group read is hashed with EF.SOD's algorithm and compared with its hash there.
-//!    The SOD's signature is not verified ([`SignatureCheck::NotVerified`]): that needs the
-//!    issuing country's CSCA certificate, which no deployment configures yet.
+//!    When CSCA certificates are configured ([`ReadOptions::csca_certificates`]), EF.SOD's
+//!    signature is verified up to one of them ([`signature`]; ECDSA); otherwise it is reported
+//!    [`SignatureCheck::NotVerified`].
 //!
 //! DG2 (the face image) is never read. Nothing here logs, and no type holding a key, the MRZ,
 //! the CAN or card data shows it in `{:?}`; session keys are zeroized when dropped.
@@ -45,6 +47,7 @@ pub mod lds;
 pub mod mrz;
 pub mod pace;
 pub mod secure_messaging;
+pub mod signature;
 pub mod tlv;
 
 use core::fmt;
@@ -115,11 +118,14 @@ pub struct ReadOptions {
     /// Try PACE when EF.CardAccess offers it (default true; false forces BAC, for tests and
     /// for a technician comparing both).
     pub try_pace: bool,
+    /// The issuing countries' CSCA certificates (DER X.509) EF.SOD's signature is verified
+    /// against; empty (the default): the signature is not verified.
+    pub csca_certificates: Vec<Vec<u8>>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { read_dg11: true, max_read: MAX_READ, try_pace: true }
+        ReadOptions { read_dg11: true, max_read: MAX_READ, try_pace: true, csca_certificates: Vec::new() }
     }
 }
 
@@ -162,6 +168,12 @@ pub enum Authentication {
 /// Whether EF.SOD's signature was verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignatureCheck {
+    /// Verified: EF.SOD is signed by this document signer, whose certificate one of the
+    /// configured CSCA certificates signed.
+    Verified {
+        /// The document signer's common name.
+        document_signer: String,
+    },
     /// Not verified: the data group hashes match EF.SOD, but nothing proves EF.SOD itself
     /// comes from the issuing state.
     NotVerified {
@@ -287,6 +299,9 @@ pub enum EmrtdError {
         /// The data group number.
         data_group: u8,
     },
+    /// EF.SOD's signature does not verify up to a configured CSCA certificate.
+    #[error("the card's security object is not signed by a configured country certificate ({0}): the card may be forged; do not accept it, refer the applicant to the issuing office")]
+    SodSignature(String),
     /// A file's content is not what ICAO 9303 says.
     #[error("the card's data is malformed ({0}): the card may be damaged; record the card report for a technician")]
     Malformed(String),
@@ -600,6 +615,14 @@ fn read<R: CardReader + ?Sized>(
         }
         checked.push(dg);
     }
+    let signature = if options.csca_certificates.is_empty() {
+        SignatureCheck::NotVerified { reason: "no country signing certificate (CSCA) is configured" }
+    } else {
+        match signature::verify_sod(&sod_bytes, &options.csca_certificates) {
+            Ok(document_signer) => SignatureCheck::Verified { document_signer },
+            Err(why) => return Err(EmrtdError::SodSignature(why)),
+        }
+    };
     let mrz = lds::parse_dg1(&dg1)?;
     let details = dg11.map(|bytes| lds::parse_dg11(&bytes)).transpose()?;
     Ok(EmrtdRead {
@@ -609,7 +632,7 @@ fn read<R: CardReader + ?Sized>(
         sod: SodCheck {
             algorithm: sod.algorithm,
             data_groups_checked: checked,
-            signature: SignatureCheck::NotVerified { reason: "no country signing certificate (CSCA) is configured" },
+            signature,
         },
         report: ReadReport::default(),
     })
