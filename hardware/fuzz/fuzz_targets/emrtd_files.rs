@@ -1,5 +1,5 @@
-//! What an eMRTD chip sends: EF.CardAccess, EF.COM, DG1, DG11, EF.SOD and secure messaging
-//! responses. The first byte picks the parser; whatever the rest is, parsing gives a value or
+//! What an eMRTD chip sends: EF.CardAccess, EF.COM, DG1, DG11, EF.SOD (hashes, and the
+//! signature's CMS and X.509 structures) and secure messaging responses. The first byte picks the parser; whatever the rest is, parsing gives a value or
 //! an error, never a panic, and what parses re-encodes to bytes that parse the same.
 #![no_main]
 
@@ -9,7 +9,7 @@ use hardware::emrtd::secure_messaging::SecureMessaging;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else { return };
-    match selector % 6 {
+    match selector % 7 {
         0 => {
             if let Ok(access) = lds::parse_card_access(bytes) {
                 let _ = access.preferred_pace().map(|p| p.describe());
@@ -41,6 +41,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             if let Ok(sod) = lds::parse_sod(bytes) {
                 let _ = sod.hash_of(1);
             }
+            let _ = hardware::emrtd::signature::verify_sod(bytes, &[bytes.to_vec()]);
+        }
+        5 => {
+            let _ = hardware::emrtd::signature::parse_certificate(bytes);
         }
         _ => {
             // A response under a 3DES session and under an AES one.
