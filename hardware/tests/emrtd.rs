@@ -391,6 +391,6 @@ fn a_configured_csca_verifies_the_sod_signature_and_catches_another_signer() {
     let mut tampered = pki_sod.clone();
     let at = tampered.len() - 3;
     tampered[at] ^= 0x01;
-    assert!(hardware::emrtd::signature::verify_sod(&pki_sod, &[iraq.csca_certificate.clone()]).is_ok());
-    assert!(hardware::emrtd::signature::verify_sod(&tampered, &[iraq.csca_certificate.clone()]).is_err());
+    assert!(hardware::emrtd::signature::verify_sod(&pki_sod, std::slice::from_ref(&iraq.csca_certificate)).is_ok());
+    assert!(hardware::emrtd::signature::verify_sod(&tampered, std::slice::from_ref(&iraq.csca_certificate)).is_err());
 }

@@ -38,6 +38,27 @@
 //!
 //! [`ReadReport`] records what happened without personal data — protocols offered, attempts,
 //! frame sizes, bytes and time per file — for a technician's report on a real card.
+//!
+//! ```
+//! use hardware::emrtd::{read_emrtd, AccessKey, EmrtdError, ReadOptions};
+//! use hardware::field::{EmrtdApplicant, EmrtdChip};
+//! use hardware::mfrc522::{Mfrc522, SimulatedMfrc522};
+//! use hardware::{CardReader, SimulatedCard, SimulatedField, Uid};
+//!
+//! let applicant = EmrtdApplicant::samples().remove(0);
+//! let field = SimulatedField::new();
+//! field.present(SimulatedCard::emrtd(Uid::from_hex("08A1B2C3").unwrap(), EmrtdChip::new(applicant)));
+//! let mut reader = Mfrc522::new(SimulatedMfrc522::new(field));
+//! reader.init().unwrap();
+//! reader.poll().unwrap().expect("the card is on the reader");
+//!
+//! let card = read_emrtd(&mut reader, &AccessKey::can("123456").unwrap(), &ReadOptions::default()).unwrap();
+//! assert_eq!(card.dg1.national_number().unwrap().as_str(), "199012344567");
+//! assert_eq!(card.dg11.unwrap().display_name().unwrap(), "الهاشمي أحمد");
+//!
+//! let wrong = read_emrtd(&mut reader, &AccessKey::can("000000").unwrap(), &ReadOptions::default());
+//! assert!(matches!(wrong, Err(EmrtdError::WrongAccessKey { .. })));
+//! ```
 
 pub mod bac;
 pub mod cipher;
