@@ -67,6 +67,7 @@ pub mod apdu;
 pub mod backend;
 pub mod card;
 pub mod card_report;
+pub mod emrtd;
 pub mod escpos;
 pub mod field;
 pub mod id_card;

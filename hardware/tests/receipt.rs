@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::sample_receipt;
-use hardware::{render_receipt, Language, PaperWidth, Raster, Receipt, ReceiptRenderer};
+use hardware::{render_receipt, Language, PaperWidth, Raster, ReceiptRenderer};
 
 fn reference_path(language: Language, paper: PaperWidth) -> PathBuf {
     let mm = match paper {
