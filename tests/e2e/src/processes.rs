@@ -342,6 +342,11 @@ impl TerminalProcess {
         }
     }
 
+    /// The process id of `run`, while it runs (for `/proc/PID/…`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))

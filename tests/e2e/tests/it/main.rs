@@ -20,4 +20,5 @@ mod no_personal_data_in_clear;
 mod offline_capture;
 mod openapi_conformance;
 mod signatures;
+mod soak;
 mod tls_pinning;
