@@ -20,6 +20,9 @@ python3 -c 'import yaml' 2>/dev/null || need_apt+=(python3-yaml)
 # pg_trgm ships in the server package, createdb in its client dependency.
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
 [ -x /usr/lib/postgresql/15/bin/createdb ] || need_apt+=(postgresql-client-15)
+# A terminal without a real-time clock: the service run with its clock at 1970 or days behind
+# under libfaketime (tests/e2e/tests/it/no_clock.rs).
+compgen -G '/usr/lib/*/faketime/libfaketimeMT.so.1' >/dev/null || need_apt+=(faketime)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

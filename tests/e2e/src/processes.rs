@@ -298,12 +298,19 @@ impl TerminalProcess {
 
     /// Starts `run` and waits until the local API answers.
     pub async fn start(&mut self) -> Result<()> {
+        self.start_with_env(&[]).await
+    }
+
+    /// As [`TerminalProcess::start`], with more environment variables (e.g. `LD_PRELOAD` of
+    /// libfaketime, for a terminal whose clock is wrong).
+    pub async fn start_with_env(&mut self, env: &[(&str, &str)]) -> Result<()> {
         let out = File::options().create(true).append(true).open(&self.log)?;
         let child = Command::new(binary("terminal-service")?)
             .arg("--config")
             .arg(&self.config)
             .arg("run")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(out.try_clone()?)
             .stderr(out)
             .stdin(Stdio::null())

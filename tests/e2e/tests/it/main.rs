@@ -16,6 +16,7 @@ mod images;
 mod kill_nine;
 mod malformed_local_api;
 mod network_faults;
+mod no_clock;
 mod no_personal_data_in_clear;
 mod offline_capture;
 mod openapi_conformance;
