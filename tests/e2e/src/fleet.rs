@@ -58,6 +58,9 @@ pub struct FleetOptions {
     pub max_concurrent_batches: u32,
     /// The node's `serve --busy-retry-after` (seconds).
     pub busy_retry_after_s: u64,
+    /// The node's `serve --busy-retry-after-max` (seconds): a `Retry-After` growing with the
+    /// load up to this; `None` for a fixed one.
+    pub busy_retry_after_max_s: Option<u64>,
     /// How long the node stays down after the terminals start.
     pub outage: Duration,
     /// Give up waiting for the drain after this long.
@@ -77,6 +80,7 @@ impl FleetOptions {
             request_timeout_ms: 10_000,
             max_concurrent_batches: 2,
             busy_retry_after_s: 1,
+            busy_retry_after_max_s: None,
             outage: Duration::from_secs(3),
             drain_limit: Duration::from_secs(60),
         }
@@ -127,7 +131,11 @@ pub async fn run(options: &FleetOptions) -> Result<FleetReport> {
     let port = free_port()?;
     let max = options.max_concurrent_batches.to_string();
     let retry_after = options.busy_retry_after_s.to_string();
-    let serve_args = ["--max-concurrent-batches", max.as_str(), "--busy-retry-after", retry_after.as_str()];
+    let retry_after_max = options.busy_retry_after_max_s.map(|s| s.to_string());
+    let mut serve_args = vec!["--max-concurrent-batches", max.as_str(), "--busy-retry-after", retry_after.as_str()];
+    if let Some(up_to) = &retry_after_max {
+        serve_args.extend(["--busy-retry-after-max", up_to.as_str()]);
+    }
     let mut node = NodeProcess::start_with(&data, port, &serve_args).await?;
     let proxy = FaultProxy::start(&node.url(), &[], 0xf1ee7).await?;
 
