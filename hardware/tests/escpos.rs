@@ -4,7 +4,7 @@
 mod common;
 
 use common::{sample_receipt, ScriptedStream};
-use hardware::escpos::{commands, Error, EscPosPrinter, SimulatedPrinter};
+use hardware::escpos::{commands, Error, EscPosPrinter, SimulatedPrinter, KEPT_PAGES};
 use hardware::{render_receipt, Language, PaperLevel, PaperWidth, PrinterError, Raster, ReceiptPrinter};
 
 #[test]
@@ -154,4 +154,23 @@ fn the_simulator_flags_bytes_that_are_not_esc_pos() {
     sim.write_all(&[0x56, 0x00]).unwrap();
     assert_eq!(handle.protocol_errors(), vec!["unknown byte 0x07 at byte 2".to_string()]);
     assert_eq!(handle.pages().len(), 1);
+}
+
+#[test]
+fn the_simulator_keeps_only_the_newest_pages_but_counts_them_all() {
+    use embedded_io::Write;
+    let mut sim = SimulatedPrinter::new(PaperWidth::Mm58);
+    let handle = sim.handle();
+    // Each page one LF (30 blank rows) more than the one before, so pages can be told apart.
+    for n in 1..=KEPT_PAGES + 3 {
+        for _ in 0..n {
+            sim.write_all(&[0x0A]).unwrap();
+        }
+        sim.write_all(&[0x1D, 0x56, 0x00]).unwrap();
+    }
+    assert_eq!(handle.pages_cut(), KEPT_PAGES + 3);
+    let pages = handle.pages();
+    assert_eq!(pages.len(), KEPT_PAGES, "a long-running simulator must not keep every page");
+    assert_eq!(pages[0].raster.height(), 4 * 30, "the oldest kept is the 4th page cut");
+    assert_eq!(handle.last_page().unwrap().raster.height(), (KEPT_PAGES + 3) * 30);
 }

@@ -34,6 +34,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::clock::ClockStatus;
+use crate::delivery::node_clock::NodeClock;
+
 /// File name of the audit log inside the storage directory.
 pub const AUDIT_FILE: &str = "audit.sqlite";
 /// Extension of the head file next to the log (`audit.sqlite` → `audit.head`).
@@ -136,7 +139,9 @@ impl AuditLog {
     /// Appends an entry; durable when this returns.
     pub fn append(&mut self, category: AuditCategory, action: &str, detail: serde_json::Value) -> Result<AuditEntry, AuditError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let entry = append_in(&tx, "main", category, action, detail)?;
+        // Entries appended here (tests and tools) have no node to confirm the clock: marked
+        // unverified, as the service's own would be before the node answered.
+        let entry = append_in(&tx, "main", category, action, detail, &NodeClock::default())?;
         tx.commit()?;
 
         // The entry is durable now. A head that fails to update only lags one entry behind
@@ -282,8 +287,18 @@ pub(crate) fn append_in(
     schema: &str,
     category: AuditCategory,
     action: &str,
-    detail: serde_json::Value,
+    mut detail: serde_json::Value,
+    clock: &NodeClock,
 ) -> Result<AuditEntry, AuditError> {
+    let at = clock.now();
+    // A time the node has not confirmed says so, inside the hashed detail: the chain then
+    // vouches for the mark as for the time ([`crate::clock`]).
+    let status = clock.status_at(at);
+    if status != ClockStatus::Verified {
+        if let Some(fields) = detail.as_object_mut() {
+            fields.entry("clock").or_insert_with(|| serde_json::Value::from(status.as_str()));
+        }
+    }
     let detail_text = detail.to_string();
     let (last_seq, prev_hash) = conn
         .prepare_cached(&format!("SELECT seq, hash FROM \"{schema}\".audit ORDER BY seq DESC LIMIT 1"))?
@@ -291,7 +306,6 @@ pub(crate) fn append_in(
         .optional()?
         .unwrap_or((0, GENESIS_HASH.to_string()));
     let seq = u64::try_from(last_seq).unwrap_or(0) + 1;
-    let at = Utc::now();
     let at_text = timestamp(&at);
     let hash = entry_hash(seq, &at_text, category.as_str(), action, &detail_text, &prev_hash);
     conn.prepare_cached(&format!(

@@ -5,12 +5,38 @@
 //! minutes or days behind; with that file lost it starts at 1970. A time before
 //! [`EARLIEST_TRUE_TIME_S`] — before this software was released — cannot be true: receipts then
 //! print "time not set" instead of a false date, and the audit log's `service_started` entry
-//! says `clock_set: false`, so the times of the entries after it are known to be the local
-//! clock's. A clock days behind but after that floor cannot be told from the local clock
-//! alone; the node's `Date` tells it ([`crate::delivery::node_clock`]) and the audit log records
-//! the offset once it is learned.
+//! says `clock_set: false`. A clock days behind but after that floor cannot be told from the
+//! local clock alone; the node tells it ([`crate::delivery::node_clock`]): its `Date` header
+//! teaches the offset (recorded once in the audit log), and a request it accepts confirms the
+//! clock. So every time the terminal records has a [`ClockStatus`]: until the node has
+//! accepted a request since boot the clock is *unverified*; receipts print such a time with
+//! "(unverified)" and audit entries carry `"clock": "unverified"` (or `"not_set"`) in their
+//! detail, so no time is presented as true that was not checked.
 
 use chrono::{DateTime, Utc};
+
+/// What can be said of a time the terminal recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockStatus {
+    /// Before [`EARLIEST_TRUE_TIME_S`]: the clock was not set at all (a Pi booted at 1970).
+    NotSet,
+    /// Plausible, but the node had not confirmed the clock yet when it was recorded.
+    Unverified,
+    /// Recorded after the node accepted a signature made with this clock (within its
+    /// ±150 s allowance).
+    Verified,
+}
+
+impl ClockStatus {
+    /// The word used in audit details: `not_set`, `unverified`, `verified`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockStatus::NotSet => "not_set",
+            ClockStatus::Unverified => "unverified",
+            ClockStatus::Verified => "verified",
+        }
+    }
+}
 
 /// 2026-01-01T00:00:00Z: no true time on a running terminal is earlier than this release.
 pub const EARLIEST_TRUE_TIME_S: i64 = 1_767_225_600;

@@ -130,7 +130,8 @@ impl Terminal {
             Some(enrollment) => {
                 let key = Arc::new(TerminalKey::load(dir)?);
                 // Pinned to the node's certificate when the enrollment recorded one.
-                let client = NodeClient::for_enrollment(&self.http, &enrollment, key, Duration::from_millis(self.config.sync.request_timeout_ms))?;
+                let client = NodeClient::for_enrollment(&self.http, &enrollment, key, Duration::from_millis(self.config.sync.request_timeout_ms))?
+                    .with_clock(self.storage.clock().clone());
                 let sealer = Arc::new(Sealer::new(&enrollment.sealing_recipient)?);
                 Some(Provisioned { enrollment, client, sealer })
             }

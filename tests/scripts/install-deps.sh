@@ -25,6 +25,9 @@ python3 -c 'import yaml' 2>/dev/null || need_apt+=(python3-yaml)
 pkg-config --exists libpcsclite 2>/dev/null || need_apt+=(libpcsclite-dev)
 command -v pcscd >/dev/null || [ -x /usr/sbin/pcscd ] || need_apt+=(pcscd)
 ls /usr/lib/pcsc/drivers/serial/libifdvpcd.so* >/dev/null 2>&1 || need_apt+=(vsmartcard-vpcd)
+# A terminal without a real-time clock: the service run with its clock at 1970 or days behind
+# under libfaketime (tests/e2e/tests/it/no_clock.rs).
+compgen -G '/usr/lib/*/faketime/libfaketimeMT.so.1' >/dev/null || need_apt+=(faketime)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

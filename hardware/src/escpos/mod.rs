@@ -31,7 +31,7 @@ use embedded_io::{Read, ReadExactError, Write};
 use crate::printer::{PaperLevel, PaperWidth, PrintReport, PrinterError, PrinterStatus, ReceiptPrinter};
 use crate::Raster;
 use commands::{status_request, REALTIME_STATUS, STATUS_FIXED_MASK, STATUS_FIXED_VALUE};
-pub use simulator::{PrintedPage, SimulatedPrinter, SimulatedPrinterHandle, SimulatorError};
+pub use simulator::{PrintedPage, SimulatedPrinter, SimulatedPrinterHandle, SimulatorError, KEPT_PAGES};
 
 /// ESC/POS driver errors.
 #[derive(Debug, thiserror::Error)]

@@ -16,6 +16,12 @@ use crate::Raster;
 /// Rows an `LF` feeds (the default 1/6-inch line spacing at 203 dpi).
 const LINE_FEED_ROWS: usize = 30;
 
+/// Cut pages kept in memory, the newest ones: a receipt's raster is 50–150 KB, and a
+/// simulated terminal running for hours (the soak, the demo) printed thousands; kept all, they
+/// were the service's only growing memory, and [`SimulatedPrinterHandle::pages`] copied them
+/// all on every print. [`SimulatedPrinterHandle::pages_cut`] still counts every page.
+pub const KEPT_PAGES: usize = 32;
+
 /// A page the simulated printer cut off.
 #[derive(Debug, Clone)]
 pub struct PrintedPage {
@@ -52,7 +58,8 @@ struct State {
     cover_open: bool,
     output_dir: Option<PathBuf>,
     page: Raster,
-    pages: Vec<PrintedPage>,
+    pages: VecDeque<PrintedPage>,
+    pages_cut: usize,
     pending: Vec<u8>,
     answers: VecDeque<u8>,
     bytes_received: usize,
@@ -86,7 +93,8 @@ impl SimulatedPrinter {
                 cover_open: false,
                 output_dir: None,
                 page: Raster::new(paper.dots(), 0),
-                pages: Vec::new(),
+                pages: VecDeque::new(),
+                pages_cut: 0,
                 pending: Vec::new(),
                 answers: VecDeque::new(),
                 bytes_received: 0,
@@ -118,9 +126,19 @@ impl SimulatedPrinterHandle {
         lock(&self.state).cover_open = open;
     }
 
-    /// The pages cut so far, oldest first.
+    /// The pages cut so far, oldest first: the last [`KEPT_PAGES`] of them.
     pub fn pages(&self) -> Vec<PrintedPage> {
-        lock(&self.state).pages.clone()
+        lock(&self.state).pages.iter().cloned().collect()
+    }
+
+    /// How many pages were cut since the printer was made (kept in memory or not).
+    pub fn pages_cut(&self) -> usize {
+        lock(&self.state).pages_cut
+    }
+
+    /// The page cut last, if any.
+    pub fn last_page(&self) -> Option<PrintedPage> {
+        lock(&self.state).pages.back().cloned()
     }
 
     /// Bytes received so far.
@@ -175,13 +193,17 @@ impl State {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
                 let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-                let path = dir.join(format!("receipt-{millis}-{:03}.png", self.pages.len() + 1));
+                let path = dir.join(format!("receipt-{millis}-{:03}.png", self.pages_cut + 1));
                 raster.save_png(&path)?;
                 Some(path)
             }
             None => None,
         };
-        self.pages.push(PrintedPage { raster, png });
+        if self.pages.len() >= KEPT_PAGES {
+            self.pages.pop_front();
+        }
+        self.pages.push_back(PrintedPage { raster, png });
+        self.pages_cut += 1;
         Ok(())
     }
 

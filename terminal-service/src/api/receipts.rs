@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
 use local_api::display::Conventions;
 use local_api::{PrintReceipt, Printed};
 
@@ -51,14 +50,16 @@ pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<PrintR
                 return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_submission", format!("no submission {id} was captured on this terminal; check the id the capture answered")));
             };
             let province = province_name(terminal.node_config().as_deref(), &provisioned.enrollment.province, &tag);
-            for_submission(&record, lang, conventions(terminal, &tag), &provisioned.enrollment.terminal_id, &province)
+            let clock = terminal.storage.clock().status_at(record.created_at);
+            for_submission(&record, clock, lang, conventions(terminal, &tag), &provisioned.enrollment.terminal_id, &province)
         }
         (None, Some(slip)) => {
             if body.language.is_some() {
                 return Err(invalid("language goes inside status_slip"));
             }
             let lang = check_slip(&slip, languages).map_err(invalid)?;
-            for_status_slip(&slip, lang, conventions(terminal, &slip.language), &terminal.terminal_id(), Utc::now())
+            let now = terminal.storage.clock().now();
+            for_status_slip(&slip, lang, conventions(terminal, &slip.language), &terminal.terminal_id(), now, terminal.storage.clock().status_at(now))
         }
         _ => return Err(invalid("give exactly one of submission_id (a captured submission) and status_slip")),
     };

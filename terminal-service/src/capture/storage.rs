@@ -62,6 +62,7 @@ use uuid::Uuid;
 
 use crate::audit::{AuditCategory, AuditEntry, AuditError, AuditLog};
 use crate::capture::outbox::{self, AppliedResults, NewSubmission, Outbox, OutboxError};
+use crate::delivery::node_clock::NodeClock;
 
 pub use crate::audit::AUDIT_FILE;
 pub use crate::capture::outbox::OUTBOX_FILE;
@@ -138,6 +139,7 @@ pub struct Storage {
     audit: Arc<Mutex<AuditLog>>,
     writer: mpsc::Sender<Box<dyn PendingWrite>>,
     space: Arc<Space>,
+    clock: NodeClock,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -170,14 +172,21 @@ impl Storage {
         let outbox = Arc::new(Mutex::new(outbox));
         let space = Arc::new(Space::new(dir));
         let (writer, jobs) = mpsc::channel::<Box<dyn PendingWrite>>();
+        let clock = NodeClock::default();
         {
-            let (outbox, space) = (Arc::clone(&outbox), Arc::clone(&space));
+            let (outbox, space, clock) = (Arc::clone(&outbox), Arc::clone(&space), clock.clone());
             std::thread::Builder::new()
                 .name("outbox-writer".into())
-                .spawn(move || run_writer(&outbox, &head_path, &space, &jobs))
+                .spawn(move || run_writer(&outbox, &head_path, &space, &clock, &jobs))
                 .map_err(|e| StorageError::Task(format!("cannot start the outbox writer thread: {e}")))?;
         }
-        Ok(Storage { dir: dir.to_path_buf(), outbox, audit: Arc::new(Mutex::new(audit)), writer, space })
+        Ok(Storage { dir: dir.to_path_buf(), outbox, audit: Arc::new(Mutex::new(audit)), writer, space, clock })
+    }
+
+    /// The terminal's clock: the time audit entries and captures are stamped with, and whether
+    /// the node has confirmed it ([`crate::clock`]). The node client signs with the same one.
+    pub fn clock(&self) -> &NodeClock {
+        &self.clock
     }
 
     /// The storage directory.
@@ -256,6 +265,7 @@ pub struct GroupTx<'a> {
     space: &'a Space,
     /// The audit chain's last (seq, hash) written in this group, for the head file.
     audit_head: &'a RefCell<Option<(u64, String)>>,
+    clock: &'a NodeClock,
 }
 
 impl GroupTx<'_> {
@@ -285,7 +295,7 @@ impl GroupTx<'_> {
 
     /// Appends an audit entry in the group's transaction.
     pub fn audit(&self, category: AuditCategory, action: &str, detail: serde_json::Value) -> Result<AuditEntry, StorageError> {
-        let entry = crate::audit::append_in(self.conn, AUDIT_SCHEMA, category, action, detail)?;
+        let entry = crate::audit::append_in(self.conn, AUDIT_SCHEMA, category, action, detail, self.clock)?;
         *self.audit_head.borrow_mut() = Some((entry.seq, entry.hash.clone()));
         Ok(entry)
     }
@@ -379,7 +389,7 @@ where
 }
 
 /// The writer thread: one group per loop, until every `Storage` handle is dropped.
-fn run_writer(outbox: &Mutex<Outbox>, head_path: &Path, space: &Space, jobs: &mpsc::Receiver<Box<dyn PendingWrite>>) {
+fn run_writer(outbox: &Mutex<Outbox>, head_path: &Path, space: &Space, clock: &NodeClock, jobs: &mpsc::Receiver<Box<dyn PendingWrite>>) {
     // Size of the last group, and when its waiters were answered.
     let mut last_size = 0usize;
     let mut answered = Instant::now();
@@ -399,7 +409,7 @@ fn run_writer(outbox: &Mutex<Outbox>, head_path: &Path, space: &Space, jobs: &mp
             space.try_recover(conn);
         }
         space.groups.fetch_add(1, Ordering::SeqCst);
-        let (outcome, disk_full) = commit_group(conn, &mut group, head_path, space);
+        let (outcome, disk_full) = commit_group(conn, &mut group, head_path, space, clock);
         // Marked full before anyone is answered, so that a refused caller already sees it.
         if disk_full {
             space.mark_full(conn);
@@ -450,6 +460,7 @@ fn commit_group(
     group: &mut [Box<dyn PendingWrite>],
     head_path: &Path,
     space: &Space,
+    clock: &NodeClock,
 ) -> (Result<(), GroupFailure>, bool) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let failure = GroupFailure::new(&e);
@@ -460,7 +471,7 @@ fn commit_group(
     let mut disk_full = false;
     let mut lost: Option<GroupFailure> = None;
     {
-        let tx = GroupTx { conn, space, audit_head: &audit_head };
+        let tx = GroupTx { conn, space, audit_head: &audit_head, clock };
         for job in group.iter_mut() {
             if let Err(e) = conn.execute_batch("SAVEPOINT job") {
                 lost = Some(GroupFailure::new(&e));

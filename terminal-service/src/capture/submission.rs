@@ -7,7 +7,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use serde_json::json;
 use node_protocol::{SubmissionContent, SubmissionKind};
 use thiserror::Error;
@@ -79,7 +78,8 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
     }
 
     let id = Uuid::now_v7();
-    let created_at = Utc::now();
+    // The terminal's time: the local clock corrected by what the node taught, if it has.
+    let created_at = terminal.storage.clock().now();
     let applicant_key = forms::national_id(&form, &request.answers).map(|n| terminal.applicant_key(n));
     let content = SubmissionContent {
         id,

@@ -185,6 +185,13 @@ impl NodeClient {
         NodeClient::new(http, &enrollment.node_url, key, &enrollment.terminal_id)
     }
 
+    /// This client signing with `clock` (the terminal's, [`crate::capture::storage::Storage::clock`])
+    /// instead of its own: what the node teaches it is then the terminal's time too.
+    pub fn with_clock(mut self, clock: NodeClock) -> NodeClient {
+        self.clock = clock;
+        self
+    }
+
     /// The node's base URL.
     pub fn base_url(&self) -> &str {
         &self.base
@@ -252,6 +259,8 @@ impl NodeClient {
             }
             Err(failure) => return Err(failure.error),
         };
+        // The node checked `created` against its own clock and accepted it.
+        self.clock.mark_verified();
         serde_json::from_slice(&text).map_err(|e| NodeError::BadAnswer(format!("{path}: {e}")))
     }
 

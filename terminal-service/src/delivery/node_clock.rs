@@ -12,14 +12,24 @@
 //! The offset is only learned from a refusal whose `Date` is far from the `created` that was
 //! refused, so a refusal for another reason does not move it; and it corrects itself the same
 //! way once the local clock is set right (the corrected `created` is refused in turn, and the
-//! new offset is about zero). It never changes the system clock nor the times written in
-//! receipts or the audit log: it only serves the node's signature check.
+//! new offset is about zero). It never changes the system clock.
+//!
+//! The same clock is the terminal's time for what it records ([`NodeClock::now`]: capture
+//! times, audit entries, receipts), so that once the node has taught the offset those times are
+//! true too; and it knows whether it can be believed ([`NodeClock::status_at`], see
+//! [`crate::clock`]): from boot it is *unverified*, and it becomes *verified* when the node
+//! accepts a request signed with it — the node checks `created` against its own clock within
+//! ±[`MAX_CLOCK_SKEW_S`], so an accepted signature is the node's word that the time is right
+//! (after learning the offset, or because it was right all along).
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use chrono::{DateTime, Utc};
 use node_protocol::signature::MAX_CLOCK_SKEW_S;
+
+use crate::clock::{is_set, ClockStatus};
 
 /// How far from the node's `Date` a refused `created` must be for the refusal to be put down
 /// to the clock: half the node's allowance, so network delay between the node's check and its
@@ -34,6 +44,11 @@ pub struct NodeClock {
     offset_s: Arc<AtomicI64>,
     /// The offset last written to the audit log ([`NodeClock::unaudited_offset`]).
     audited_s: Arc<AtomicI64>,
+    /// Whether the node accepted a signature made with this clock since boot.
+    verified: Arc<AtomicBool>,
+    /// This clock's time (Unix seconds) when it became verified: what was recorded before it
+    /// stays unverified.
+    verified_since_s: Arc<AtomicI64>,
 }
 
 impl std::fmt::Debug for NodeClock {
@@ -51,6 +66,40 @@ impl NodeClock {
     /// The `created` to sign with when the local clock reads `local_now` (Unix seconds).
     pub fn created(&self, local_now: i64) -> i64 {
         local_now.saturating_add(self.offset_s())
+    }
+
+    /// The terminal's time: the local clock plus the offset the node taught (none yet: the
+    /// local clock as it is).
+    pub fn now(&self) -> DateTime<Utc> {
+        let local = Utc::now();
+        local.checked_add_signed(chrono::Duration::seconds(self.offset_s())).unwrap_or(local)
+    }
+
+    /// The node accepted a request signed with this clock: from now on its times are true
+    /// (within the node's allowance). Called on every accepted request; only the first counts.
+    pub fn mark_verified(&self) {
+        if !self.verified.load(Ordering::Relaxed) {
+            self.verified_since_s.store(self.now().timestamp(), Ordering::Relaxed);
+            self.verified.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the node has accepted a signature made with this clock since boot.
+    pub fn is_verified(&self) -> bool {
+        self.verified.load(Ordering::Relaxed)
+    }
+
+    /// What can be said of `at`, a time this clock gave ([`NodeClock::now`]): not set (before
+    /// this software existed), unverified (before the node confirmed the clock, or recorded
+    /// before it did), or verified.
+    pub fn status_at(&self, at: DateTime<Utc>) -> ClockStatus {
+        if !is_set(at) {
+            ClockStatus::NotSet
+        } else if self.is_verified() && at.timestamp() >= self.verified_since_s.load(Ordering::Relaxed) {
+            ClockStatus::Verified
+        } else {
+            ClockStatus::Unverified
+        }
     }
 
     /// The offset learned since the last call, once: the sync engine writes it to the audit
@@ -118,6 +167,28 @@ mod tests {
         let clock = NodeClock::default();
         assert_eq!(clock.learn_from_refusal(12, Some(NODE_DATE), 12), Some(NODE_NOW - 12));
         assert_eq!(clock.created(20), NODE_NOW + 8);
+    }
+
+    #[test]
+    fn the_clock_is_unverified_until_the_node_accepts_it_and_earlier_times_stay_so() {
+        let clock = NodeClock::default();
+        let before = clock.now();
+        assert_eq!(clock.status_at(before), ClockStatus::Unverified);
+        assert_eq!(clock.status_at(DateTime::from_timestamp(12, 0).unwrap()), ClockStatus::NotSet);
+        clock.mark_verified();
+        let after = clock.now();
+        assert_eq!(clock.status_at(after), ClockStatus::Verified);
+        assert_eq!(clock.status_at(before - chrono::Duration::seconds(5)), ClockStatus::Unverified, "recorded before the node confirmed");
+        assert_eq!(clock.status_at(DateTime::from_timestamp(12, 0).unwrap()), ClockStatus::NotSet, "a 1970 time is never verified");
+    }
+
+    #[test]
+    fn the_terminals_time_includes_the_learned_offset() {
+        let clock = NodeClock::default();
+        let local = Utc::now().timestamp();
+        clock.learn_from_refusal(local - 9 * 86_400, Some(&httpdate::fmt_http_date(SystemTime::now() + std::time::Duration::from_secs(9 * 86_400))), local);
+        let ahead = clock.now().timestamp() - Utc::now().timestamp();
+        assert!((9 * 86_400 - 2..=9 * 86_400 + 2).contains(&ahead), "{ahead}");
     }
 
     #[test]

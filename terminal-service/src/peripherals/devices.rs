@@ -350,13 +350,13 @@ impl Devices {
     pub fn print_blocking(&self, receipt: &Receipt) -> Result<Printed, PrintError> {
         let mut slot = lock(&self.printer);
         let Some(printer) = slot.as_mut() else { return Err(PrintError::NotReady(PrinterState::Absent)) };
-        let pages_before = self.simulation.as_ref().map(|s| s.printer.pages().len());
+        let pages_before = self.simulation.as_ref().map(|s| s.printer.pages_cut());
         match printer.print_receipt(receipt) {
             Ok(_) => {
                 // The simulated printer writes a PNG per cut page; the newest one is ours
                 // (prints are serialised by the lock held here).
                 let png = match (&self.simulation, pages_before) {
-                    (Some(sim), Some(before)) => sim.printer.pages().get(before..).and_then(|new| new.last()).and_then(|p| p.png.clone()),
+                    (Some(sim), Some(before)) if sim.printer.pages_cut() > before => sim.printer.last_page().and_then(|p| p.png),
                     _ => None,
                 };
                 Ok(Printed { pages: 1, png })

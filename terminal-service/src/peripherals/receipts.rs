@@ -11,6 +11,7 @@ use local_api::display::Conventions;
 use node_protocol::{BenefitState, SubmissionKind};
 
 use crate::capture::outbox::SubmissionRecord;
+use crate::clock::ClockStatus;
 
 pub use local_api::display::iraq_time;
 
@@ -20,17 +21,27 @@ pub fn format_time(at: DateTime<Utc>, conventions: Conventions) -> String {
     conventions.date_time(&at.with_timezone(&iraq_time()))
 }
 
-/// When a receipt was issued, or "time not set" when the terminal's clock cannot be true
-/// ([`crate::clock`]): a receipt must not carry a false date as if it were one.
-fn issued_at(at: DateTime<Utc>, language: Language, conventions: Conventions) -> String {
-    if crate::clock::is_set(at) {
-        return format_time(at, conventions);
+/// When a receipt was issued, or "time not set" when the terminal's clock cannot be true, or
+/// the time marked "(unverified)" when the node had not confirmed the clock yet
+/// ([`crate::clock`]): a receipt must not carry a false date as if it were a true one.
+fn issued_at(at: DateTime<Utc>, clock: ClockStatus, language: Language, conventions: Conventions) -> String {
+    if !crate::clock::is_set(at) || clock == ClockStatus::NotSet {
+        return match language {
+            Language::Arabic => "الوقت غير مضبوط".into(),
+            Language::Kurdish => "کات ڕێک نەخراوە".into(),
+            Language::English => "time not set".into(),
+        };
     }
-    match language {
-        Language::Arabic => "الوقت غير مضبوط".into(),
-        Language::Kurdish => "کات ڕێک نەخراوە".into(),
-        Language::English => "time not set".into(),
+    let time = format_time(at, conventions);
+    if clock == ClockStatus::Verified {
+        return time;
     }
+    let unverified = match language {
+        Language::Arabic => "(غير مؤكد)",
+        Language::Kurdish => "(پشتڕاست نەکراوەتەوە)",
+        Language::English => "(unverified)",
+    };
+    format!("{time} {unverified}")
 }
 
 /// A language tag (`ar`, `ckb`, `en`) as a receipt language.
@@ -64,8 +75,9 @@ fn offline_note(language: Language) -> &'static str {
     }
 }
 
-/// The receipt of a submission captured on this terminal.
-pub fn for_submission(record: &SubmissionRecord, language: Language, conventions: Conventions, terminal_id: &str, province: &str) -> Receipt {
+/// The receipt of a submission captured on this terminal; `clock` is what can be said of its
+/// capture time ([`crate::delivery::node_clock::NodeClock::status_at`]).
+pub fn for_submission(record: &SubmissionRecord, clock: ClockStatus, language: Language, conventions: Conventions, terminal_id: &str, province: &str) -> Receipt {
     let reference = node_protocol::reference::short_reference(&record.id);
     Receipt {
         language,
@@ -75,7 +87,7 @@ pub fn for_submission(record: &SubmissionRecord, language: Language, conventions
         },
         reference: reference.clone(),
         submission_id: Some(record.id.to_string()),
-        issued_at: issued_at(record.created_at, language, conventions),
+        issued_at: issued_at(record.created_at, clock, language, conventions),
         terminal: terminal_id.into(),
         lines: vec![ReceiptLine { label: label(language, "Governorate"), value: province.into() }],
         qr: Some(reference),
@@ -128,8 +140,8 @@ pub fn check_slip(slip: &StatusSlip, languages: &[String]) -> Result<Language, S
     Ok(language)
 }
 
-/// A status slip as a receipt.
-pub fn for_status_slip(slip: &StatusSlip, language: Language, conventions: Conventions, terminal_id: &str, now: DateTime<Utc>) -> Receipt {
+/// A status slip as a receipt, issued at `now` (the terminal's time, whose status is `clock`).
+pub fn for_status_slip(slip: &StatusSlip, language: Language, conventions: Conventions, terminal_id: &str, now: DateTime<Utc>, clock: ClockStatus) -> Receipt {
     let mut lines = Vec::new();
     match &slip.status {
         None => {
@@ -164,7 +176,7 @@ pub fn for_status_slip(slip: &StatusSlip, language: Language, conventions: Conve
         kind: ReceiptKind::StatusCheck,
         reference: reference.clone().unwrap_or_else(|| "—".into()),
         submission_id: None,
-        issued_at: issued_at(now, language, conventions),
+        issued_at: issued_at(now, clock, language, conventions),
         terminal: terminal_id.into(),
         lines,
         qr: reference,
@@ -186,12 +198,26 @@ mod tests {
         let record = SubmissionRecord { id, kind: SubmissionKind::Application, created_at, place: SubmissionPlace::Waiting };
         let printed: Vec<String> = [Language::Arabic, Language::Kurdish, Language::English]
             .into_iter()
-            .map(|language| for_submission(&record, language, Conventions::default(), "T-0001", "Erbil").issued_at)
+            .map(|language| for_submission(&record, ClockStatus::NotSet, language, Conventions::default(), "T-0001", "Erbil").issued_at)
             .collect();
         assert_eq!(printed, ["الوقت غير مضبوط", "کات ڕێک نەخراوە", "time not set"]);
         // Everything else is as on any receipt: the reference is what the applicant needs.
-        let r = for_submission(&record, Language::English, Conventions::default(), "T-0001", "Erbil");
+        let r = for_submission(&record, ClockStatus::Verified, Language::English, Conventions::default(), "T-0001", "Erbil");
         assert_eq!(r.reference, node_protocol::reference::short_reference(&id));
+    }
+
+    #[test]
+    fn a_time_the_node_had_not_confirmed_is_marked_unverified_in_each_language() {
+        let created_at = Utc.with_ymd_and_hms(2026, 11, 24, 11, 5, 0).unwrap();
+        let record = SubmissionRecord { id: Uuid::now_v7(), kind: SubmissionKind::Application, created_at, place: SubmissionPlace::Waiting };
+        let printed: Vec<String> = [Language::Arabic, Language::Kurdish, Language::English]
+            .into_iter()
+            .map(|language| local_api::display::without_isolates(&for_submission(&record, ClockStatus::Unverified, language, Conventions::default(), "T-0001", "Erbil").issued_at))
+            .collect();
+        assert_eq!(printed, ["24/11/2026 14:05 (غير مؤكد)", "24/11/2026 14:05 (پشتڕاست نەکراوەتەوە)", "24/11/2026 14:05 (unverified)"]);
+        // A 1970 time is "not set" whatever the status says.
+        let at_1970 = SubmissionRecord { created_at: Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 9).unwrap(), ..record };
+        assert_eq!(for_submission(&at_1970, ClockStatus::Verified, Language::English, Conventions::default(), "T-0001", "Erbil").issued_at, "time not set");
     }
 
     #[test]
@@ -199,13 +225,13 @@ mod tests {
         let id = Uuid::now_v7();
         let created_at = Utc.with_ymd_and_hms(2026, 11, 24, 11, 5, 0).unwrap();
         let record = SubmissionRecord { id, kind: SubmissionKind::Grievance, created_at, place: SubmissionPlace::Waiting };
-        let r = for_submission(&record, Language::Kurdish, Conventions::default(), "T-0001", "Erbil");
+        let r = for_submission(&record, ClockStatus::Verified, Language::Kurdish, Conventions::default(), "T-0001", "Erbil");
         assert_eq!(r.kind, ReceiptKind::Grievance);
         assert_eq!(r.reference, node_protocol::reference::short_reference(&id));
         assert_eq!(r.qr.as_deref(), Some(r.reference.as_str()));
         assert_eq!(r.issued_at, "\u{2066}24/11/2026 14:05\u{2069}", "Iraq time, UTC+3, day first, isolated");
         let eastern = Conventions { digits: node_protocol::Digits::Eastern };
-        let r = for_submission(&record, Language::Kurdish, eastern, "T-0001", "Erbil");
+        let r = for_submission(&record, ClockStatus::Verified, Language::Kurdish, eastern, "T-0001", "Erbil");
         assert_eq!(local_api::display::without_isolates(&r.issued_at), "٢٤/١١/٢٠٢٦ ١٤:٠٥");
         assert_eq!(r.reference, node_protocol::reference::short_reference(&id), "a reference keeps its digits: it is typed back");
         assert_eq!(r.lines[0].value, "Erbil");
@@ -218,7 +244,7 @@ mod tests {
         let offline = StatusSlip { language: "en".into(), status: None, reference: None, come_back_at: None };
         let language = check_slip(&offline, &languages).unwrap();
         let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
-        let r = for_status_slip(&offline, language, Conventions::default(), "T-1", now);
+        let r = for_status_slip(&offline, language, Conventions::default(), "T-1", now, ClockStatus::Verified);
         assert_eq!(r.kind, ReceiptKind::StatusCheck);
         assert!(r.qr.is_none());
         let back = r.lines.iter().find(|l| l.label == "Come back after").unwrap();
@@ -235,7 +261,7 @@ mod tests {
             reference: Some("7K2QX-M4B9R".into()),
             ..offline.clone()
         };
-        let r = for_status_slip(&answered, Language::English, Conventions::default(), "T-1", now);
+        let r = for_status_slip(&answered, Language::English, Conventions::default(), "T-1", now, ClockStatus::Verified);
         assert_eq!(r.reference, "7K2QX-M4B9R");
         assert_eq!(r.qr.as_deref(), Some("7K2QX-M4B9R"));
         assert!(r.lines.iter().any(|l| l.value == "BGD-2025-000142"));

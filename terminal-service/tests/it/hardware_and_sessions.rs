@@ -545,9 +545,10 @@ async fn a_duplicate_override_needs_staff_is_audited_without_the_national_id_and
     assert_eq!(entries.len(), 1, "{actions:?}");
     let entry = entries[0];
     assert_eq!(entry["category"], "staff");
+    // No node has confirmed this test terminal's clock: the entry says its time is unverified.
     assert_eq!(
         entry["detail"],
-        json!({"staff_id": "S-0001", "reason": "moved_from_another_province", "submission_id": captured["id"], "sent_from_this_terminal": true})
+        json!({"staff_id": "S-0001", "reason": "moved_from_another_province", "submission_id": captured["id"], "sent_from_this_terminal": true, "clock": "unverified"})
     );
     for (action, entry) in &actions {
         assert!(!entry.to_string().contains(&national_id), "{action} holds the national id: {entry}");

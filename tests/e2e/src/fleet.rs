@@ -58,6 +58,9 @@ pub struct FleetOptions {
     pub max_concurrent_batches: u32,
     /// The node's `serve --busy-retry-after` (seconds).
     pub busy_retry_after_s: u64,
+    /// The node's `serve --busy-retry-after-max` (seconds): a `Retry-After` growing with the
+    /// load up to this; `None` for a fixed one.
+    pub busy_retry_after_max_s: Option<u64>,
     /// How long the node stays down after the terminals start.
     pub outage: Duration,
     /// Give up waiting for the drain after this long.
@@ -77,6 +80,7 @@ impl FleetOptions {
             request_timeout_ms: 10_000,
             max_concurrent_batches: 2,
             busy_retry_after_s: 1,
+            busy_retry_after_max_s: None,
             outage: Duration::from_secs(3),
             drain_limit: Duration::from_secs(60),
         }
@@ -108,6 +112,15 @@ pub struct FleetReport {
     pub overloaded: usize,
     /// Requests that reached the node from a terminal before the `Retry-After` it had been given elapsed.
     pub early_retries: usize,
+    /// `503`s that reached the proxy only after the terminal's request timeout had run out
+    /// since the request arrived: the terminal had given up and never read them, so requests
+    /// after them are not counted as early (see [`early_retries`]).
+    pub refusals_after_timeout: usize,
+    /// Of the early requests, those carrying none of the refused batch's envelopes: the other
+    /// batch the terminal already had in flight (`MAX_IN_FLIGHT` = 2) reaching the proxy after
+    /// the refusal of the first, sent before the terminal could know. The rest of
+    /// `early_retries` resent refused envelopes too soon: those would be the terminal's fault.
+    pub early_in_flight: usize,
     /// Acknowledged applications the node does not have.
     pub lost: usize,
     /// Ids the node holds more than once, or that no terminal acknowledged.
@@ -127,7 +140,11 @@ pub async fn run(options: &FleetOptions) -> Result<FleetReport> {
     let port = free_port()?;
     let max = options.max_concurrent_batches.to_string();
     let retry_after = options.busy_retry_after_s.to_string();
-    let serve_args = ["--max-concurrent-batches", max.as_str(), "--busy-retry-after", retry_after.as_str()];
+    let retry_after_max = options.busy_retry_after_max_s.map(|s| s.to_string());
+    let mut serve_args = vec!["--max-concurrent-batches", max.as_str(), "--busy-retry-after", retry_after.as_str()];
+    if let Some(up_to) = &retry_after_max {
+        serve_args.extend(["--busy-retry-after-max", up_to.as_str()]);
+    }
     let mut node = NodeProcess::start_with(&data, port, &serve_args).await?;
     let proxy = FaultProxy::start(&node.url(), &[], 0xf1ee7).await?;
 
@@ -226,7 +243,9 @@ pub async fn run(options: &FleetOptions) -> Result<FleetReport> {
         drain_s: elapsed.as_secs_f64(),
         still_queued,
         overloaded: seen.iter().filter(|s| s.retry_after.is_some() && s.response.as_ref().is_some_and(|r| r.0 == 503)).count(),
-        early_retries: early_retries(&seen),
+        early_retries: early_retries(&seen, Duration::from_millis(options.request_timeout_ms)).0,
+        early_in_flight: early_retries(&seen, Duration::from_millis(options.request_timeout_ms)).1,
+        refusals_after_timeout: seen.iter().filter(|s| s.retry_after.is_some() && answered_after_timeout(s, Duration::from_millis(options.request_timeout_ms))).count(),
         lost,
         duplicated,
         resent,
@@ -279,22 +298,47 @@ fn keyid(seen: &Seen) -> Option<String> {
     Some(input[start..start + len].to_string())
 }
 
+/// Whether the node's answer to `s` reached the proxy after `timeout` (the terminal's request
+/// timeout) had passed since `s` arrived: the terminal, which started its clock before that
+/// arrival, had already given up on it.
+fn answered_after_timeout(s: &Seen, timeout: Duration) -> bool {
+    s.answered_at.is_some_and(|answered| answered.duration_since(s.at) >= timeout)
+}
+
 /// Requests that reached the node from a terminal after it had been answered `Retry-After: r`
-/// and before those r seconds passed.
-fn early_retries(seen: &[Seen]) -> usize {
+/// and before those r seconds passed. A refusal answered after the terminal's request
+/// `timeout` is left out: the terminal never read it (it had timed out and was backing off on
+/// its own), so it had no `Retry-After` to obey. Such late answers happen when the proxy and
+/// node, sharing the CPU with hundreds of simulated terminals, fall behind (BENCHMARKS.md).
+/// Answers (early requests, of which carrying none of the refused batch's envelopes).
+fn early_retries(seen: &[Seen], timeout: Duration) -> (usize, usize) {
     let mut by_terminal: HashMap<String, Vec<&Seen>> = HashMap::new();
     for s in seen {
         if let Some(k) = keyid(s) {
             by_terminal.entry(k).or_default().push(s);
         }
     }
-    let mut early = 0;
+    let (mut early, mut in_flight) = (0, 0);
     for requests in by_terminal.values() {
-        for refused in requests.iter().filter(|s| s.retry_after.is_some()) {
+        for refused in requests.iter().filter(|s| s.retry_after.is_some() && !answered_after_timeout(s, timeout)) {
             let (Some(answered), Some(after)) = (refused.answered_at, refused.retry_after) else { continue };
             let until = answered + Duration::from_secs(after);
-            early += requests.iter().filter(|s| s.at > answered && s.at < until).count();
+            let refused_ids = envelope_ids(refused);
+            for s in requests.iter().filter(|s| s.at > answered && s.at < until) {
+                early += 1;
+                if envelope_ids(s).is_disjoint(&refused_ids) {
+                    in_flight += 1;
+                }
+            }
         }
     }
-    early
+    (early, in_flight)
+}
+
+/// The envelope ids of a `POST /v1/submissions` body.
+fn envelope_ids(s: &Seen) -> HashSet<String> {
+    serde_json::from_slice::<serde_json::Value>(&s.body)
+        .ok()
+        .and_then(|b| b.get("envelopes").and_then(|e| e.as_array()).map(|e| e.iter().filter_map(|e| e.get("id")?.as_str().map(str::to_string)).collect()))
+        .unwrap_or_default()
 }

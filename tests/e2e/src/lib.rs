@@ -16,7 +16,9 @@
 //! - [`qemu`]: a built terminal image booted under QEMU, driven through its serial console and
 //!   QEMU's monitor (the boot test, `src/bin/boot-test.rs`, run by `images/boot-test`);
 //! - [`fleet`]: many terminals (terminal-service's library, each with its own identity and
-//!   outbox) reconnecting to the node after an outage (`src/bin/fleet.rs`).
+//!   outbox) reconnecting to the node after an outage (`src/bin/fleet.rs`);
+//! - [`soak`]: one terminal for a long while with the link flapping, the paper running out and
+//!   cards coming and going, its memory, descriptors and outbox sampled (`src/bin/soak.rs`).
 //!
 //! Everything listens on 127.0.0.1 or on Unix sockets in temporary directories, every wait is
 //! bounded, and every child process is killed when its handle is dropped.
@@ -29,6 +31,7 @@ pub mod openapi;
 pub mod processes;
 pub mod qemu;
 pub mod sample;
+pub mod soak;
 
 use std::time::{Duration, Instant};
 

@@ -298,12 +298,19 @@ impl TerminalProcess {
 
     /// Starts `run` and waits until the local API answers.
     pub async fn start(&mut self) -> Result<()> {
+        self.start_with_env(&[]).await
+    }
+
+    /// As [`TerminalProcess::start`], with more environment variables (e.g. `LD_PRELOAD` of
+    /// libfaketime, for a terminal whose clock is wrong).
+    pub async fn start_with_env(&mut self, env: &[(&str, &str)]) -> Result<()> {
         let out = File::options().create(true).append(true).open(&self.log)?;
         let child = Command::new(binary("terminal-service")?)
             .arg("--config")
             .arg(&self.config)
             .arg("run")
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(out.try_clone()?)
             .stderr(out)
             .stdin(Stdio::null())
@@ -340,6 +347,11 @@ impl TerminalProcess {
         if let Some(mut c) = self.child.take() {
             terminate(&mut c, Duration::from_secs(5));
         }
+    }
+
+    /// The process id of `run`, while it runs (for `/proc/PID/…`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Whether the process is still running.

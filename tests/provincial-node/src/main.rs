@@ -66,6 +66,10 @@ enum Command {
         /// Seconds an overloaded node asks terminals to wait (`Retry-After`).
         #[arg(long, value_name = "SECONDS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=3600), requires = "max_concurrent_batches")]
         busy_retry_after: u64,
+        /// Let `Retry-After` grow with the load, up to this many seconds: the share of batches
+        /// refused over those admitted in the last windows (src/api/overload.rs). Default: fixed.
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600), requires = "max_concurrent_batches")]
+        busy_retry_after_max: Option<u64>,
     },
     /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
     /// provisions terminals (`terminal-service provision --node-fingerprint`).
@@ -365,6 +369,7 @@ fn run() -> anyhow::Result<()> {
             admin_listen,
             max_concurrent_batches,
             busy_retry_after,
+            busy_retry_after_max,
         } => {
             let address: SocketAddr = listen
                 .parse()
@@ -380,6 +385,9 @@ fn run() -> anyhow::Result<()> {
             let mut node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?.with_digits(digits);
             if let Some(max) = max_concurrent_batches {
                 node = node.with_batch_limit(max as usize, busy_retry_after);
+                if let Some(up_to) = busy_retry_after_max {
+                    node.batch_limit = node.batch_limit.take().map(|limit| limit.growing_up_to(up_to));
+                }
             }
             if let Some(url) = headquarters {
                 let key = client::load_or_create_key(&data)?;

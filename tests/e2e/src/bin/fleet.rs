@@ -35,6 +35,12 @@ struct Args {
     /// The node's `--busy-retry-after` (seconds).
     #[arg(long, default_value_t = 2)]
     busy_retry_after: u64,
+    /// The node's `--busy-retry-after-max` (seconds): `Retry-After` growing with the load.
+    #[arg(long)]
+    busy_retry_after_max: Option<u64>,
+    /// `[sync] request_timeout_ms`.
+    #[arg(long, default_value_t = 10_000)]
+    request_timeout_ms: u64,
     /// Seconds the node stays down after the terminals start.
     #[arg(long, default_value_t = 20)]
     outage_s: u64,
@@ -53,9 +59,10 @@ async fn main() -> Result<()> {
         batch_size: args.batch_size,
         backoff_initial_ms: args.backoff_initial_ms,
         backoff_max_ms: args.backoff_max_ms,
-        request_timeout_ms: 10_000,
+        request_timeout_ms: args.request_timeout_ms,
         max_concurrent_batches: args.max_concurrent_batches,
         busy_retry_after_s: args.busy_retry_after,
+        busy_retry_after_max_s: args.busy_retry_after_max,
         outage: Duration::from_secs(args.outage_s),
         drain_limit: Duration::from_secs(args.drain_limit_s),
     };
