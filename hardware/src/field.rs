@@ -4,10 +4,15 @@
 //!
 //! A card can also speak ISO/IEC 14443-4 (answer RATS, then blocks: `picc`) and hold
 //! applications with files that answer SELECT and READ BINARY (`applet`), such as an ID card
-//! with the beneficiary ID profile ([`SimulatedCard::id_card`]).
+//! with the beneficiary ID profile ([`SimulatedCard::id_card`]), or another
+//! [`CardApplication`] such as the simulated eMRTD chip of a national ID card ([`EmrtdChip`],
+//! [`SimulatedCard::emrtd`]).
 
 mod applet;
+mod emrtd;
 mod picc;
+
+use core::fmt;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -15,10 +20,55 @@ use crate::card::{Card, Uid};
 use crate::iso14443::{self, CASCADE_TAG, NVB_ANTICOLLISION, NVB_SELECT, SAK_CASCADE, SEL_CL};
 use crate::iso_dep::{self, Ats, Block, SAK_ISO_DEP};
 use applet::Applet;
+pub use emrtd::{EmrtdApplicant, EmrtdChip};
 use picc::Picc;
 
+/// The APDU side of a simulated ISO/IEC 14443-4 card: answers command APDUs once ISO-DEP is
+/// up. The file applet of [`SimulatedCard::with_application`] is one; [`EmrtdChip`] another;
+/// other crates may add their own (e.g. to drive a virtual PC/SC reader).
+pub trait CardApplication: Send + fmt::Debug {
+    /// The response APDU (data then SW1 SW2) to a command APDU.
+    fn respond(&mut self, command_apdu: &[u8]) -> Vec<u8>;
+    /// The card was (re)activated: forget selections and sessions, as a real chip does when it
+    /// loses power.
+    fn reset(&mut self);
+    /// A copy, so [`SimulatedCard`] stays `Clone`.
+    fn clone_box(&self) -> Box<dyn CardApplication>;
+}
+
+impl Clone for Box<dyn CardApplication> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// What answers a card's APDUs.
+#[derive(Debug, Clone)]
+pub(crate) enum Application {
+    /// Applications of transparent files ([`SimulatedCard::with_application`]).
+    Files(Applet),
+    /// Anything else.
+    Other(Box<dyn CardApplication>),
+}
+
+impl Application {
+    pub(crate) fn respond(&mut self, apdu: &[u8]) -> Vec<u8> {
+        match self {
+            Application::Files(applet) => applet.process(apdu),
+            Application::Other(app) => app.respond(apdu),
+        }
+    }
+
+    pub(crate) fn reset(&mut self) {
+        match self {
+            Application::Files(applet) => applet.reset(),
+            Application::Other(app) => app.reset(),
+        }
+    }
+}
+
 /// A card that can be put into a [`SimulatedField`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SimulatedCard {
     uid: Uid,
     atqa: u16,
@@ -67,7 +117,7 @@ impl SimulatedCard {
     /// without the beneficiary ID application.
     pub fn iso_dep(uid: Uid) -> Self {
         let ats = Ats { fsci: 5, fwi: 7, ..Ats::default() };
-        SimulatedCard { sak: SAK_ISO_DEP, iso_dep: Some(Picc::new(ats, Applet::default())), ..Self::new(uid) }
+        SimulatedCard { sak: SAK_ISO_DEP, iso_dep: Some(Picc::new(ats, Application::Files(Applet::default()))), ..Self::new(uid) }
     }
 
     /// An ID card with the beneficiary ID profile ([`crate::id_card`]): the application
@@ -82,10 +132,40 @@ impl SimulatedCard {
     /// identifier and contents. Makes the card an ISO/IEC 14443-4 card if it was not one.
     pub fn with_application(self, aid: &[u8], files: &[([u8; 2], Vec<u8>)]) -> Self {
         let mut card = if self.iso_dep.is_some() { self } else { Self::iso_dep(self.uid) };
-        if let Some(picc) = card.iso_dep.as_mut() {
-            picc.applet.add_application(aid, files);
+        if let Some(Picc { application: Application::Files(applet), .. }) = card.iso_dep.as_mut() {
+            applet.add_application(aid, files);
         }
         card
+    }
+
+    /// An ISO/IEC 14443-4 card whose APDUs `application` answers (ATS as [`iso_dep`](Self::iso_dep)).
+    pub fn with_card_application(uid: Uid, application: impl CardApplication + 'static) -> Self {
+        let mut card = Self::iso_dep(uid);
+        if let Some(picc) = card.iso_dep.as_mut() {
+            picc.application = Application::Other(Box::new(application));
+        }
+        card
+    }
+
+    /// A national ID card (or passport) chip: ICAO 9303 eMRTD with BAC and/or PACE, secure
+    /// messaging and the LDS files of [`EmrtdChip`]. ATS with 256-byte frames (FSCI 8), as
+    /// eMRTD chips have.
+    pub fn emrtd(uid: Uid, chip: EmrtdChip) -> Self {
+        Self::with_card_application(uid, chip).with_ats(Ats { fsci: 8, fwi: 8, ..Ats::default() })
+    }
+
+    /// Lets the card's application answer a command APDU directly, outside the RF field (for a
+    /// virtual PC/SC reader driven by the same simulated card); `None` for a card that does not
+    /// speak ISO/IEC 14443-4.
+    pub fn respond_apdu(&mut self, apdu: &[u8]) -> Option<Vec<u8>> {
+        self.iso_dep.as_mut().map(|picc| picc.application.respond(apdu))
+    }
+
+    /// Resets the card's application as a new activation would (a virtual reader's power-up).
+    pub fn reset_application(&mut self) {
+        if let Some(picc) = self.iso_dep.as_mut() {
+            picc.application.reset();
+        }
     }
 
     /// Replaces the ATS the card sends: e.g. FSCI 0 makes it accept and send frames of 16
@@ -110,8 +190,8 @@ impl SimulatedCard {
     /// Protects the card's files: READ BINARY answers 6982 (security status not satisfied),
     /// as a card whose files need authentication first.
     pub fn locked(mut self) -> Self {
-        if let Some(picc) = self.iso_dep.as_mut() {
-            picc.applet.locked = true;
+        if let Some(Picc { application: Application::Files(applet), .. }) = self.iso_dep.as_mut() {
+            applet.locked = true;
         }
         self
     }

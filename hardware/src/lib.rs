@@ -63,6 +63,7 @@
 pub mod apdu;
 pub mod backend;
 pub mod card;
+pub mod emrtd;
 pub mod escpos;
 pub mod field;
 pub mod id_card;
@@ -76,6 +77,7 @@ pub mod receipt;
 
 pub use backend::{open_printer, open_reader, Backend, BackendConfig, Devices, OpenError, PrinterConfig, PrinterConnection, ReaderChip, ReaderConfig, Simulation, SimulatorConfig, StdStream};
 pub use card::{Card, CardEvent, CardPresence, CardReader, ReaderError, Uid};
+pub use emrtd::{read_emrtd, AccessKey, EmrtdError, EmrtdRead, ReadOptions, ReadReport};
 pub use escpos::{EscPosPrinter, SimulatedPrinter, SimulatedPrinterHandle};
 pub use field::{SimulatedCard, SimulatedField};
 pub use id_card::{read_id_card, read_national_id, DateOfBirth, IdCardData, IdCardError, NationalId};

@@ -2,17 +2,17 @@
 //! reassembles chained commands, chains answers larger than the reader's FSD or its own FSC,
 //! retransmits after R(NAK), and asks for waiting time extensions when told to.
 
-use super::applet::Applet;
+use super::Application;
 use crate::iso_dep::{frame_size, Ats, Block};
 
 /// Longest command the card reassembles from chained blocks; more is dropped, as a card with a
 /// small buffer would.
 const MAX_COMMAND_LEN: usize = 1_024;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Picc {
     pub(crate) ats: Ats,
-    pub(crate) applet: Applet,
+    pub(crate) application: Application,
     /// S(WTX) requests still to send, one before each answer.
     pub(crate) wtx_requests: u32,
     /// The reader's FSD from RATS.
@@ -29,10 +29,10 @@ pub(crate) struct Picc {
 }
 
 impl Picc {
-    pub(crate) fn new(ats: Ats, applet: Applet) -> Self {
+    pub(crate) fn new(ats: Ats, application: Application) -> Self {
         Picc {
             ats,
-            applet,
+            application,
             wtx_requests: 0,
             fsd: frame_size(0),
             block_number: 1,
@@ -52,7 +52,7 @@ impl Picc {
         self.answer.clear();
         self.held = None;
         self.last.clear();
-        self.applet.reset();
+        self.application.reset();
         self.ats.to_bytes()
     }
 
@@ -71,7 +71,7 @@ impl Picc {
                     return Some(self.send(Block::Ack { block_number: self.block_number }));
                 }
                 let command = std::mem::take(&mut self.command);
-                let answer = self.applet.process(&command);
+                let answer = self.application.respond(&command);
                 Some(self.answer_or_wait(answer))
             }
             // The reader's S(WTX) response: the extension is granted.
