@@ -57,7 +57,7 @@ pub use provisioning::{ProvisionOutcome, ProvisionRequest};
 pub use queue::{DeadLetter, PendingSubmission, Queue, QueueCounts, QueueStats};
 pub use receipts::{PrintReceipt, Printed, StatusSlip};
 pub use session::{EndReason, Login, Session};
-pub use simulator::{Paper, PresentCard, PrinterDrill};
+pub use simulator::{Paper, PresentCard, PrinterDrill, SimulatedEmrtd};
 pub use status::{StatusQuery, StatusRequest};
 
 /// Path prefix of every local API route.

@@ -443,8 +443,22 @@ fn samples() -> Samples {
     s.add("ReadIdCard", ReadIdCard::default());
     s.add("ReadIdCard", ReadIdCard { access: Some(can.clone()) });
     s.add("ReadIdCard", ReadIdCard { access: Some(mrz.clone()) });
-    s.add("PresentCard", PresentCard { uid: "04A1B2C3D4E580".into(), national_id: None, date_of_birth: None });
-    s.add("PresentCard", PresentCard { uid: "08A1B2C3".into(), national_id: Some("199001234567".into()), date_of_birth: Some(day("1985-03-14")) });
+    s.add("PresentCard", PresentCard { uid: "04A1B2C3D4E580".into(), national_id: None, date_of_birth: None, emrtd: None });
+    s.add("PresentCard", PresentCard { uid: "08A1B2C3".into(), national_id: Some("199001234567".into()), date_of_birth: Some(day("1985-03-14")), emrtd: None });
+    let chip = SimulatedEmrtd {
+        can: "123456".into(),
+        document_number: "A12345678".into(),
+        date_of_expiry: day("2031-07-01"),
+        full_name: Some("العبيدي<<زينب<كاظم<حسن".into()),
+        forged_data_group: None,
+    };
+    for forged in [None, Some(1), Some(11)] {
+        s.add("SimulatedEmrtd", SimulatedEmrtd { forged_data_group: forged, ..chip.clone() });
+    }
+    s.add(
+        "PresentCard",
+        PresentCard { uid: "08C3D2E1".into(), national_id: Some("199001234567".into()), date_of_birth: Some(day("1985-03-14")), emrtd: Some(chip) },
+    );
     for paper in [Paper::Ok, Paper::NearEnd, Paper::Out] {
         s.add("PrinterDrill", PrinterDrill { paper: Some(paper), cover_open: None });
     }

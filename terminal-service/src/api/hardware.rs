@@ -229,20 +229,37 @@ pub async fn read_id_card(State(state): State<ApiState>, OptionalJsonBody(body):
     }))
 }
 
-/// A chip's name, with its parts when it is in Arabic script and has three or four of them
-/// (first, father, grandfather, family), as the form asks for them.
-fn card_name(full: &str) -> CardName {
-    let full = full.split(['<', ' ']).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
-    let arabic = full.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c));
-    let parts = if arabic { arabic_name_parts(&full) } else { Vec::new() };
+/// A chip's name (DG11: ICAO style, the surname, `<<`, the given names), in reading order, with
+/// its parts for the form when it is in Arabic script: the given names as first, father's and
+/// grandfather's names, the surname as family name.
+fn card_name(chip: &str) -> CardName {
+    let clean = |s: &str| s.split(['<', ' ']).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    let (surname, given) = match chip.split_once("<<") {
+        Some((surname, given)) => (clean(surname), clean(given)),
+        None => (String::new(), clean(chip)),
+    };
+    let full = [given.as_str(), surname.as_str()].iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" ");
     let mut name = CardName { full, first: None, father: None, grandfather: None, family: None };
-    if (3..=4).contains(&parts.len()) {
-        let mut parts = parts.into_iter();
-        name.first = parts.next();
-        name.father = parts.next();
-        name.grandfather = parts.next();
-        name.family = parts.next();
+    if !name.full.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)) {
+        return name;
     }
+    let mut parts = arabic_name_parts(&given).into_iter();
+    if surname.is_empty() {
+        // No marked surname: a name of three or four parts reads as the form's.
+        let all: Vec<String> = parts.collect();
+        if (3..=4).contains(&all.len()) {
+            let mut all = all.into_iter();
+            name.first = all.next();
+            name.father = all.next();
+            name.grandfather = all.next();
+            name.family = all.next();
+        }
+        return name;
+    }
+    name.first = parts.next();
+    name.father = parts.next();
+    name.grandfather = parts.next();
+    name.family = Some(surname);
     name
 }
 
@@ -284,8 +301,16 @@ mod tests {
             (name.first.as_deref(), name.father.as_deref(), name.grandfather.as_deref(), name.family.as_deref()),
             (Some("زينب"), Some("كاظم"), Some("عبد الله"), Some("العبيدي"))
         );
-        let latin = card_name("ZAINAB<<KADHIM<HASAN");
-        assert_eq!((latin.full.as_str(), latin.first), ("ZAINAB KADHIM HASAN", None));
-        assert_eq!(card_name("زينب كاظم").first, None, "two parts do not fill the form's three");
+        let icao = card_name("الزبيدي<<فاطمة<علي<حسن");
+        assert_eq!(icao.full, "فاطمة علي حسن الزبيدي");
+        assert_eq!(
+            (icao.first.as_deref(), icao.father.as_deref(), icao.grandfather.as_deref(), icao.family.as_deref()),
+            (Some("فاطمة"), Some("علي"), Some("حسن"), Some("الزبيدي"))
+        );
+        let short = card_name("الهاشمي<<أحمد");
+        assert_eq!((short.first.as_deref(), short.father, short.family.as_deref()), (Some("أحمد"), None, Some("الهاشمي")));
+        let latin = card_name("AL HASHIMI<<AHMED");
+        assert_eq!((latin.full.as_str(), latin.first), ("AHMED AL HASHIMI", None));
+        assert_eq!(card_name("زينب كاظم").first, None, "two parts without a marked surname fill nothing");
     }
 }

@@ -8,7 +8,8 @@
 //! wiped inside `hardware::emrtd`, on the reader loop's thread: no key material leaves it.
 //! Neither the key nor anything read from the card is ever logged or audited.
 
-use hardware::{CardReader, DateOfBirth, IdCardData, IdCardError, NationalId, ReaderError};
+use hardware::emrtd::MrzKey;
+use hardware::{read_emrtd, AccessKey, CardReader, DateOfBirth, EmrtdError, EmrtdRead, IdCardData, IdCardError, NationalId, ReadOptions, ReaderError};
 use local_api::{CardAccess, IdCardProfile};
 use zeroize::Zeroizing;
 
@@ -198,10 +199,59 @@ pub fn read<R: CardReader + ?Sized>(reader: &mut R, method: &ReadMethod) -> Resu
 }
 
 /// Reads the eMRTD chip with `key`: `hardware::emrtd::read_emrtd`, its DG1 giving the national
-/// number (TD1 optional data) and date of birth, its DG11 the name.
-fn read_chip<R: CardReader + ?Sized>(_reader: &mut R, _key: &ChipKey) -> Result<IdCardRead, ChipError> {
-    // Wired to hardware::emrtd::read_emrtd once that module is merged (branch `emrtd`).
-    Err(ChipError::Unsupported("this build of terminal-service has no eMRTD reader yet".into()))
+/// number (TD1 optional data) and date of birth, its DG11 the name (and the full date of birth
+/// and personal number where DG1 lacks them).
+fn read_chip<R: CardReader + ?Sized>(reader: &mut R, key: &ChipKey) -> Result<IdCardRead, ChipError> {
+    let key = match key {
+        ChipKey::Can(can) => AccessKey::can(can).ok_or(ChipError::Malformed("the card access number is not digits".into()))?,
+        ChipKey::Mrz { document_number, date_of_birth, date_of_expiry } => AccessKey::Mrz(
+            MrzKey::new(document_number, date_of_birth, date_of_expiry).map_err(|e| ChipError::Malformed(format!("MRZ key: {e}")))?,
+        ),
+    };
+    let read = read_emrtd(reader, &key, &ReadOptions::default()).map_err(chip_error)?;
+    tracing::info!(
+        authentication = ?read.authentication,
+        apdus = read.report.apdus,
+        data_groups_checked = ?read.sod.data_groups_checked,
+        "national ID card chip read"
+    );
+    id_card_read_of(&read)
+}
+
+/// The national number, date of birth and name from what the chip gave.
+fn id_card_read_of(read: &EmrtdRead) -> Result<IdCardRead, ChipError> {
+    let dg11 = read.dg11.as_ref();
+    let national_id = read
+        .dg1
+        .national_number()
+        .or_else(|| dg11.and_then(|d| d.personal_number.as_deref()).and_then(|n| NationalId::new(n.trim())))
+        .ok_or_else(|| ChipError::Malformed("neither the MRZ nor DG11 holds a 12-digit national number".into()))?;
+    let date_of_birth = dg11.and_then(|d| d.full_date_of_birth.as_deref()).and_then(DateOfBirth::parse).or_else(|| mrz_date_of_birth(read.dg1.date_of_birth()));
+    let name = dg11.and_then(|d| d.full_name.clone()).filter(|n| !n.trim().is_empty());
+    Ok(IdCardRead { national_id, date_of_birth, name })
+}
+
+/// An MRZ date of birth (`YYMMDD`, unknown parts `<`): the century is the one that puts it in
+/// the past.
+fn mrz_date_of_birth(yymmdd: &str) -> Option<DateOfBirth> {
+    let yy: u16 = yymmdd.get(..2)?.parse().ok()?;
+    let this_year = u16::try_from(chrono::Datelike::year(&chrono::Utc::now())).unwrap_or(2026);
+    let century = if 2000 + yy > this_year { 1900 } else { 2000 };
+    DateOfBirth::parse(&format!("{}{}", century + yy, yymmdd.get(2..6)?))
+}
+
+/// The chip library's error as the service words it.
+fn chip_error(error: EmrtdError) -> ChipError {
+    match error {
+        EmrtdError::Reader(e) => ChipError::Reader(e),
+        EmrtdError::WrongAccessKey { .. } => ChipError::AccessRefused,
+        EmrtdError::NotAnEmrtd => ChipError::NotEmrtd,
+        EmrtdError::Unsupported(what) => ChipError::Unsupported(what),
+        EmrtdError::SecureMessaging(what) => ChipError::SecureMessaging(what),
+        EmrtdError::HashMismatch { data_group } => ChipError::NotGenuine(format!("DG{data_group}")),
+        EmrtdError::Malformed(what) => ChipError::Malformed(what),
+        EmrtdError::Status { command, sw } => ChipError::Malformed(format!("the card refused {command} (SW {sw:04X})")),
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +295,15 @@ mod tests {
         assert!(matches!(ReadMethod::choose(IdCardProfile::Emrtd, Some(&can)), Ok(ReadMethod::Emrtd(_))));
         assert_eq!(ReadMethod::choose(IdCardProfile::Emrtd, None).unwrap_err(), ChooseError::KeyRequired);
         assert_eq!(ReadMethod::choose(IdCardProfile::Emrtd, Some(&CardAccess::Can("12".into()))).unwrap_err(), ChooseError::Key(KeyError::Can));
+    }
+
+    #[test]
+    fn an_mrz_date_of_birth_is_put_in_the_past() {
+        let born = mrz_date_of_birth("900101").unwrap();
+        assert_eq!((born.year, born.month, born.day), (1990, 1, 1));
+        assert_eq!(mrz_date_of_birth("100229").map(|d| d.year), None, "2010 was not a leap year");
+        assert_eq!(mrz_date_of_birth("120229").map(|d| d.year), Some(2012));
+        assert_eq!(mrz_date_of_birth("85<<<<"), None);
     }
 
     #[test]
