@@ -6,6 +6,9 @@
 //! * `linux`: any Linux board's `/dev/spidev*`, `/dev/i2c-*` and serial or USB printer device
 //!   nodes through `linux-embedded-hal`.
 //!
+//! The card reader may instead be a USB reader through PC/SC (`[hardware.reader] chip =
+//! "pcsc"`, [`crate::pcsc`]) with any of them: pcscd runs on every Linux.
+//!
 //! Bus paths, pins and speeds are configuration, not code.
 
 use std::fs::{File, OpenOptions};
@@ -44,6 +47,36 @@ pub enum ReaderChip {
     Mfrc522,
     /// NXP PN532 on I2C.
     Pn532,
+    /// A USB reader (ACR122U-style) through pcscd, with any backend ([`crate::pcsc`]).
+    Pcsc,
+}
+
+/// Which application an applicant's ID card is read with (`[hardware] id_card_profile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdCardProfile {
+    /// The ICAO 9303 eMRTD application of the Iraqi national card, opened with BAC or PACE
+    /// from the card access number or MRZ that staff type.
+    Emrtd,
+    /// The project's open beneficiary ID profile ([`crate::id_card`]). The default for now:
+    /// every terminal deployed so far reads it, and an eMRTD read needs an access key typed at
+    /// the kiosk, which its screens do not ask for yet.
+    #[default]
+    Open,
+    /// eMRTD when an access key (CAN or MRZ) is given for the read, the open profile
+    /// otherwise.
+    Both,
+}
+
+impl IdCardProfile {
+    /// The value as written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdCardProfile::Emrtd => "emrtd",
+            IdCardProfile::Open => "open",
+            IdCardProfile::Both => "both",
+        }
+    }
 }
 
 /// How the printer is connected.
@@ -78,6 +111,8 @@ pub enum PrinterConnection {
 pub struct BackendConfig {
     /// `"simulated"` (default), `"rppal"` or `"linux"`.
     pub backend: Backend,
+    /// `"open"` (default), `"emrtd"` or `"both"`: see [`IdCardProfile`].
+    pub id_card_profile: IdCardProfile,
     /// The card reader.
     pub reader: ReaderConfig,
     /// The receipt printer.
@@ -86,12 +121,23 @@ pub struct BackendConfig {
     pub simulator: SimulatorConfig,
 }
 
+impl BackendConfig {
+    /// Whether the card reader is simulated (and so belongs to the process that opened it):
+    /// the simulated backend without a PC/SC reader.
+    pub fn reader_is_simulated(&self) -> bool {
+        self.backend == Backend::Simulated && self.reader.chip != ReaderChip::Pcsc
+    }
+}
+
 /// `[hardware.reader]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReaderConfig {
-    /// `"mfrc522"` (default, SPI) or `"pn532"` (I2C).
+    /// `"mfrc522"` (default, SPI), `"pn532"` (I2C) or `"pcsc"` (a USB reader through pcscd).
     pub chip: ReaderChip,
+    /// `pcsc`: use the first reader whose name contains this (as `pcsc_scan` lists them,
+    /// e.g. `"ACR122"`); the first reader when unset.
+    pub pcsc_reader: Option<String>,
     /// `linux`: the MFRC522's spidev node. Default `/dev/spidev0.0`.
     pub spi_device: PathBuf,
     /// `rppal`: SPI bus number (0–6). Default 0.
@@ -110,6 +156,7 @@ impl Default for ReaderConfig {
     fn default() -> Self {
         ReaderConfig {
             chip: ReaderChip::Mfrc522,
+            pcsc_reader: None,
             spi_device: "/dev/spidev0.0".into(),
             spi_bus: 0,
             spi_chip_select: 0,
@@ -224,8 +271,18 @@ impl Devices {
 }
 
 /// Opens and initialises the card reader alone, e.g. to keep reading staff badges while the
-/// printer is unplugged. With the simulated backend, also returns the simulated field.
+/// printer is unplugged. With the simulated backend, also returns the simulated field (none
+/// with a PC/SC reader, whatever the backend).
 pub fn open_reader(config: &BackendConfig) -> Result<(Box<dyn CardReader>, Option<SimulatedField>), OpenError> {
+    if config.reader.chip == ReaderChip::Pcsc {
+        let filter = config.reader.pcsc_reader.as_deref();
+        let path = match filter {
+            Some(filter) => format!("PC/SC reader matching {filter:?}"),
+            None => "first PC/SC reader".into(),
+        };
+        let reader = crate::pcsc::PcscReader::open(filter).map_err(|e| reader_error(path, e))?;
+        return Ok((Box::new(reader), None));
+    }
     match config.backend {
         Backend::Simulated => {
             let field = simulated_field(&config.simulator)?;
@@ -265,6 +322,7 @@ fn simulated_field(config: &SimulatorConfig) -> Result<SimulatedField, OpenError
 
 fn simulated_reader(chip: ReaderChip, field: &SimulatedField) -> Result<Box<dyn CardReader>, OpenError> {
     Ok(match chip {
+        ReaderChip::Pcsc => return Err(reader_error("simulator", "a PC/SC reader is not simulated (open_reader opens it)")),
         ReaderChip::Mfrc522 => {
             let mut chip = Mfrc522::new(SimulatedMfrc522::new(field.clone()));
             chip.init().map_err(|e| reader_error("simulator", e))?;
@@ -289,6 +347,7 @@ fn printer_error(path: &std::path::Path, e: impl core::fmt::Display) -> OpenErro
 fn rppal_reader(config: &ReaderConfig) -> Result<Box<dyn CardReader>, OpenError> {
     use rppal::spi::{Bus, Mode, SimpleHalSpiDevice, SlaveSelect, Spi};
     match config.chip {
+        ReaderChip::Pcsc => Err(reader_error("rppal", "a PC/SC reader is opened by open_reader")),
         ReaderChip::Mfrc522 => {
             let path = format!("SPI{} CE{}", config.spi_bus, config.spi_chip_select);
             let bus = match config.spi_bus {
@@ -325,6 +384,7 @@ fn rppal_reader(config: &ReaderConfig) -> Result<Box<dyn CardReader>, OpenError>
 fn linux_reader(config: &ReaderConfig) -> Result<Box<dyn CardReader>, OpenError> {
     use linux_embedded_hal::spidev::{SpiModeFlags, SpidevOptions};
     match config.chip {
+        ReaderChip::Pcsc => Err(reader_error("linux", "a PC/SC reader is opened by open_reader")),
         ReaderChip::Mfrc522 => {
             let path = config.spi_device.display().to_string();
             let mut spi = linux_embedded_hal::SpidevDevice::open(&config.spi_device).map_err(|e| reader_error(path.clone(), e))?;

@@ -63,10 +63,27 @@ impl fmt::Debug for Uid {
 pub struct Card {
     /// Its UID.
     pub uid: Uid,
-    /// ATQA (answer to request), as the 16-bit value of ISO/IEC 14443-3.
-    pub atqa: u16,
-    /// SAK (select acknowledge) of the last cascade level: says which protocols it speaks.
-    pub sak: u8,
+    /// ATQA (answer to request), as the 16-bit value of ISO/IEC 14443-3; `None` when the
+    /// reader does not show it: a PC/SC reader keeps ISO/IEC 14443-3 to itself and shows an
+    /// ATR instead ([`Activation::atr`]).
+    pub atqa: Option<u16>,
+    /// SAK (select acknowledge) of the last cascade level: says which protocols it speaks;
+    /// `None` when the reader does not show it (PC/SC, as for `atqa`).
+    pub sak: Option<u8>,
+}
+
+/// How the card now in the field was activated, as far as the reader shows it: what a
+/// technician's report (`terminal-service hw card-report`) prints. None of it is personal data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Activation {
+    /// The ATS (TL first, without CRC_A) the card answered RATS with, once the reader has
+    /// activated ISO/IEC 14443-4 (after the first exchange with an MFRC522; at the poll with a
+    /// PN532, whose firmware sends RATS itself).
+    pub ats: Option<Vec<u8>>,
+    /// The ATR a PC/SC reader composes for a contactless card (PC/SC part 3, §3.1.3.2.3): for
+    /// an ISO/IEC 14443-4 card it carries the ATS's historical bytes (Type A) or ATQB's
+    /// application data (Type B), see [`crate::pcsc::ContactlessAtr`].
+    pub atr: Option<Vec<u8>>,
 }
 
 /// Why a card reader could not answer.
@@ -116,6 +133,12 @@ pub trait CardReader: Send {
     /// The first exchange after a poll activates ISO-DEP (RATS); a card that does not speak
     /// ISO/IEC 14443-4 (SAK bit 6 clear) gives `ReaderError::NotIsoDep`.
     fn exchange(&mut self, command: &[u8]) -> Result<Vec<u8>, ReaderError>;
+
+    /// How the card the last poll found was activated, for diagnostics; empty by default, for
+    /// readers that show nothing beyond the [`Card`].
+    fn activation(&self) -> Activation {
+        Activation::default()
+    }
 }
 
 impl<R: CardReader + ?Sized> CardReader for Box<R> {
@@ -127,6 +150,9 @@ impl<R: CardReader + ?Sized> CardReader for Box<R> {
     }
     fn exchange(&mut self, command: &[u8]) -> Result<Vec<u8>, ReaderError> {
         (**self).exchange(command)
+    }
+    fn activation(&self) -> Activation {
+        (**self).activation()
     }
 }
 

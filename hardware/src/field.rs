@@ -202,9 +202,15 @@ impl SimulatedCard {
         self
     }
 
+    /// The ATS the card answers RATS with; `None` for a card that does not speak
+    /// ISO/IEC 14443-4.
+    pub fn ats(&self) -> Option<&Ats> {
+        self.iso_dep.as_ref().map(|picc| &picc.ats)
+    }
+
     /// The card as a reader reports it.
     pub fn card(&self) -> Card {
-        Card { uid: self.uid, atqa: self.atqa, sak: self.sak }
+        Card { uid: self.uid, atqa: Some(self.atqa), sak: Some(self.sak) }
     }
 
     fn levels(&self) -> usize {

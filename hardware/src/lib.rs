@@ -14,6 +14,7 @@
 //! | --- | --- | --- | --- |
 //! | [`mfrc522`] | NXP MFRC522 reader | SPI (`SpiDevice`) | [datasheet](https://www.nxp.com/docs/en/data-sheet/MFRC522.pdf) |
 //! | [`pn532`] | NXP PN532 NFC controller | I2C (`I2c`) | [user manual UM0701-02](https://www.nxp.com/docs/en/user-guide/141520.pdf) |
+//! | [`pcsc`] | USB reader (ACR122U-style) | PC/SC through pcscd (`pcsc` crate) | [PC/SC part 3](https://pcscworkgroup.com/specifications/) |
 //! | [`escpos`] | ESC/POS thermal printer | byte stream (`embedded_io`) | [ESC/POS reference](https://download4.epson.biz/sec_pubs/pos/reference_en/escpos/) |
 //!
 //! [`iso14443`] holds the card-side protocol both readers speak (ISO/IEC 14443-3 Type A), and
@@ -33,7 +34,9 @@
 //!   blank rows and trailing white bytes, partial cut.
 //! - Receipts: shaped, bidi-ordered text with bundled Noto fonts (SIL OFL 1.1, see
 //!   `fonts/OFL.txt`), QR code, 58 mm and 80 mm paper.
-//! - Backends: `simulated`, `rppal` (Raspberry Pi), `linux` (any Linux board).
+//! - Backends: `simulated`, `rppal` (Raspberry Pi), `linux` (any Linux board); with any of
+//!   them, a USB reader through PC/SC ([`pcsc`]), tested against pcscd with Debian's virtual
+//!   reader vsmartcard-vpcd driven by a simulated card ([`pcsc::virtual_card`]).
 //!
 //! # Usage
 //!
@@ -63,6 +66,7 @@
 pub mod apdu;
 pub mod backend;
 pub mod card;
+pub mod card_report;
 pub mod emrtd;
 pub mod escpos;
 pub mod field;
@@ -70,13 +74,14 @@ pub mod id_card;
 pub mod iso14443;
 pub mod iso_dep;
 pub mod mfrc522;
+pub mod pcsc;
 pub mod pn532;
 pub mod printer;
 mod raster;
 pub mod receipt;
 
-pub use backend::{open_printer, open_reader, Backend, BackendConfig, Devices, OpenError, PrinterConfig, PrinterConnection, ReaderChip, ReaderConfig, Simulation, SimulatorConfig, StdStream};
-pub use card::{Card, CardEvent, CardPresence, CardReader, ReaderError, Uid};
+pub use backend::{open_printer, open_reader, Backend, BackendConfig, Devices, IdCardProfile, OpenError, PrinterConfig, PrinterConnection, ReaderChip, ReaderConfig, Simulation, SimulatorConfig, StdStream};
+pub use card::{Activation, Card, CardEvent, CardPresence, CardReader, ReaderError, Uid};
 pub use emrtd::{read_emrtd, AccessKey, EmrtdError, EmrtdRead, ReadOptions, ReadReport};
 pub use escpos::{EscPosPrinter, SimulatedPrinter, SimulatedPrinterHandle};
 pub use field::{SimulatedCard, SimulatedField};

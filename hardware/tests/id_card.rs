@@ -329,7 +329,7 @@ fn mfrc522_sends_rats_then_i_blocks_through_its_fifo() {
     .concat();
     let mut spi = SpiMock::new(&expectations);
     let mut reader = Mfrc522::new(spi.clone());
-    assert_eq!(reader.poll().unwrap().unwrap().sak, 0x20);
+    assert_eq!(reader.poll().unwrap().unwrap().sak, Some(0x20));
     assert_eq!(reader.exchange(&SELECT_AID).unwrap(), [0x90, 0x00]);
     assert_eq!(reader.exchange(&[0x00, 0xB0, 0x00, 0x00, 0x01]).unwrap(), [0x61, 0x90, 0x00]);
     assert!(reader.poll().unwrap().is_some());
@@ -436,7 +436,7 @@ fn pn532_lists_the_card_again_and_exchanges_apdus_with_in_data_exchange() {
     .concat();
     let mut i2c = I2cMock::new(&expectations);
     let mut reader = Pn532::new(i2c.clone(), NoDelay);
-    assert_eq!(reader.poll().unwrap().unwrap().sak, 0x20);
+    assert_eq!(reader.poll().unwrap().unwrap().sak, Some(0x20));
     assert_eq!(reader.exchange(&SELECT_AID).unwrap(), [0x90, 0x00]);
     assert_eq!(reader.exchange(&[0x00, 0xB0, 0x00, 0x00, 0x01]).unwrap(), [0x61, 0x90, 0x00]);
     let err = reader.exchange(&[0x00, 0xB0, 0x00, 0x00, 0x01]).unwrap_err();
@@ -501,7 +501,7 @@ fn on_each_reader(card: &SimulatedCard, mut test: impl FnMut(&str, &mut dyn Card
 #[test]
 fn both_readers_read_the_national_id_and_date_of_birth() {
     let card = SimulatedCard::id_card(id_uid(), NATIONAL_ID, Some("19900101"));
-    assert_eq!(card.card().sak, 0x20);
+    assert_eq!(card.card().sak, Some(0x20));
     on_each_reader(&card, |chip, reader, _| {
         let data = read_id_card(reader).unwrap();
         assert_eq!(data.national_id, NationalId::new(NATIONAL_ID).unwrap(), "{chip}");

@@ -68,8 +68,8 @@ fn poll_reads_a_single_size_uid_and_halts_the_card() {
     let mut reader = Mfrc522::new(spi.clone());
     let card = reader.poll().unwrap().unwrap();
     assert_eq!(card.uid.to_string(), "DEADBEEF");
-    assert_eq!(card.atqa, 0x0004);
-    assert_eq!(card.sak, 0x08);
+    assert_eq!(card.atqa, Some(0x0004));
+    assert_eq!(card.sak, Some(0x08));
     spi.done();
 }
 
@@ -92,8 +92,8 @@ fn poll_reads_a_double_size_uid_through_two_cascade_levels() {
     let mut reader = Mfrc522::new(spi.clone());
     let card = reader.poll().unwrap().unwrap();
     assert_eq!(card.uid.to_string(), "04A2249A4B5E80");
-    assert_eq!(card.atqa, 0x0044);
-    assert_eq!(card.sak, 0x00);
+    assert_eq!(card.atqa, Some(0x0044));
+    assert_eq!(card.sak, Some(0x00));
     spi.done();
 }
 

@@ -77,7 +77,7 @@ fn poll_lists_one_target_and_releases_it() {
     let mut reader = Pn532::new(i2c.clone(), NoDelay);
     let card = reader.poll().unwrap().unwrap();
     assert_eq!(card.uid.to_string(), "DEADBEEF");
-    assert_eq!((card.atqa, card.sak), (0x0004, 0x08));
+    assert_eq!((card.atqa, card.sak), (Some(0x0004), Some(0x08)));
     i2c.done();
 }
 

@@ -20,6 +20,11 @@ python3 -c 'import yaml' 2>/dev/null || need_apt+=(python3-yaml)
 # pg_trgm ships in the server package, createdb in its client dependency.
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
 [ -x /usr/lib/postgresql/15/bin/createdb ] || need_apt+=(postgresql-client-15)
+# USB card readers through PC/SC: the hardware crate links libpcsclite, and its tests run a
+# private pcscd with Debian's virtual reader (hardware/tests/pcsc.rs).
+pkg-config --exists libpcsclite 2>/dev/null || need_apt+=(libpcsclite-dev)
+command -v pcscd >/dev/null || [ -x /usr/sbin/pcscd ] || need_apt+=(pcscd)
+ls /usr/lib/pcsc/drivers/serial/libifdvpcd.so* >/dev/null 2>&1 || need_apt+=(vsmartcard-vpcd)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -34,7 +34,7 @@ use core::fmt::Debug;
 
 use embedded_hal::spi::SpiDevice;
 
-use crate::card::{Card, CardReader, ReaderError, Uid};
+use crate::card::{Activation, Card, CardReader, ReaderError, Uid};
 use crate::iso14443::{self, CASCADE_TAG, NVB_ANTICOLLISION, NVB_SELECT, SAK_CASCADE, SEL_CL};
 use crate::iso_dep::{self, Ats, Link, Reception, FSDI_64, SAK_ISO_DEP};
 pub use register_access::{bits, command, init_values, Register};
@@ -138,6 +138,8 @@ pub struct Mfrc522<SPI> {
     selected: Option<Card>,
     /// The ISO-DEP link with it, once activated.
     link: Option<Link>,
+    /// The ATS of the selected card's last activation (TL first, no CRC_A), for diagnostics.
+    ats: Option<Vec<u8>>,
     /// A card may be in the ISO/IEC 14443-4 PROTOCOL state, where it ignores WUPA: it must be
     /// deselected before the next poll, or a card left on the reader would look removed.
     in_protocol: bool,
@@ -151,7 +153,7 @@ where
 {
     /// Takes the SPI device; no bus traffic until [`init`](Self::init).
     pub fn new(spi: SPI) -> Self {
-        Mfrc522 { spi, version: None, selected: None, link: None, in_protocol: false, timer_reload: init_values::T_RELOAD }
+        Mfrc522 { spi, version: None, selected: None, link: None, ats: None, in_protocol: false, timer_reload: init_values::T_RELOAD }
     }
 
     /// Gives the SPI device back.
@@ -206,6 +208,7 @@ where
     /// WUPA), and the next exchange activates it afresh.
     pub fn poll(&mut self) -> Result<Option<Card>, Error<E>> {
         self.selected = None;
+        self.ats = None;
         if self.in_protocol {
             self.deselect()?;
         }
@@ -214,7 +217,7 @@ where
         // A card that answered WUPA but then fell silent has left the field mid-way.
         let Some((uid, sak)) = self.select()? else { return Ok(None) };
         self.halt()?;
-        let card = Card { uid, atqa, sak };
+        let card = Card { uid, atqa: Some(atqa), sak: Some(sak) };
         self.selected = Some(card);
         Ok(Some(card))
     }
@@ -224,7 +227,7 @@ where
     /// and activates ISO-DEP (RATS); later ones reuse the link.
     pub fn exchange(&mut self, command: &[u8]) -> Result<Vec<u8>, Error<E>> {
         let card = self.selected.ok_or(Error::NoCard)?;
-        if card.sak & SAK_ISO_DEP == 0 {
+        if card.sak.is_none_or(|sak| sak & SAK_ISO_DEP == 0) {
             return Err(Error::NotIsoDep);
         }
         let mut link = match self.link.take() {
@@ -271,7 +274,9 @@ where
         if answer.last_bits != 0 || !iso14443::crc_a_ok(&answer.bytes) {
             return Err(Error::Protocol("ATS fails its CRC_A"));
         }
-        let ats = Ats::parse(&answer.bytes[..answer.bytes.len() - 2]).map_err(Error::Protocol)?;
+        let ats_bytes = &answer.bytes[..answer.bytes.len() - 2];
+        let ats = Ats::parse(ats_bytes).map_err(Error::Protocol)?;
+        self.ats = Some(ats_bytes.to_vec());
         self.wait_us(ats.start_up_guard_time_us())?;
         Ok(Link::new(&ats, FRAME_SIZE))
     }
@@ -488,5 +493,9 @@ where
 
     fn exchange(&mut self, command: &[u8]) -> Result<Vec<u8>, ReaderError> {
         Mfrc522::exchange(self, command).map_err(ReaderError::from)
+    }
+
+    fn activation(&self) -> Activation {
+        Activation { ats: self.ats.clone(), atr: None }
     }
 }

@@ -32,7 +32,7 @@ use core::fmt::Debug;
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::I2c;
 
-use crate::card::{Card, CardReader, ReaderError, Uid};
+use crate::card::{Activation, Card, CardReader, ReaderError, Uid};
 use crate::iso_dep::SAK_ISO_DEP;
 use frame::{command, Decoded, FrameError, TFI_HOST, TFI_PN532};
 pub use simulator::SimulatedPn532;
@@ -150,6 +150,8 @@ pub struct Pn532<I2C, D> {
     selected: Option<Card>,
     /// It is listed as target 1 (and activated, RATS included) in the PN532.
     listed: bool,
+    /// The ATS in the last poll's InListPassiveTarget answer, for diagnostics.
+    ats: Option<Vec<u8>>,
 }
 
 impl<I2C, D, E> Pn532<I2C, D>
@@ -159,7 +161,7 @@ where
 {
     /// Takes the bus and a delay; no traffic until [`init`](Self::init).
     pub fn new(i2c: I2C, delay: D) -> Self {
-        Pn532 { i2c, delay, address: DEFAULT_ADDRESS, firmware: None, selected: None, listed: false }
+        Pn532 { i2c, delay, address: DEFAULT_ADDRESS, firmware: None, selected: None, listed: false, ats: None }
     }
 
     /// Gives the bus and the delay back.
@@ -199,8 +201,10 @@ where
             self.listed = false;
             self.command(command::IN_RELEASE, &[0x00])?;
         }
+        self.ats = None;
         let data = self.command(command::IN_LIST_PASSIVE_TARGET, &[0x01, 0x00])?;
         let Some(card) = Self::target(&data)? else { return Ok(None) };
+        self.ats = Self::target_ats(&data);
         self.command(command::IN_RELEASE, &[0x00])?;
         self.selected = Some(card);
         Ok(Some(card))
@@ -211,7 +215,7 @@ where
     /// ISO/IEC 14443-4 card includes RATS.
     pub fn exchange(&mut self, apdu: &[u8]) -> Result<Vec<u8>, Error<E>> {
         let card = self.selected.ok_or(Error::NoCard)?;
-        if card.sak & SAK_ISO_DEP == 0 {
+        if card.sak.is_none_or(|sak| sak & SAK_ISO_DEP == 0) {
             return Err(Error::NotIsoDep);
         }
         if apdu.len() > MAX_EXCHANGE_DATA {
@@ -257,10 +261,19 @@ where
             [0, ..] => Ok(None),
             [1, _tg, atqa_hi, atqa_lo, sak, uid_len, rest @ ..] if rest.len() >= usize::from(*uid_len) => {
                 let uid = Uid::new(&rest[..usize::from(*uid_len)]).ok_or(Error::Unexpected("UID length"))?;
-                Ok(Some(Card { uid, atqa: u16::from_be_bytes([*atqa_hi, *atqa_lo]), sak: *sak }))
+                Ok(Some(Card { uid, atqa: Some(u16::from_be_bytes([*atqa_hi, *atqa_lo])), sak: Some(*sak) }))
             }
             _ => Err(Error::Unexpected("InListPassiveTarget answer")),
         }
+    }
+
+    /// The ATS after the UID in an InListPassiveTarget answer (TL first), if the firmware
+    /// activated ISO/IEC 14443-4 and it is whole.
+    fn target_ats(data: &[u8]) -> Option<Vec<u8>> {
+        let [1, _tg, _atqa_hi, _atqa_lo, _sak, uid_len, rest @ ..] = data else { return None };
+        let ats = rest.get(usize::from(*uid_len)..)?;
+        let tl = usize::from(*ats.first()?);
+        (tl >= 1 && ats.len() >= tl).then(|| ats[..tl].to_vec())
     }
 
     /// Sends a command with its parameters and returns the answer's data (after the answer
@@ -336,5 +349,9 @@ where
 
     fn exchange(&mut self, command: &[u8]) -> Result<Vec<u8>, ReaderError> {
         Pn532::exchange(self, command).map_err(ReaderError::from)
+    }
+
+    fn activation(&self) -> Activation {
+        Activation { ats: self.ats.clone(), atr: None }
     }
 }

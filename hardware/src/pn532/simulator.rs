@@ -76,12 +76,14 @@ impl SimulatedPn532 {
         let Some(card) = self.field.select_first() else { return vec![0x00] };
         let uid = card.uid.as_bytes();
         let mut d = vec![0x01, 0x01];
-        d.extend_from_slice(&card.atqa.to_be_bytes());
-        d.push(card.sak);
+        // A simulated card always has both: only PC/SC readers hide them.
+        let sak = card.sak.unwrap_or_default();
+        d.extend_from_slice(&card.atqa.unwrap_or_default().to_be_bytes());
+        d.push(sak);
         d.push(uid.len() as u8);
         d.extend_from_slice(uid);
         let mut link = None;
-        if card.sak & SAK_ISO_DEP != 0 {
+        if sak & SAK_ISO_DEP != 0 {
             if let Answer::Frame(ats) = self.field.exchange(&iso_dep::rats_frame(FSDI, 0), 0) {
                 if iso14443::crc_a_ok(&ats) {
                     let ats = &ats[..ats.len() - 2];

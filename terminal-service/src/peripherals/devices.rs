@@ -119,10 +119,12 @@ pub struct Devices {
 }
 
 /// `[hardware] id_card_profile` as the local API names it.
-fn id_card_profile_of(_config: &BackendConfig) -> IdCardProfile {
-    // The configuration key arrives with branch `pcsc` (`hardware::IdCardProfile`); until
-    // then every terminal reads the open profile, as before.
-    IdCardProfile::Open
+fn id_card_profile_of(config: &BackendConfig) -> IdCardProfile {
+    match config.id_card_profile {
+        hardware::IdCardProfile::Open => IdCardProfile::Open,
+        hardware::IdCardProfile::Emrtd => IdCardProfile::Emrtd,
+        hardware::IdCardProfile::Both => IdCardProfile::Both,
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
