@@ -69,7 +69,6 @@ fn check_applicant(chip: &str, read: &EmrtdRead, person: &EmrtdApplicant) {
     assert_eq!(dg11.personal_number.as_deref(), Some(person.national_number.as_str()), "{chip}");
     assert_eq!(dg11.full_date_of_birth.as_deref(), Some(person.full_date_of_birth.as_str()), "{chip}");
     assert_eq!(read.sod.data_groups_checked, [1, 11], "{chip}");
-    assert!(matches!(read.sod.signature, SignatureCheck::NotVerified { .. }), "{chip}");
     // DG2 (the face image) is never read; nothing but these files is.
     let files: Vec<&str> = read.report.files.iter().map(|f| f.file).collect();
     assert!(files.iter().all(|f| ["EF.CardAccess", "EF.COM", "DG1", "DG11", "EF.SOD"].contains(f)), "{chip}: {files:?}");
@@ -84,6 +83,8 @@ fn a_national_id_card_reads_by_can_with_pace_on_both_readers() {
     on_each_reader(&card, |chip, reader, _| {
         let read = read(reader, &person.can_key()).unwrap_or_else(|e| panic!("{chip}: {e}"));
         check_applicant(chip, &read, &person);
+        // No CSCA configured: the hashes are checked, the signature is not.
+        assert!(matches!(read.sod.signature, SignatureCheck::NotVerified { .. }), "{chip}");
         assert_eq!(
             read.authentication,
             Authentication::Pace { parameter_id: 13, mapping: PaceMapping::EcdhGeneric, cipher: SmCipher::Aes128, password: PasswordKind::Can },
@@ -333,4 +334,63 @@ fn the_public_read_uses_the_system_random_numbers() {
         check_applicant(chip, &read, &person);
         assert_eq!(format!("{:?}", person.can_key()), "AccessKey::Can(<redacted>)");
     });
+}
+
+#[test]
+fn a_technician_can_see_the_card_access_and_force_bac() {
+    let person = applicant();
+    let options = vec![PaceInfo::new(PaceMapping::EcdhGeneric, SmCipher::Aes128, 12), PaceInfo::new(PaceMapping::EcdhGeneric, SmCipher::Aes256, 13)];
+    let card = SimulatedCard::emrtd(uid(), EmrtdChip::new(person.clone()).with_pace(options.clone()));
+    on_each_reader(&card, |chip, reader, _| {
+        let access = hardware::emrtd::read_card_access(reader).unwrap().unwrap();
+        assert_eq!(access.pace, options, "{chip}");
+        assert_eq!(access.protocols, ["0.4.0.127.0.7.2.2.4.2.2", "0.4.0.127.0.7.2.2.4.2.4"], "{chip}");
+        let bac = ReadOptions { try_pace: false, ..ReadOptions::default() };
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let read = read_emrtd_reporting(reader, &AccessKey::Mrz(person.mrz_key()), &bac, &mut rng).0.unwrap();
+        assert_eq!(read.authentication, Authentication::Bac, "{chip}");
+        check_applicant(chip, &read, &person);
+    });
+    let bac_only = SimulatedCard::emrtd(uid(), EmrtdChip::new(person).bac_only());
+    on_each_reader(&bac_only, |chip, reader, _| {
+        assert_eq!(hardware::emrtd::read_card_access(reader).unwrap(), None, "{chip}");
+    });
+}
+
+#[test]
+fn a_configured_csca_verifies_the_sod_signature_and_catches_another_signer() {
+    use hardware::emrtd::signature::TestPki;
+    let person = applicant();
+    let iraq = TestPki::new("CSCA Iraq (simulated)", 1);
+    let other = TestPki::new("CSCA elsewhere (simulated)", 2);
+    let card = SimulatedCard::emrtd(uid(), EmrtdChip::new(person.clone()).signed_by(&iraq));
+    on_each_reader(&card, |chip, reader, _| {
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+        // Without a CSCA: hashes checked, signature not verified.
+        let read = read_emrtd_reporting(reader, &person.can_key(), &ReadOptions::default(), &mut rng).0.unwrap();
+        assert!(matches!(read.sod.signature, SignatureCheck::NotVerified { .. }), "{chip}");
+        // With the right CSCA: verified.
+        let options = ReadOptions { csca_certificates: vec![other.csca_certificate.clone(), iraq.csca_certificate.clone()], ..ReadOptions::default() };
+        let read = read_emrtd_reporting(reader, &person.can_key(), &options, &mut rng).0.unwrap_or_else(|e| panic!("{chip}: {e}"));
+        assert_eq!(read.sod.signature, SignatureCheck::Verified { document_signer: "Document Signer (simulated)".into() }, "{chip}");
+        check_applicant(chip, &read, &person);
+        // With another country's CSCA only: refused.
+        let options = ReadOptions { csca_certificates: vec![other.csca_certificate.clone()], ..ReadOptions::default() };
+        let err = read_emrtd_reporting(reader, &person.can_key(), &options, &mut rng).0.unwrap_err();
+        assert!(matches!(&err, EmrtdError::SodSignature(why) if why.contains("not signed by any configured CSCA")), "{chip}: {err}");
+    });
+    // An unsigned SOD with a CSCA configured is refused too.
+    let unsigned = SimulatedCard::emrtd(uid(), EmrtdChip::new(person.clone()));
+    on_each_reader(&unsigned, |chip, reader, _| {
+        let options = ReadOptions { csca_certificates: vec![iraq.csca_certificate.clone()], ..ReadOptions::default() };
+        let err = read_emrtd_reporting(reader, &person.can_key(), &options, &mut rand::rngs::OsRng).0.unwrap_err();
+        assert!(matches!(err, EmrtdError::SodSignature(_)), "{chip}: {err}");
+    });
+    // A tampered signature: flip one byte of the signature inside EF.SOD.
+    let pki_sod = iraq.sign_sod(b"\x30\x03\x02\x01\x00");
+    let mut tampered = pki_sod.clone();
+    let at = tampered.len() - 3;
+    tampered[at] ^= 0x01;
+    assert!(hardware::emrtd::signature::verify_sod(&pki_sod, std::slice::from_ref(&iraq.csca_certificate)).is_ok());
+    assert!(hardware::emrtd::signature::verify_sod(&tampered, std::slice::from_ref(&iraq.csca_certificate)).is_err());
 }

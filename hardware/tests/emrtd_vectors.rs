@@ -238,3 +238,176 @@ fn appendix_g1_general_authenticate_commands() {
     );
     assert_eq!(pace::general_authenticate(0x85, &h(G_T_IFD), true), h("008600000C7C0A8508C2B0BD78D94BA86600"));
 }
+
+/// Random numbers from a list: the Appendix G terminal's private keys, in the order the reader
+/// draws them (mapping key, then ephemeral key).
+struct Given(Vec<u8>);
+
+impl rand::RngCore for Given {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0; 4];
+        self.fill_bytes(&mut b);
+        u32::from_be_bytes(b)
+    }
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0; 8];
+        self.fill_bytes(&mut b);
+        u64::from_be_bytes(b)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        assert!(self.0.len() >= dest.len(), "the reader drew more random bytes than Appendix G has");
+        let rest = self.0.split_off(dest.len());
+        dest.copy_from_slice(&self.0);
+        self.0 = rest;
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+/// The Appendix G.1 card: answers with the published bytes and checks that each command is
+/// the published one; after PACE it opens the reader's first protected command with the
+/// Appendix G session keys and answers 6A82, ending the read.
+struct AppendixGCard {
+    step: usize,
+    sent: Vec<Vec<u8>>,
+}
+
+impl hardware::CardReader for AppendixGCard {
+    fn describe(&self) -> String {
+        "ICAO 9303 Part 11 Appendix G.1 transcript".into()
+    }
+    fn poll(&mut self) -> Result<Option<hardware::Card>, hardware::ReaderError> {
+        Ok(None)
+    }
+    fn exchange(&mut self, command: &[u8]) -> Result<Vec<u8>, hardware::ReaderError> {
+        self.sent.push(command.to_vec());
+        let card_access = h(G_CARD_ACCESS);
+        let expected_and_answer: (Vec<u8>, Vec<u8>) = match self.step {
+            0 => (h("00A4020C02011C"), h("9000")),
+            1 => (h("00B0000004"), [&card_access[..4], &h("9000")].concat()),
+            2 => (h("00B0000412"), [&card_access[4..], &h("9000")].concat()),
+            3 => (h("0022C1A412800A04007F0007020204020283010184010D"), h("9000")),
+            4 => (h("10860000027C0000"), h("7C12801095A3A016522EE98D01E76CB6B98B42C39000")),
+            5 => ([h("10860000457C438141"), h(G_MAP_PK_IFD), h("00")].concat(), [h("7C438241"), h(G_MAP_PK_IC), h("9000")].concat()),
+            6 => ([h("10860000457C438341"), h(G_EPH_PK_IFD), h("00")].concat(), [h("7C438441"), h(G_EPH_PK_IC), h("9000")].concat()),
+            7 => (h("008600000C7C0A8508C2B0BD78D94BA86600"), h("7C0A86083ABB9674BCE93C089000")),
+            8 => {
+                let mut card = SecureMessaging::new(SmCipher::Aes128, &h(G_KS_ENC), &h(G_KS_MAC), &[0; 16]).unwrap();
+                let plain = card.open_command(command).expect("the reader's first protected command verifies under the Appendix G keys");
+                assert_eq!(plain, h("00A4040C07A0000002471001"), "SELECT of the LDS1 application");
+                (command.to_vec(), card.seal_response(&[], 0x6A82).unwrap())
+            }
+            _ => panic!("the reader went on after the transcript"),
+        };
+        assert_eq!(command, expected_and_answer.0, "command {} of the Appendix G transcript", self.step);
+        self.step += 1;
+        Ok(expected_and_answer.1)
+    }
+}
+
+#[test]
+fn appendix_g1_transcript_through_the_reader() {
+    // The reader's whole PACE exchange, driven by the ICAO 9303 Part 11 Appendix G.1 card, with
+    // the Appendix's terminal keys as its random numbers: every command byte for byte.
+    use hardware::emrtd::{read_emrtd_reporting, AccessKey, AttemptOutcome, Authentication, EmrtdError, ReadOptions};
+    let key = AccessKey::Mrz(MrzKey::new("T22000129", "640812", "101031").unwrap());
+    let mut card = AppendixGCard { step: 0, sent: Vec::new() };
+    let mut rng = Given([h(G_MAP_SK_IFD), h(G_EPH_SK_IFD)].concat());
+    let (result, report) = read_emrtd_reporting(&mut card, &key, &ReadOptions::default(), &mut rng);
+    assert_eq!(card.step, 9, "{:02X?}", card.sent);
+    assert_eq!(result.unwrap_err(), EmrtdError::NotAnEmrtd);
+    assert_eq!(report.attempts[0].outcome, AttemptOutcome::Succeeded);
+    assert!(matches!(report.authentication, Some(Authentication::Pace { parameter_id: 13, password: PasswordKind::Mrz, .. })));
+}
+
+// --- Appendix G.2: PACE, generic mapping, DH (RFC 5114 1024-bit group, id 0), AES-128 ----------
+
+const G2_NONCE_ENCRYPTED: &str = "854D8DF5827FA6852D1A4FA701CDDDCA";
+const G2_NONCE: &str = "FA5B7E3E49753A0DB9178B7B9BD898C8";
+const G2_MAP_SK_IFD: &str = "5265030F751F4AD18B08AC565FC7AC952E41618D";
+const G2_MAP_PK_IFD: &str = "23FB3749EA030D2A25B278D2A562047ADE3F01B74F17A15402CB7352CA7D2B3E
+                             B71C343DB13D1DEBCE9A3666DBCFC920B49174A602CB47965CAA73DC702489A4
+                             4D41DB914DE9613DC5E98C94160551C0DF86274B9359BC0490D01B03AD54022D
+                             CB4F57FAD6322497D7A1E28D46710F461AFE710FBBBC5F8BA166F4311975EC6C";
+const G2_MAP_SK_IC: &str = "66DDAFEAC1609CB5B963BB0CB3FF8B3E047F336C";
+const G2_MAP_PK_IC: &str = "78879F57225AA8080D52ED0FC890A4B25336F699AA89A2D3A189654AF70729E6
+                            23EA5738B26381E4DA19E004706FACE7B235C2DBF2F38748312F3C98C2DD4882
+                            A41947B324AA1259AC22579DB93F7085655AF30889DBB845D9E6783FE42C9F24
+                            49400306254C8AE8EE9DD812A804C0B66E8CAFC14F84D8258950A91B44126EE6";
+const G2_H: &str = "5BABEBEF5B74E5BA94B5C063FDA15F1F1CDE94873EE0A5D3A2FCAB49F258D07F
+                    544F13CB66658C3AFEE9E727389BE3F6CBBBD32128A8C21DD6EEA3CF7091CDDF
+                    B08B8D007D40318DCCA4FFBF51208790FB4BD111E5A968ED6B6F08B26CA87C41
+                    0B3CE0C310CE104EABD16629AA48620C1279270CB0750C0D37C57FFFE302AE7F";
+const G2_GENERATOR: &str = "7C9CBFE98F9FBDDA8D143506FA7D9306F4CB17E3C71707AFF5E1C1A123702496
+                            84D64EE37AF44B8DBD9D45BF6023919CBAA027AB97ACC771666C8E98FF483301
+                            BFA4872DEDE9034EDFACB70814166B7F360676829B826BEA57291B5AD69FBC84
+                            EF1E779032A305803F74341793E869742D401325B37EE8565FFCDEE618342DC5";
+const G2_EPH_SK_IFD: &str = "89CCD99B0E8D3B1F11E1296DCA68EC53411CF2CA";
+const G2_EPH_PK_IFD: &str = "907D89E2D425A178AA81AF4A7774EC8E388C115CAE67031E85EECE520BD91155
+                             1B9AE4D04369F29A02626C86FBC6747CC7BC352645B6161A2A42D44EDA80A08F
+                             A8D61B76D3A154AD8A5A51786B0BC07147057871A922212C5F67F43173172236
+                             B7747D1671E6D692A3C7D40A0C3C5CE397545D015C175EB5130551EDBC2EE5D4";
+const G2_EPH_SK_IC: &str = "A5B780126B7C980E9FCEA1D4539DA1D27C342DFA";
+const G2_EPH_PK_IC: &str = "075693D9AE941877573E634B6E644F8E60AF17A0076B8B123D9201074D36152B
+                            D8B3A213F53820C42ADC79AB5D0AEEC3AEFB91394DA476BD97B9B14D0A65C1FC
+                            71A0E019CB08AF55E1F729005FBA7E3FA5DC41899238A250767A6D46DB974064
+                            386CD456743585F8E5D90CC8B4004B1F6D866C79CE0584E49687FF61BC29AEA1";
+const G2_SHARED: &str = "6BABC7B3A72BCD7EA385E4C62DB2625BD8613B24149E146A629311C4CA6698E3
+                         8B834B6A9E9CD7184BA8834AFF5043D436950C4C1E7832367C10CB8C314D40E5
+                         990B0DF7013E64B4549E2270923D06F08CFF6BD3E977DDE6ABE4C31D55C0FA2E
+                         465E553E77BDF75E3193D3834FC26E8EB1EE2FA1E4FC97C18C3F6CFFFE2607FD";
+
+#[test]
+fn appendix_g2_dh_generic_mapping() {
+    // ICAO 9303 Part 11 Appendix G.2, step by step; the values as reproduced in the
+    // open-source test suites named at the top of this file.
+    use hardware::emrtd::dh;
+    let key = MrzKey::new("T22000129", "640812", "101031").unwrap();
+    let kpi = PacePassword::mrz(&key).key(SmCipher::Aes128);
+    assert_eq!(pace::decrypt_nonce(SmCipher::Aes128, &kpi, &h(G2_NONCE_ENCRYPTED)).unwrap()[..], h(G2_NONCE));
+    assert_eq!(dh::power(None, &h(G2_MAP_SK_IFD)).unwrap(), h(G2_MAP_PK_IFD));
+    assert_eq!(dh::power(None, &h(G2_MAP_SK_IC)).unwrap(), h(G2_MAP_PK_IC));
+    assert_eq!(dh::power(Some(&h(G2_MAP_PK_IC)), &h(G2_MAP_SK_IFD)).unwrap(), h(G2_H));
+    assert_eq!(dh::power(Some(&h(G2_MAP_PK_IFD)), &h(G2_MAP_SK_IC)).unwrap(), h(G2_H));
+    assert_eq!(dh::map_generator(&h(G2_NONCE), &h(G2_H)).unwrap(), h(G2_GENERATOR));
+    assert_eq!(dh::power(Some(&h(G2_GENERATOR)), &h(G2_EPH_SK_IFD)).unwrap(), h(G2_EPH_PK_IFD));
+    assert_eq!(dh::power(Some(&h(G2_GENERATOR)), &h(G2_EPH_SK_IC)).unwrap(), h(G2_EPH_PK_IC));
+    assert_eq!(dh::shared_secret(&h(G2_EPH_SK_IFD), &h(G2_EPH_PK_IC)).unwrap()[..], h(G2_SHARED));
+    assert_eq!(kdf(&h(G2_SHARED), kdf::ENC, SmCipher::Aes128)[..], h("2F7F46ADCC9E7E521B45D192FAFA9126"));
+    let ks_mac = kdf(&h(G2_SHARED), kdf::MAC, SmCipher::Aes128);
+    assert_eq!(ks_mac[..], h("805A1D27D45A5116F73C54469462B7D8"));
+    let oid = PaceInfo::new(PaceMapping::DhGeneric, SmCipher::Aes128, 0).protocol;
+    assert_eq!(oid, h("04007F00070202040102"));
+    assert_eq!(pace::authentication_token(SmCipher::Aes128, &ks_mac, &oid, &h(G2_EPH_PK_IC)).unwrap()[..], h("B46DD9BD4D98381F"));
+    assert_eq!(pace::authentication_token(SmCipher::Aes128, &ks_mac, &oid, &h(G2_EPH_PK_IFD)).unwrap()[..], h("917F37B5C0E6D8D1"));
+    // Elements outside the subgroup are refused: 1, 2, p - 1.
+    let mut one = vec![0u8; 128];
+    one[127] = 1;
+    assert!(dh::power(Some(&one), &h(G2_EPH_SK_IFD)).is_err());
+    one[127] = 2;
+    assert!(dh::power(Some(&one), &h(G2_EPH_SK_IFD)).is_err());
+}
+
+#[test]
+fn ecdsa_of_the_sod_signature_matches_rfc_6979() {
+    // RFC 6979 Appendix A.2.5: P-256, SHA-256, message "sample", with the published k. The
+    // signature check of EF.SOD uses this ECDSA; its signing side makes simulated SODs.
+    use sha2::{Digest, Sha256};
+    let curve = PaceCurve::P256;
+    let d = h("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721");
+    let public = curve.mul(None, &d).unwrap();
+    assert_eq!(
+        public,
+        h("04 60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6
+              7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299")
+    );
+    let digest = Sha256::digest(b"sample");
+    let k = h("A6E3C57DD01ABE90086538398355DD4C3B17AA873382B0F24D6129493D8AAD60");
+    let (r, s) = curve.ecdsa_sign(&d, &k, &digest).unwrap();
+    assert_eq!(r, h("EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716"));
+    assert_eq!(s, h("F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8"));
+    assert!(curve.ecdsa_verify(&public, &digest, &r, &s).unwrap());
+    assert!(!curve.ecdsa_verify(&public, &Sha256::digest(b"samplf"), &r, &s).unwrap());
+}

@@ -46,6 +46,9 @@ pub enum BacError {
     Session(#[from] SmError),
 }
 
+/// A decrypted cryptogram: the two random numbers (first, second) and the key half.
+pub type Opened = ([u8; 8], [u8; 8], Zeroizing<[u8; 16]>);
+
 impl BacKeys {
     /// KEnc and KMac from the key seed (ICAO 9303 Part 11 Appendix D.1).
     pub fn from_seed(seed: &[u8]) -> BacKeys {
@@ -83,7 +86,7 @@ impl BacKeys {
     }
 
     /// Checks a cryptogram's MAC and decrypts it: `(first, second, key half)`.
-    pub fn open(&self, cryptogram: &[u8]) -> Result<([u8; 8], [u8; 8], Zeroizing<[u8; 16]>), BacError> {
+    pub fn open(&self, cryptogram: &[u8]) -> Result<Opened, BacError> {
         if cryptogram.len() != 40 {
             return Err(BacError::Length);
         }

@@ -347,8 +347,8 @@ pub struct PersonalDetails {
 }
 
 impl PersonalDetails {
-    /// The full name for a form: `<<` between the name parts read as `, `... no: as a space,
-    /// and single `<` as spaces; surrounding filler removed.
+    /// The full name for a form: the `<<` between surname and given names and the single `<`
+    /// between words read as spaces, filler removed.
     pub fn display_name(&self) -> Option<String> {
         let name = self.full_name.as_deref()?;
         let words: Vec<&str> = name.split('<').map(str::trim).filter(|w| !w.is_empty()).collect();
@@ -472,6 +472,11 @@ const OID_NIST_HASH: [u8; 8] = [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02];
 const OID_SIGNED_DATA: [u8; 9] = [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02];
 /// id-icao-mrtd-security-ldsSecurityObject, 2.23.136.1.1.1.
 const OID_LDS_SECURITY_OBJECT: [u8; 6] = [0x67, 0x81, 0x08, 0x01, 0x01, 0x01];
+
+/// The hash algorithm an OID names (SHA-1, SHA-2 family).
+pub fn hash_algorithm_of_oid(oid: &[u8]) -> Option<HashAlgorithm> {
+    HashAlgorithm::from_oid(oid)
+}
 
 impl HashAlgorithm {
     fn from_oid(oid: &[u8]) -> Option<HashAlgorithm> {
@@ -608,6 +613,21 @@ pub fn parse_sod(bytes: &[u8]) -> Result<SecurityObject, LdsError> {
 /// certificate and no SignerInfo: structurally a CMS SignedData, but unsigned (for simulated
 /// cards: the terminal does not verify the signature yet).
 pub fn encode_unsigned_sod(algorithm: HashAlgorithm, data_groups: &[(u8, &[u8])]) -> Vec<u8> {
+    let lds = encode_lds_security_object(algorithm, data_groups);
+    let algorithm_id = tlv::encode(0x30, &tlv::encode(0x06, &algorithm.oid()));
+    let mut encap = tlv::encode(0x06, &OID_LDS_SECURITY_OBJECT);
+    encap.extend(tlv::encode(0xA0, &tlv::encode(0x04, &lds)));
+    let mut signed = tlv::encode_unsigned(3);
+    signed.extend(tlv::encode(0x31, &algorithm_id));
+    signed.extend(tlv::encode(0x30, &encap));
+    signed.extend(tlv::encode(0x31, &[]));
+    let mut content_info = tlv::encode(0x06, &OID_SIGNED_DATA);
+    content_info.extend(tlv::encode(0xA0, &tlv::encode(0x30, &signed)));
+    tlv::encode(0x77, &tlv::encode(0x30, &content_info))
+}
+
+/// The LDSSecurityObject (DER) holding these data groups' hashes.
+pub fn encode_lds_security_object(algorithm: HashAlgorithm, data_groups: &[(u8, &[u8])]) -> Vec<u8> {
     let algorithm_id = tlv::encode(0x30, &tlv::encode(0x06, &algorithm.oid()));
     let mut list = Vec::new();
     for (n, content) in data_groups {
@@ -618,16 +638,7 @@ pub fn encode_unsigned_sod(algorithm: HashAlgorithm, data_groups: &[(u8, &[u8])]
     let mut lds = tlv::encode_unsigned(0);
     lds.extend(&algorithm_id);
     lds.extend(tlv::encode(0x30, &list));
-    let lds = tlv::encode(0x30, &lds);
-    let mut encap = tlv::encode(0x06, &OID_LDS_SECURITY_OBJECT);
-    encap.extend(tlv::encode(0xA0, &tlv::encode(0x04, &lds)));
-    let mut signed = tlv::encode_unsigned(3);
-    signed.extend(tlv::encode(0x31, &algorithm_id));
-    signed.extend(tlv::encode(0x30, &encap));
-    signed.extend(tlv::encode(0x31, &[]));
-    let mut content_info = tlv::encode(0x06, &OID_SIGNED_DATA);
-    content_info.extend(tlv::encode(0xA0, &tlv::encode(0x30, &signed)));
-    tlv::encode(0x77, &tlv::encode(0x30, &content_info))
+    tlv::encode(0x30, &lds)
 }
 
 #[cfg(test)]

@@ -9,8 +9,10 @@
 //! | [`cipher`], [`kdf`] | 3DES, retail MAC, AES, CMAC; ICAO's key derivation |
 //! | [`bac`] | Basic Access Control |
 //! | [`pace`] | PACE, generic mapping, ECDH on P-256 / brainpoolP256r1 / brainpoolP384r1 |
+//! | [`dh`] | PACE's generic mapping on DH (RFC 5114 1024-bit group): arithmetic only, for now |
 //! | [`secure_messaging`] | SSC, DO87/DO97/DO99/DO8E, both ends |
 //! | [`lds`] | EF.CardAccess, EF.COM, DG1, DG11, EF.SOD |
+//! | [`signature`] | EF.SOD's signature up to a configured CSCA (ECDSA) |
 //! | [`tlv`] | the BER-TLV reader they share |
 //!
 //! # How a card is read
@@ -27,22 +29,46 @@
 //!    header first, for the file's length, then chunks; a card answering 6Cxx, 6282 or 6700
 //!    gets smaller chunks.
 //! 4. Each data group read is hashed with EF.SOD's algorithm and compared with its hash there.
-//!    The SOD's signature is not verified ([`SignatureCheck::NotVerified`]): that needs the
-//!    issuing country's CSCA certificate, which no deployment configures yet.
+//!    When CSCA certificates are configured ([`ReadOptions::csca_certificates`]), EF.SOD's
+//!    signature is verified up to one of them ([`signature`]; ECDSA); otherwise it is reported
+//!    [`SignatureCheck::NotVerified`].
 //!
 //! DG2 (the face image) is never read. Nothing here logs, and no type holding a key, the MRZ,
 //! the CAN or card data shows it in `{:?}`; session keys are zeroized when dropped.
 //!
 //! [`ReadReport`] records what happened without personal data — protocols offered, attempts,
 //! frame sizes, bytes and time per file — for a technician's report on a real card.
+//!
+//! ```
+//! use hardware::emrtd::{read_emrtd, AccessKey, EmrtdError, ReadOptions};
+//! use hardware::field::{EmrtdApplicant, EmrtdChip};
+//! use hardware::mfrc522::{Mfrc522, SimulatedMfrc522};
+//! use hardware::{CardReader, SimulatedCard, SimulatedField, Uid};
+//!
+//! let applicant = EmrtdApplicant::samples().remove(0);
+//! let field = SimulatedField::new();
+//! field.present(SimulatedCard::emrtd(Uid::from_hex("08A1B2C3").unwrap(), EmrtdChip::new(applicant)));
+//! let mut reader = Mfrc522::new(SimulatedMfrc522::new(field));
+//! reader.init().unwrap();
+//! reader.poll().unwrap().expect("the card is on the reader");
+//!
+//! let card = read_emrtd(&mut reader, &AccessKey::can("123456").unwrap(), &ReadOptions::default()).unwrap();
+//! assert_eq!(card.dg1.national_number().unwrap().as_str(), "199012344567");
+//! assert_eq!(card.dg11.unwrap().display_name().unwrap(), "الهاشمي أحمد");
+//!
+//! let wrong = read_emrtd(&mut reader, &AccessKey::can("000000").unwrap(), &ReadOptions::default());
+//! assert!(matches!(wrong, Err(EmrtdError::WrongAccessKey { .. })));
+//! ```
 
 pub mod bac;
 pub mod cipher;
+pub mod dh;
 pub mod kdf;
 pub mod lds;
 pub mod mrz;
 pub mod pace;
 pub mod secure_messaging;
+pub mod signature;
 pub mod tlv;
 
 use core::fmt;
@@ -113,11 +139,14 @@ pub struct ReadOptions {
     /// Try PACE when EF.CardAccess offers it (default true; false forces BAC, for tests and
     /// for a technician comparing both).
     pub try_pace: bool,
+    /// The issuing countries' CSCA certificates (DER X.509) EF.SOD's signature is verified
+    /// against; empty (the default): the signature is not verified.
+    pub csca_certificates: Vec<Vec<u8>>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { read_dg11: true, max_read: MAX_READ, try_pace: true }
+        ReadOptions { read_dg11: true, max_read: MAX_READ, try_pace: true, csca_certificates: Vec::new() }
     }
 }
 
@@ -160,6 +189,12 @@ pub enum Authentication {
 /// Whether EF.SOD's signature was verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignatureCheck {
+    /// Verified: EF.SOD is signed by this document signer, whose certificate one of the
+    /// configured CSCA certificates signed.
+    Verified {
+        /// The document signer's common name.
+        document_signer: String,
+    },
     /// Not verified: the data group hashes match EF.SOD, but nothing proves EF.SOD itself
     /// comes from the issuing state.
     NotVerified {
@@ -285,6 +320,9 @@ pub enum EmrtdError {
         /// The data group number.
         data_group: u8,
     },
+    /// EF.SOD's signature does not verify up to a configured CSCA certificate.
+    #[error("the card's security object is not signed by a configured country certificate ({0}): the card may be forged; do not accept it, refer the applicant to the issuing office")]
+    SodSignature(String),
     /// A file's content is not what ICAO 9303 says.
     #[error("the card's data is malformed ({0}): the card may be damaged; record the card report for a technician")]
     Malformed(String),
@@ -508,6 +546,7 @@ fn read<R: CardReader + ?Sized>(
         match run_pace(channel, info, &password, rng) {
             Ok(auth) => {
                 report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Succeeded });
+                report.authentication = Some(auth);
                 authentication = Some(auth);
             }
             Err(PaceFailure::WrongKey(sw)) => {
@@ -551,6 +590,7 @@ fn read<R: CardReader + ?Sized>(
         match run_bac(channel, mrz, rng) {
             Ok(()) => {
                 report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Succeeded });
+                report.authentication = Some(Authentication::Bac);
                 authentication = Some(Authentication::Bac);
             }
             Err(e) => {
@@ -569,7 +609,6 @@ fn read<R: CardReader + ?Sized>(
         }
     }
     let authentication = authentication.ok_or(EmrtdError::Unsupported("no authentication succeeded".into()))?;
-    report.authentication = Some(authentication);
 
     let present = match channel.read_file(EF_COM, "EF.COM", max_read, report)? {
         Some(com) => Some(lds::parse_com(&com)?),
@@ -597,6 +636,14 @@ fn read<R: CardReader + ?Sized>(
         }
         checked.push(dg);
     }
+    let signature = if options.csca_certificates.is_empty() {
+        SignatureCheck::NotVerified { reason: "no country signing certificate (CSCA) is configured" }
+    } else {
+        match signature::verify_sod(&sod_bytes, &options.csca_certificates) {
+            Ok(document_signer) => SignatureCheck::Verified { document_signer },
+            Err(why) => return Err(EmrtdError::SodSignature(why)),
+        }
+    };
     let mrz = lds::parse_dg1(&dg1)?;
     let details = dg11.map(|bytes| lds::parse_dg11(&bytes)).transpose()?;
     Ok(EmrtdRead {
@@ -606,7 +653,7 @@ fn read<R: CardReader + ?Sized>(
         sod: SodCheck {
             algorithm: sod.algorithm,
             data_groups_checked: checked,
-            signature: SignatureCheck::NotVerified { reason: "no country signing certificate (CSCA) is configured" },
+            signature,
         },
         report: ReadReport::default(),
     })

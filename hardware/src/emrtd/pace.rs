@@ -136,6 +136,38 @@ macro_rules! curve_ops {
                 let s = reduced(nonce)?;
                 encode(ProjectivePoint::generator() * s + point(h)?)
             }
+
+            /// The digest as a scalar: its leftmost field-length bytes, reduced (the orders of
+            /// these curves have exactly the field's bit length).
+            fn digest_scalar(digest: &[u8]) -> Result<Scalar, PaceError> {
+                reduced(&digest[..digest.len().min(field_len())])
+            }
+
+            pub(super) fn ecdsa_verify(public: &[u8], digest: &[u8], r: &[u8], s: &[u8]) -> Result<bool, PaceError> {
+                let q = point(public)?;
+                let (Some(r), Some(s)) = (private(r), private(s)) else { return Ok(false) };
+                let w: Option<Scalar> = p256::elliptic_curve::Field::invert(&s).into();
+                let w = w.ok_or(PaceError::InvalidScalar)?;
+                let e = digest_scalar(digest)?;
+                let sum = ProjectivePoint::generator() * (e * w) + q * (r * w);
+                if bool::from(sum.is_identity()) {
+                    return Ok(false);
+                }
+                let x = <Scalar as Reduce<FieldBytes>>::reduce(&sum.to_affine().x());
+                Ok(x == r)
+            }
+
+            pub(super) fn ecdsa_sign(d: &[u8], k: &[u8], digest: &[u8]) -> Result<(Vec<u8>, Vec<u8>), PaceError> {
+                let d = private(d).ok_or(PaceError::InvalidScalar)?;
+                let k = private(k).ok_or(PaceError::InvalidScalar)?;
+                let r = <Scalar as Reduce<FieldBytes>>::reduce(&(ProjectivePoint::generator() * k).to_affine().x());
+                let k_inv: Option<Scalar> = p256::elliptic_curve::Field::invert(&k).into();
+                let s = k_inv.ok_or(PaceError::InvalidScalar)? * (digest_scalar(digest)? + r * d);
+                if bool::from(p256::elliptic_curve::Field::is_zero(&r)) || bool::from(p256::elliptic_curve::Field::is_zero(&s)) {
+                    return Err(PaceError::InvalidScalar);
+                }
+                Ok((r.to_repr().to_vec(), s.to_repr().to_vec()))
+            }
         }
     };
 }
@@ -190,6 +222,40 @@ impl PaceCurve {
             PaceCurve::BrainpoolP256r1 => brainpool_p256::map(nonce, h),
             PaceCurve::BrainpoolP384r1 => brainpool_p384::map(nonce, h),
         }
+    }
+
+    /// Verifies an ECDSA signature `(r, s)` (each up to the field's length) over `digest` with
+    /// the public key `public` (uncompressed SEC1).
+    pub fn ecdsa_verify(self, public: &[u8], digest: &[u8], r: &[u8], s: &[u8]) -> Result<bool, PaceError> {
+        let (r, s) = (self.left_pad(r), self.left_pad(s));
+        let (Some(r), Some(s)) = (r, s) else { return Ok(false) };
+        match self {
+            PaceCurve::P256 => nist_p256::ecdsa_verify(public, digest, &r, &s),
+            PaceCurve::BrainpoolP256r1 => brainpool_p256::ecdsa_verify(public, digest, &r, &s),
+            PaceCurve::BrainpoolP384r1 => brainpool_p384::ecdsa_verify(public, digest, &r, &s),
+        }
+    }
+
+    /// Signs `digest` with private key `d` and per-signature secret `k` (both in range): for
+    /// simulated document signers; `(r, s)`.
+    pub fn ecdsa_sign(self, d: &[u8], k: &[u8], digest: &[u8]) -> Result<(Vec<u8>, Vec<u8>), PaceError> {
+        match self {
+            PaceCurve::P256 => nist_p256::ecdsa_sign(d, k, digest),
+            PaceCurve::BrainpoolP256r1 => brainpool_p256::ecdsa_sign(d, k, digest),
+            PaceCurve::BrainpoolP384r1 => brainpool_p384::ecdsa_sign(d, k, digest),
+        }
+    }
+
+    fn left_pad(self, n: &[u8]) -> Option<Vec<u8>> {
+        let start = n.iter().position(|&b| b != 0).unwrap_or(n.len());
+        let n = &n[start..];
+        let len = self.field_len();
+        if n.len() > len {
+            return None;
+        }
+        let mut out = vec![0u8; len - n.len()];
+        out.extend_from_slice(n);
+        Some(out)
     }
 
     fn valid_private(self, k: &[u8]) -> bool {
@@ -304,11 +370,13 @@ pub fn encrypt_nonce(cipher: SmCipher, kpi: &[u8], s: &[u8]) -> Result<Vec<u8>, 
     Ok(cipher::encrypt(cipher, kpi, &iv, s)?)
 }
 
-/// The authentication token over a public key: `MAC(KSmac, 7F49 { 06 OID, 86 point })`
-/// (ICAO 9303 Part 11 §4.4.3.4): CMAC for AES, the retail MAC over padded input for 3DES.
+/// The authentication token over a public key: `MAC(KSmac, 7F49 { 06 OID, 86 point })`, or
+/// `84 y` for DH protocols (ICAO 9303 Part 11 §4.4.3.4, §9.4.2): CMAC for AES, the retail MAC
+/// over padded input for 3DES.
 pub fn authentication_token(cipher: SmCipher, ks_mac: &[u8], oid: &[u8], public_key: &[u8]) -> Result<[u8; 8], PaceError> {
+    let dh = matches!(oid.strip_prefix(&super::lds::ID_PACE[..]), Some([1 | 3, _]));
     let mut inner = tlv::encode(0x06, oid);
-    inner.extend(tlv::encode(0x86, public_key));
+    inner.extend(tlv::encode(if dh { 0x84 } else { 0x86 }, public_key));
     let data = tlv::encode(0x7F49, &inner);
     Ok(match cipher {
         SmCipher::Tdes => cipher::retail_mac(ks_mac, &pad(&data, 8))?,

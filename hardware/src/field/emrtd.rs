@@ -15,9 +15,9 @@
 //! The chip's random numbers (RND.IC, K.IC, the nonce, its PACE keys) come from a ChaCha20
 //! generator with a fixed seed ([`EmrtdChip::with_seed`]), so tests repeat.
 //!
-//! EF.SOD holds correct SHA-256 hashes of DG1 and DG11 but is not signed (no SignerInfo, no
-//! certificate): the reader does not verify SOD signatures yet. [`EmrtdChip::forged`] alters a
-//! data group after its hash was taken.
+//! EF.SOD holds correct SHA-256 hashes of DG1 and DG11; it is unsigned (no SignerInfo, no
+//! certificate) unless [`EmrtdChip::signed_by`] gives it a simulated document signer
+//! ([`TestPki`]). [`EmrtdChip::forged`] alters a data group after its hash was taken.
 
 use core::fmt;
 
@@ -30,6 +30,7 @@ use crate::emrtd::lds::{self, HashAlgorithm, PaceInfo, PaceMapping, PersonalDeta
 use crate::emrtd::mrz::{build_td1, MrzKey};
 use crate::emrtd::pace::{self, PaceCurve, PacePassword};
 use crate::emrtd::secure_messaging::SecureMessaging;
+use crate::emrtd::signature::TestPki;
 use crate::emrtd::{bac, tlv, AccessKey, EF_CARD_ACCESS, EF_COM, EF_DG1, EF_DG11, EF_SOD, LDS1_AID};
 
 /// A sample applicant whose national ID card the simulator carries.
@@ -162,6 +163,9 @@ pub struct EmrtdChip {
     max_read: usize,
     files: Vec<([u8; 2], Vec<u8>)>,
     card_access: Option<Vec<u8>>,
+    signer: Option<TestPki>,
+    forged: Option<u8>,
+    with_dg11: bool,
     seed: u64,
     rng: ChaCha20Rng,
     auth: Auth,
@@ -187,6 +191,9 @@ impl fmt::Debug for EmrtdChip {
 
 const OK: u16 = 0x9000;
 
+/// A step's answer (data, SW) and the state after it.
+type Step = ((Vec<u8>, u16), Option<Auth>);
+
 fn answer(data: &[u8], sw: u16) -> Vec<u8> {
     let mut out = data.to_vec();
     out.extend_from_slice(&sw.to_be_bytes());
@@ -205,13 +212,16 @@ impl EmrtdChip {
             max_read: 256,
             files: Vec::new(),
             card_access: None,
+            signer: None,
+            forged: None,
+            with_dg11: true,
             seed: 0x1CA0_9303,
             rng: ChaCha20Rng::seed_from_u64(0x1CA0_9303),
             auth: Auth::None,
             lds1_selected: false,
             selected: None,
         };
-        chip.build_files(true, None);
+        chip.build_files();
         chip
     }
 
@@ -225,14 +235,18 @@ impl EmrtdChip {
         &self.applicant
     }
 
-    fn build_files(&mut self, with_dg11: bool, forged: Option<u8>) {
+    fn build_files(&mut self) {
+        let (with_dg11, forged) = (self.with_dg11, self.forged);
         let dg1 = lds::encode_dg1(&self.applicant.mrz());
         let dg11 = with_dg11.then(|| lds::encode_dg11(&self.applicant.personal_details()));
         let mut hashed: Vec<(u8, &[u8])> = vec![(1, &dg1)];
         if let Some(dg11) = &dg11 {
             hashed.push((11, dg11));
         }
-        let sod = lds::encode_unsigned_sod(HashAlgorithm::Sha256, &hashed);
+        let sod = match &self.signer {
+            Some(pki) => pki.sign_sod(&lds::encode_lds_security_object(HashAlgorithm::Sha256, &hashed)),
+            None => lds::encode_unsigned_sod(HashAlgorithm::Sha256, &hashed),
+        };
         let com = lds::encode_com(if with_dg11 { &[1, 11] } else { &[1] });
         let alter = |mut file: Vec<u8>| {
             // Change the last character: the TLV stays well-formed, the hash no longer matches.
@@ -286,15 +300,23 @@ impl EmrtdChip {
 
     /// No DG11 on the card.
     pub fn without_dg11(mut self) -> EmrtdChip {
-        let forged = None;
-        self.build_files(false, forged);
+        self.with_dg11 = false;
+        self.build_files();
         self
     }
 
     /// Data group `dg` (1 or 11) altered after EF.SOD was made: its hash no longer matches.
     pub fn forged(mut self, dg: u8) -> EmrtdChip {
-        let with_dg11 = self.files.iter().any(|(id, _)| *id == EF_DG11);
-        self.build_files(with_dg11, Some(dg));
+        self.forged = Some(dg);
+        self.build_files();
+        self
+    }
+
+    /// EF.SOD signed by the document signer of `pki` (whose CSCA certificate a reader can be
+    /// configured with).
+    pub fn signed_by(mut self, pki: &TestPki) -> EmrtdChip {
+        self.signer = Some(pki.clone());
+        self.build_files();
         self
     }
 
@@ -444,7 +466,7 @@ impl EmrtdChip {
     }
 
     /// One General Authenticate step: the answer and the next state.
-    fn pace_step(&mut self, state: PaceState, data: &[u8]) -> Result<((Vec<u8>, u16), Option<Auth>), u16> {
+    fn pace_step(&mut self, state: PaceState, data: &[u8]) -> Result<Step, u16> {
         let inner = tlv::expect(data, 0x7C, "").map_err(|_| 0x6A80u16)?;
         let field = |tag: u32| tlv::find(inner, tag).ok().flatten().map(<[u8]>::to_vec).ok_or(0x6A80u16);
         let curve_of = |info: &PaceInfo| info.parameter_id.and_then(PaceCurve::from_parameter_id).ok_or(0x6A80u16);
