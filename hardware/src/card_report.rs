@@ -178,6 +178,7 @@ pub fn probe<R: CardReader + ?Sized>(reader: &mut R, card: Card, poll_time: Dura
             ContactlessAtr::StorageCard { standard, card_name } => {
                 format!("storage card without ISO/IEC 14443-4 (standard {standard:02X}, card name {card_name:04X})")
             }
+            ContactlessAtr::IsoDep { historical } if historical.is_empty() => "ISO/IEC 14443-4 card, no historical bytes".into(),
             ContactlessAtr::IsoDep { historical } => format!("ISO/IEC 14443-4 card, historical bytes {}", hex(&historical)),
             ContactlessAtr::Other => "not a contactless ATR of PC/SC part 3".into(),
         }),
@@ -340,7 +341,7 @@ pub fn decode_card_access(bytes: &[u8]) -> Option<Vec<SecurityInfo>> {
     Some(infos)
 }
 
-/// id-PACE (BSI TR-03110, ICAO 9303 part 11 §9.2).
+/// id-PACE (BSI TR-03110, ICAO 9303 part 11).
 const PACE: &str = "0.4.0.127.0.7.2.2.4.";
 
 fn decode_oid(bytes: &[u8]) -> Option<String> {
@@ -393,7 +394,7 @@ fn oid_name(oid: &str) -> Option<&'static str> {
     })
 }
 
-/// Standardized domain parameters (ICAO 9303 part 11, table 6).
+/// Standardized domain parameters (ICAO 9303 part 11).
 fn parameter_name(id: u64) -> Option<&'static str> {
     Some(match id {
         0 => "1024-bit MODP group with 160-bit prime order subgroup",
@@ -419,9 +420,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn card_access_of_icao_part_11_appendix_g_decodes() {
-        // EF.CardAccess of ICAO 9303 part 11's worked PACE example (ECDH generic mapping,
-        // AES-128, brainpoolP256r1): PACEInfo with version 2 and parameter ID 13.
+    fn a_pace_info_decodes() {
+        // An EF.CardAccess with one PACEInfo: ECDH generic mapping with AES-128 (OID
+        // 0.4.0.127.0.7.2.2.4.2.2), version 2, standardized parameter ID 13.
         let bytes = [
             0x31, 0x14, 0x30, 0x12, 0x06, 0x0A, 0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x04, 0x02, 0x02, 0x02, 0x01, 0x02,
             0x02, 0x01, 0x0D,

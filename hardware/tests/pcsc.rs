@@ -97,7 +97,9 @@ fn a_card_taken_off_the_reader_gives_no_card() {
     poll_until(&mut reader, true).expect("the card shows up");
 
     // Pulled while the reader still holds it: the next APDU finds it gone.
+    assert!(virtual_card.is_inserted());
     virtual_card.remove();
+    assert!(!virtual_card.is_inserted());
     let select = [0x00, 0xA4, 0x04, 0x0C, 0x06, 0xF0, 0x53, 0x50, 0x49, 0x44, 0x01];
     assert_eq!(reader.exchange(&select), Err(ReaderError::NoCard));
     assert_eq!(poll_until(&mut reader, false), None, "pcscd sees the card gone");

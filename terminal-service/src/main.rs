@@ -108,6 +108,18 @@ enum HwCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Wait for a card and report what a technician sends back about it: ATQA/SAK or ATR, ATS
+    /// (frame size, waiting time), UID length (never the UID), EF.CardAccess (the PACE
+    /// protocols the chip offers), whether the eMRTD and beneficiary ID applications answer,
+    /// and the time of each step. Reads no personal data.
+    CardReport {
+        /// Seconds to wait for a card.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        timeout: u64,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the test receipt (with the simulated printer, also says where its PNG is).
     PrintTest {
         /// Language of the test page: ar, ckb or en (default: the first of [kiosk] languages).
@@ -310,6 +322,15 @@ fn hw(config: &Config, command: HwCommand) -> Result<ExitCode> {
                 print_json(&serde_json::json!({"uid": uid.to_string()}))?;
             } else {
                 println!("{uid}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        HwCommand::CardReport { timeout, json } => {
+            let report = commands::card_report(config, std::time::Duration::from_secs(timeout))?;
+            if json {
+                print_json(&report)?;
+            } else {
+                print!("{}", commands::format_card_report(&report));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -249,6 +249,7 @@ fn chip_error(error: EmrtdError) -> ChipError {
         EmrtdError::Unsupported(what) => ChipError::Unsupported(what),
         EmrtdError::SecureMessaging(what) => ChipError::SecureMessaging(what),
         EmrtdError::HashMismatch { data_group } => ChipError::NotGenuine(format!("DG{data_group}")),
+        EmrtdError::SodSignature(why) => ChipError::NotGenuine(format!("the security object's signature: {why}")),
         EmrtdError::Malformed(what) => ChipError::Malformed(what),
         EmrtdError::Status { command, sw } => ChipError::Malformed(format!("the card refused {command} (SW {sw:04X})")),
     }

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hardware::{Backend, CardEvent, CardPresence, CardReader, ReaderError};
+use hardware::{CardEvent, CardPresence, CardReader, ReaderError};
 use serde_json::json;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
@@ -54,8 +54,9 @@ fn run(terminal: &Arc<Terminal>, shutdown: &watch::Receiver<bool>, handle: &Hand
     while !*shutdown.borrow() && shutdown.has_changed().is_ok() {
         match presence.as_mut() {
             None => {
-                // The simulated reader cannot fail to open; real ones may be plugged in late.
-                if devices.backend() != Backend::Simulated && last_reopen.elapsed() >= REOPEN_INTERVAL {
+                // The simulated reader cannot fail to open; real ones (a USB reader through
+                // PC/SC too, whatever the backend) may be plugged in late.
+                if !devices.config().reader_is_simulated() && last_reopen.elapsed() >= REOPEN_INTERVAL {
                     last_reopen = Instant::now();
                     if let Some(reader) = devices.reopen_reader() {
                         presence = Some(CardPresence::new(reader));

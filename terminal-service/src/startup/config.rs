@@ -354,6 +354,12 @@ impl Config {
         if self.hardware.reader.spi_clock_hz == 0 {
             return Err(invalid("hardware.reader.spi_clock_hz", "0 Hz cannot clock the bus; use e.g. 1000000".into()));
         }
+        if self.hardware.reader.pcsc_reader.as_deref().is_some_and(|name| name.trim().is_empty()) {
+            return Err(invalid(
+                "hardware.reader.pcsc_reader",
+                "an empty name matches every reader; give part of the reader's name as pcsc_scan lists it (e.g. \"ACR122\"), or remove the key to use the first reader".into(),
+            ));
+        }
 
         let idle = self.kiosk.idle_timeout_s;
         if !(MIN_IDLE_TIMEOUT_S..=MAX_IDLE_TIMEOUT_S).contains(&idle) {
@@ -777,6 +783,39 @@ mod tests {
         assert_eq!(invalid("[hardware.printer]\nbaud = 0\n").0, "hardware.printer.baud");
         assert_eq!(invalid("[hardware.reader]\nspi_clock_hz = 0\n").0, "hardware.reader.spi_clock_hz");
         parse("[hardware.simulator]\ncard = \"DEADBEEF\"\n").unwrap();
+    }
+
+    #[test]
+    fn a_pcsc_reader_goes_with_any_backend() {
+        for backend in ["simulated", "rppal", "linux"] {
+            let c = parse(&format!("[hardware]\nbackend = \"{backend}\"\n[hardware.reader]\nchip = \"pcsc\"\npcsc_reader = \"ACR122\"\n")).unwrap();
+            assert_eq!(c.hardware.reader.chip, hardware::ReaderChip::Pcsc);
+            assert_eq!(c.hardware.reader.pcsc_reader.as_deref(), Some("ACR122"));
+            assert!(!c.hardware.reader_is_simulated());
+        }
+        assert_eq!(parse("[hardware.reader]\nchip = \"pcsc\"\n").unwrap().hardware.reader.pcsc_reader, None);
+        let (key, m) = invalid("[hardware.reader]\nchip = \"pcsc\"\npcsc_reader = \" \"\n");
+        assert_eq!(key, "hardware.reader.pcsc_reader");
+        assert!(m.contains("remove the key"), "{m}");
+        let m = parse_message("[hardware.reader]\nchip = \"acr122\"\n");
+        assert!(m.contains("`hardware.reader.chip`") && m.contains("`pcsc`"), "{m}");
+        let m = parse_message("[hardware.reader]\npcsc_readr = \"ACR122\"\n");
+        assert!(m.contains("did you mean `hardware.reader.pcsc_reader`"), "{m}");
+    }
+
+    #[test]
+    fn the_id_card_profile_is_one_of_three() {
+        assert_eq!(Config::default().hardware.id_card_profile, hardware::IdCardProfile::Open);
+        for (text, profile) in [("emrtd", hardware::IdCardProfile::Emrtd), ("open", hardware::IdCardProfile::Open), ("both", hardware::IdCardProfile::Both)] {
+            let c = parse(&format!("[hardware]\nbackend = \"simulated\"\nid_card_profile = \"{text}\"\n")).unwrap();
+            assert_eq!(c.hardware.id_card_profile, profile);
+            assert_eq!(profile.as_str(), text);
+        }
+        let m = parse_message("[hardware]\nid_card_profile = \"icao\"\n");
+        assert!(m.contains("`hardware.id_card_profile`"), "{m}");
+        assert!(m.contains("`emrtd`") && m.contains("`open`") && m.contains("`both`"), "{m}");
+        let m = parse_message("[hardware.reader]\nid_card_profile = \"emrtd\"\n");
+        assert!(m.contains("`hardware.reader.id_card_profile`"), "{m}");
     }
 
     #[test]
