@@ -82,6 +82,7 @@ pub mod receipt;
 
 pub use backend::{open_printer, open_reader, Backend, BackendConfig, Devices, IdCardProfile, OpenError, PrinterConfig, PrinterConnection, ReaderChip, ReaderConfig, Simulation, SimulatorConfig, StdStream};
 pub use card::{Activation, Card, CardEvent, CardPresence, CardReader, ReaderError, Uid};
+pub use emrtd::{read_emrtd, AccessKey, EmrtdError, EmrtdRead, ReadOptions, ReadReport};
 pub use escpos::{EscPosPrinter, SimulatedPrinter, SimulatedPrinterHandle};
 pub use field::{SimulatedCard, SimulatedField};
 pub use id_card::{read_id_card, read_national_id, DateOfBirth, IdCardData, IdCardError, NationalId};

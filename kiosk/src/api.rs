@@ -22,7 +22,7 @@ use uuid::Uuid;
 // The wire types are the local API's, shared with terminal-service; the names the screens know
 // them by are kept.
 pub use local_api::{
-    CaptureRequest as Submission, CardRead as IdCard, Captured, Diagnostics, ErrorBody, Event as ServiceEvent, FieldError as FieldProblem, Forms, Health,
+    CaptureRequest as Submission, CardAccess, CardRead as IdCard, Captured, IdCardProfile, MrzAccess, Diagnostics, ErrorBody, Event as ServiceEvent, FieldError as FieldProblem, Forms, Health,
     KioskSettings, NodeFinding, OverrideReason, Precheck, Printed, ProvisionOutcome, Queue, Session as StaffSession,
 };
 
@@ -197,8 +197,9 @@ impl LocalApi {
 
     /// `POST /v1/status-checks` with the ID card on the reader: the service reads the number
     /// from the card, so it never passes through the kiosk.
-    pub async fn status_check_by_card(&self) -> Result<StatusResponse, ApiError> {
-        self.post("/v1/status-checks", &StatusRequest { query: local_api::StatusQuery::IdCard {} }).await
+    /// `access` opens a national ID card's chip (`id_card_profile` `emrtd` or `both`).
+    pub async fn status_check_by_card(&self, access: Option<CardAccess>) -> Result<StatusResponse, ApiError> {
+        self.post("/v1/status-checks", &StatusRequest { query: local_api::StatusQuery::IdCard { access } }).await
     }
 
     /// `GET /v1/queue/details`: what is waiting and what the node refused (a staff or
@@ -239,9 +240,13 @@ impl LocalApi {
         self.post("/v1/receipts", &PrintReceipt::slip(slip)).await
     }
 
-    /// `POST /v1/id-card/read`: the applicant's national ID card on the reader.
-    pub async fn read_id_card(&self) -> Result<IdCard, ApiError> {
-        self.post_empty("/v1/id-card/read").await
+    /// `POST /v1/id-card/read`: the applicant's national ID card on the reader; `access` opens
+    /// its chip (`id_card_profile` `emrtd` or `both`).
+    pub async fn read_id_card(&self, access: Option<CardAccess>) -> Result<IdCard, ApiError> {
+        match access {
+            Some(access) => self.post("/v1/id-card/read", &local_api::ReadIdCard { access: Some(access) }).await,
+            None => self.post_empty("/v1/id-card/read").await,
+        }
     }
 
     /// `POST /v1/hardware/read-card`: any card, for the technician's test.
@@ -262,7 +267,7 @@ impl LocalApi {
     /// `POST /v1/simulator/card`: puts a simulated card on the reader (demo and drills; the
     /// service answers 404 with real devices).
     pub async fn simulator_present_card(&self, uid: &str) -> Result<(), ApiError> {
-        let card = local_api::PresentCard { uid: uid.to_owned(), national_id: None, date_of_birth: None };
+        let card = local_api::PresentCard { uid: uid.to_owned(), national_id: None, date_of_birth: None, emrtd: None };
         self.send_no_content(self.http.post(Self::url("/v1/simulator/card")).json(&card)).await
     }
 
@@ -270,7 +275,7 @@ impl LocalApi {
     /// (`YYYY-MM-DD`).
     pub async fn simulator_present_id_card(&self, uid: &str, national_id: &str, date_of_birth: &str) -> Result<(), ApiError> {
         let born = date_of_birth.parse().map_err(|e| ApiError::Malformed(format!("date of birth '{date_of_birth}': {e}; use YYYY-MM-DD")))?;
-        let card = local_api::PresentCard { uid: uid.to_owned(), national_id: Some(national_id.to_owned()), date_of_birth: Some(born) };
+        let card = local_api::PresentCard { uid: uid.to_owned(), national_id: Some(national_id.to_owned()), date_of_birth: Some(born), emrtd: None };
         self.send_no_content(self.http.post(Self::url("/v1/simulator/card")).json(&card)).await
     }
 

@@ -6,7 +6,7 @@ mod common;
 
 use common::{fill_application, test_options, tr, Harness};
 use kiosk::flow::KioskOptions;
-use kiosk::ui::{BenefitState, HardwareTest, KeyboardKind, LoginProblem, OverrideReason, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode, SyncState, TechTab};
+use kiosk::ui::{BenefitState, CardAccessStep, HardwareTest, KeyboardKind, LoginProblem, OverrideReason, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode, SyncState, TechTab};
 use serde_json::{json, Value};
 
 #[test]
@@ -14,6 +14,8 @@ fn kiosk_flows() {
     common::init_backend();
     status_check_by_reference_then_slip();
     status_check_by_card_while_node_offline();
+    status_check_by_a_national_card_asks_for_its_access_number();
+    staff_read_a_national_card_by_its_access_number_or_the_code_on_its_back();
     application_in_kurdish();
     application_refused_field_goes_back_to_its_step();
     early_duplicate_warning_sends_an_applicant_to_the_staff_desk();
@@ -122,6 +124,121 @@ fn status_check_by_card_while_node_offline() {
     // Elsewhere a card is left alone: the answer on screen is not replaced by a new read.
     h.kiosk.on_event(card_event());
     assert_eq!(h.ui.get_status_mode(), StatusMode::Error, "a card tapped on the answer screen starts nothing");
+}
+
+fn status_check_by_a_national_card_asks_for_its_access_number() {
+    let h = Harness::launch(test_options(), |f| {
+        f.id_card_profile = Some("emrtd".into());
+        f.chip_can = Some("493817".into());
+    })
+    .loaded();
+    h.choose_language("ckb");
+    h.tap_tr("Check my status");
+    h.tap_tr("Tap my ID card on the reader");
+    assert_eq!((h.screen(), h.ui.get_access_step()), (Screen::CardAccess, CardAccessStep::Can), "the chip needs its number first");
+    assert!(!h.ui.get_access_staff(), "an applicant is not offered the code on the back");
+    // Five digits are not the number: said so, nothing asked.
+    h.type_keys("49381");
+    h.tap_tr("Read the card");
+    assert_eq!(h.ui.get_access_field_error(), tr("ckb", "The card access number has six digits."));
+    assert!(h.requests("POST /v1/status-checks").is_empty());
+    // A mistyped sixth digit: the card refuses it, the screen comes back empty and says what to do.
+    h.type_keys("0");
+    assert_eq!(h.ui.get_access_can(), "493810");
+    h.tap_tr("Read the card");
+    h.wait_until("the refusal", |h| !h.ui.get_access_problem().is_empty());
+    assert_eq!(h.screen(), Screen::CardAccess);
+    assert_eq!(
+        h.ui.get_access_problem(),
+        tr("ckb", "The card did not accept this number. Check the six digits printed on the card (or the code on its back) and try again.")
+    );
+    assert_eq!(h.ui.get_access_can(), "", "a refused number is not kept");
+    assert_eq!(h.requests("POST /v1/status-checks")[0]["query"], json!({"by": "id_card", "access": {"can": "493810"}}));
+    // The right number: the status, the number from the chip never seen by the kiosk.
+    h.type_keys("493817");
+    h.tap_tr("Read the card");
+    h.wait_until("the status", |h| h.ui.get_status_mode() == StatusMode::Result);
+    assert_eq!(h.screen(), Screen::Status);
+    assert_eq!(h.requests("POST /v1/status-checks")[1]["query"], json!({"by": "id_card", "access": {"can": "493817"}}));
+    assert!(h.kiosk.state.borrow().card_access.can.is_empty(), "the number is dropped once sent");
+    // A card tapped while the screen asks how to identify: the number is asked for first.
+    h.tap_tr("Finish");
+    h.choose_language("ar");
+    h.tap_tr("Check my status");
+    h.kiosk.on_event(kiosk::api::ServiceEvent::Card(local_api::CardEvent { state: local_api::CardState::Present, uid_hash: "3f9a".into() }));
+    h.pump();
+    assert_eq!(h.screen(), Screen::CardAccess);
+    // Cancel goes back to the question; a forged card is named, in Arabic.
+    h.tap_tr("Cancel");
+    assert_eq!((h.screen(), h.ui.get_status_mode()), (Screen::Status, StatusMode::Choose));
+    h.fake.lock().expect("fake").chip_forged = true;
+    h.tap_tr("Tap my ID card on the reader");
+    h.type_keys("493817");
+    h.tap_tr("Read the card");
+    h.wait_until("the problem", |h| h.ui.get_status_mode() == StatusMode::Error);
+    assert_eq!(h.ui.get_status_problem(), tr("ar", "The data on this card failed its security check. Do not use this card: please see a staff member."));
+}
+
+fn staff_read_a_national_card_by_its_access_number_or_the_code_on_its_back() {
+    let h = Harness::launch(test_options(), |f| {
+        f.id_card_profile = Some("emrtd".into());
+        f.chip_can = Some("493817".into());
+        f.card = Some("199001234567".into());
+    })
+    .loaded();
+    h.choose_language("en");
+    h.tap("Staff login");
+    h.type_keys("2468");
+    h.tap("Log in");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
+    h.tap("Enrol a household (read the applicant's ID card)");
+    assert_eq!(h.screen(), Screen::CardAccess);
+    assert!(h.ui.get_access_staff());
+    // Staff type the code from the card's back: document number, date of birth, date of expiry.
+    h.tap("Type the code from the back of the card instead");
+    assert_eq!(h.ui.get_access_step(), CardAccessStep::DocumentNumber);
+    h.tap("Next");
+    assert_eq!(h.ui.get_access_field_error(), "The document number has up to nine letters and digits.");
+    h.type_keys("A12345678");
+    assert_eq!(h.ui.get_access_document_number(), "A12345678");
+    h.tap("Next");
+    assert_eq!(h.ui.get_access_step(), CardAccessStep::DateOfBirth);
+    h.tap("Next");
+    assert_eq!(h.ui.get_access_field_error(), "Please set the date.", "no date, no next step");
+    h.tap("Year +"); // the first touch sets 1980-01-01
+    h.tap("Year +");
+    h.tap("Month +");
+    h.tap("Next");
+    assert_eq!(h.ui.get_access_step(), CardAccessStep::DateOfExpiry);
+    h.tap("Back");
+    assert_eq!((h.ui.get_access_step(), h.ui.get_access_dob_year()), (CardAccessStep::DateOfBirth, 1981), "back keeps what was set");
+    h.tap("Next");
+    h.tap("Year +"); // 2030-01-01
+    h.tap("Year +");
+    h.tap("Read the card");
+    h.wait_until("the form", |h| h.screen() == Screen::Form);
+    let sent = &h.requests("POST /v1/id-card/read")[0];
+    assert_eq!(sent["access"], json!({"mrz": {"document_number": "A12345678", "date_of_birth": "1981-02-01", "date_of_expiry": "2031-01-01"}}));
+    // The chip's number, date of birth and name fill the form.
+    assert_eq!(h.field_value("National ID number"), "199001234567");
+    let answers = h.kiosk.state.borrow().form.as_ref().map(|f| f.answers_json()).unwrap_or_default();
+    assert_eq!((answers["first_name"].as_str(), answers["father_name"].as_str()), (Some("زينب"), Some("كاظم")));
+    assert_eq!((answers["grandfather_name"].as_str(), answers["family_name"].as_str()), (Some("حسن"), Some("العبيدي")));
+    assert_eq!(answers["date_of_birth"], "1985-03-14");
+    // One reader: the badge came off for the card and must go back.
+    assert_eq!(h.ui.get_badge_return_s(), 60);
+    assert!(h.shows("Put your staff badge back on the reader within 60 seconds, or you will be logged out."));
+    h.kiosk.on_event(kiosk::api::ServiceEvent::Card(local_api::CardEvent { state: local_api::CardState::Present, uid_hash: "b4d9".into() }));
+    assert_eq!(h.ui.get_badge_return_s(), 0, "the badge is back");
+    // By the access number, on a forged card: named, and no form opens.
+    h.tap("Back");
+    h.fake.lock().expect("fake").chip_forged = true;
+    h.tap("Enrol a household (read the applicant's ID card)");
+    h.type_keys("493817");
+    h.tap("Read the card");
+    h.wait_until("the forged-card notice", |h| h.ui.get_staff_card() == StaffCardRead::NotGenuine);
+    assert_eq!(h.screen(), Screen::StaffHome);
+    assert_eq!(h.requests("POST /v1/id-card/read")[1]["access"], json!({"can": "493817"}));
 }
 
 fn early_duplicate_warning_sends_an_applicant_to_the_staff_desk() {

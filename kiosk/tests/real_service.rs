@@ -62,12 +62,12 @@ async fn every_screen_call_decodes_the_real_service() -> anyhow::Result<()> {
     // (ISO/IEC 14443-4 through the simulated MFRC522) and asks the node.
     let (_, card_uid) = DEMO_CARDS.iter().find(|(who, _)| *who == DemoCard::Applicant).expect("the demo's applicant card");
     api.simulator_present_id_card(card_uid, DEMO_ID_CARD.0, DEMO_ID_CARD.1).await.map_err(fail("present ID card"))?;
-    let by_card = api.status_check_by_card().await.map_err(fail("status check by card"))?;
+    let by_card = api.status_check_by_card(None).await.map_err(fail("status check by card"))?;
     assert_eq!(by_card.state, BenefitState::Active);
     assert_eq!(by_card.case_number, status.case_number, "the card names the same applicant");
     // A staff badge is no ID card: a clear refusal, not a guess.
     api.simulator_present_card("04A1B2C3D4E580").await.map_err(fail("present badge"))?;
-    let refused = api.status_check_by_card().await.expect_err("a badge is not an ID card");
+    let refused = api.status_check_by_card(None).await.expect_err("a badge is not an ID card");
     assert_eq!(refused.code(), "not_an_id_card", "{refused:?}");
     api.simulator_remove_card().await.map_err(fail("remove badge"))?;
     // Receipts just came out of the simulated printer.
@@ -84,7 +84,7 @@ async fn every_screen_call_decodes_the_real_service() -> anyhow::Result<()> {
     // Assisted enrollment: staff ask for a read, then swap the badge for the applicant's card.
     let read = tokio::spawn({
         let api = api.clone();
-        async move { api.read_id_card().await }
+        async move { api.read_id_card(None).await }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     api.simulator_present_id_card(card_uid, DEMO_ID_CARD.0, DEMO_ID_CARD.1).await.map_err(fail("present ID card"))?;

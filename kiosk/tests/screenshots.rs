@@ -22,6 +22,7 @@ fn every_screen_in_three_languages() {
         walk(language, &mut shots);
         duplicate_warnings(language, &mut shots);
         first_boot(language, &mut shots);
+        card_access(language, &mut shots);
         failures.extend(shots.failures);
         taken.extend(shots.taken);
     }
@@ -35,6 +36,47 @@ fn sample_name(language: &str) -> (&'static str, &'static str) {
         "ckb" => ("ڕێژنە", "ئاڵۆز"),
         _ => ("زينب", "علي حسن"),
     }
+}
+
+/// The national card's access number (`id_card_profile = "emrtd"`): as an applicant types it,
+/// refused, and staff typing the code on the card's back; the badge's way back after a read.
+fn card_access(lang: &str, shots: &mut Shots) {
+    let h = Harness::launch(common::test_options(), |f| {
+        f.id_card_profile = Some("emrtd".into());
+        f.chip_can = Some("493817".into());
+    })
+    .loaded();
+    h.choose_language(lang);
+    h.tap_tr("Check my status");
+    h.tap_tr("Tap my ID card on the reader");
+    h.type_keys("4938");
+    shots.take(&h, "card-access");
+    h.type_keys("10");
+    h.tap_tr("Read the card");
+    h.wait_until("the refusal", |h| !h.ui.get_access_problem().is_empty());
+    shots.take(&h, "card-access-refused");
+    h.kiosk.end_session();
+    h.pump();
+
+    h.choose_language(lang);
+    h.tap_tr("Staff login");
+    h.type_keys("2468");
+    h.tap_tr("Log in");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
+    h.tap_tr("Enrol a household (read the applicant's ID card)");
+    h.tap_tr("Type the code from the back of the card instead");
+    h.type_keys("A1234567");
+    shots.take(&h, "card-access-mrz");
+    h.type_keys("8");
+    h.tap_tr("Next");
+    h.tap_tr("Next");
+    shots.take(&h, "card-access-mrz-date");
+    h.tap_tr("Back");
+    h.tap_tr("Type the card access number instead");
+    h.type_keys("493817");
+    h.tap_tr("Read the card");
+    h.wait_until("the form", |h| h.screen() == Screen::Form);
+    shots.take(&h, "form-after-card-read");
 }
 
 /// The early duplicate warning as an applicant and as staff see it, and the receipt's quiet

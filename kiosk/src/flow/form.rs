@@ -64,6 +64,14 @@ impl Kiosk {
             if let Some(born) = card.date_of_birth {
                 session.prefill("date_of_birth", &born.to_string());
             }
+            // The name from a national card's chip, where it came in the form's parts.
+            if let Some(name) = &card.name {
+                for (field, part) in [("first_name", &name.first), ("father_name", &name.father), ("grandfather_name", &name.grandfather), ("family_name", &name.family)] {
+                    if let Some(part) = part {
+                        session.prefill(field, part);
+                    }
+                }
+            }
         }
         s.form = Some(session);
         s.precheck = None;

@@ -40,6 +40,7 @@ macro_rules! on {
     }};
 }
 
+mod card_access;
 mod duplicate_warning;
 mod form;
 mod hardware;
@@ -149,6 +150,15 @@ pub struct State {
     pub status_problem: String,
     /// Slip printing.
     pub status_slip: PrintJob,
+
+    /// Which ID card the terminal reads (`GET /v1/kiosk`): with `emrtd` a card read asks for
+    /// the card access number first.
+    pub id_card_profile: crate::api::IdCardProfile,
+    /// The card access screen.
+    pub card_access: card_access::CardAccessState,
+    /// Seconds the staff badge had to come back after the last card read; 0 once a card
+    /// (the badge) is back on the reader.
+    pub badge_return_s: u64,
 
     /// The form being filled in.
     pub form: Option<FormSession>,
@@ -283,6 +293,7 @@ impl Kiosk {
         language::connect(ui, &kiosk);
         home::connect(ui, &kiosk);
         status::connect(ui, &kiosk);
+        card_access::connect(ui, &kiosk);
         form::connect(ui, &kiosk);
         duplicate_warning::connect(ui, &kiosk);
         staff::connect(ui, &kiosk);
@@ -377,6 +388,7 @@ impl Kiosk {
                         s.default_language = first.clone();
                     }
                     s.digits = settings.digits;
+                    s.id_card_profile = settings.id_card_profile;
                 }
                 if let Ok(forms) = forms {
                     s.forms = Some(forms);
@@ -429,7 +441,11 @@ impl Kiosk {
                 // An applicant who taps their card while being asked how to identify
                 // themselves has answered the question.
                 ServiceEvent::Card(card) => {
-                    read_card = card.state == local_api::CardState::Present && s.screen == Screen::Status && s.status_mode == StatusMode::Choose
+                    read_card = card.state == local_api::CardState::Present && s.screen == Screen::Status && s.status_mode == StatusMode::Choose;
+                    // The staff badge back on the reader after the applicant's card.
+                    if card.state == local_api::CardState::Present && s.staff.is_some() {
+                        s.badge_return_s = 0;
+                    }
                 }
                 ServiceEvent::Submission(_) => {}
             }
@@ -482,6 +498,7 @@ impl Kiosk {
                 service_version: std::mem::take(&mut s.service_version),
                 province: std::mem::take(&mut s.province),
                 forms: s.forms.take(),
+                id_card_profile: s.id_card_profile,
                 ..State::default()
             };
             // Replacing the state drops the form, the typed reference, PIN and everything else.
@@ -537,6 +554,7 @@ impl Kiosk {
             provisioned: s.provisioned,
         });
         status::render(&ui, &s, &messages);
+        card_access::render(&ui, &s, &messages);
         form::render(&ui, &s, &messages);
         duplicate_warning::render(&ui, &s, &messages);
         staff::render(&ui, &s);

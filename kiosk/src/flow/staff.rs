@@ -6,9 +6,10 @@ use std::rc::Rc;
 use node_protocol::SubmissionKind;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
+use super::card_access::Purpose;
 use super::{shared, short_time, Kiosk, State};
 use crate::api::ApiError;
-use crate::ui::{AppWindow, FormKind, LoginActions, LoginProblem, QueueActions, QueueLine, Screen, StaffActions, StaffCardRead};
+use crate::ui::{AppWindow, FormKind, LoginActions, LoginProblem, QueueActions, QueueLine, Screen, StaffActions};
 
 pub(super) fn connect(ui: &AppWindow, kiosk: &Rc<Kiosk>) {
     let actions = ui.global::<LoginActions>();
@@ -83,24 +84,15 @@ impl Kiosk {
         });
     }
 
-    /// Assisted enrollment: the service reads the applicant's ID card, then the application
+    /// Assisted enrollment: the service reads the applicant's ID card (with
+    /// `id_card_profile = "emrtd"`, once staff typed its access number), then the application
     /// form opens with what the card holds.
     fn staff_enrol(self: &Rc<Self>) {
-        self.state.borrow_mut().staff_card = StaffCardRead::Reading;
-        let api = self.api.clone();
-        self.call(async move { api.read_id_card().await }, |k, r| match r {
-            Ok(card) => {
-                k.state.borrow_mut().staff_card = StaffCardRead::None;
-                k.open_form(SubmissionKind::Application, Some(card));
-            }
-            Err(e) => {
-                k.state.borrow_mut().staff_card = match e.code() {
-                    "no_card" => StaffCardRead::NoCard,
-                    "not_an_id_card" => StaffCardRead::NotAnIdCard,
-                    _ => StaffCardRead::Failed,
-                };
-            }
-        });
+        if self.state.borrow().id_card_profile.asks_for_access() {
+            self.ask_card_access(Purpose::Enrol);
+        } else {
+            self.staff_read_card(None);
+        }
     }
 
     /// The queue screen, with the queue read again.

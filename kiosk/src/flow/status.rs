@@ -7,8 +7,9 @@ use chrono::Datelike;
 use node_protocol::{StatusQuery, StatusResponse};
 use slint::{ComponentHandle, SharedString};
 
+use super::card_access::Purpose;
 use super::{shared, Kiosk, State};
-use crate::api::ApiError;
+use crate::api::{ApiError, CardAccess};
 use crate::forms::{adjust_date, default_date, DatePart};
 use crate::ui::{AppWindow, BenefitState, Messages, PrintJob, Screen, StatusActions, StatusMode, StatusResult};
 
@@ -28,10 +29,27 @@ pub(super) fn connect(ui: &AppWindow, kiosk: &Rc<Kiosk>) {
 impl Kiosk {
     /// Checks the status by the ID card on the reader (also when a card is tapped while the screen
     /// asks how to identify).
+    /// With `id_card_profile = "emrtd"` the card access number is asked for first.
     pub(super) fn status_use_card(self: &Rc<Self>) {
-        self.state.borrow_mut().status_mode = StatusMode::Card;
+        if self.state.borrow().id_card_profile.asks_for_access() {
+            self.ask_card_access(Purpose::Status);
+        } else {
+            self.status_read_card(None);
+        }
+    }
+
+    /// Checks the status by the card on the reader, opened with `access` if it is a chip.
+    pub(super) fn status_read_card(self: &Rc<Self>, access: Option<CardAccess>) {
+        {
+            let mut s = self.state.borrow_mut();
+            s.screen = Screen::Status;
+            s.status_mode = StatusMode::Card;
+        }
         let api = self.api.clone();
-        self.call(async move { api.status_check_by_card().await }, |k, r| k.show_status(r));
+        self.call(async move { api.status_check_by_card(access).await }, |k, r| match r {
+            Err(e) if k.access_refused(&e, Purpose::Status) => {}
+            r => k.show_status(r),
+        });
     }
 
     /// Letters and digits of the reference, uppercased, with the dash after the fifth.
@@ -128,7 +146,9 @@ impl Kiosk {
             }
             Err(e) => {
                 s.status_problem = match e.code() {
-                    "unreachable" | "rate_limited" | "no_card" | "not_an_id_card" | "card_moved" => e.code().to_owned(),
+                    "unreachable" | "rate_limited" | "no_card" | "not_an_id_card" | "card_moved" | "several_cards" | "card_not_genuine" | "card_not_supported" => {
+                        e.code().to_owned()
+                    }
                     "malformed" | "card_locked" | "card_unreadable" | "reader_fault" => "card_unreadable".to_owned(),
                     other => other.to_owned(),
                 };

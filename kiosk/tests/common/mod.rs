@@ -45,6 +45,14 @@ pub struct Fake {
     pub precheck: Value,
     /// `delivery_overdue_days` of the queue details (absent when `None`).
     pub delivery_overdue_days: Option<u32>,
+    /// `[hardware] id_card_profile` as `GET /v1/kiosk` passes it on (absent: `open`).
+    pub id_card_profile: Option<String>,
+    /// The card on the reader is a national card whose chip opens with this CAN (or the MRZ
+    /// key with document number A12345678); a read with another key is refused, one without
+    /// a key too.
+    pub chip_can: Option<String>,
+    /// The chip's data fails its integrity check.
+    pub chip_forged: bool,
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -98,6 +106,21 @@ async fn capture(State(fake): State<Shared>, path: &str, body: Value) -> (Status
     )
 }
 
+/// What the service answers a card read with `access` (the body's `access`, or the status
+/// query's): `None` when the card can be read.
+fn chip_refusal(fake: &Shared, access: &Value) -> Option<(StatusCode, Json<Value>)> {
+    let f = fake.lock().expect("fake state");
+    let can = f.chip_can.clone()?;
+    let opened = access["can"].as_str() == Some(can.as_str()) || access["mrz"]["document_number"] == "A12345678";
+    if access.is_null() {
+        return Some((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "card_access_required", "message": "type the card access number"}))));
+    }
+    if !opened {
+        return Some((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "card_access_refused", "message": "the card refused the access number: check the six digits"}))));
+    }
+    f.chip_forged.then(|| (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "card_not_genuine", "message": "DG1 failed its integrity check: see staff"}))))
+}
+
 async fn status_check(State(fake): State<Shared>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
     record(&fake, "POST /v1/status-checks", &body);
     let by_card = body["query"]["by"] == "id_card";
@@ -107,6 +130,9 @@ async fn status_check(State(fake): State<Shared>, Json(body): Json<Value>) -> (S
             None => return (StatusCode::REQUEST_TIMEOUT, Json(json!({"error": "no_card", "message": "no card on the reader"}))),
             Some("badge") => return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "not_an_id_card", "message": "not an ID card"}))),
             Some(_) => {}
+        }
+        if let Some(refusal) = chip_refusal(&fake, &body["query"]["access"]) {
+            return refusal;
         }
     }
     if !fake.lock().expect("fake state").node_online {
@@ -146,11 +172,24 @@ async fn login(State(fake): State<Shared>, Json(body): Json<Value>) -> (StatusCo
     }
 }
 
-async fn read_id_card(State(fake): State<Shared>) -> (StatusCode, Json<Value>) {
-    record(&fake, "POST /v1/id-card/read", &Value::Null);
-    match fake.lock().expect("fake state").card.clone() {
+async fn read_id_card(State(fake): State<Shared>, body: axum::body::Bytes) -> (StatusCode, Json<Value>) {
+    // The body is optional: without it the card is read as the open profile.
+    let body: Value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::Null) };
+    record(&fake, "POST /v1/id-card/read", &body);
+    let card = fake.lock().expect("fake state").card.clone();
+    match card {
         Some(badge) if badge == "badge" => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "not_an_id_card", "message": "not an ID card"}))),
-        Some(id) => (StatusCode::OK, Json(json!({"uid": "08A1B2C3", "national_id": id, "date_of_birth": "1985-03-14"}))),
+        Some(id) => {
+            if let Some(refusal) = chip_refusal(&fake, &body["access"]) {
+                return refusal;
+            }
+            if fake.lock().expect("fake state").chip_can.is_some() {
+                // A chip gives the name too; the badge came off for the card.
+                let name = json!({"full": "زينب كاظم حسن العبيدي", "first": "زينب", "father": "كاظم", "grandfather": "حسن", "family": "العبيدي"});
+                return (StatusCode::OK, Json(json!({"uid": "08C3D2E1", "national_id": id, "date_of_birth": "1985-03-14", "name": name, "badge_return_s": 60})));
+            }
+            (StatusCode::OK, Json(json!({"uid": "08A1B2C3", "national_id": id, "date_of_birth": "1985-03-14"})))
+        }
         None => (StatusCode::REQUEST_TIMEOUT, Json(json!({"error": "no_card", "message": "no card on the reader"}))),
     }
 }
@@ -158,8 +197,12 @@ async fn read_id_card(State(fake): State<Shared>) -> (StatusCode, Json<Value>) {
 /// Starts the fake service on a socket in `dir`; returns its state.
 async fn kiosk_settings(State(fake): State<Shared>) -> Json<Value> {
     let mut settings = json!({"idle_timeout_s": 90, "languages": ["ar", "ckb", "en"]});
-    if let Some(digits) = fake.lock().expect("fake state").digits.clone() {
+    let f = fake.lock().expect("fake state");
+    if let Some(digits) = f.digits.clone() {
         settings["digits"] = digits;
+    }
+    if let Some(profile) = f.id_card_profile.clone() {
+        settings["id_card_profile"] = profile.into();
     }
     Json(settings)
 }

@@ -15,4 +15,8 @@ pub struct KioskSettings {
     /// (Western for every language until the terminal has it).
     #[serde(default)]
     pub digits: DigitsByLanguage,
+    /// Which ID card the reader reads (`[hardware] id_card_profile`): with `emrtd` the kiosk
+    /// asks for the card access number before a read.
+    #[serde(default)]
+    pub id_card_profile: crate::hardware::IdCardProfile,
 }

@@ -48,7 +48,7 @@ pub use diagnostics::{AuditCategory, AuditEntry, Diagnostics, SyncDiagnostics, S
 pub use error::{ErrorBody, FieldError};
 pub use events::{CardEvent, CardState, Event, EventError, PrinterEvent, QueueEvent, SessionEvent, SessionState, SubmissionEvent, SubmissionState};
 pub use forms::Forms;
-pub use hardware::{CardRead, DeviceReport, Hardware, HardwareBackend, PrinterReport, PrinterState, ReaderReport, ReaderState};
+pub use hardware::{CardAccess, CardName, CardRead, DeviceReport, IdCardProfile, MrzAccess, ReadIdCard, Hardware, HardwareBackend, PrinterReport, PrinterState, ReaderReport, ReaderState};
 pub use health::{Connectivity, ConnectivityState, Health};
 pub use kiosk::KioskSettings;
 pub use node_protocol::{DuplicateOverride, OverrideReason};
@@ -57,7 +57,7 @@ pub use provisioning::{ProvisionOutcome, ProvisionRequest};
 pub use queue::{DeadLetter, PendingSubmission, Queue, QueueCounts, QueueStats};
 pub use receipts::{PrintReceipt, Printed, StatusSlip};
 pub use session::{EndReason, Login, Session};
-pub use simulator::{Paper, PresentCard, PrinterDrill};
+pub use simulator::{Paper, PresentCard, PrinterDrill, SimulatedEmrtd};
 pub use status::{StatusQuery, StatusRequest};
 
 /// Path prefix of every local API route.

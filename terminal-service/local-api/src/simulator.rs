@@ -17,6 +17,29 @@ pub struct PresentCard {
     /// With `national_id`: the holder's date of birth, also on the card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date_of_birth: Option<NaiveDate>,
+    /// With `national_id` and `date_of_birth`: makes it a national ID card with an ICAO 9303
+    /// chip (opened with the CAN or the MRZ key) instead of the open beneficiary ID profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emrtd: Option<SimulatedEmrtd>,
+}
+
+/// What a simulated national ID card's chip holds beyond the number and date of birth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatedEmrtd {
+    /// The card access number printed on the card: six digits.
+    pub can: String,
+    /// The document number in the MRZ: up to nine letters and digits.
+    pub document_number: String,
+    /// The card's date of expiry.
+    pub date_of_expiry: NaiveDate,
+    /// The holder's name in DG11, ICAO style: surname, `<<`, given names separated by `<`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// A data group (1 or 11) altered after the card was signed: a forged card, whose read
+    /// fails its integrity check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forged_data_group: Option<u8>,
 }
 
 /// Paper level of the simulated printer.

@@ -31,7 +31,11 @@ pub enum StatusQuery {
     },
     /// By the ID card on the reader: the service reads the national ID number from the card and
     /// asks the node with it; the number never reaches the kiosk.
-    IdCard {},
+    IdCard {
+        /// The key that opens a national ID card's chip (`id_card_profile` `emrtd` or `both`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        access: Option<crate::hardware::CardAccess>,
+    },
 }
 
 impl From<node_protocol::StatusQuery> for StatusQuery {

@@ -72,6 +72,7 @@ fn request_types() -> BTreeMap<(&'static str, &'static str), Check> {
         (("/v1/sessions", "post"), reads::<Login>),
         (("/v1/receipts", "post"), reads::<PrintReceipt>),
         (("/v1/simulator/card", "post"), reads::<PresentCard>),
+        (("/v1/id-card/read", "post"), reads::<ReadIdCard>),
         (("/v1/simulator/printer", "post"), reads::<PrinterDrill>),
     ])
 }
@@ -338,8 +339,12 @@ fn samples() -> Samples {
             idle_timeout_s: 90,
             languages: LANGUAGES.map(String::from).to_vec(),
             digits: node_protocol::DigitsByLanguage { ar: node_protocol::Digits::Eastern, ..Default::default() },
+            id_card_profile: IdCardProfile::Emrtd,
         },
     );
+    for profile in [IdCardProfile::Open, IdCardProfile::Emrtd, IdCardProfile::Both] {
+        s.add("IdCardProfile", profile);
+    }
     for digits in [node_protocol::Digits::Western, node_protocol::Digits::Eastern] {
         s.add("Digits", digits);
     }
@@ -411,10 +416,49 @@ fn samples() -> Samples {
     for backend in [HardwareBackend::Simulated, HardwareBackend::Rppal, HardwareBackend::Linux] {
         s.add("Hardware", Hardware { backend, reader: reader.clone(), card_present: backend == HardwareBackend::Simulated, printer: printer.clone() });
     }
-    s.add("CardRead", CardRead { uid: "04A1B2C3D4E580".into(), national_id: None, date_of_birth: None });
-    s.add("CardRead", CardRead { uid: "08A1B2C3".into(), national_id: Some("199001234567".into()), date_of_birth: Some(day("1985-03-14")) });
-    s.add("PresentCard", PresentCard { uid: "04A1B2C3D4E580".into(), national_id: None, date_of_birth: None });
-    s.add("PresentCard", PresentCard { uid: "08A1B2C3".into(), national_id: Some("199001234567".into()), date_of_birth: Some(day("1985-03-14")) });
+    s.add("CardRead", CardRead { uid: "04A1B2C3D4E580".into(), national_id: None, date_of_birth: None, name: None, badge_return_s: None });
+    s.add(
+        "CardRead",
+        CardRead { uid: "08A1B2C3".into(), national_id: Some("199001234567".into()), date_of_birth: Some(day("1985-03-14")), name: None, badge_return_s: None },
+    );
+    let name = CardName {
+        full: "زينب كاظم حسن العبيدي".into(),
+        first: Some("زينب".into()),
+        father: Some("كاظم".into()),
+        grandfather: Some("حسن".into()),
+        family: Some("العبيدي".into()),
+    };
+    s.add("CardName", name.clone());
+    s.add("CardName", CardName { full: "ZAINAB KADHIM".into(), first: None, father: None, grandfather: None, family: None });
+    s.add(
+        "CardRead",
+        CardRead { uid: "08C3D2E1".into(), national_id: Some("199001234567".into()), date_of_birth: Some(day("1985-03-14")), name: Some(name), badge_return_s: Some(60) },
+    );
+    let can = CardAccess::Can("123456".into());
+    let mrz_key = MrzAccess { document_number: "A12345678".into(), date_of_birth: day("1985-03-14"), date_of_expiry: day("2031-07-01") };
+    s.add("MrzAccess", mrz_key.clone());
+    let mrz = CardAccess::Mrz(mrz_key);
+    s.add("CardAccess", can.clone());
+    s.add("CardAccess", mrz.clone());
+    s.add("ReadIdCard", ReadIdCard::default());
+    s.add("ReadIdCard", ReadIdCard { access: Some(can.clone()) });
+    s.add("ReadIdCard", ReadIdCard { access: Some(mrz.clone()) });
+    s.add("PresentCard", PresentCard { uid: "04A1B2C3D4E580".into(), national_id: None, date_of_birth: None, emrtd: None });
+    s.add("PresentCard", PresentCard { uid: "08A1B2C3".into(), national_id: Some("199001234567".into()), date_of_birth: Some(day("1985-03-14")), emrtd: None });
+    let chip = SimulatedEmrtd {
+        can: "123456".into(),
+        document_number: "A12345678".into(),
+        date_of_expiry: day("2031-07-01"),
+        full_name: Some("العبيدي<<زينب<كاظم<حسن".into()),
+        forged_data_group: None,
+    };
+    for forged in [None, Some(1), Some(11)] {
+        s.add("SimulatedEmrtd", SimulatedEmrtd { forged_data_group: forged, ..chip.clone() });
+    }
+    s.add(
+        "PresentCard",
+        PresentCard { uid: "08C3D2E1".into(), national_id: Some("199001234567".into()), date_of_birth: Some(day("1985-03-14")), emrtd: Some(chip) },
+    );
     for paper in [Paper::Ok, Paper::NearEnd, Paper::Out] {
         s.add("PrinterDrill", PrinterDrill { paper: Some(paper), cover_open: None });
     }
@@ -493,7 +537,9 @@ fn samples() -> Samples {
 
     s.add("StatusRequest", StatusRequest { query: StatusQuery::NationalId { national_id: "199012345678".into() } });
     s.add("StatusRequest", StatusRequest { query: StatusQuery::Reference { reference: "7K2QX-M4B9R".into(), date_of_birth: day("1980-02-29") } });
-    s.add("StatusRequest", StatusRequest { query: StatusQuery::IdCard {} });
+    s.add("StatusRequest", StatusRequest { query: StatusQuery::IdCard { access: None } });
+    s.add("StatusRequest", StatusRequest { query: StatusQuery::IdCard { access: Some(can) } });
+    s.add("StatusRequest", StatusRequest { query: StatusQuery::IdCard { access: Some(mrz) } });
 
     // The node's types the local API carries.
     s.add("LocalizedText", text("Baghdad"));

@@ -136,6 +136,33 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        // Not optional: an empty body is refused by the JSON parser, so `None` cannot come back.
+        read_json(req, false)
+            .await?
+            .map(JsonBody)
+            .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "the request needs a JSON body: send one"))
+    }
+}
+
+/// A JSON body that may be left out: an empty body (no bytes at all) reads as `None`; any
+/// other is read and refused as [`JsonBody`] does.
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for OptionalJsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        read_json(req, true).await.map(OptionalJsonBody)
+    }
+}
+
+/// Reads a JSON body (see [`JsonBody`]); with `optional`, an empty body is `None`.
+async fn read_json<T: DeserializeOwned>(req: Request, optional: bool) -> Result<Option<T>, ApiError> {
+    {
         use futures_util::StreamExt;
         let headers = req.headers();
         let json = is_json(headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()));
@@ -156,6 +183,9 @@ where
                 return Err(too_large(None));
             }
         }
+        if optional && bytes.is_empty() {
+            return Ok(None);
+        }
         if !json {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -164,7 +194,7 @@ where
             ));
         }
         match axum::Json::<T>::from_bytes(&bytes) {
-            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Ok(axum::Json(value)) => Ok(Some(value)),
             Err(rejection) => Err(ApiError::from_json_rejection(rejection)),
         }
     }

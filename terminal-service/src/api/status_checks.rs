@@ -26,9 +26,13 @@ pub(crate) fn ascii_digits(text: &str) -> String {
 pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<StatusCheck>) -> Result<Json<StatusResponse>, ApiError> {
     let terminal = &state.terminal;
     // The local API's query: the node's, plus the ID card on the reader.
+    let mut read_method = None;
     let query = match body.query {
         // Read below, once the rate limit has let the check through.
-        local_api::StatusQuery::IdCard {} => None,
+        local_api::StatusQuery::IdCard { access } => {
+            read_method = Some(super::hardware::read_method(terminal, access.as_ref())?);
+            None
+        }
         local_api::StatusQuery::NationalId { national_id } => {
             // Card readers and the on-screen keyboard may give Arabic-Indic digits.
             let national_id = ascii_digits(national_id.trim());
@@ -53,7 +57,8 @@ pub async fn post(State(state): State<ApiState>, JsonBody(body): JsonBody<Status
     let query = match query {
         Some(query) => query,
         None => {
-            let (_, card) = super::hardware::read_id_card_data(terminal).await?;
+            let method = read_method.ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "the query names no way to identify the applicant"))?;
+            let (_, card) = super::hardware::read_id_card_data(terminal, method).await?;
             StatusQuery::NationalId { national_id: card.national_id.as_str().to_owned() }
         }
     };

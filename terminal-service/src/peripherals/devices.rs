@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use hardware::{
-    open_printer, open_reader, Backend, BackendConfig, CardReader, IdCardData, IdCardError, PaperLevel, PrinterError, PrinterStatus, ReaderError, Receipt,
+    open_printer, open_reader, Backend, BackendConfig, CardReader, PaperLevel, PrinterError, PrinterStatus, ReaderError, Receipt,
     ReceiptPrinter, Simulation, Uid,
 };
 use hmac::{Hmac, Mac};
@@ -31,9 +31,11 @@ use sha2::Sha256;
 use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
+use crate::peripherals::id_card_read::{IdCardRead, ReadError, ReadMethod};
+
 // States and reports as the kiosk sees them are the local API's (`GET /v1/hardware`, `printer`
 // events); the heartbeat and the audit log use the same names.
-pub use local_api::{DeviceReport, PrinterState, ReaderState};
+pub use local_api::{DeviceReport, IdCardProfile, PrinterState, ReaderState};
 
 /// What the printer's status bytes mean for the kiosk. A problem that stops printing wins over
 /// one that does not (an open cover over a low roll).
@@ -89,8 +91,10 @@ pub struct IdCardRequest {
     /// The card to read: the one the caller waited for, so a card put in its place meanwhile
     /// is not read in its name.
     pub uid: Uid,
+    /// Which profile to read, with the chip's key (wiped when the request is dropped).
+    pub method: ReadMethod,
     /// Where the answer goes.
-    pub reply: oneshot::Sender<Result<IdCardData, IdCardError>>,
+    pub reply: oneshot::Sender<Result<IdCardRead, ReadError>>,
 }
 
 /// The terminal's devices.
@@ -105,11 +109,22 @@ pub struct Devices {
     card: watch::Sender<CardOnReader>,
     /// The ID card read the reader loop is to do next; one at a time (one reader, one person).
     id_card_request: Mutex<Option<IdCardRequest>>,
+    /// Which card an ID card read reads (`[hardware] id_card_profile`).
+    id_card_profile: IdCardProfile,
     /// The printer state last published as an event (see `printer_monitor`).
     announced_printer: Mutex<PrinterState>,
     /// Per-process key for the `uid_hash` of card events: lets the kiosk tell one card from
     /// another without ever seeing a UID, and is useless after a restart.
     event_key: [u8; 32],
+}
+
+/// `[hardware] id_card_profile` as the local API names it.
+fn id_card_profile_of(config: &BackendConfig) -> IdCardProfile {
+    match config.id_card_profile {
+        hardware::IdCardProfile::Open => IdCardProfile::Open,
+        hardware::IdCardProfile::Emrtd => IdCardProfile::Emrtd,
+        hardware::IdCardProfile::Both => IdCardProfile::Both,
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -148,8 +163,10 @@ impl Devices {
         };
         let mut event_key = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut event_key);
+        let id_card_profile = id_card_profile_of(&config);
         let devices = Arc::new(Devices {
             config,
+            id_card_profile,
             reader: Mutex::new(reader),
             reader_report: Mutex::new(reader_report),
             printer: Mutex::new(printer),
@@ -247,20 +264,26 @@ impl Devices {
     /// The loop answers within one poll interval plus the exchange itself (a few APDUs, each
     /// bounded by the driver); `timeout` covers a loop that is stuck or gone. A newer request
     /// replaces an older one, whose caller gets `NoCard`.
-    pub async fn read_id_card(&self, uid: Uid, timeout: Duration) -> Result<IdCardData, IdCardError> {
+    pub async fn read_id_card(&self, uid: Uid, method: ReadMethod, timeout: Duration) -> Result<IdCardRead, ReadError> {
         if self.reader_state() == ReaderState::Absent {
-            return Err(IdCardError::Reader(ReaderError::Timeout));
+            return Err(ReaderError::Timeout.into());
         }
         let (reply, answer) = oneshot::channel();
-        *lock(&self.id_card_request) = Some(IdCardRequest { uid, reply });
+        *lock(&self.id_card_request) = Some(IdCardRequest { uid, method, reply });
         match tokio::time::timeout(timeout, answer).await {
             Ok(Ok(result)) => result,
-            Ok(Err(_replaced)) => Err(IdCardError::Reader(ReaderError::NoCard)),
+            Ok(Err(_replaced)) => Err(ReaderError::NoCard.into()),
             Err(_elapsed) => {
+                // Dropping the request wipes its key.
                 lock(&self.id_card_request).take();
-                Err(IdCardError::Reader(ReaderError::Timeout))
+                Err(ReaderError::Timeout.into())
             }
         }
+    }
+
+    /// Which card an ID card read reads (`[hardware] id_card_profile`).
+    pub fn id_card_profile(&self) -> IdCardProfile {
+        self.id_card_profile
     }
 
     /// The pending ID card read, for the reader loop.

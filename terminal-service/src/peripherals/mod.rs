@@ -3,6 +3,7 @@
 
 pub mod devices;
 pub mod hw;
+pub mod id_card_read;
 pub mod printer_monitor;
 pub mod reader_loop;
 pub mod receipts;

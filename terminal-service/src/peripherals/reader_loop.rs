@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hardware::{CardEvent, CardPresence, CardReader, IdCardError, ReaderError};
+use hardware::{CardEvent, CardPresence, CardReader, ReaderError};
 use serde_json::json;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::audit::AuditCategory;
 use crate::peripherals::devices::{IdCardRequest, ReaderState};
+use crate::peripherals::id_card_read;
 use crate::events::{self, CardState, Event};
 use crate::staff::session::{announce_end, EndReason};
 use crate::terminal::Terminal;
@@ -94,6 +95,7 @@ fn card_event(handle: &Handle, terminal: &Arc<Terminal>, event: CardEvent) {
     match event {
         CardEvent::Presented(card) => {
             devices.set_card(Some(card.uid));
+            terminal.sessions.card_presented(&card.uid);
             terminal.events.publish(Event::Card(events::CardEvent { state: CardState::Present, uid_hash: devices.event_hash(&card.uid) }));
         }
         CardEvent::Removed(uid) => {
@@ -110,11 +112,12 @@ fn card_event(handle: &Handle, terminal: &Arc<Terminal>, event: CardEvent) {
 /// merely put on the reader is never read beyond its UID.
 fn read_id_card(presence: Option<&mut CardPresence<Box<dyn CardReader>>>, request: IdCardRequest) {
     let result = match presence {
-        Some(p) if p.current().map(|card| card.uid) == Some(request.uid) => hardware::read_id_card(p.reader()),
-        Some(_) => Err(IdCardError::Reader(ReaderError::NoCard)),
-        None => Err(IdCardError::Reader(ReaderError::Timeout)),
+        Some(p) if p.current().map(|card| card.uid) == Some(request.uid) => id_card_read::read(p.reader(), &request.method),
+        Some(_) => Err(ReaderError::NoCard.into()),
+        None => Err(ReaderError::Timeout.into()),
     };
-    // The caller may have given up (timeout); the answer then has nowhere to go.
+    // The caller may have given up (timeout); the answer then has nowhere to go. The request,
+    // and with it the chip's key, is dropped (wiped) here, on this thread.
     let _ = request.reply.send(result);
 }
 

@@ -5,7 +5,17 @@
 //! `[kiosk] idle_timeout_s` without an authenticated request. The exception is a card read
 //! the staff asked for (`POST /v1/id-card/read`, the technician's read test): with one reader,
 //! the badge must come off for the applicant's card to go on, so while such a read is armed
-//! the badge's removal does not end the session (the idle timeout still does).
+//! the badge's removal does not end the session (the idle timeout still does). Once the read
+//! is over, a badge that left during it has [`BADGE_RETURN_GRACE`] to come back before the
+//! session ends (`badge_removed`), as if it had just been taken off.
+//!
+//! Why a grace period and not a second reader: a second reader costs money and desk space at
+//! every terminal and puts two fields side by side, where a badge left on one would be read
+//! when an applicant taps the other; with one field only one card is ever in it, which is what
+//! the 13.56 MHz readers handle best. The grace keeps the rule "the badge leaves, the session
+//! ends" for a member of staff who walks away: the session outlives the badge by at most the
+//! wait for the card (10 s) plus the grace. 60 s lets staff take the applicant's card off,
+//! hand it back and put the badge down without haste, and is shorter than the idle timeout.
 //!
 //! The state is small and every update is a few field writes, so it sits behind a
 //! `std::sync::Mutex` that is never held across an `.await`. Logins are serialised by an async
@@ -34,6 +44,9 @@ use crate::terminal::Terminal;
 pub const MAX_PIN_FAILURES: u32 = 5;
 /// How long a badge stays locked out.
 pub const LOCKOUT: Duration = Duration::from_secs(5 * 60);
+/// How long after a staff-requested card read the badge may stay off the reader (see the
+/// module documentation).
+pub const BADGE_RETURN_GRACE: Duration = Duration::from_secs(60);
 
 // A logged-in staff member as the API shows it, and why sessions end, are the local API's.
 pub use local_api::{EndReason, Session as SessionView};
@@ -70,6 +83,10 @@ struct Inner {
     /// Badge hash → recent failures.
     failures: HashMap<String, Failures>,
     armed_reads: u32,
+    /// The session's badge left the reader during an armed read and has not come back.
+    badge_off: bool,
+    /// When the session ends if the badge is still off (set when the last armed read ends).
+    badge_return_by: Option<Instant>,
 }
 
 /// What a wrong PIN led to.
@@ -85,6 +102,7 @@ pub enum Failure {
 #[derive(Debug)]
 pub struct Sessions {
     idle: Duration,
+    badge_grace: Duration,
     inner: Mutex<Inner>,
     /// Held for the whole of a login attempt (see the module documentation).
     pub login: tokio::sync::Mutex<()>,
@@ -98,13 +116,22 @@ impl Drop for ArmedRead<'_> {
     fn drop(&mut self) {
         let mut inner = self.0.lock();
         inner.armed_reads = inner.armed_reads.saturating_sub(1);
+        if inner.armed_reads == 0 && inner.badge_off {
+            inner.badge_return_by = Some(Instant::now() + self.0.badge_grace);
+        }
     }
 }
 
 impl Sessions {
     /// No session; sessions end after `idle` without activity.
     pub fn new(idle: Duration) -> Sessions {
-        Sessions { idle, inner: Mutex::new(Inner::default()), login: tokio::sync::Mutex::new(()) }
+        Sessions::with_badge_grace(idle, BADGE_RETURN_GRACE)
+    }
+
+    /// No session; sessions end after `idle` without activity, and `badge_grace` after an
+    /// armed read if the badge has not come back.
+    pub fn with_badge_grace(idle: Duration, badge_grace: Duration) -> Sessions {
+        Sessions { idle, badge_grace, inner: Mutex::new(Inner::default()), login: tokio::sync::Mutex::new(()) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -146,7 +173,11 @@ impl Sessions {
             started_at: Utc::now(),
             expires_at: self.expires_at(now, now),
         };
-        let previous = self.lock().current.replace(Session { view: view.clone(), badge: new.badge, last_activity: now });
+        let mut inner = self.lock();
+        let previous = inner.current.replace(Session { view: view.clone(), badge: new.badge, last_activity: now });
+        // Logging in puts the new badge on the reader.
+        inner.badge_off = false;
+        inner.badge_return_by = None;
         (view, previous.map(|s| s.view))
     }
 
@@ -166,10 +197,49 @@ impl Sessions {
         }
     }
 
-    /// A card left the reader: ends the session if it was its badge and no card read is armed.
+    /// A card left the reader: ends the session if it was its badge and no card read is
+    /// armed; during an armed read, notes that the badge is off.
     pub fn card_removed(&self, uid: &Uid) -> Option<SessionView> {
         let mut inner = self.lock();
-        if inner.armed_reads == 0 && inner.current.as_ref().is_some_and(|s| &s.badge == uid) {
+        if !inner.current.as_ref().is_some_and(|s| &s.badge == uid) {
+            return None;
+        }
+        if inner.armed_reads > 0 {
+            inner.badge_off = true;
+            None
+        } else {
+            inner.badge_off = false;
+            inner.badge_return_by = None;
+            inner.current.take().map(|s| s.view)
+        }
+    }
+
+    /// A card came onto the reader: the session's badge coming back ends its grace.
+    pub fn card_presented(&self, uid: &Uid) {
+        let mut inner = self.lock();
+        if inner.current.as_ref().is_some_and(|s| &s.badge == uid) {
+            inner.badge_off = false;
+            inner.badge_return_by = None;
+        }
+    }
+
+    /// How long the badge has left to come back after an armed read, if it is off.
+    pub fn badge_return_left(&self) -> Option<Duration> {
+        let inner = self.lock();
+        inner.current.as_ref()?;
+        inner.badge_return_by.map(|by| by.saturating_duration_since(Instant::now()))
+    }
+
+    /// Ends the session if its badge did not come back within the grace after an armed read.
+    pub fn end_if_badge_gone(&self) -> Option<SessionView> {
+        self.end_if_badge_gone_at(Instant::now())
+    }
+
+    fn end_if_badge_gone_at(&self, now: Instant) -> Option<SessionView> {
+        let mut inner = self.lock();
+        if inner.armed_reads == 0 && inner.badge_off && inner.badge_return_by.is_some_and(|by| now >= by) {
+            inner.badge_off = false;
+            inner.badge_return_by = None;
             inner.current.take().map(|s| s.view)
         } else {
             None
@@ -236,6 +306,9 @@ pub async fn run_idle_timer(terminal: Arc<Terminal>, mut shutdown: watch::Receiv
         if let Some(ended) = terminal.sessions.end_if_idle() {
             announce_end(&terminal, &ended, EndReason::IdleTimeout).await;
         }
+        if let Some(ended) = terminal.sessions.end_if_badge_gone() {
+            announce_end(&terminal, &ended, EndReason::BadgeRemoved).await;
+        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = shutdown.wait_for(|s| *s) => break,
@@ -283,6 +356,56 @@ mod tests {
         assert_eq!(s.current().unwrap().staff_id, "S-0001");
         assert_eq!(s.card_removed(&badge()).unwrap().staff_id, "S-0001");
         assert!(s.current().is_none());
+    }
+
+    #[test]
+    fn a_badge_taken_off_for_an_armed_read_has_a_grace_to_come_back() {
+        let s = Sessions::with_badge_grace(Duration::from_secs(300), Duration::from_secs(60));
+        s.start(new_session());
+        let armed = s.arm_card_read();
+        assert!(s.card_removed(&badge()).is_none(), "the badge comes off for the applicant's card");
+        assert!(s.end_if_badge_gone_at(Instant::now() + Duration::from_secs(600)).is_none(), "no deadline while the read is armed");
+        assert_eq!(s.badge_return_left(), None);
+        drop(armed);
+        let left = s.badge_return_left().expect("the grace runs once the read is over");
+        assert!(left <= Duration::from_secs(60) && left > Duration::from_secs(50), "{left:?}");
+        let now = Instant::now();
+        assert!(s.end_if_badge_gone_at(now).is_none(), "within the grace");
+        assert_eq!(s.end_if_badge_gone_at(now + Duration::from_secs(61)).unwrap().staff_id, "S-0001", "grace over, badge still off");
+        assert!(s.current().is_none());
+    }
+
+    #[test]
+    fn the_badge_coming_back_ends_the_grace_and_a_new_read_restarts_it() {
+        let s = Sessions::with_badge_grace(Duration::from_secs(300), Duration::from_secs(60));
+        s.start(new_session());
+        {
+            let _armed = s.arm_card_read();
+            s.card_removed(&badge());
+        }
+        // A second read (a mistyped CAN) while the badge is off: armed again, no deadline.
+        {
+            let _armed = s.arm_card_read();
+            assert!(s.end_if_badge_gone_at(Instant::now() + Duration::from_secs(61)).is_none());
+        }
+        assert!(s.badge_return_left().is_some());
+        s.card_presented(&Uid::from_hex("DEADBEEF").unwrap());
+        assert!(s.badge_return_left().is_some(), "another card is not the badge");
+        s.card_presented(&badge());
+        assert_eq!(s.badge_return_left(), None);
+        assert!(s.end_if_badge_gone_at(Instant::now() + Duration::from_secs(3600)).is_none(), "the badge is back");
+        assert_eq!(s.current().unwrap().staff_id, "S-0001");
+        // Back on the reader, its removal ends the session at once again.
+        assert!(s.card_removed(&badge()).is_some());
+    }
+
+    #[test]
+    fn a_read_with_the_badge_left_on_sets_no_deadline() {
+        let s = Sessions::with_badge_grace(Duration::from_secs(300), Duration::from_secs(60));
+        s.start(new_session());
+        drop(s.arm_card_read());
+        assert_eq!(s.badge_return_left(), None);
+        assert!(s.end_if_badge_gone_at(Instant::now() + Duration::from_secs(3600)).is_none());
     }
 
     #[test]

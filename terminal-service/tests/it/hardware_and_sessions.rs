@@ -382,7 +382,11 @@ async fn id_card_reads_need_staff_and_time_out_without_a_card() {
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     api.present_id_card("08AABBCC").await;
-    assert_eq!(reading.await.unwrap(), (200, json!({"uid": "08AABBCC", "national_id": "199001234567", "date_of_birth": "1985-03-14"})));
+    let (status, mut card) = reading.await.unwrap();
+    // The simulator took the badge off for the card: the answer says how long it has to come back.
+    let left = card.as_object_mut().and_then(|c| c.remove("badge_return_s")).and_then(|v| v.as_u64());
+    assert!(left.is_some_and(|s| s <= 60), "{card}");
+    assert_eq!((status, card), (200, json!({"uid": "08AABBCC", "national_id": "199001234567", "date_of_birth": "1985-03-14"})));
     // A card that is not an ID card (a plain MIFARE card, another badge) is named as such.
     api.present("04AABBCCDDEEFF").await;
     let (status, body) = api.call("POST", "/v1/id-card/read", Some(json!({}))).await;
@@ -601,4 +605,116 @@ async fn simulator_routes_validate_and_do_not_exist_with_real_devices() {
         async move { api.audit_actions().await.iter().any(|(a, _)| a == "reader_fault") }
     })
     .await;
+}
+
+/// The national ID card of the applicant `present_id_card` carries, with an ICAO 9303 chip:
+/// CAN 493817, document number A12345678, valid until 2031-07-01, DG11 name in Arabic.
+fn national_card(uid: &str, forged_data_group: Option<u8>) -> Value {
+    let mut chip = json!({"can": "493817", "document_number": "A12345678", "date_of_expiry": "2031-07-01", "full_name": "العبيدي<<زينب<كاظم<حسن"});
+    if let Some(dg) = forged_data_group {
+        chip["forged_data_group"] = json!(dg);
+    }
+    json!({"uid": uid, "national_id": "199001234567", "date_of_birth": "1985-03-14", "emrtd": chip})
+}
+
+async fn start_with_profile(mut fixture: Fixture, profile: hardware::IdCardProfile) -> Running {
+    fixture.config.hardware.id_card_profile = profile;
+    start(fixture, 300).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_national_card_is_read_by_its_access_number_for_a_status_check_and_a_wrong_one_is_refused() {
+    let identity = age::x25519::Identity::generate();
+    let stub = StubNode::start(identity.clone()).await;
+    let api = start_with_profile(Fixture::provisioned_for(&stub.url, identity), hardware::IdCardProfile::Emrtd).await;
+    let (status, settings) = api.call("GET", "/v1/kiosk", None).await;
+    assert_eq!((status, settings["id_card_profile"].as_str()), (200, Some("emrtd")), "the kiosk learns to ask for the CAN: {settings}");
+
+    api.present_card(national_card("08C3D2E1", None)).await;
+    // Without the key the chip cannot be opened: the kiosk is told to ask for it.
+    let (status, body) = api.call("POST", "/v1/status-checks", Some(json!({"query": {"by": "id_card"}}))).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("card_access_required")), "{body}");
+    // A key that cannot be one is refused before the card is touched.
+    let (status, body) = api.call("POST", "/v1/status-checks", Some(json!({"query": {"by": "id_card", "access": {"can": "4938"}}}))).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_body")), "{body}");
+    // A wrong access number: the chip refuses it, and the message says what to do.
+    let (status, body) = api.call("POST", "/v1/status-checks", Some(json!({"query": {"by": "id_card", "access": {"can": "111111"}}}))).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("card_access_refused")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("six digits"), "{body}");
+    assert!(stub.status_queries().is_empty(), "nothing reaches the node from an unopened card");
+
+    // The right one, in Arabic-Indic digits as the pad may send them.
+    let (status, body) = api.call("POST", "/v1/status-checks", Some(json!({"query": {"by": "id_card", "access": {"can": "٤٩٣٨١٧"}}}))).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.to_string().contains("199001234567"), "the number stays between the card and the node: {body}");
+    assert_eq!(stub.status_queries(), vec![node_protocol::StatusQuery::NationalId { national_id: "199001234567".into() }]);
+
+    // A forged card: a data group that does not match the card's signed hashes.
+    api.present_card(national_card("08C3D2E2", Some(1))).await;
+    let (status, body) = api.call("POST", "/v1/status-checks", Some(json!({"query": {"by": "id_card", "access": {"can": "493817"}}}))).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("card_not_genuine")), "{body}");
+    assert_eq!(stub.status_queries().len(), 1, "a forged card's number is not sent");
+
+    // The open profile's card is not a chip.
+    api.present_id_card("08AABBCC").await;
+    let (status, body) = api.call("POST", "/v1/status-checks", Some(json!({"query": {"by": "id_card", "access": {"can": "493817"}}}))).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("not_an_id_card")), "{body}");
+
+    let actions = api.audit_actions().await;
+    assert_no_secret_in_details(&actions, &["493817", "111111", "A12345678", "199001234567"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_read_a_national_card_by_can_or_mrz_with_one_reader_and_the_badge_has_a_grace_to_come_back() {
+    let api = start_with_profile(Fixture::provisioned("http://127.0.0.1:9"), hardware::IdCardProfile::Both).await;
+    let mut events = api.events().await;
+    api.present(STAFF_BADGE).await;
+    assert_eq!(api.login("2468").await.0, 201);
+
+    // Staff typed the CAN while the badge was on the reader; now the read waits for the card,
+    // the badge comes off, the applicant's card goes on.
+    let read = |body: Value| {
+        let client = api.client.clone();
+        tokio::spawn(async move {
+            let resp = client.post("http://localhost/v1/id-card/read").json(&body).send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        })
+    };
+    let reading = read(json!({"access": {"can": "493817"}}));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    api.remove().await;
+    api.present_card(national_card("08C3D2E1", None)).await;
+    let (status, card) = reading.await.unwrap();
+    assert_eq!(status, 200, "{card}");
+    assert_eq!((card["national_id"].as_str(), card["date_of_birth"].as_str()), (Some("199001234567"), Some("1985-03-14")));
+    assert_eq!(card["name"]["full"], "زينب كاظم حسن العبيدي");
+    assert_eq!((card["name"]["first"].as_str(), card["name"]["family"].as_str()), (Some("زينب"), Some("العبيدي")));
+    let left = card["badge_return_s"].as_u64().expect("the badge is off: the answer says how long it has");
+    assert!((50..=60).contains(&left), "{card}");
+    assert_eq!(api.call("GET", "/v1/sessions/current", None).await.0, 200, "the session waits for the badge");
+
+    // A second read while the badge is still off (staff typed the MRZ key instead).
+    let mrz = json!({"access": {"mrz": {"document_number": "a1234 5678", "date_of_birth": "1985-03-14", "date_of_expiry": "2031-07-01"}}});
+    let (status, body) = api.call("POST", "/v1/id-card/read", Some(mrz)).await;
+    assert_eq!((status, body["national_id"].as_str()), (200, Some("199001234567")), "{body}");
+    // A wrong MRZ key.
+    let wrong = json!({"access": {"mrz": {"document_number": "A12345678", "date_of_birth": "1985-03-15", "date_of_expiry": "2031-07-01"}}});
+    let (status, body) = api.call("POST", "/v1/id-card/read", Some(wrong)).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("card_access_refused")), "{body}");
+    // Without a key, `both` reads the open profile, which the chip card does not have.
+    let (status, body) = api.call("POST", "/v1/id-card/read", None).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("not_an_id_card")), "{body}");
+
+    // The badge back on the reader within the grace: the session goes on, and taking the badge
+    // off now ends it at once, as always.
+    api.present(STAFF_BADGE).await;
+    assert_eq!(api.call("GET", "/v1/sessions/current", None).await.0, 200);
+    let (status, body) = api.call("POST", "/v1/hardware/read-card", None).await;
+    assert_eq!(status, 403, "{body}");
+    api.remove().await;
+    events.expect("session", |v| v["state"] == "ended" && v["reason"] == "badge_removed").await;
+    assert_eq!(api.call("GET", "/v1/sessions/current", None).await.0, 404);
+
+    let actions = api.audit_actions().await;
+    assert_no_secret_in_details(&actions, &["493817", "A12345678", "850314", "310701", "199001234567"]);
 }
