@@ -212,7 +212,7 @@ pub struct CardReport {
     pub lds1: Selection,
     /// SELECT of the open beneficiary ID application.
     pub open_profile: Selection,
-    /// Authentication (not attempted yet: see [`Authentication`]).
+    /// Authentication with the keys typed, or why it was not attempted.
     pub authentication: Authentication,
     /// Every step, in order, with its time.
     pub steps: Vec<Step>,
