@@ -15,10 +15,13 @@
 //!   the chip offers: the raw bytes, and the protocol OIDs and parameter IDs decoded;
 //! - the time each step took.
 //!
-//! Authentication (PACE or BAC with a CAN or MRZ that staff type) is not attempted here yet:
-//! the eMRTD protocol library adds it through [`CardReport::authentication`], which until
-//! then says it was not attempted and why ([`Authentication::NotAttempted`]). A report never
-//! claims a result it did not measure.
+//! With a CAN or an MRZ key typed by the technician ([`AccessKeys`]), [`authenticate`] tries
+//! PACE with each option EF.CardAccess offers (naming its parameter ID) and, with the MRZ,
+//! BAC, each as a full read through [`crate::emrtd`]; the report keeps per attempt the
+//! protocol, parameter ID, cipher, outcome and time, and for the first read that succeeded
+//! the READ BINARY size and each file's bytes and time — never the key or the files'
+//! contents. Without keys it says authentication was not attempted and why
+//! ([`Authentication::NotAttempted`]). A report never claims a result it did not measure.
 
 use std::time::{Duration, Instant};
 
@@ -104,7 +107,7 @@ pub struct CardAccess {
     pub security_infos: Vec<SecurityInfo>,
 }
 
-/// Authentication with the card: the extension point for PACE and BAC.
+/// Authentication with the card: PACE and BAC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Authentication {
@@ -113,6 +116,75 @@ pub enum Authentication {
         /// Why not, for the technician.
         reason: String,
     },
+    /// Attempted with the keys given.
+    Attempted {
+        /// Each attempt, in order.
+        attempts: Vec<AttemptReport>,
+        /// The first attempt that opened the card, e.g. `PACE parameter 13 (brainpoolP256r1) AES-128 with the CAN`.
+        opened_with: Option<String>,
+        /// The largest READ BINARY asked for, in bytes.
+        max_read: usize,
+        /// The files read after the first successful authentication.
+        files: Vec<FileRead>,
+        /// How that read ended: `ok`, or the error (no personal data).
+        read_outcome: Option<String>,
+    },
+}
+
+/// One authentication attempt, without the key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttemptReport {
+    /// `PACE` or `BAC`.
+    pub protocol: &'static str,
+    /// `CAN` or `MRZ`.
+    pub password: &'static str,
+    /// PACE's standardized domain parameter ID (none for BAC).
+    pub parameter_id: Option<u64>,
+    /// What that parameter ID names.
+    pub parameter: Option<&'static str>,
+    /// The protocol OID from EF.CardAccess (PACE), dotted.
+    pub oid: Option<String>,
+    /// The secure messaging cipher (`3DES`, `AES-128`…), when known.
+    pub cipher: Option<&'static str>,
+    /// `ok`, `wrong_key`, `unsupported`, `refused` or `error`.
+    pub outcome: &'static str,
+    /// The card's status word when it refused (`63C2`, `6A80`…).
+    pub status_word: Option<String>,
+    /// More about a refusal or error: the step, the message.
+    pub detail: Option<String>,
+    /// How long the attempt took, in microseconds.
+    pub micros: u64,
+}
+
+/// One file read after authentication: its size and time, never its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileRead {
+    /// `EF.COM`, `DG1`, `DG11`, `EF.SOD`, `EF.CardAccess`.
+    pub file: &'static str,
+    /// Its length in bytes.
+    pub bytes: usize,
+    /// READ BINARY commands sent.
+    pub reads: u32,
+    /// The largest chunk the card gave in one READ BINARY.
+    pub largest_chunk: usize,
+    /// From SELECT to the last byte, in microseconds.
+    pub micros: u64,
+}
+
+/// The keys the technician typed, to try on the card. Secret: `{:?}` shows neither.
+#[derive(Debug, Default)]
+pub struct AccessKeys {
+    /// The card access number (PACE).
+    pub can: Option<crate::emrtd::AccessKey>,
+    /// The MRZ key (PACE and BAC).
+    pub mrz: Option<crate::emrtd::MrzKey>,
+}
+
+impl AccessKeys {
+    /// Neither key.
+    pub fn is_empty(&self) -> bool {
+        self.can.is_none() && self.mrz.is_none()
+    }
 }
 
 /// Everything the report found.
@@ -140,7 +212,7 @@ pub struct CardReport {
     pub lds1: Selection,
     /// SELECT of the open beneficiary ID application.
     pub open_profile: Selection,
-    /// Authentication (not attempted yet: see [`Authentication`]).
+    /// Authentication with the keys typed, or why it was not attempted.
     pub authentication: Authentication,
     /// Every step, in order, with its time.
     pub steps: Vec<Step>,
@@ -189,10 +261,118 @@ pub fn probe<R: CardReader + ?Sized>(reader: &mut R, card: Card, poll_time: Dura
         lds1,
         open_profile,
         authentication: Authentication::NotAttempted {
-            reason: "PACE and BAC (with a CAN or MRZ given by --can) come with the eMRTD reader; not measured here".into(),
+            reason: "no CAN or MRZ was given (hw card-report --can or --mrz asks for them)".into(),
         },
         steps,
     }
+}
+
+/// [`probe`], then [`authenticate`] with `keys` when any is given.
+pub fn probe_and_authenticate<R: CardReader + ?Sized>(reader: &mut R, card: Card, poll_time: Duration, keys: &AccessKeys) -> CardReport {
+    let mut report = probe(reader, card, poll_time);
+    if !keys.is_empty() {
+        report.authentication = authenticate(reader, keys, &mut rand::rngs::OsRng);
+    }
+    report
+}
+
+/// Tries each way into the card with `keys`: PACE with every option EF.CardAccess offers,
+/// with the CAN and with the MRZ key, then BAC with the MRZ key. Each attempt is a whole read
+/// (DG1, DG11, EF.SOD), so a card that authenticates but fails later shows where; the
+/// contents are dropped unseen.
+pub fn authenticate<R: CardReader + ?Sized>(reader: &mut R, keys: &AccessKeys, rng: &mut dyn rand::RngCore) -> Authentication {
+    use crate::emrtd::{self, AccessKey, ReadOptions};
+    if keys.is_empty() {
+        return Authentication::NotAttempted { reason: "no CAN or MRZ was given".into() };
+    }
+    let offered = match emrtd::read_card_access(reader) {
+        Ok(access) => access.map(|a| a.pace).unwrap_or_default(),
+        Err(e) => return Authentication::NotAttempted { reason: format!("EF.CardAccess could not be read: {e}") },
+    };
+    let mrz = keys.mrz.clone().map(AccessKey::Mrz);
+    let mut tries: Vec<(&AccessKey, ReadOptions, Option<&emrtd::PaceInfo>)> = Vec::new();
+    for key in [keys.can.as_ref(), mrz.as_ref()].into_iter().flatten() {
+        for info in &offered {
+            tries.push((key, ReadOptions { pace_option: Some(info.clone()), ..ReadOptions::default() }, Some(info)));
+        }
+    }
+    if let Some(key) = mrz.as_ref() {
+        tries.push((key, ReadOptions { try_pace: false, ..ReadOptions::default() }, None));
+    }
+    let mut attempts = Vec::new();
+    let (mut opened_with, mut files, mut read_outcome) = (None, Vec::new(), None);
+    let mut max_read = usize::from(emrtd::MAX_READ);
+    for (key, options, info) in tries {
+        let password = if matches!(key, AccessKey::Can(_)) { "CAN" } else { "MRZ" };
+        let (result, read) = emrtd::read_emrtd_reporting(reader, key, &options, rng);
+        let Some(attempt) = read.attempts.last() else {
+            // Refused before any protocol ran (no LDS1 application, a CAN on a BAC-only card).
+            let (outcome, detail) = match &result {
+                Err(emrtd::EmrtdError::Unsupported(why)) => ("unsupported", why.clone()),
+                Err(e) => ("error", e.to_string()),
+                Ok(_) => ("error", "the card opened without authentication".into()),
+            };
+            attempts.push(AttemptReport {
+                protocol: if info.is_some() { "PACE" } else { "BAC" },
+                password,
+                parameter_id: info.and_then(|i| i.parameter_id),
+                parameter: info.and_then(|i| i.parameter_id).and_then(parameter_name),
+                oid: info.map(|i| crate::emrtd::lds::oid_to_string(&i.protocol)),
+                cipher: if info.is_some() { info.and_then(|i| i.cipher()).map(|c| c.name()) } else { Some("3DES") },
+                outcome,
+                status_word: None,
+                detail: Some(detail),
+                micros: 0,
+            });
+            continue;
+        };
+        let (outcome, status_word, detail) = match &attempt.outcome {
+            emrtd::AttemptOutcome::Succeeded => ("ok", None, None),
+            emrtd::AttemptOutcome::WrongKey { sw } => ("wrong_key", Some(format!("{sw:04X}")), None),
+            emrtd::AttemptOutcome::Refused { step, sw } => ("refused", Some(format!("{sw:04X}")), Some(format!("at {step}"))),
+            emrtd::AttemptOutcome::Failed(why) if why.contains("not implemented") => ("unsupported", None, Some(why.clone())),
+            emrtd::AttemptOutcome::Failed(why) => ("error", None, Some(why.clone())),
+        };
+        let cipher = match info {
+            Some(info) => info.cipher().map(|c| c.name()),
+            None => Some("3DES"),
+        };
+        let parameter_id = info.and_then(|i| i.parameter_id);
+        let entry = AttemptReport {
+            protocol: if info.is_some() { "PACE" } else { "BAC" },
+            password,
+            parameter_id,
+            parameter: parameter_id.and_then(parameter_name),
+            oid: info.map(|i| crate::emrtd::lds::oid_to_string(&i.protocol)),
+            cipher,
+            outcome,
+            status_word,
+            detail,
+            micros: micros(attempt.duration),
+        };
+        if outcome == "ok" && opened_with.is_none() {
+            opened_with = Some(match parameter_id {
+                Some(id) => format!("PACE parameter {id} ({}) {} with the {password}", parameter_name(id).unwrap_or("unknown"), cipher.unwrap_or("?")),
+                None => format!("{} with the {password}", entry.protocol),
+            });
+            max_read = read.max_read;
+            files = read
+                .files
+                .iter()
+                .map(|f| FileRead { file: f.file, bytes: f.bytes, reads: f.reads, largest_chunk: f.largest_chunk, micros: micros(f.duration) })
+                .collect();
+            read_outcome = Some(match &result {
+                Ok(_) => "ok".to_string(),
+                Err(e) => e.to_string(),
+            });
+        }
+        attempts.push(entry);
+        // A card that lost power or left the field makes every later attempt fail alike.
+        if matches!(result, Err(emrtd::EmrtdError::Reader(_))) {
+            break;
+        }
+    }
+    Authentication::Attempted { attempts, opened_with, max_read, files, read_outcome }
 }
 
 fn micros(d: Duration) -> u64 {

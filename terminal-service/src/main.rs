@@ -111,7 +111,8 @@ enum HwCommand {
     /// Wait for a card and report what a technician sends back about it: ATQA/SAK or ATR, ATS
     /// (frame size, waiting time), UID length (never the UID), EF.CardAccess (the PACE
     /// protocols the chip offers), whether the eMRTD and beneficiary ID applications answer,
-    /// and the time of each step. Reads no personal data.
+    /// and the time of each step; with --can/--mrz, each PACE option and BAC tried, and the
+    /// files' sizes and read times. Reports no personal data (files read are dropped unseen).
     CardReport {
         /// Seconds to wait for a card.
         #[arg(long, value_name = "SECONDS", default_value_t = 10)]
@@ -119,6 +120,14 @@ enum HwCommand {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
+        /// Ask for the card access number (read from the terminal, never an argument, so it
+        /// stays out of shell history) and try PACE with it; the report shows only outcomes.
+        #[arg(long)]
+        can: bool,
+        /// Ask for the MRZ key (document number, date of birth, date of expiry) and try PACE
+        /// and BAC with it.
+        #[arg(long)]
+        mrz: bool,
     },
     /// Print the test receipt (with the simulated printer, also says where its PNG is).
     PrintTest {
@@ -325,8 +334,9 @@ fn hw(config: &Config, command: HwCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        HwCommand::CardReport { timeout, json } => {
-            let report = commands::card_report(config, std::time::Duration::from_secs(timeout))?;
+        HwCommand::CardReport { timeout, json, can, mrz } => {
+            let keys = commands::read_access_keys(can, mrz, &mut std::io::stdin().lock(), &mut std::io::stderr())?;
+            let report = commands::card_report(config, std::time::Duration::from_secs(timeout), &keys)?;
             if json {
                 print_json(&report)?;
             } else {

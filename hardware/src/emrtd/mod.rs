@@ -142,11 +142,15 @@ pub struct ReadOptions {
     /// The issuing countries' CSCA certificates (DER X.509) EF.SOD's signature is verified
     /// against; empty (the default): the signature is not verified.
     pub csca_certificates: Vec<Vec<u8>>,
+    /// Run PACE with exactly this option (one of EF.CardAccess's) and, if it fails, stop
+    /// there rather than fall back to BAC: the technician's report tries each option the card
+    /// offers in turn. `None` (the default): the preferred supported option, then BAC.
+    pub pace_option: Option<PaceInfo>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { read_dg11: true, max_read: MAX_READ, try_pace: true, csca_certificates: Vec::new() }
+        ReadOptions { read_dg11: true, max_read: MAX_READ, try_pace: true, csca_certificates: Vec::new(), pace_option: None }
     }
 }
 
@@ -242,6 +246,8 @@ pub struct AuthAttempt {
     pub protocol: String,
     /// How it ended.
     pub outcome: AttemptOutcome,
+    /// How long it took, from the first command of the protocol to its last answer.
+    pub duration: Duration,
 }
 
 /// One file read.
@@ -488,6 +494,10 @@ pub fn read_card_access<R: CardReader + ?Sized>(reader: &mut R) -> Result<Option
 }
 
 fn card_access<R: CardReader + ?Sized>(channel: &mut Channel<'_, R>, report: &mut ReadReport) -> Result<Option<CardAccess>, EmrtdError> {
+    // EF.CardAccess is in the master file, and SELECT by file identifier looks in the current
+    // DF: after an earlier read (or another application's SELECT) that is not the MF. A chip
+    // that refuses to select the MF by name (6A82, 6A86) is still asked for the EF.
+    channel.send(&[0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00])?;
     match channel.read_file(EF_CARD_ACCESS, "EF.CardAccess", MAX_READ, report) {
         Ok(Some(bytes)) => Ok(Some(lds::parse_card_access(&bytes)?)),
         Ok(None) => Ok(None),
@@ -532,7 +542,12 @@ fn read<R: CardReader + ?Sized>(
     let access = card_access(channel, report)?;
     report.card_access = access.clone();
     let mut authentication = None;
-    let pace_option = access.as_ref().and_then(CardAccess::preferred_pace).filter(|_| options.try_pace);
+    let forced = options.pace_option.is_some();
+    let pace_option = match &options.pace_option {
+        Some(info) => Some(info),
+        None => access.as_ref().and_then(CardAccess::preferred_pace),
+    }
+    .filter(|_| options.try_pace);
     if let Some(info) = pace_option {
         let password = match key {
             AccessKey::Can(can) => pace::PacePassword::can(can),
@@ -543,22 +558,28 @@ fn read<R: CardReader + ?Sized>(
             info.describe(),
             if password.kind() == PasswordKind::Can { "CAN" } else { "MRZ" }
         );
-        match run_pace(channel, info, &password, rng) {
+        let started = Instant::now();
+        let result = run_pace(channel, info, &password, rng);
+        let duration = started.elapsed();
+        match result {
             Ok(auth) => {
-                report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Succeeded });
+                report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Succeeded, duration });
                 report.authentication = Some(auth);
                 authentication = Some(auth);
             }
             Err(PaceFailure::WrongKey(sw)) => {
-                report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::WrongKey { sw } });
+                report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::WrongKey { sw }, duration });
                 return Err(EmrtdError::WrongAccessKey { protocol: AuthProtocol::Pace, sw });
             }
             Err(PaceFailure::Refused(step, sw)) => {
-                report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Refused { step, sw } });
+                report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Refused { step, sw }, duration });
+                if forced {
+                    return Err(EmrtdError::Status { command: step, sw });
+                }
             }
             Err(PaceFailure::Error(e)) => {
-                report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Failed(e.to_string()) });
-                if matches!(e, EmrtdError::Reader(_)) || matches!(key, AccessKey::Can(_)) {
+                report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Failed(e.to_string()), duration });
+                if forced || matches!(e, EmrtdError::Reader(_)) || matches!(key, AccessKey::Can(_)) {
                     return Err(e);
                 }
             }
@@ -587,9 +608,12 @@ fn read<R: CardReader + ?Sized>(
             return Err(EmrtdError::Unsupported(why));
         };
         let what = "BAC (3DES) with the MRZ".to_string();
-        match run_bac(channel, mrz, rng) {
+        let started = Instant::now();
+        let result = run_bac(channel, mrz, rng);
+        let duration = started.elapsed();
+        match result {
             Ok(()) => {
-                report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Succeeded });
+                report.attempts.push(AuthAttempt { protocol: what, outcome: AttemptOutcome::Succeeded, duration });
                 report.authentication = Some(Authentication::Bac);
                 authentication = Some(Authentication::Bac);
             }
@@ -598,7 +622,7 @@ fn read<R: CardReader + ?Sized>(
                     EmrtdError::WrongAccessKey { sw, .. } => AttemptOutcome::WrongKey { sw: *sw },
                     other => AttemptOutcome::Failed(other.to_string()),
                 };
-                report.attempts.push(AuthAttempt { protocol: what, outcome });
+                report.attempts.push(AuthAttempt { protocol: what, outcome, duration });
                 return Err(e);
             }
         }

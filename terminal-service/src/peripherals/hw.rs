@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use hardware::card_report::CardReport;
+use hardware::card_report::{AccessKeys, CardReport};
 use hardware::{Card, CardPresence, CardReader, Language, Receipt, Uid};
 use thiserror::Error;
 
@@ -37,6 +37,47 @@ pub enum HwError {
     /// The print failed.
     #[error(transparent)]
     Print(#[from] PrintError),
+    /// The CAN or MRZ typed for the card report is not valid.
+    #[error("{0}")]
+    BadKey(String),
+}
+
+/// Asks for the keys `hw card-report --can` / `--mrz` tries, one line each on `input`
+/// (prompted on `prompt`, i.e. stderr, so `--json` on stdout stays clean).
+///
+/// They are read from the terminal (or a pipe) rather than given as arguments so that the
+/// card's CAN and MRZ never land in the shell's history or in `ps`. The MRZ key is one line:
+/// the document number, the date of birth and the date of expiry (`YYMMDD`), separated by
+/// commas or spaces.
+pub fn read_access_keys(can: bool, mrz: bool, input: &mut dyn std::io::BufRead, prompt: &mut dyn std::io::Write) -> Result<AccessKeys, HwError> {
+    let mut keys = AccessKeys::default();
+    let mut ask = |question: &str| -> Result<zeroize::Zeroizing<String>, HwError> {
+        let _ = write!(prompt, "{question}: ");
+        let _ = prompt.flush();
+        let mut line = zeroize::Zeroizing::new(String::new());
+        match input.read_line(&mut line) {
+            Ok(0) => Err(HwError::BadKey(format!("no answer to \"{question}\": type it and press Enter, or pipe it in"))),
+            Ok(_) => Ok(line),
+            Err(e) => Err(HwError::BadKey(format!("could not read the answer to \"{question}\" ({e})"))),
+        }
+    };
+    if can {
+        let line = ask("card access number (6 digits, on the card's front)")?;
+        keys.can = Some(hardware::emrtd::AccessKey::can(&line).ok_or_else(|| {
+            HwError::BadKey("the card access number is 1 to 12 digits (6 on the Iraqi card, printed on its front): type only the digits".into())
+        })?);
+    }
+    if mrz {
+        let line = ask("MRZ: document number, date of birth YYMMDD, date of expiry YYMMDD (e.g. A12345678,900101,310101)")?;
+        let fields: Vec<&str> = line.split([',', ' ', '\t']).map(str::trim).filter(|f| !f.is_empty()).collect();
+        let [number, birth, expiry] = fields.as_slice() else {
+            return Err(HwError::BadKey(
+                "the MRZ key is three fields: document number, date of birth YYMMDD and date of expiry YYMMDD, separated by commas".into(),
+            ));
+        };
+        keys.mrz = Some(hardware::emrtd::MrzKey::new(number, birth, expiry).map_err(|e| HwError::BadKey(format!("MRZ key: {e}")))?);
+    }
+    Ok(keys)
 }
 
 /// Refuses when real devices are configured and the service answers on its socket (a PC/SC
@@ -99,15 +140,18 @@ fn no_card(config: &Config, timeout: Duration, last_error: Option<String>) -> Hw
 /// Waits up to `timeout` for a card (polling every 100 ms) and probes it for the technician's
 /// report: how it identifies itself, which applications answer, what EF.CardAccess offers,
 /// and how long each step took — no personal data (see [`hardware::card_report`]).
-pub fn card_report(config: &Config, timeout: Duration) -> Result<CardReport, HwError> {
+///
+/// With `keys`, it also tries PACE (each option EF.CardAccess offers) and BAC, and reports
+/// each attempt and the read times (see [`hardware::card_report::authenticate`]).
+pub fn card_report(config: &Config, timeout: Duration, keys: &AccessKeys) -> Result<CardReport, HwError> {
     ensure_devices_free(config)?;
     let devices = Devices::open(config.hardware_backend());
     let reader = devices.take_reader().ok_or_else(|| HwError::NoReader(devices.reader_report().problem.unwrap_or_default()))?;
-    report_card(reader, timeout).map_err(|last_error| no_card(config, timeout, last_error))
+    report_card(reader, timeout, keys).map_err(|last_error| no_card(config, timeout, last_error))
 }
 
 /// [`card_report`] on an opened reader; without a card, the reader's last error, if any.
-pub fn report_card(mut reader: Box<dyn CardReader>, timeout: Duration) -> Result<CardReport, Option<String>> {
+pub fn report_card(mut reader: Box<dyn CardReader>, timeout: Duration, keys: &AccessKeys) -> Result<CardReport, Option<String>> {
     let started = Instant::now();
     let deadline = started + timeout;
     let mut last_error = None;
@@ -122,7 +166,7 @@ pub fn report_card(mut reader: Box<dyn CardReader>, timeout: Duration) -> Result
         }
         std::thread::sleep(crate::peripherals::reader_loop::POLL_INTERVAL);
     };
-    Ok(hardware::card_report::probe(reader.as_mut(), card, started.elapsed()))
+    Ok(hardware::card_report::probe_and_authenticate(reader.as_mut(), card, started.elapsed(), keys))
 }
 
 /// The report as the technician reads it on a terminal.
@@ -190,6 +234,40 @@ pub fn format_card_report(report: &CardReport) -> String {
         hardware::card_report::Authentication::NotAttempted { reason } => {
             let _ = writeln!(out, "authentication: not attempted: {reason}");
         }
+        hardware::card_report::Authentication::Attempted { attempts, opened_with, max_read, files, read_outcome } => {
+            let _ = writeln!(out, "authentication: {}", opened_with.as_deref().map_or("nothing opened the card".to_string(), |w| format!("opened by {w}")));
+            for a in attempts {
+                let _ = write!(out, "  {} with the {}", a.protocol, a.password);
+                if let Some(id) = a.parameter_id {
+                    let _ = write!(out, ", parameter {id} ({})", a.parameter.unwrap_or("unknown"));
+                }
+                if let Some(cipher) = a.cipher {
+                    let _ = write!(out, ", {cipher}");
+                }
+                let _ = write!(out, ": {}", a.outcome);
+                if let Some(sw) = &a.status_word {
+                    let _ = write!(out, " (SW {sw})");
+                }
+                if let Some(detail) = &a.detail {
+                    let _ = write!(out, " {detail}");
+                }
+                let _ = writeln!(out, ", {:.1} ms", a.micros as f64 / 1000.0);
+            }
+            if opened_with.is_some() {
+                let _ = writeln!(out, "  READ BINARY up to {max_read} bytes; read: {}", read_outcome.as_deref().unwrap_or("?"));
+                for f in files {
+                    let _ = writeln!(
+                        out,
+                        "  {:<14} {:>6} bytes in {:>3} reads (largest {:>3}), {:.1} ms",
+                        f.file,
+                        f.bytes,
+                        f.reads,
+                        f.largest_chunk,
+                        f.micros as f64 / 1000.0
+                    );
+                }
+            }
+        }
     }
     let _ = writeln!(out, "steps:");
     for step in &report.steps {
@@ -248,7 +326,7 @@ mod tests {
         let devices = Devices::open(c.hardware_backend());
         let uid = Uid::from_hex("04A2249A4B5E80").unwrap();
         devices.simulation().unwrap().field.present(hardware::SimulatedCard::id_card(uid, "199012344567", Some("19900101")));
-        let report = report_card(devices.take_reader().unwrap(), Duration::from_secs(2)).unwrap();
+        let report = report_card(devices.take_reader().unwrap(), Duration::from_secs(2), &AccessKeys::default()).unwrap();
         assert_eq!((report.atqa.as_deref(), report.sak.as_deref()), (Some("0044"), Some("20")));
         assert_eq!((report.uid_length, report.random_uid), (7, false));
         let ats = report.ats.as_ref().expect("the MFRC522 shows the ATS after the first exchange");
@@ -273,13 +351,123 @@ mod tests {
         assert!(json.contains("\"state\":\"not_attempted\""), "{json}");
     }
 
+    use hardware::card_report::{AttemptReport, Authentication};
+    use hardware::emrtd::lds::{PaceInfo, PaceMapping};
+    use hardware::emrtd::SmCipher;
+    use hardware::field::{EmrtdApplicant, EmrtdChip};
+
+    /// The keys as a technician types them.
+    fn keys(can: Option<&str>, mrz: Option<&str>) -> AccessKeys {
+        let typed = format!("{}{}", can.map(|c| format!("{c}\n")).unwrap_or_default(), mrz.map(|m| format!("{m}\n")).unwrap_or_default());
+        read_access_keys(can.is_some(), mrz.is_some(), &mut typed.as_bytes(), &mut std::io::sink()).unwrap()
+    }
+
+    fn mrz_line(person: &EmrtdApplicant) -> String {
+        format!("{},{},{}", person.document_number, person.date_of_birth, person.date_of_expiry)
+    }
+
+    /// The report on a simulated eMRTD, as text and JSON, checked to hold none of the card's
+    /// personal data nor the keys.
+    fn emrtd_report(chip: EmrtdChip, keys: &AccessKeys) -> (Vec<AttemptReport>, Authentication, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let c = config(dir.path(), "");
+        let devices = Devices::open(c.hardware_backend());
+        let person = chip.applicant().clone();
+        devices.simulation().unwrap().field.present(hardware::SimulatedCard::emrtd(Uid::from_hex("08A1B2C3").unwrap(), chip));
+        let report = report_card(devices.take_reader().unwrap(), Duration::from_secs(2), keys).unwrap();
+        let text = format_card_report(&report);
+        let json = serde_json::to_string(&report).unwrap();
+        let surname = person.full_name.split("<<").next().unwrap().to_string();
+        for shown in [&text, &json] {
+            for secret in [&person.national_number, &person.document_number, &person.mrz_surname, &person.mrz_given_names, &surname, &person.full_name, &person.place_of_birth, &person.full_date_of_birth] {
+                assert!(!shown.contains(secret.as_str()), "{secret} in {shown}");
+            }
+        }
+        // The CAN is six digits: in JSON only a string could be it (times are numbers).
+        assert!(!text.contains(&person.can) && !json.contains(&format!("\"{}\"", person.can)), "{text}\n{json}");
+        let Authentication::Attempted { attempts, .. } = &report.authentication else { panic!("not attempted: {text}") };
+        (attempts.clone(), report.authentication.clone(), text, json)
+    }
+
+    #[test]
+    fn card_report_tries_each_pace_option_and_bac_and_times_the_files() {
+        let person = EmrtdApplicant::samples().remove(0);
+        // A card offering two PACE options, one of which (DH) this terminal does not run.
+        let chip = EmrtdChip::new(person.clone()).with_pace(vec![
+            PaceInfo::new(PaceMapping::EcdhGeneric, SmCipher::Aes128, 13),
+            PaceInfo::new(PaceMapping::DhGeneric, SmCipher::Aes128, 0),
+        ]);
+        let (attempts, auth, text, json) = emrtd_report(chip, &keys(Some(&person.can), Some(&mrz_line(&person))));
+        let summary: Vec<(&str, &str, Option<u64>, &str)> = attempts.iter().map(|a| (a.protocol, a.password, a.parameter_id, a.outcome)).collect();
+        assert_eq!(
+            summary,
+            [
+                ("PACE", "CAN", Some(13), "ok"),
+                ("PACE", "CAN", Some(0), "unsupported"),
+                ("PACE", "MRZ", Some(13), "ok"),
+                ("PACE", "MRZ", Some(0), "unsupported"),
+                ("BAC", "MRZ", None, "ok"),
+            ],
+            "{text}"
+        );
+        assert_eq!(attempts[0].cipher, Some("AES-128"), "{text}");
+        assert_eq!(attempts[0].parameter, Some("brainpoolP256r1"), "{text}");
+        let Authentication::Attempted { opened_with, files, max_read, read_outcome, .. } = auth else { unreachable!() };
+        assert_eq!(opened_with.as_deref(), Some("PACE parameter 13 (brainpoolP256r1) AES-128 with the CAN"));
+        assert_eq!((max_read, read_outcome.as_deref()), (0xDF, Some("ok")));
+        let names: Vec<&str> = files.iter().map(|f| f.file).collect();
+        for file in ["DG1", "DG11", "EF.SOD"] {
+            assert!(names.contains(&file), "{names:?}");
+        }
+        assert!(files.iter().all(|f| f.bytes > 0 && f.reads > 0 && f.largest_chunk <= 0xDF), "{files:?}");
+        assert!(text.contains("opened by PACE parameter 13") && text.contains("DG11") && text.contains("bytes in"), "{text}");
+        assert!(json.contains("\"state\":\"attempted\"") && json.contains("\"outcome\":\"ok\""), "{json}");
+    }
+
+    #[test]
+    fn card_report_with_a_wrong_can_says_wrong_key() {
+        let person = EmrtdApplicant::samples().remove(0);
+        let (attempts, auth, text, _) = emrtd_report(EmrtdChip::new(person), &keys(Some("000000"), None));
+        assert_eq!(attempts.len(), 1, "{text}");
+        assert_eq!((attempts[0].protocol, attempts[0].outcome, attempts[0].parameter_id), ("PACE", "wrong_key", Some(13)), "{text}");
+        assert!(attempts[0].status_word.is_some(), "{text}");
+        assert!(matches!(auth, Authentication::Attempted { opened_with: None, ref files, .. } if files.is_empty()), "{text}");
+        assert!(text.contains("nothing opened the card") && text.contains("wrong_key (SW "), "{text}");
+    }
+
+    #[test]
+    fn card_report_opens_a_bac_only_card_with_the_mrz_and_not_with_the_can() {
+        let person = EmrtdApplicant::samples().remove(1);
+        let (attempts, auth, text, _) = emrtd_report(EmrtdChip::new(person.clone()).bac_only(), &keys(Some(&person.can), Some(&mrz_line(&person))));
+        let summary: Vec<(&str, &str, &str)> = attempts.iter().map(|a| (a.protocol, a.password, a.outcome)).collect();
+        // No EF.CardAccess: no PACE to try; BAC needs the MRZ.
+        assert_eq!(summary, [("BAC", "MRZ", "ok")], "{text}");
+        assert!(matches!(auth, Authentication::Attempted { opened_with: Some(ref w), .. } if w == "BAC with the MRZ"), "{text}");
+        assert!(text.contains("EF.CardAccess: not read"), "{text}");
+    }
+
+    #[test]
+    fn typed_keys_are_checked() {
+        let mut sink = std::io::sink();
+        let bad = |can: bool, mrz: bool, typed: &str| read_access_keys(can, mrz, &mut typed.as_bytes(), &mut std::io::sink()).unwrap_err().to_string();
+        assert!(bad(true, false, "12a456\n").contains("digits"));
+        assert!(bad(true, false, "").contains("no answer"));
+        assert!(bad(false, true, "A12345678,900101\n").contains("three fields"));
+        assert!(bad(false, true, "A12345678,9001,310101\n").contains("MRZ key"));
+        let keys = read_access_keys(true, true, &mut "123456\nA12345678 900101 310101\n".as_bytes(), &mut sink).unwrap();
+        assert!(keys.can.is_some() && keys.mrz.is_some());
+        // Neither shows in a debug print.
+        let shown = format!("{keys:?}");
+        assert!(!shown.contains("123456") && !shown.contains("A12345678"), "{shown}");
+    }
+
     #[test]
     fn card_report_without_a_card_explains_the_simulator() {
         let dir = tempfile::tempdir().unwrap();
-        let err = card_report(&config(dir.path(), ""), Duration::from_millis(300)).unwrap_err();
+        let err = card_report(&config(dir.path(), ""), Duration::from_millis(300), &AccessKeys::default()).unwrap_err();
         assert!(err.to_string().contains("[hardware.simulator] card"), "{err}");
         // A badge answers no APDU: the report says so rather than failing.
-        let report = card_report(&config(dir.path(), "[hardware.simulator]\ncard = \"DEADBEEF\"\n"), Duration::from_secs(2)).unwrap();
+        let report = card_report(&config(dir.path(), "[hardware.simulator]\ncard = \"DEADBEEF\"\n"), Duration::from_secs(2), &AccessKeys::default()).unwrap();
         assert_eq!((report.uid_length, report.sak.as_deref()), (4, Some("08")));
         assert!(!report.lds1.answers && report.lds1.outcome.contains("14443-4"), "{report:?}");
         assert!(report.ats.is_none());
@@ -300,7 +488,7 @@ mod tests {
         let uid = Uid::from_hex("04A2249A4B5E80").unwrap();
         card.insert(hardware::SimulatedCard::id_card(uid, "199012344567", None)).unwrap();
         let c = config(dir.path(), "[hardware.reader]\nchip = \"pcsc\"\npcsc_reader = \"Desk Reader\"\n");
-        let report = card_report(&c, Duration::from_secs(5)).unwrap_or_else(|e| panic!("{e}; pcscd's log:\n{}", pcscd.log()));
+        let report = card_report(&c, Duration::from_secs(5), &AccessKeys::default()).unwrap_or_else(|e| panic!("{e}; pcscd's log:\n{}", pcscd.log()));
         assert!(report.reader.contains("Desk Reader 00 00"), "{report:?}");
         assert_eq!((report.atqa.as_deref(), report.sak.as_deref(), report.uid_length), (None, None, 7));
         assert_eq!(report.atr.as_deref(), Some("3B 80 80 01 01"));
@@ -308,6 +496,22 @@ mod tests {
         let text = format_card_report(&report);
         assert!(text.contains("ATQA/SAK: not shown by this reader") && text.contains("ISO/IEC 14443-4 card"), "{text}");
         assert!(!text.contains("04A2249A4B5E80") && !text.contains("199012344567"), "{text}");
+
+        // The national ID card's chip, opened by its CAN through pcscd.
+        card.remove();
+        let person = EmrtdApplicant::samples().remove(0);
+        card.insert(hardware::SimulatedCard::emrtd(Uid::from_hex("08A1B2C3").unwrap(), EmrtdChip::new(person.clone()))).unwrap();
+        // pcscd sees the card change within a poll or two; the report waits for one.
+        std::thread::sleep(Duration::from_millis(900));
+        let report = card_report(&c, Duration::from_secs(5), &keys(Some(&person.can), None)).unwrap_or_else(|e| panic!("{e}; pcscd's log:\n{}", pcscd.log()));
+        let text = format_card_report(&report);
+        let Authentication::Attempted { attempts, opened_with, files, .. } = &report.authentication else { panic!("{text}") };
+        assert_eq!(attempts.iter().map(|a| a.outcome).collect::<Vec<_>>(), ["ok"], "{text}");
+        assert!(opened_with.as_deref().is_some_and(|w| w.contains("with the CAN")), "{text}");
+        assert!(files.iter().any(|f| f.file == "DG11" && f.bytes > 0), "{text}");
+        for secret in [&person.national_number, &person.document_number, &person.can, &person.mrz_surname] {
+            assert!(!text.contains(secret.as_str()), "{secret} in {text}");
+        }
     }
 
     #[test]
@@ -315,7 +519,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = config(dir.path(), "[hardware.reader]\nchip = \"pcsc\"\n");
         let _listener = std::os::unix::net::UnixListener::bind(&c.api.socket).unwrap();
-        assert!(matches!(card_report(&c, Duration::from_millis(10)), Err(HwError::ServiceRunning(_))));
+        assert!(matches!(card_report(&c, Duration::from_millis(10), &AccessKeys::default()), Err(HwError::ServiceRunning(_))));
     }
 
     #[test]
