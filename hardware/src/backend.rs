@@ -117,6 +117,8 @@ pub struct BackendConfig {
     pub reader: ReaderConfig,
     /// The receipt printer.
     pub printer: PrinterConfig,
+    /// The 2D barcode scanner (referral slips); none by default.
+    pub scanner: crate::scanner::ScannerConfig,
     /// The simulated devices (backend `"simulated"`).
     pub simulator: SimulatorConfig,
 }

@@ -16,6 +16,7 @@
 //! | [`pn532`] | NXP PN532 NFC controller | I2C (`I2c`) | [user manual UM0701-02](https://www.nxp.com/docs/en/user-guide/141520.pdf) |
 //! | [`pcsc`] | USB reader (ACR122U-style) | PC/SC through pcscd (`pcsc` crate) | [PC/SC part 3](https://pcscworkgroup.com/specifications/) |
 //! | [`escpos`] | ESC/POS thermal printer | byte stream (`embedded_io`) | [ESC/POS reference](https://download4.epson.biz/sec_pubs/pos/reference_en/escpos/) |
+//! | [`scanner`] | 2D barcode scanner (referral QR codes) | evdev node (USB HID) or tty | `linux/input.h`, `input-event-codes.h` |
 //!
 //! [`iso14443`] holds the card-side protocol both readers speak (ISO/IEC 14443-3 Type A), and
 //! [`field`] simulated cards. On top, [`iso_dep`] (ISO/IEC 14443-4 blocks) carries [`apdu`]s
@@ -79,6 +80,7 @@ pub mod pn532;
 pub mod printer;
 mod raster;
 pub mod receipt;
+pub mod scanner;
 
 pub use backend::{open_printer, open_reader, Backend, BackendConfig, Devices, IdCardProfile, OpenError, PrinterConfig, PrinterConnection, ReaderChip, ReaderConfig, Simulation, SimulatorConfig, StdStream};
 pub use card::{Activation, Card, CardEvent, CardPresence, CardReader, ReaderError, Uid};
@@ -88,4 +90,5 @@ pub use field::{SimulatedCard, SimulatedField};
 pub use id_card::{read_id_card, read_national_id, DateOfBirth, IdCardData, IdCardError, NationalId};
 pub use printer::{PaperLevel, PaperWidth, PrintReport, PrinterError, PrinterStatus, ReceiptPrinter};
 pub use raster::Raster;
+pub use scanner::{open_scanner, BarcodeScanner, ScannerConfig, ScannerError, ScannerKind, SimulatedScanner, SimulatedScannerHandle};
 pub use receipt::{render_receipt, Language, Receipt, ReceiptKind, ReceiptLine, ReceiptRenderer, RenderError};

@@ -57,6 +57,7 @@ pub mod delivery;
 pub mod events;
 pub mod peripherals;
 pub mod rate_limit;
+pub mod referrals;
 pub mod report;
 pub mod service;
 pub mod staff;

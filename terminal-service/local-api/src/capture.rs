@@ -21,6 +21,11 @@ pub struct CaptureRequest {
     /// with `assisted_by` (a staff session). Audited, and sealed with the application for the node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_override: Option<node_protocol::DuplicateOverride>,
+    /// The partner referral the application comes with (applications only): the short code,
+    /// and the signed payload when scanned or looked up (`POST /v1/referrals/check`). Sealed
+    /// with the application; the node checks it and answers in `referral_check`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<node_protocol::AttachedReferral>,
 }
 
 /// Answer of a capture: the submission is durable.

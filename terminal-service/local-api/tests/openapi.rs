@@ -67,6 +67,7 @@ fn request_types() -> BTreeMap<(&'static str, &'static str), Check> {
         (("/v1/applications", "post"), reads::<CaptureRequest> as Check),
         (("/v1/grievances", "post"), reads::<CaptureRequest>),
         (("/v1/applications/precheck", "post"), reads::<PrecheckRequest>),
+        (("/v1/referrals/check", "post"), reads::<ReferralCheckRequest>),
         (("/v1/status-checks", "post"), reads::<StatusRequest>),
         (("/v1/provisioning", "post"), reads::<ProvisionRequest>),
         (("/v1/sessions", "post"), reads::<Login>),
@@ -86,6 +87,7 @@ fn response_type(schema: &str) -> Check {
         "Forms" => reads::<Forms>,
         "Captured" => reads::<Captured>,
         "Precheck" => reads::<Precheck>,
+        "ReferralCheckAnswer" => reads::<ReferralCheckAnswer>,
         "StatusResponse" => reads::<StatusResponse>,
         "QueueCounts" => reads::<QueueCounts>,
         "Queue" => reads::<Queue>,
@@ -363,14 +365,28 @@ fn samples() -> Samples {
     let mut answers = serde_json::Map::new();
     answers.insert("national_id".into(), json!("199012345678"));
     answers.insert("members".into(), json!([{ "name": "زينب" }]));
-    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None });
-    s.add("CaptureRequest", CaptureRequest { language: "ckb".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: None });
+    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None, referral: None });
+    s.add("CaptureRequest", CaptureRequest { language: "ckb".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: None, referral: None });
+    let attached = node_protocol::AttachedReferral { code: "WFP-79E-7X4-DM0".into(), payload: Some("R1.WFP.79E7X4DM.20261201.20270228.6.NIN.IRQ-NIN-2026-004217.NVS49KYKF81XVE84VW7W569N31PNFTE97GKKGJVPCXD9F0XCJR4MV4Z2RGQ3Q83FEN7XFM83PWP8P6HYEXX5HH3MKJP7WQRMPV6S418".into()) };
+    s.add("AttachedReferral", attached.clone());
+    s.add("AttachedReferral", node_protocol::AttachedReferral { code: "WFP-79E-7X4-DM0".into(), payload: None });
+    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None, referral: Some(attached) });
     for reason in OverrideReason::ALL {
         s.add("OverrideReason", reason);
         let duplicate_override = DuplicateOverride { reason };
         s.add("DuplicateOverride", duplicate_override);
-        s.add("CaptureRequest", CaptureRequest { language: "en".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: Some(duplicate_override) });
+        s.add("CaptureRequest", CaptureRequest { language: "en".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: Some(duplicate_override), referral: None });
     }
+    let payload = "R1.WFP.79E7X4DM.20261201.20270228.6.NIN.IRQ-NIN-2026-004217.NVS49KYKF81XVE84VW7W569N31PNFTE97GKKGJVPCXD9F0XCJR4MV4Z2RGQ3Q83FEN7XFM83PWP8P6HYEXX5HH3MKJP7WQRMPV6S418";
+    s.add("ReferralCheckRequest", ReferralCheckRequest { code: Some("WFP-79E-7X4-DM0".into()), payload: None });
+    s.add("ReferralCheckRequest", ReferralCheckRequest { code: None, payload: Some(payload.into()) });
+    let prefill = ReferralPrefill { household_size: 6, governorate: "NIN".into(), partner: "WFP".into(), partner_case_number: "IRQ-NIN-2026-004217".into() };
+    s.add("ReferralPrefill", prefill.clone());
+    for status in [ReferralCheckStatus::Valid, ReferralCheckStatus::Invalid, ReferralCheckStatus::Unchecked] {
+        s.add("ReferralCheckStatus", status);
+    }
+    s.add("ReferralCheckAnswer", ReferralCheckAnswer { status: ReferralCheckStatus::Valid, code: Some("WFP-79E-7X4-DM0".into()), reason_code: None, reason: None, prefill: Some(prefill), payload: Some(payload.into()) });
+    s.add("ReferralCheckAnswer", ReferralCheckAnswer { status: ReferralCheckStatus::Invalid, code: Some("WFP-79E-7X4-DM0".into()), reason_code: Some("signature_invalid".into()), reason: Some("referral signature is not partner WFP's".into()), prefill: None, payload: None });
     s.add("PrecheckRequest", PrecheckRequest { national_id: "199012345678".into() });
     s.add("PrecheckRequest", PrecheckRequest { national_id: "١٩٩٠١٢٣٤٥٦٧٨".into() });
     for node in [NodeFinding::Registered, NodeFinding::NotFound, NodeFinding::CouldNotCheck] {

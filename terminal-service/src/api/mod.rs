@@ -38,6 +38,7 @@ pub mod precheck;
 pub mod provisioning;
 pub mod queue;
 pub mod receipts;
+pub mod referrals;
 pub mod sessions;
 pub mod simulator;
 pub mod status_checks;
@@ -78,6 +79,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/forms", get(forms::get))
         .route("/v1/applications", post(submissions::post_application))
         .route("/v1/applications/precheck", post(precheck::post))
+        .route("/v1/referrals/check", post(referrals::post))
         .route("/v1/grievances", post(submissions::post_grievance))
         .route("/v1/status-checks", post(status_checks::post))
         .route("/v1/queue", get(queue::get))

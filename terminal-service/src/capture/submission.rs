@@ -44,7 +44,7 @@ pub enum CaptureError {
 }
 
 /// Validates, seals and durably queues one submission, then wakes the sync engine.
-pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: CaptureRequest) -> Result<Captured, CaptureError> {
+pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, mut request: CaptureRequest) -> Result<Captured, CaptureError> {
     let provisioned = terminal.provisioned().ok_or(CaptureError::NotProvisioned)?;
     let (node_config, form) = terminal.form(kind).ok_or(CaptureError::NoForm(kind.as_str()))?;
 
@@ -70,6 +70,20 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
             });
         }
     }
+    let referral = match request.referral.take() {
+        Some(_) if kind != SubmissionKind::Application => {
+            problems.push(FieldError { field: "referral".into(), message: "only an application comes with a partner referral; leave it out".into() });
+            None
+        }
+        Some(attached) => match canonical_referral(attached) {
+            Ok(attached) => Some(attached),
+            Err(message) => {
+                problems.push(FieldError { field: "referral".into(), message });
+                None
+            }
+        },
+        None => None,
+    };
     if let Err(mut errors) = forms::validate(&form, &node_config.master_data, &request.answers) {
         problems.append(&mut errors);
     }
@@ -81,6 +95,7 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
     // The terminal's time: the local clock corrected by what the node taught, if it has.
     let created_at = terminal.storage.clock().now();
     let applicant_key = forms::national_id(&form, &request.answers).map(|n| terminal.applicant_key(n));
+    let referral_code = referral.as_ref().map(|r| r.code.clone());
     let content = SubmissionContent {
         id,
         kind,
@@ -91,8 +106,7 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
         assisted_by: request.assisted_by.clone(),
         terminal_id: provisioned.enrollment.terminal_id.clone(),
         duplicate_override: request.duplicate_override,
-        // The kiosk's referral flow (issue 14, terminal side) is not there yet.
-        referral: None,
+        referral,
     };
     // Sealing is CPU work (X25519 + ChaCha20-Poly1305); the plaintext lives only in this task.
     let sealer = Arc::clone(&provisioned.sealer);
@@ -137,8 +151,31 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, request: Ca
             )
             .await;
     }
+    if let Some(code) = referral_code {
+        // The short code only: the payload holds the partner's case number.
+        let _ = terminal
+            .storage
+            .audit(AuditCategory::Staff, "referral_used", json!({"code": code, "submission_id": id}))
+            .await;
+    }
     terminal.sync_wake.notify_one();
     terminal.events.publish(Event::submission(id, SubmissionState::Queued));
     terminal.publish_queue().await;
     Ok(Captured { id, reference: node_protocol::reference::short_reference(&id), created_at, duplicate_warning })
+}
+
+/// The attached referral in canonical form: the short code as the node spells it, and a
+/// payload (when given) that is a referral whose short code is that code. The signature and
+/// dates are the node's to judge on delivery (`referral_check`): the kiosk checked them first
+/// with `POST /v1/referrals/check`.
+fn canonical_referral(attached: node_protocol::AttachedReferral) -> Result<node_protocol::AttachedReferral, String> {
+    use node_protocol::referral::{ShortCode, SignedReferral};
+    let code = ShortCode::parse(&attached.code).map_err(|e| format!("code: {e}"))?.to_string();
+    if let Some(payload) = &attached.payload {
+        let signed = SignedReferral::parse(payload).map_err(|e| format!("payload: {e}"))?;
+        if signed.referral.short_code() != code {
+            return Err(format!("payload is referral {}, not {code}: send the code and payload of the same slip", signed.referral.short_code()));
+        }
+    }
+    Ok(node_protocol::AttachedReferral { code, payload: attached.payload })
 }

@@ -227,6 +227,12 @@ impl NodeClient {
         self.call(Method::POST, "/v1/heartbeat", Some(heartbeat)).await
     }
 
+    /// `GET /v1/referrals/{code}`: the referral recorded under a short code, given in its
+    /// canonical spelling (`WFP-79E-7X4-DM0`: letters, digits and `-`, safe in a path).
+    pub async fn lookup_referral(&self, code: &str) -> Result<node_protocol::ReferralLookup, NodeError> {
+        self.call::<(), _>(Method::GET, &format!("/v1/referrals/{code}"), None).await
+    }
+
     /// `GET /v1/config`.
     pub async fn config(&self) -> Result<NodeConfig, NodeError> {
         self.call::<(), _>(Method::GET, "/v1/config", None).await

@@ -47,7 +47,7 @@ pub struct Config {
     pub storage: StorageSection,
     /// `[api]`
     pub api: ApiSection,
-    /// `[hardware]` with `[hardware.reader]`, `[hardware.printer]`, `[hardware.simulator]`:
+    /// `[hardware]` with `[hardware.reader]`, `[hardware.printer]`, `[hardware.scanner]`, `[hardware.simulator]`:
     /// the hardware crate's configuration. A relative `simulator.output_dir` is resolved
     /// against `[storage] dir` (see [`Config::hardware_backend`]).
     pub hardware: hardware::BackendConfig,
@@ -351,6 +351,20 @@ impl Config {
         if self.hardware.printer.baud == 0 {
             return Err(invalid("hardware.printer.baud", "0 is not a serial speed; use the printer's, e.g. 19200".into()));
         }
+        let scanner = &self.hardware.scanner;
+        if matches!(scanner.kind, hardware::ScannerKind::Hid | hardware::ScannerKind::Serial) && scanner.device.is_none() {
+            return Err(invalid(
+                "hardware.scanner.device",
+                format!(
+                    "kind = \"{}\" needs the scanner's device node: set it (e.g. {}), or kind = \"none\" to type referral codes instead",
+                    scanner.kind.as_str(),
+                    if scanner.kind == hardware::ScannerKind::Hid { "\"/dev/input/by-id/usb-…-event-kbd\"" } else { "\"/dev/ttyACM0\"" }
+                ),
+            ));
+        }
+        if scanner.kind == hardware::ScannerKind::Serial && scanner.baud == 0 {
+            return Err(invalid("hardware.scanner.baud", "0 is not a serial speed; use the scanner's, e.g. 9600".into()));
+        }
         if self.hardware.reader.spi_clock_hz == 0 {
             return Err(invalid("hardware.reader.spi_clock_hz", "0 Hz cannot clock the bus; use e.g. 1000000".into()));
         }
@@ -442,7 +456,7 @@ fn section<T: serde::de::DeserializeOwned>(name: &str, table: toml::Table) -> Re
 /// a section so that an error names `hardware.printer.devcie`, not just "unknown field".
 fn hardware_section(mut table: toml::Table) -> Result<hardware::BackendConfig, String> {
     let mut subsections = Vec::new();
-    for name in ["reader", "printer", "simulator"] {
+    for name in ["reader", "printer", "scanner", "simulator"] {
         match table.remove(name) {
             Some(toml::Value::Table(sub)) => subsections.push((name, sub)),
             Some(other) => {
@@ -461,6 +475,7 @@ fn hardware_section(mut table: toml::Table) -> Result<hardware::BackendConfig, S
         match name {
             "reader" => config.reader = section(&dotted, sub)?,
             "printer" => config.printer = section(&dotted, sub)?,
+            "scanner" => config.scanner = section(&dotted, sub)?,
             _ => {
                 output_dir_given = sub.contains_key("output_dir");
                 config.simulator = section(&dotted, sub)?;
@@ -772,6 +787,22 @@ mod tests {
         assert!(m.contains("`hardware.printer.paper`") && m.contains("58mm"), "{m}");
         let m = parse_message("[hardware.printer]\nbaud = \"fast\"\n");
         assert!(m.contains("`hardware.printer.baud`") && m.contains("whole number"), "{m}");
+    }
+
+    #[test]
+    fn scanner_section_is_read_and_checked_key_by_key() {
+        let c = parse("[hardware.scanner]\nkind = \"hid\"\ndevice = \"/dev/input/by-id/usb-Scanner-event-kbd\"\n").unwrap();
+        assert_eq!(c.hardware.scanner.kind, hardware::ScannerKind::Hid);
+        assert_eq!(parse("").unwrap().hardware.scanner.kind, hardware::ScannerKind::None);
+        let (key, m) = invalid("[hardware.scanner]\nkind = \"serial\"\n");
+        assert_eq!(key, "hardware.scanner.device");
+        assert!(m.contains("/dev/ttyACM0"), "{m}");
+        assert_eq!(invalid("[hardware.scanner]\nkind = \"serial\"\ndevice = \"/dev/ttyACM0\"\nbaud = 0\n").0, "hardware.scanner.baud");
+        let m = parse_message("[hardware.scanner]\ndevcie = \"/dev/ttyACM0\"\n");
+        assert!(m.contains("`hardware.scanner.devcie`") && m.contains("`hardware.scanner.device`"), "{m}");
+        let m = parse_message("[hardware.scanner]\nkind = \"usb\"\n");
+        assert!(m.contains("`hardware.scanner.kind`") && m.contains("hid"), "{m}");
+        parse("[hardware.scanner]\nkind = \"simulated\"\n").unwrap();
     }
 
     #[test]

@@ -717,4 +717,52 @@ async fn staff_read_a_national_card_by_can_or_mrz_with_one_reader_and_the_badge_
 
     let actions = api.audit_actions().await;
     assert_no_secret_in_details(&actions, &["493817", "A12345678", "850314", "310701", "199001234567"]);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_is_sealed_with_the_application_in_canonical_form_and_audited_by_code_only() {
+    use node_protocol::referral::Referral;
+    let fixture = Fixture::provisioned("http://127.0.0.1:9");
+    let identity = fixture.identity.clone();
+    let api = start(fixture, 90).await;
+    let today = chrono::Utc::now().date_naive();
+    let signed = Referral {
+        partner: "WFP".into(),
+        serial: 501,
+        issued_on: today,
+        expires_on: today + chrono::Days::new(10),
+        household_size: 4,
+        governorate: "BGD".into(),
+        partner_case: "WFP-CASE-501".into(),
+    }
+    .sign(&ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]))
+    .unwrap();
+    let code = signed.referral.short_code();
+    let with = |referral: Value| json!({"language": "ar", "answers": application_answers(31), "referral": referral});
+
+    // A payload of another slip than the code, a mistyped code, and a grievance are refused.
+    let other = Referral { serial: 502, ..signed.referral.clone() }.sign(&ed25519_dalek::SigningKey::from_bytes(&[9u8; 32])).unwrap();
+    for bad in [json!({"code": code, "payload": other.payload()}), json!({"code": "WFP-000-000-00"})] {
+        let (status, body) = api.call("POST", "/v1/applications", Some(with(bad.clone()))).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(body["fields"].as_array().unwrap().iter().any(|f| f["field"] == "referral"), "{body}");
+    }
+    let grievance = json!({"language": "ar", "answers": {}, "referral": {"code": code}});
+    assert_eq!(api.call("POST", "/v1/grievances", Some(grievance)).await.0, 422);
+
+    // Typed in lower case: sealed as the node spells it, with the scanned payload.
+    let (status, captured) = api.call("POST", "/v1/applications", Some(with(json!({"code": code.to_lowercase(), "payload": signed.payload()})))).await;
+    assert_eq!(status, 201, "{captured}");
+    let envelopes = api.terminal.storage.outbox(|o| o.next_batch(10)).await.unwrap();
+    assert_eq!(envelopes.len(), 1);
+    let sealed = base64::engine::general_purpose::STANDARD.decode(&envelopes[0].sealed).unwrap();
+    let content: node_protocol::SubmissionContent = serde_json::from_slice(&age::decrypt(&identity, &sealed).unwrap()).unwrap();
+    assert_eq!(content.referral, Some(node_protocol::AttachedReferral { code: code.clone(), payload: Some(signed.payload()) }));
+
+    let actions = api.audit_actions().await;
+    let used: Vec<&Value> = actions.iter().filter(|(a, _)| a == "referral_used").map(|(_, e)| e).collect();
+    assert_eq!(used.len(), 1, "{actions:?}");
+    assert_eq!(used[0]["detail"], json!({"code": code, "submission_id": captured["id"]}));
+    for (action, entry) in &actions {
+        assert!(!entry.to_string().contains("WFP-CASE-501"), "{action} holds the partner case number: {entry}");
+    }
 }

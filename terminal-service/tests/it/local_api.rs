@@ -341,3 +341,59 @@ async fn the_precheck_could_not_check_when_the_node_is_offline_slow_or_unknown()
     let (status, body) = unprovisioned.post("/v1/applications/precheck", json!({ "national_id": "199012345678" })).await;
     assert_eq!((status, body), (200, json!({"sent_from_this_terminal": false, "node": "could_not_check"})));
 }
+
+/// A terminal whose cached node configuration trusts partner WFP's key `[9; 32]`, with the
+/// node unreachable: what `POST /v1/referrals/check` tells offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn referral_check_offline_verifies_scanned_payloads_against_cached_partner_keys() {
+    use base64::Engine;
+    use node_protocol::referral::Referral;
+    let partner = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let fixture = Fixture::provisioned(&format!("http://127.0.0.1:{port}"));
+    let mut config = crate::common::node_config();
+    config.referral_partners = vec![node_protocol::ReferralPartner {
+        code: "WFP".into(),
+        name: "World Food Programme".into(),
+        public_keys: vec![base64::engine::general_purpose::STANDARD.encode(partner.verifying_key().as_bytes())],
+    }];
+    terminal_service::startup::node_config::store_cached(&fixture.config.storage.dir, &config).unwrap();
+    let api = serve(fixture).await;
+    let today = chrono::Utc::now().date_naive();
+    let slip = |key: &ed25519_dalek::SigningKey| {
+        Referral {
+            partner: "WFP".into(),
+            serial: 77,
+            issued_on: today - chrono::Days::new(3),
+            expires_on: today + chrono::Days::new(30),
+            household_size: 5,
+            governorate: "BGD".into(),
+            partner_case: "WFP-2026/77".into(),
+        }
+        .sign(key)
+        .unwrap()
+    };
+    let genuine = slip(&partner);
+
+    let (status, body) = api.post("/v1/referrals/check", json!({"payload": genuine.payload()})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "valid", "{body}");
+    assert_eq!(body["code"], genuine.referral.short_code());
+    assert_eq!(body["prefill"], json!({"household_size": 5, "governorate": "BGD", "partner": "WFP", "partner_case_number": "WFP-2026/77"}));
+    assert_eq!(body["payload"], genuine.payload());
+
+    let forged = slip(&ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]));
+    let (status, body) = api.post("/v1/referrals/check", json!({"payload": forged.payload()})).await;
+    assert_eq!((status, &body["status"], &body["reason_code"]), (200, &json!("invalid"), &json!("signature_invalid")), "{body}");
+    assert!(body["reason"].as_str().unwrap().contains("forged"), "{body}");
+    assert!(body.get("prefill").is_none(), "{body}");
+
+    // A typed code: the node holds the referral, and it is unreachable.
+    let (status, body) = api.post("/v1/referrals/check", json!({"code": genuine.referral.short_code().to_lowercase()})).await;
+    assert_eq!((status, &body["status"], &body["reason_code"]), (200, &json!("unchecked"), &json!("needs_node")), "{body}");
+
+    let (status, body) = api.post("/v1/referrals/check", json!({"code": "UNHCR-000-000-000"})).await;
+    assert_eq!((status, &body["status"]), (200, &json!("invalid")), "{body}");
+    assert_error("both", &api.post("/v1/referrals/check", json!({"code": "WFP-1", "payload": "R1"})).await, 422, "invalid_body");
+    assert_error("neither", &api.post("/v1/referrals/check", json!({})).await, 422, "invalid_body");
+}

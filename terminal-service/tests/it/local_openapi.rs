@@ -47,7 +47,7 @@ fn every_request_body_has_an_example_that_matches_its_schema() {
             }
         }
     }
-    assert_eq!(checked, 9, "applications, their pre-check, grievances, status-checks, provisioning, sessions, receipts, simulator card and printer");
+    assert_eq!(checked, 10, "applications, their pre-check, referral checks, grievances, status-checks, provisioning, sessions, receipts, simulator card and printer");
     // The check can fail: a body of the wrong shape does not match.
     assert!(check(&doc, "/components/schemas/CaptureRequest", &json!({"language": 5, "answers": {}})).is_err());
     assert!(check(&doc, "/components/schemas/CaptureRequest", &json!({"language": "ar", "answers": {}, "x": 1})).is_err());

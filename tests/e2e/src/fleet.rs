@@ -178,6 +178,7 @@ pub async fn run(options: &FleetOptions) -> Result<FleetReport> {
                     answers: body.as_object().cloned().unwrap_or_default(),
                     assisted_by: None,
                     duplicate_override: None,
+                    referral: None,
                 };
                 capture(terminal, SubmissionKind::Application, request).await.map(|c| c.id).context("capturing an application")
             }
