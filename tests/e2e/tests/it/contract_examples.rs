@@ -27,11 +27,13 @@ const DOCUMENT: &str = "local-v1.yaml";
 /// terminal starts unprovisioned), the card example before the login (a new card on the
 /// reader takes the badge off), the application before the receipt that prints it, the
 /// printer drill last (it leaves the printer out of paper until restored), the application's
-/// pre-check after the application (its example asks about the number just submitted).
-const SENT: [(&str, &str); 9] = [
+/// pre-check after the application (its example asks about the number just submitted), the
+/// referral check after provisioning (it asks the node about a typed code).
+const SENT: [(&str, &str); 10] = [
     ("post", "/v1/provisioning"),
     ("post", "/v1/applications"),
     ("post", "/v1/applications/precheck"),
+    ("post", "/v1/referrals/check"),
     ("post", "/v1/simulator/card"),
     ("post", "/v1/sessions"),
     ("post", "/v1/grievances"),
@@ -251,6 +253,10 @@ async fn every_request_example_gets_the_documented_answer() -> Result<()> {
                 let pin = body["pin"].as_str().unwrap_or_default();
                 let staff = SAMPLE_STAFF.iter().find(|(_, _, p)| *p == pin).map(|(id, _, _)| *id);
                 ensure!(answer["staff_id"].as_str() == staff, "the example's PIN logs in {staff:?}: {answer}");
+            }
+            "/v1/referrals/check" => {
+                // The example's code is well formed but was never issued by this node's partners.
+                ensure!(answer["status"] != "valid", "a code nobody issued is not valid: {answer}");
             }
             "/v1/status-checks" => {
                 ensure!(answer["state"] != "not_found", "the example should name one of the reference node's sample applicants: {answer}");
