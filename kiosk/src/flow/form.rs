@@ -193,6 +193,8 @@ impl Kiosk {
                 answers: form.answers_json(),
                 assisted_by: s.staff.as_ref().map(|st| st.staff_id.clone()),
                 duplicate_override,
+                // The kiosk does not take referrals yet (issue 14): the service does.
+                referral: None,
             };
             s.review_busy = true;
             s.review_problem.clear();

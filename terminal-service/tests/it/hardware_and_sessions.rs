@@ -717,6 +717,7 @@ async fn staff_read_a_national_card_by_can_or_mrz_with_one_reader_and_the_badge_
 
     let actions = api.audit_actions().await;
     assert_no_secret_in_details(&actions, &["493817", "A12345678", "850314", "310701", "199001234567"]);
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_referral_is_sealed_with_the_application_in_canonical_form_and_audited_by_code_only() {
