@@ -21,6 +21,11 @@ pub struct CaptureRequest {
     /// with `assisted_by` (a staff session). Audited, and sealed with the application for the node.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_override: Option<node_protocol::DuplicateOverride>,
+    /// Answers to the node's targeting questionnaire (form `targeting`), for an application
+    /// when the node serves one: field id → answer, hidden questions left out. Checked against
+    /// the cached questionnaire; problems come back named `targeting.<field>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targeting: Option<Map<String, Value>>,
 }
 
 /// Answer of a capture: the submission is durable.

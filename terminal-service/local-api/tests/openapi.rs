@@ -236,8 +236,10 @@ fn form_field() -> FormField {
             options: vec![],
             member_fields: vec![],
             hint: None,
+            show_when: None,
         }],
         hint: Some(text("Everyone who lives with you")),
+        show_when: Some(node_protocol::ShowWhen { field: "household_size".into(), equals: None, one_of: vec![], at_least: Some(2) }),
     }
 }
 
@@ -247,7 +249,7 @@ fn form() -> FormDefinition {
         kind: SubmissionKind::Application,
         version: "2026-11".into(),
         title: text("Application"),
-        steps: vec![FormStep { id: "household".into(), title: text("Household"), fields: vec![form_field()] }],
+        steps: vec![FormStep { id: "household".into(), title: text("Household"), fields: vec![form_field()], show_when: None }],
     }
 }
 
@@ -349,13 +351,13 @@ fn samples() -> Samples {
     let mut answers = serde_json::Map::new();
     answers.insert("national_id".into(), json!("199012345678"));
     answers.insert("members".into(), json!([{ "name": "زينب" }]));
-    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None });
-    s.add("CaptureRequest", CaptureRequest { language: "ckb".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: None });
+    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None, targeting: None });
+    s.add("CaptureRequest", CaptureRequest { language: "ckb".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: None, targeting: None });
     for reason in OverrideReason::ALL {
         s.add("OverrideReason", reason);
         let duplicate_override = DuplicateOverride { reason };
         s.add("DuplicateOverride", duplicate_override);
-        s.add("CaptureRequest", CaptureRequest { language: "en".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: Some(duplicate_override) });
+        s.add("CaptureRequest", CaptureRequest { language: "en".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: Some(duplicate_override), targeting: None });
     }
     s.add("PrecheckRequest", PrecheckRequest { national_id: "199012345678".into() });
     s.add("PrecheckRequest", PrecheckRequest { national_id: "١٩٩٠١٢٣٤٥٦٧٨".into() });

@@ -161,6 +161,7 @@ pub async fn run(options: &FleetOptions) -> Result<FleetReport> {
                     answers: body.as_object().cloned().unwrap_or_default(),
                     assisted_by: None,
                     duplicate_override: None,
+                    targeting: None,
                 };
                 capture(terminal, SubmissionKind::Application, request).await.map(|c| c.id).context("capturing an application")
             }
