@@ -185,6 +185,8 @@ impl Kiosk {
                 answers: form.answers_json(),
                 assisted_by: s.staff.as_ref().map(|st| st.staff_id.clone()),
                 duplicate_override,
+                // The kiosk does not ask the targeting questionnaire yet (issue 14 item 3).
+                targeting: None,
             };
             s.review_busy = true;
             s.review_problem.clear();

@@ -21,7 +21,11 @@ async fn config_has_both_forms_master_data_and_roster() {
     assert_eq!(config.province, "Baghdad");
 
     let kinds: Vec<_> = config.forms.iter().map(|f| (f.id.as_str(), f.kind)).collect();
-    assert_eq!(kinds, vec![("application", SubmissionKind::Application), ("grievance", SubmissionKind::Grievance)]);
+    // The targeting questionnaire travels with an application, listed last.
+    assert_eq!(
+        kinds,
+        vec![("application", SubmissionKind::Application), ("grievance", SubmissionKind::Grievance), ("targeting", SubmissionKind::Application)]
+    );
     for form in &config.forms {
         three(&form.title);
         for step in &form.steps {
