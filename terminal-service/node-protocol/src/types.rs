@@ -822,7 +822,7 @@ impl ShowWhen {
                 Value::String(s) => s.trim().parse().ok(),
                 _ => None,
             };
-            if !n.is_some_and(|n| n >= min) {
+            if n.is_none_or(|n| n < min) {
                 return false;
             }
         }
