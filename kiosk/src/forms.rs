@@ -225,9 +225,66 @@ impl FormSession {
     /// The fields on screen: the current step's, or the member fields while adding a member.
     pub fn current_fields(&self) -> Vec<FormField> {
         if let Some(m) = &self.member {
-            return self.find_field(&m.field).map(|f| f.member_fields.clone()).unwrap_or_default();
+            let fields = self.find_field(&m.field).map(|f| f.member_fields.clone()).unwrap_or_default();
+            let scope = to_json(&fields, &m.answers);
+            return fields.into_iter().filter(|f| f.shown(&scope)).collect();
         }
-        self.form.steps.get(self.step).map(|s| s.fields.clone()).unwrap_or_default()
+        self.step_fields(self.step)
+    }
+
+    /// The fields of step `step` asked given the answers so far (skip logic): none when the
+    /// step's own condition does not hold.
+    fn step_fields(&self, step: usize) -> Vec<FormField> {
+        let scope = self.answers_json();
+        match self.form.steps.get(step) {
+            Some(s) if s.shown(&scope) => s.fields.iter().filter(|f| f.shown(&scope)).cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Drops the answers (and marks) of questions no longer asked, after any change of an
+    /// answer: a question disappears with its answer when its condition stops holding, so
+    /// nothing hidden is submitted or shown on the review. Repeats while that hides more (a
+    /// follow-up of a follow-up), at most once per question.
+    fn drop_hidden(&mut self) {
+        let all = self.form.steps.iter().map(|s| s.fields.len()).sum::<usize>() + 1;
+        for _ in 0..all {
+            let scope = to_json(&self.all_fields(), &self.answers);
+            let hidden: Vec<String> = self
+                .form
+                .steps
+                .iter()
+                .flat_map(|s| s.fields.iter().map(move |f| (s, f)))
+                .filter(|(s, f)| !s.shown(&scope) || !f.shown(&scope))
+                .map(|(_, f)| f.id.clone())
+                .filter(|id| self.answers.contains_key(id) || self.errors.contains_key(id))
+                .collect();
+            if hidden.is_empty() {
+                break;
+            }
+            for id in hidden {
+                self.answers.remove(&id);
+                self.errors.remove(&id);
+            }
+        }
+        if let Some(m) = &mut self.member {
+            let fields = self.form.steps.iter().flat_map(|s| s.fields.iter()).find(|f| f.id == m.field).map(|f| f.member_fields.clone()).unwrap_or_default();
+            for _ in 0..=fields.len() {
+                let scope = to_json(&fields, &m.answers);
+                let hidden: Vec<&FormField> = fields.iter().filter(|f| !f.shown(&scope) && m.answers.contains_key(&f.id)).collect();
+                if hidden.is_empty() {
+                    break;
+                }
+                for f in hidden {
+                    m.answers.remove(&f.id);
+                    m.errors.remove(&f.id);
+                }
+            }
+        }
+    }
+
+    fn all_fields(&self) -> Vec<FormField> {
+        self.form.steps.iter().flat_map(|s| s.fields.iter().cloned()).collect()
     }
 
     fn find_field(&self, id: &str) -> Option<&FormField> {
@@ -337,6 +394,7 @@ impl FormSession {
         }
         errors.remove(&field.id);
         answers.insert(field.id, Answer::Text(text));
+        self.drop_hidden();
     }
 
     /// Deletes the last character of field `index`.
@@ -346,6 +404,7 @@ impl FormSession {
         if let Some(Answer::Text(t)) = answers.get_mut(&field.id) {
             t.pop();
         }
+        self.drop_hidden();
     }
 
     /// Chooses `value` for field `index`; choosing another governorate clears the district.
@@ -364,6 +423,7 @@ impl FormSession {
         }
         errors.remove(&field.id);
         answers.insert(field.id, Answer::Text(value.to_owned()));
+        self.drop_hidden();
     }
 
     /// Moves one part of date field `index`; the first touch sets it to [`default_date`] first.
@@ -376,6 +436,7 @@ impl FormSession {
         };
         errors.remove(&field.id);
         answers.insert(field.id, Answer::Date(date));
+        self.drop_hidden();
     }
 
     /// Starts adding a member to household field `index`.
@@ -407,6 +468,7 @@ impl FormSession {
         if let Answer::Members(ms) = entry {
             ms.push(draft.answers);
         }
+        self.drop_hidden();
         true
     }
 
@@ -418,13 +480,15 @@ impl FormSession {
                 ms.remove(member);
             }
         }
+        self.drop_hidden();
     }
 
     /// Checks the current step; returns whether it passes (and marks the fields that do not).
     pub fn check_step(&mut self) -> bool {
-        let fields = self.form.steps.get(self.step).map(|s| s.fields.clone()).unwrap_or_default();
+        // Only the questions asked: a hidden one is never required.
+        let fields = self.step_fields(self.step);
         let found = check(&fields, &self.answers);
-        for f in &fields {
+        for f in self.form.steps.get(self.step).map(|s| s.fields.as_slice()).unwrap_or_default() {
             self.errors.remove(&f.id);
         }
         let ok = found.is_empty();
@@ -453,9 +517,19 @@ impl FormSession {
 
     /// The answers as the service takes them: text, numbers as numbers, dates `YYYY-MM-DD`,
     /// members as a list of objects. Empty answers are left out.
+    /// Answers of questions hidden by skip logic are never among them.
     pub fn answers_json(&self) -> Map<String, Value> {
-        let all: Vec<FormField> = self.form.steps.iter().flat_map(|s| s.fields.iter().cloned()).collect();
-        to_json(&all, &self.answers)
+        let all = self.all_fields();
+        let mut out = to_json(&all, &self.answers);
+        let scope = out.clone();
+        for s in &self.form.steps {
+            for f in &s.fields {
+                if !s.shown(&scope) || !f.shown(&scope) {
+                    out.remove(&f.id);
+                }
+            }
+        }
+        out
     }
 
     /// Review: per step, its title and each field's label and answer in `language`.
@@ -464,9 +538,11 @@ impl FormSession {
             .steps
             .iter()
             .enumerate()
+            // A step or question skipped by its condition is not on the review.
+            .filter(|(i, _)| !self.step_fields(*i).is_empty())
             .map(|(i, s)| {
-                let lines = s
-                    .fields
+                let lines = self
+                    .step_fields(i)
                     .iter()
                     .map(|f| (f.label.get(language).to_owned(), self.display(f, &self.answers, language)))
                     .collect();
@@ -513,6 +589,7 @@ impl FormSession {
             Some(_) => Answer::Text(value.to_owned()),
         };
         self.answers.insert(field_id.to_owned(), answer);
+        self.drop_hidden();
     }
 
     /// Whether nothing has been entered.
@@ -605,6 +682,108 @@ mod tests {
         assert_eq!(adjust_date(d, DatePart::Day, 1), NaiveDate::from_ymd_opt(2024, 1, 1).unwrap());
         assert_eq!(adjust_date(d, DatePart::Month, -1), NaiveDate::from_ymd_opt(2024, 12, 31).unwrap());
         assert_eq!(adjust_date(d, DatePart::Year, -10), NaiveDate::from_ymd_opt(2014, 1, 31).unwrap());
+    }
+
+    fn question(id: &str, field_type: FieldType, show_when: Option<node_protocol::ShowWhen>) -> FormField {
+        let t = node_protocol::LocalizedText::new("س", "پ", id);
+        FormField {
+            id: id.into(),
+            label: t.clone(),
+            field_type,
+            required: true,
+            script: None,
+            min_length: None,
+            max_length: None,
+            pattern: None,
+            min: Some(0),
+            max: Some(50),
+            options: ["resident", "idp"].iter().map(|v| node_protocol::ChoiceOption { value: (*v).into(), label: t.clone() }).collect(),
+            member_fields: vec![],
+            hint: None,
+            show_when,
+        }
+    }
+
+    /// Displacement always; years displaced only of IDPs; a second step only for large households.
+    fn questionnaire() -> FormSession {
+        let when_idp = node_protocol::ShowWhen { field: "displacement".into(), equals: Some("idp".into()), one_of: vec![], at_least: None };
+        let large = node_protocol::ShowWhen { field: "people".into(), equals: None, one_of: vec![], at_least: Some(6) };
+        let step = |id: &str, fields, show_when| node_protocol::FormStep { id: id.into(), title: node_protocol::LocalizedText::new(id, id, id), fields, show_when };
+        let form = FormDefinition {
+            id: "targeting".into(),
+            kind: node_protocol::SubmissionKind::Application,
+            version: "t1".into(),
+            title: node_protocol::LocalizedText::default(),
+            steps: vec![
+                step(
+                    "first",
+                    vec![
+                        question("displacement", FieldType::Choice, None),
+                        question("years_displaced", FieldType::Number, Some(when_idp)),
+                        question("people", FieldType::Number, None),
+                    ],
+                    None,
+                ),
+                step("crowding", vec![question("rooms", FieldType::Number, None)], Some(large)),
+            ],
+        };
+        FormSession::new(form, MasterData { governorates: vec![] })
+    }
+
+    fn ids(session: &FormSession) -> Vec<String> {
+        session.current_fields().into_iter().map(|f| f.id).collect()
+    }
+
+    #[test]
+    fn a_follow_up_question_appears_with_its_condition_and_leaves_with_its_answer() {
+        let mut s = questionnaire();
+        assert_eq!(ids(&s), ["displacement", "people"]);
+        s.choose(0, "idp");
+        assert_eq!(ids(&s), ["displacement", "years_displaced", "people"]);
+        assert_eq!(s.field_states("en")[1].id, "years_displaced");
+        s.type_text(1, "4");
+        s.type_text(2, "3");
+        assert_eq!(s.answers_json().get("years_displaced"), Some(&Value::from(4)));
+        assert!(s.check_step());
+
+        // Another answer hides the follow-up: its answer is dropped, and it is not required.
+        s.choose(0, "resident");
+        assert_eq!(ids(&s), ["displacement", "people"]);
+        assert_eq!(s.answers_json().get("years_displaced"), None);
+        assert_eq!(s.answers_json().get("people"), Some(&Value::from(3)), "the field now at index 1 kept its answer");
+        assert!(s.check_step());
+        assert!(s.review("en")[0].2.iter().all(|(label, _)| label != "years_displaced"));
+
+        // Back to IDP: asked again, empty, and required.
+        s.choose(0, "idp");
+        assert_eq!(s.field_states("en")[1].text, "");
+        assert!(!s.check_step());
+        assert_eq!(s.field_states("en")[1].error, Some(FieldError::Required));
+    }
+
+    #[test]
+    fn a_step_with_a_condition_is_asked_only_when_it_holds() {
+        let mut s = questionnaire();
+        s.choose(0, "resident");
+        s.type_text(1, "4");
+        s.step = 1;
+        assert!(ids(&s).is_empty());
+        assert!(s.check_step(), "a skipped step requires nothing");
+        assert_eq!(s.review("en").len(), 1);
+        s.step = 0;
+        s.backspace(1);
+        s.type_text(1, "7");
+        s.step = 1;
+        assert_eq!(ids(&s), ["rooms"]);
+        assert!(!s.check_step());
+        s.type_text(0, "2");
+        assert_eq!(s.answers_json().get("rooms"), Some(&Value::from(2)));
+        // The household shrinks: the step and its answer go.
+        s.step = 0;
+        s.backspace(1);
+        s.type_text(1, "2");
+        assert_eq!(s.answers_json().get("rooms"), None);
+        assert_eq!(s.review("en").len(), 1);
     }
 
     #[test]

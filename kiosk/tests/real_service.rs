@@ -45,7 +45,7 @@ async fn every_screen_call_decodes_the_real_service() -> anyhow::Result<()> {
     // An applicant applies in Kurdish and gets a receipt.
     let form = forms.forms.iter().find(|f| f.kind == SubmissionKind::Application).expect("an application form");
     let filled = answers(form, &forms.master_data, &Applicant::default());
-    let submission = Submission { language: "ckb".into(), answers: filled.as_object().cloned().unwrap_or_default(), referral: None, assisted_by: None, duplicate_override: None };
+    let submission = Submission { language: "ckb".into(), answers: filled.as_object().cloned().unwrap_or_default(), referral: None, assisted_by: None, duplicate_override: None, targeting: None };
     let captured = api.submit(SubmissionKind::Application, &submission).await.map_err(fail("submit"))?;
     assert_eq!(captured.reference.len(), 11, "XXXXX-XXXXX: {}", captured.reference);
     api.print_receipt(&captured.id, "ckb").await.map_err(fail("receipt"))?;

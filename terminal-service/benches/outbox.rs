@@ -211,6 +211,7 @@ fn realistic_content() -> Vec<u8> {
         terminal_id: "T-0042".into(),
         duplicate_override: None,
         referral: None,
+        targeting: None,
     };
     serde_json::to_vec(&content).expect("serialize content")
 }

@@ -158,7 +158,7 @@ impl Terminal {
     /// The cached form for `kind`, if any.
     pub fn form(&self, kind: SubmissionKind) -> Option<(Arc<NodeConfig>, FormDefinition)> {
         let config = self.node_config()?;
-        let form = config.forms.iter().find(|f| f.kind == kind)?.clone();
+        let form = config.forms.iter().find(|f| f.kind == kind && f.id != node_protocol::TARGETING_FORM_ID)?.clone();
         Some((config, form))
     }
 

@@ -195,6 +195,8 @@ impl Kiosk {
                 duplicate_override,
                 // The kiosk does not take referrals yet (issue 14): the service does.
                 referral: None,
+                // The kiosk does not ask the targeting questionnaire yet (issue 14 item 3).
+                targeting: None,
             };
             s.review_busy = true;
             s.review_problem.clear();

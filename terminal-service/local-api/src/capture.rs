@@ -26,6 +26,11 @@ pub struct CaptureRequest {
     /// with the application; the node checks it and answers in `referral_check`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referral: Option<node_protocol::AttachedReferral>,
+    /// Answers to the node's targeting questionnaire (form `targeting`), for an application
+    /// when the node serves one: field id → answer, hidden questions left out. Checked against
+    /// the cached questionnaire; problems come back named `targeting.<field>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targeting: Option<Map<String, Value>>,
 }
 
 /// Answer of a capture: the submission is durable.

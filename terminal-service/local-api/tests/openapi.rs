@@ -248,8 +248,10 @@ fn form_field() -> FormField {
             options: vec![],
             member_fields: vec![],
             hint: None,
+            show_when: None,
         }],
         hint: Some(text("Everyone who lives with you")),
+        show_when: Some(node_protocol::ShowWhen { field: "household_size".into(), equals: None, one_of: vec![], at_least: Some(2) }),
     }
 }
 
@@ -259,7 +261,7 @@ fn form() -> FormDefinition {
         kind: SubmissionKind::Application,
         version: "2026-11".into(),
         title: text("Application"),
-        steps: vec![FormStep { id: "household".into(), title: text("Household"), fields: vec![form_field()] }],
+        steps: vec![FormStep { id: "household".into(), title: text("Household"), fields: vec![form_field()], show_when: None }],
     }
 }
 
@@ -365,17 +367,17 @@ fn samples() -> Samples {
     let mut answers = serde_json::Map::new();
     answers.insert("national_id".into(), json!("199012345678"));
     answers.insert("members".into(), json!([{ "name": "زينب" }]));
-    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None, referral: None });
-    s.add("CaptureRequest", CaptureRequest { language: "ckb".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: None, referral: None });
+    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None, referral: None, targeting: None });
+    s.add("CaptureRequest", CaptureRequest { language: "ckb".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: None, referral: None, targeting: None });
     let attached = node_protocol::AttachedReferral { code: "WFP-79E-7X4-DM0".into(), payload: Some("R1.WFP.79E7X4DM.20261201.20270228.6.NIN.IRQ-NIN-2026-004217.NVS49KYKF81XVE84VW7W569N31PNFTE97GKKGJVPCXD9F0XCJR4MV4Z2RGQ3Q83FEN7XFM83PWP8P6HYEXX5HH3MKJP7WQRMPV6S418".into()) };
     s.add("AttachedReferral", attached.clone());
     s.add("AttachedReferral", node_protocol::AttachedReferral { code: "WFP-79E-7X4-DM0".into(), payload: None });
-    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None, referral: Some(attached) });
+    s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None, referral: Some(attached), targeting: None });
     for reason in OverrideReason::ALL {
         s.add("OverrideReason", reason);
         let duplicate_override = DuplicateOverride { reason };
         s.add("DuplicateOverride", duplicate_override);
-        s.add("CaptureRequest", CaptureRequest { language: "en".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: Some(duplicate_override), referral: None });
+        s.add("CaptureRequest", CaptureRequest { language: "en".into(), answers: answers.clone(), assisted_by: Some("S-0001".into()), duplicate_override: Some(duplicate_override), referral: None, targeting: None });
     }
     let payload = "R1.WFP.79E7X4DM.20261201.20270228.6.NIN.IRQ-NIN-2026-004217.NVS49KYKF81XVE84VW7W569N31PNFTE97GKKGJVPCXD9F0XCJR4MV4Z2RGQ3Q83FEN7XFM83PWP8P6HYEXX5HH3MKJP7WQRMPV6S418";
     s.add("ReferralCheckRequest", ReferralCheckRequest { code: Some("WFP-79E-7X4-DM0".into()), payload: None });

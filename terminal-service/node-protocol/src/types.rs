@@ -264,6 +264,10 @@ pub struct SubmissionContent {
     /// payload); absent when there was none, and from older terminals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referral: Option<AttachedReferral>,
+    /// The targeting questionnaire answered with the application, when the node serves one
+    /// (a form [`TARGETING_FORM_ID`]); absent from older terminals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targeting: Option<QuestionnaireAnswers>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -653,7 +657,7 @@ impl DigitsByLanguage {
 /// A form: ordered steps of fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FormDefinition {
-    /// `application` or `grievance`.
+    /// `application`, `grievance` or `targeting` (the questionnaire an application carries).
     pub id: String,
     /// What a submission of this form is.
     pub kind: SubmissionKind,
@@ -674,6 +678,9 @@ pub struct FormStep {
     pub title: LocalizedText,
     /// Fields on this step.
     pub fields: Vec<FormField>,
+    /// Skip logic for the whole step (see [`FormField::show_when`]); always shown when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_when: Option<ShowWhen>,
 }
 
 /// Kinds of field a form can hold.
@@ -761,6 +768,102 @@ pub struct FormField {
     /// Help shown under the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<LocalizedText>,
+    /// Skip logic: the field is asked only when this condition on an earlier answer holds;
+    /// otherwise it is hidden, never required and must have no answer. Always asked when absent
+    /// (and in definitions from older nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_when: Option<ShowWhen>,
+}
+
+/// A condition on one earlier answer of the same scope (form, or household member), deciding
+/// whether a field or step is shown. Exactly one of `equals`, `one_of`, `at_least` is set;
+/// kept declarative on purpose: a node operator edits it in JSON, and every side (terminal,
+/// node, kiosk) evaluates it with [`ShowWhen::holds`], so they cannot disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShowWhen {
+    /// Id of the answer the condition looks at.
+    pub field: String,
+    /// Holds when the answer is this value (a choice value, or a number written as text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<String>,
+    /// Holds when the answer is one of these values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub one_of: Vec<String>,
+    /// Holds when the answer is a whole number at least this large (a household-members
+    /// answer counts its members).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<i64>,
+}
+
+impl ShowWhen {
+    /// Whether the condition holds for `answers` (the JSON answers of the scope). An absent
+    /// answer satisfies no condition, so a follow-up question waits for its trigger.
+    pub fn holds(&self, answers: &serde_json::Map<String, serde_json::Value>) -> bool {
+        use serde_json::Value;
+        let Some(answer) = answers.get(&self.field) else { return false };
+        let text = match answer {
+            Value::String(s) => Some(s.trim().to_owned()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        };
+        if let Some(expected) = &self.equals {
+            if text.as_deref() != Some(expected.as_str()) {
+                return false;
+            }
+        }
+        if !self.one_of.is_empty() && !text.as_ref().is_some_and(|t| self.one_of.iter().any(|o| o == t)) {
+            return false;
+        }
+        if let Some(min) = self.at_least {
+            let n = match answer {
+                Value::Array(members) => Some(members.len() as i64),
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            };
+            if n.is_none_or(|n| n < min) {
+                return false;
+            }
+        }
+        self.equals.is_some() || !self.one_of.is_empty() || self.at_least.is_some()
+    }
+
+    /// What is wrong with the condition as written, if anything (for the node's checks of an
+    /// operator's file).
+    pub fn problem(&self) -> Option<String> {
+        let set = usize::from(self.equals.is_some()) + usize::from(!self.one_of.is_empty()) + usize::from(self.at_least.is_some());
+        (set != 1).then(|| format!("show_when on '{}' must set exactly one of equals, one_of, at_least (it sets {set})", self.field))
+    }
+}
+
+impl FormField {
+    /// Whether the field is asked, given the answers of its scope so far.
+    pub fn shown(&self, answers: &serde_json::Map<String, serde_json::Value>) -> bool {
+        self.show_when.as_ref().is_none_or(|c| c.holds(answers))
+    }
+}
+
+impl FormStep {
+    /// Whether the step is shown, given the form's answers so far.
+    pub fn shown(&self, answers: &serde_json::Map<String, serde_json::Value>) -> bool {
+        self.show_when.as_ref().is_none_or(|c| c.holds(answers))
+    }
+}
+
+/// Id of the proxy-means-test targeting questionnaire among [`NodeConfig::forms`].
+pub const TARGETING_FORM_ID: &str = "targeting";
+
+/// The targeting questionnaire's answers carried by an application
+/// ([`SubmissionContent::targeting`]): scored by the node, never by the terminal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionnaireAnswers {
+    /// Id of the form ([`TARGETING_FORM_ID`]).
+    pub form_id: String,
+    /// Version of the questionnaire the answers follow.
+    pub form_version: String,
+    /// Field id → answer; hidden fields (skip logic) have none.
+    pub answers: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Reference lists.

@@ -22,10 +22,18 @@ pub const DEFAULT_MAX_MEMBERS: i64 = 30;
 pub use local_api::FieldError;
 
 /// Checks `answers` against `form`; `Err` lists every problem found.
+///
+/// Skip logic (`show_when` on a step or field) is honoured: a hidden field is never required,
+/// and an answer to it is refused ("not asked") rather than silently dropped. The kiosk drops
+/// such answers itself when their condition stops holding, so one arriving here means a client
+/// out of step with the form, and keeping it would file, and score, an answer the applicant was
+/// never shown; refusing tells that client which field to remove.
 pub fn validate(form: &FormDefinition, master: &MasterData, answers: &Map<String, Value>) -> Result<(), Vec<FieldError>> {
     let fields: Vec<&FormField> = form.steps.iter().flat_map(|s| s.fields.iter()).collect();
+    let hidden_steps: HashSet<&str> =
+        form.steps.iter().filter(|s| !s.shown(answers)).flat_map(|s| s.fields.iter().map(|f| f.id.as_str())).collect();
     let mut errors = Vec::new();
-    check_fields(&fields, master, answers, "", &mut errors);
+    check_fields_in(&fields, &hidden_steps, master, answers, "", &mut errors);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -43,6 +51,19 @@ pub fn national_id<'a>(form: &FormDefinition, answers: &'a Map<String, Value>) -
 }
 
 fn check_fields(fields: &[&FormField], master: &MasterData, answers: &Map<String, Value>, prefix: &str, errors: &mut Vec<FieldError>) {
+    check_fields_in(fields, &HashSet::new(), master, answers, prefix, errors)
+}
+
+/// [`check_fields`] where the fields named in `hidden_steps` sit on steps skipped by their own
+/// condition.
+fn check_fields_in(
+    fields: &[&FormField],
+    hidden_steps: &HashSet<&str>,
+    master: &MasterData,
+    answers: &Map<String, Value>,
+    prefix: &str,
+    errors: &mut Vec<FieldError>,
+) {
     let known: HashSet<&str> = fields.iter().map(|f| f.id.as_str()).collect();
     let mut unknown: Vec<&String> = answers.keys().filter(|k| !known.contains(k.as_str())).collect();
     unknown.sort();
@@ -62,6 +83,15 @@ fn check_fields(fields: &[&FormField], master: &MasterData, answers: &Map<String
     for field in fields {
         let name = format!("{prefix}{}", field.id);
         let value = answers.get(&field.id);
+        if hidden_steps.contains(field.id.as_str()) || !field.shown(answers) {
+            if value.is_some_and(|v| !v.is_null()) {
+                errors.push(FieldError {
+                    field: name,
+                    message: "not asked: the answers given do not lead to this question (skip logic); remove this answer".into(),
+                });
+            }
+            continue;
+        }
         let absent = match value {
             None | Some(Value::Null) => true,
             Some(Value::String(s)) => s.trim().is_empty(),
@@ -304,6 +334,7 @@ mod tests {
             options: vec![],
             member_fields: vec![],
             hint: None,
+            show_when: None,
         }
     }
 
@@ -355,6 +386,7 @@ mod tests {
                     field("district", FieldType::District),
                     members,
                 ],
+                show_when: None,
             }],
         }
     }
@@ -479,5 +511,110 @@ mod tests {
     fn national_id_is_found_for_the_duplicate_warning() {
         let answers = json!({"full_name": "فاطمة", "national_id": "199012345678"});
         assert_eq!(national_id(&form(), answers.as_object().unwrap()), Some("199012345678"));
+    }
+}
+
+#[cfg(test)]
+mod skip_logic_tests {
+    use super::*;
+    use node_protocol::{ChoiceOption, FormStep, LocalizedText, ShowWhen, SubmissionKind};
+    use serde_json::json;
+
+    fn field(id: &str, t: FieldType, required: bool, show_when: Option<ShowWhen>) -> FormField {
+        FormField {
+            id: id.into(),
+            label: LocalizedText::new("x", "x", "x"),
+            field_type: t,
+            required,
+            script: None,
+            min_length: None,
+            max_length: None,
+            pattern: None,
+            min: Some(0),
+            max: Some(20),
+            options: ["resident", "idp", "returnee", "refugee"]
+                .iter()
+                .filter(|_| t == FieldType::Choice)
+                .map(|v| ChoiceOption { value: (*v).into(), label: LocalizedText::default() })
+                .collect(),
+            member_fields: vec![],
+            hint: None,
+            show_when,
+        }
+    }
+
+    fn when(field: &str, one_of: &[&str]) -> Option<ShowWhen> {
+        Some(ShowWhen { field: field.into(), equals: None, one_of: one_of.iter().map(|s| (*s).into()).collect(), at_least: None })
+    }
+
+    /// Displacement asked always; years displaced only of IDPs and refugees; a whole step on
+    /// rooms only when the household has at least 3 people.
+    fn questionnaire() -> FormDefinition {
+        FormDefinition {
+            id: "targeting".into(),
+            kind: SubmissionKind::Application,
+            version: "t1".into(),
+            title: LocalizedText::default(),
+            steps: vec![
+                FormStep {
+                    id: "displacement".into(),
+                    title: LocalizedText::default(),
+                    fields: vec![
+                        field("displacement", FieldType::Choice, true, None),
+                        field("years_displaced", FieldType::Number, true, when("displacement", &["idp", "refugee"])),
+                        field("people", FieldType::Number, true, None),
+                    ],
+                    show_when: None,
+                },
+                FormStep {
+                    id: "housing".into(),
+                    title: LocalizedText::default(),
+                    fields: vec![field("rooms", FieldType::Number, true, None)],
+                    show_when: Some(ShowWhen { field: "people".into(), equals: None, one_of: vec![], at_least: Some(3) }),
+                },
+            ],
+        }
+    }
+
+    fn problems(answers: serde_json::Value) -> Vec<(String, String)> {
+        let master = MasterData { governorates: vec![] };
+        match validate(&questionnaire(), &master, answers.as_object().expect("object")) {
+            Ok(()) => vec![],
+            Err(errors) => errors.into_iter().map(|e| (e.field, e.message)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_follow_up_question_is_required_only_when_its_condition_holds() {
+        assert_eq!(problems(json!({"displacement": "resident", "people": 2})), vec![]);
+        let missing = problems(json!({"displacement": "idp", "people": 2}));
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        assert_eq!(missing[0].0, "years_displaced");
+        assert!(missing[0].1.starts_with("required"), "{missing:?}");
+        assert_eq!(problems(json!({"displacement": "refugee", "years_displaced": 4, "people": 2})), vec![]);
+    }
+
+    #[test]
+    fn an_answer_to_a_hidden_question_is_refused_naming_the_field() {
+        let refused = problems(json!({"displacement": "resident", "years_displaced": 4, "people": 2}));
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert_eq!(refused[0].0, "years_displaced");
+        assert!(refused[0].1.contains("not asked") && refused[0].1.contains("remove"), "{refused:?}");
+    }
+
+    #[test]
+    fn a_step_with_a_condition_is_asked_and_required_only_when_it_holds() {
+        assert_eq!(problems(json!({"displacement": "resident", "people": 2})), vec![]);
+        let missing = problems(json!({"displacement": "resident", "people": 3}));
+        assert_eq!(missing.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), vec!["rooms"]);
+        assert_eq!(problems(json!({"displacement": "resident", "people": 5, "rooms": 2})), vec![]);
+        let refused = problems(json!({"displacement": "resident", "people": 2, "rooms": 2}));
+        assert_eq!(refused.iter().map(|p| p.0.as_str()).collect::<Vec<_>>(), vec!["rooms"]);
+    }
+
+    #[test]
+    fn the_range_of_a_shown_number_is_still_checked() {
+        let out = problems(json!({"displacement": "idp", "years_displaced": 21, "people": 2}));
+        assert_eq!(out, vec![("years_displaced".to_string(), "must be at most 20".to_string())]);
     }
 }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use node_protocol::{SubmissionContent, SubmissionKind};
+use node_protocol::{QuestionnaireAnswers, SubmissionContent, SubmissionKind, TARGETING_FORM_ID};
 use thiserror::Error;
 use uuid::Uuid;
 
@@ -87,6 +87,30 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, mut request
     if let Err(mut errors) = forms::validate(&form, &node_config.master_data, &request.answers) {
         problems.append(&mut errors);
     }
+    // The targeting questionnaire travels with an application, checked against the version
+    // of it cached now; the node scores it (the terminal never sees a score).
+    let targeting = match request.targeting {
+        None => None,
+        Some(answers) => match node_config.forms.iter().find(|f| f.id == TARGETING_FORM_ID) {
+            _ if kind != SubmissionKind::Application => {
+                problems.push(FieldError { field: "targeting".into(), message: "only an application carries the targeting questionnaire; leave it out".into() });
+                None
+            }
+            None => {
+                problems.push(FieldError {
+                    field: "targeting".into(),
+                    message: "the node serves no targeting questionnaire (or the terminal has not received it yet): leave it out".into(),
+                });
+                None
+            }
+            Some(questionnaire) => {
+                if let Err(errors) = forms::validate(questionnaire, &node_config.master_data, &answers) {
+                    problems.extend(errors.into_iter().map(|e| FieldError { field: format!("targeting.{}", e.field), message: e.message }));
+                }
+                Some(QuestionnaireAnswers { form_id: questionnaire.id.clone(), form_version: questionnaire.version.clone(), answers })
+            }
+        },
+    };
     if !problems.is_empty() {
         return Err(CaptureError::Invalid(problems));
     }
@@ -107,6 +131,7 @@ pub async fn capture(terminal: &Arc<Terminal>, kind: SubmissionKind, mut request
         terminal_id: provisioned.enrollment.terminal_id.clone(),
         duplicate_override: request.duplicate_override,
         referral,
+        targeting,
     };
     // Sealing is CPU work (X25519 + ChaCha20-Poly1305); the plaintext lives only in this task.
     let sealer = Arc::clone(&provisioned.sealer);

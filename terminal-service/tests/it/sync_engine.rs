@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 async fn submit(terminal: &Arc<Terminal>, n: u64) -> Uuid {
     let answers = application_answers(n).as_object().unwrap().clone();
-    let request = CaptureRequest { language: "ar".into(), answers, assisted_by: None, duplicate_override: None, referral: None };
+    let request = CaptureRequest { language: "ar".into(), answers, assisted_by: None, duplicate_override: None, referral: None, targeting: None };
     capture(terminal, SubmissionKind::Application, request).await.unwrap().id
 }
 

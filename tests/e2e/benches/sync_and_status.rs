@@ -129,6 +129,7 @@ async fn main() -> Result<()> {
             terminal_id: direct.id.clone(),
             duplicate_override: None,
             referral: None,
+            targeting: None,
         };
         let plaintext = serde_json::to_vec(&content)?;
         let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient)).map_err(|e| anyhow::anyhow!("{e}"))?;

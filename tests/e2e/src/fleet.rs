@@ -179,6 +179,7 @@ pub async fn run(options: &FleetOptions) -> Result<FleetReport> {
                     assisted_by: None,
                     duplicate_override: None,
                     referral: None,
+                    targeting: None,
                 };
                 capture(terminal, SubmissionKind::Application, request).await.map(|c| c.id).context("capturing an application")
             }

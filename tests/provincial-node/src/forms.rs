@@ -29,6 +29,7 @@ fn field(id: &str, label: LocalizedText, field_type: FieldType, required: bool) 
         options: Vec::new(),
         member_fields: Vec::new(),
         hint: None,
+        show_when: None,
     }
 }
 
@@ -119,6 +120,7 @@ pub fn application() -> FormDefinition {
                         ("male", "ذكر", "نێر", "Male"),
                     ]),
                 ],
+                show_when: None,
             },
             FormStep {
                 id: "address".into(),
@@ -129,6 +131,7 @@ pub fn application() -> FormDefinition {
                     arabic_text("locality", t("المحلة أو القرية", "گەڕەک یان گوند", "Neighbourhood or village"), false, 2, 80),
                     phone(),
                 ],
+                show_when: None,
             },
             FormStep {
                 id: "household".into(),
@@ -150,6 +153,7 @@ pub fn application() -> FormDefinition {
                     ),
                     members,
                 ],
+                show_when: None,
             },
         ],
     }
@@ -172,6 +176,7 @@ pub fn grievance() -> FormDefinition {
                     date_of_birth(),
                     phone(),
                 ],
+                show_when: None,
             },
             FormStep {
                 id: "complaint".into(),
@@ -192,6 +197,7 @@ pub fn grievance() -> FormDefinition {
                     },
                     arabic_text("description", t("اشرح المشكلة", "کێشەکە ڕوون بکەرەوە", "Describe the problem"), true, 10, 1000),
                 ],
+                show_when: None,
             },
         ],
     }

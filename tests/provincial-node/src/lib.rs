@@ -42,6 +42,7 @@ pub mod seed;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod targeting;
 pub mod terminals;
 pub mod tls;
 

@@ -143,6 +143,12 @@ enum Command {
         #[command(subcommand)]
         command: ReferralsCommand,
     },
+    /// The PMT targeting questionnaire's scores (seen only here, never at a kiosk), and checks
+    /// of the operator's questionnaire and formula files before they go live.
+    Targeting {
+        #[command(subcommand)]
+        command: TargetingCommand,
+    },
     /// Staff review of applications flagged as possible duplicates.
     Review {
         #[command(subcommand)]
@@ -196,6 +202,41 @@ enum HeadquartersCommand {
         /// Governorate the node serves (as given to `serve --province`).
         #[arg(long, default_value = provincial_node::node::DEFAULT_PROVINCE)]
         province: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TargetingCommand {
+    /// Every stored score: case, questionnaire version, formula version, score.
+    Scores {
+        /// Data directory of the node.
+        #[arg(long)]
+        data: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a questionnaire file (`targeting-questionnaire.json`).
+    Questionnaire {
+        #[command(subcommand)]
+        command: CheckCommand,
+    },
+    /// Check a formula file (`targeting-formula.json`) against a questionnaire.
+    Formula {
+        #[command(subcommand)]
+        command: CheckCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CheckCommand {
+    /// Read FILE and report every problem; exit status 1 when there is one.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+        /// For a formula: the questionnaire it weighs (default: the built-in one).
+        #[arg(long, value_name = "QUESTIONNAIRE.json")]
+        questionnaire: Option<PathBuf>,
     },
 }
 
@@ -497,6 +538,7 @@ fn run() -> anyhow::Result<()> {
         }
         Command::Headquarters { command } => headquarters_command(command),
         Command::Review { command } => review_command(command),
+        Command::Targeting { command } => targeting_command(command),
         Command::Partners { command } => partners_command(command),
         Command::Referrals { command } => referrals_command(command),
         Command::Match { pairs, json } => {
@@ -617,6 +659,39 @@ fn review_command(command: ReviewCommand) -> anyhow::Result<()> {
         }
         ReviewCommand::Confirm(args) => decide(args, review::Verdict::Confirmed),
         ReviewCommand::Dismiss(args) => decide(args, review::Verdict::Dismissed),
+    }
+}
+
+fn targeting_command(command: TargetingCommand) -> anyhow::Result<()> {
+    use provincial_node::targeting;
+    match command {
+        TargetingCommand::Scores { data, json } => {
+            let node = Node::open(&data, None).context("cannot open the node's data directory")?;
+            let scores = targeting::scores(&node.db()).context("cannot read the targeting scores")?;
+            if json {
+                println!("{}", serde_json::to_string(&scores)?);
+            } else {
+                println!("{:<24} {:<16} {:<20} {:>8}", "case", "questionnaire", "formula", "score");
+                for s in &scores {
+                    println!("{:<24} {:<16} {:<20} {:>8.3}", s.case_number, s.questionnaire_version, s.formula_version, s.score);
+                }
+            }
+            Ok(())
+        }
+        TargetingCommand::Questionnaire { command: CheckCommand::Check { file, .. } } => {
+            let form = targeting::load_questionnaire(&file)?;
+            println!("{}: questionnaire {} is valid ({} steps)", file.display(), form.version, form.steps.len());
+            Ok(())
+        }
+        TargetingCommand::Formula { command: CheckCommand::Check { file, questionnaire } } => {
+            let form = match &questionnaire {
+                Some(path) => targeting::load_questionnaire(path)?,
+                None => targeting::questionnaire_v1(),
+            };
+            let formula = targeting::load_formula(&file, &form)?;
+            println!("{}: formula {} is valid against questionnaire {}", file.display(), formula.version, form.version);
+            Ok(())
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! afterwards, so `issue-code` works before `serve` ever ran and while it runs.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -52,6 +52,9 @@ pub enum OpenError {
     /// `--province` names no governorate.
     #[error("unknown province '{0}': use a governorate code or English name, one of {1}")]
     UnknownProvince(String, String),
+    /// The targeting questionnaire or formula file.
+    #[error(transparent)]
+    Targeting(#[from] crate::targeting::TargetingError),
     /// The stored roster is unreadable or could not be built.
     #[error("staff roster: {0}")]
     Roster(String),
@@ -67,8 +70,12 @@ pub struct Node {
     pub node_id: String,
     /// The governorate served; its code prefixes case numbers.
     pub province: Governorate,
-    /// What `GET /v1/config` answers.
-    pub config: NodeConfig,
+    /// What `GET /v1/config` answers, but for the targeting questionnaire (see [`Node::config`]).
+    base_config: NodeConfig,
+    /// The targeting questionnaire and formula as last read from the data directory.
+    targeting: Mutex<crate::targeting::Loaded>,
+    /// [`Node::config`] as last built; rebuilt when the targeting files change.
+    served: Mutex<Option<Arc<NodeConfig>>>,
     /// This province's persons for duplicate checks; `None` until first used (built from
     /// SQLite by [`Node::persons`]), and again after a failed filing (rebuilt then).
     persons: Mutex<Option<PersonIndex>>,
@@ -125,13 +132,17 @@ impl Node {
                 .collect(),
         };
         config.version = config_version(&config);
+        crate::targeting::write_defaults(dir)?;
+        let targeting = crate::targeting::load(dir)?;
         Ok(Node {
             db: Mutex::new(conn),
             dir: dir.to_path_buf(),
             identity,
             node_id,
             province,
-            config,
+            base_config: config,
+            targeting: Mutex::new(targeting),
+            served: Mutex::new(None),
             persons: Mutex::new(None),
             headquarters: None,
             batch_limit: None,
@@ -141,10 +152,39 @@ impl Node {
     /// The node with its terminals told to show dates and numbers in `digits` (a setting of the
     /// running node, like the province: `serve --eastern-digits`).
     pub fn with_digits(mut self, digits: DigitsByLanguage) -> Node {
-        self.config.digits = digits;
-        self.config.version = String::new();
-        self.config.version = config_version(&self.config);
+        self.base_config.digits = digits;
+        self.served = Mutex::new(None);
         self
+    }
+
+    /// What `GET /v1/config` answers now: the forms, master data and roster of the start, and
+    /// the targeting questionnaire as the operator's file holds it (read again when it
+    /// changed), with a version that changes whenever any of it does, so terminals fetch it.
+    pub fn config(&self) -> Arc<NodeConfig> {
+        let mut loaded = self.targeting.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let changed = loaded.refresh(&self.dir);
+        let mut served = self.served.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match &*served {
+            Some(config) if !changed => Arc::clone(config),
+            _ => {
+                // After the application and grievance forms, so terminals that pick the first
+                // form of a kind keep finding the application.
+                let mut config = self.base_config.clone();
+                config.forms.push(loaded.questionnaire.clone());
+                config.version = String::new();
+                config.version = config_version(&config);
+                let config = Arc::new(config);
+                *served = Some(Arc::clone(&config));
+                config
+            }
+        }
+    }
+
+    /// The targeting questionnaire and formula now (read again when their files changed).
+    pub fn targeting(&self) -> crate::targeting::Loaded {
+        let mut loaded = self.targeting.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        loaded.refresh(&self.dir);
+        loaded.clone()
     }
 
     /// The node answering `503 overloaded` with `Retry-After: retry_after_s` to batches past

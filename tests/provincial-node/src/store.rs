@@ -118,6 +118,15 @@ CREATE TABLE IF NOT EXISTS referral_checks (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS referral_used_once ON referral_checks (partner, serial) WHERE status = 'accepted';
 CREATE INDEX IF NOT EXISTS referral_checks_by_code ON referral_checks (code);
+-- The PMT score of each case whose application carried the targeting questionnaire
+-- (crate::targeting), with the versions it came from; never sent to a terminal.
+CREATE TABLE IF NOT EXISTS targeting_scores (
+    case_number TEXT PRIMARY KEY,
+    questionnaire_version TEXT NOT NULL,
+    formula_version TEXT NOT NULL,
+    score REAL NOT NULL,
+    scored_at TEXT NOT NULL
+);
 -- Append-only record of what staff did (crate::review), without personal data.
 CREATE TABLE IF NOT EXISTS audit_log (
     id INTEGER PRIMARY KEY,

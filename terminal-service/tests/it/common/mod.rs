@@ -43,6 +43,7 @@ fn field(id: &str, t: FieldType, required: bool) -> FormField {
         options: vec![],
         member_fields: vec![],
         hint: None,
+        show_when: None,
     }
 }
 
@@ -59,7 +60,7 @@ pub fn node_config() -> NodeConfig {
     let mut description = field("description", FieldType::Text, true);
     description.script = Some(Script::Arabic);
     description.max_length = Some(500);
-    let step = |fields| FormStep { id: "main".into(), title: text("main"), fields };
+    let step = |fields| FormStep { id: "main".into(), title: text("main"), fields, show_when: None };
     NodeConfig {
         version: "cfg-1".into(),
         province: "Baghdad".into(),

@@ -8,5 +8,5 @@ use node_protocol::NodeConfig;
 
 /// The node's configuration, as built when the node opened its data directory.
 pub async fn config(State(node): State<Arc<crate::node::Node>>) -> Json<NodeConfig> {
-    Json(node.config.clone())
+    Json(node.config().as_ref().clone())
 }

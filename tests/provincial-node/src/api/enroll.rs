@@ -78,6 +78,6 @@ pub async fn enroll(State(node): State<Arc<Node>>, body: Bytes) -> Result<Json<E
         node_id: node.node_id.clone(),
         sealing_recipient: node.identity.recipient(),
         heartbeat_interval_s: HEARTBEAT_INTERVAL_S,
-        config_version: node.config.version.clone(),
+        config_version: node.config().version.clone(),
     }))
 }

@@ -37,5 +37,5 @@ pub async fn heartbeat(
         Ok(())
     })
     .await?;
-    Ok(Json(HeartbeatResponse { config_version: node.config.version.clone(), server_time: now }))
+    Ok(Json(HeartbeatResponse { config_version: node.config().version.clone(), server_time: now }))
 }

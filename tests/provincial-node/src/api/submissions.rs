@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::api::{blocking, parse_json, ApiError, Caller};
-use crate::{duplicates, referrals};
+use crate::{duplicates, referrals, targeting};
 use crate::node::Node;
 use crate::store;
 
@@ -100,6 +100,8 @@ struct Filed {
     fields: serde_json::Map<String, serde_json::Value>,
     /// The partner referral the application carried.
     referral: Option<AttachedReferral>,
+    /// The targeting questionnaire the application carried, scored at filing.
+    targeting: Option<node_protocol::QuestionnaireAnswers>,
 }
 
 /// Newly filed applicants (their position in the results, the person) for headquarters.
@@ -142,6 +144,8 @@ fn file_batch(
     let mut applicants = Vec::new();
     let mut claims = Vec::new();
     let today = referrals::today();
+    // The formula in force when the batch is filed scores every questionnaire in it.
+    let targeting_now = node.targeting();
     let tx = conn.transaction()?;
     let first_sequence = store::counter(&tx, &sequence_name)?;
     let mut sequence = first_sequence;
@@ -241,6 +245,12 @@ fn file_batch(
                         }
                         _ => None,
                     };
+                    // The PMT score stays here: the outcome the terminal gets carries none.
+                    if let (Some(case_number), Some(answers)) = (&case_number, filed.as_ref().and_then(|f| f.targeting.as_ref())) {
+                        if envelope.kind == node_protocol::SubmissionKind::Application {
+                            targeting::record(&tx, case_number, &answers.form_version, &targeting_now.formula, &answers.answers)?;
+                        }
+                    }
                     match (case_number, reason) {
                         (Some(case_number), _) => SubmissionOutcome::Accepted { case_number, duplicate_check, referral_check },
                         (None, reason) => SubmissionOutcome::Rejected { reason: reason.unwrap_or_default() },
@@ -315,10 +325,11 @@ fn open(node: &Node, envelope: &Envelope) -> Result<Filed, String> {
     if content.form_version != envelope.form_version {
         return Err("envelope form_version does not match the sealed content's form_version".into());
     }
-    let form = node
-        .config
+    let config = node.config();
+    let form = config
         .forms
         .iter()
+        .filter(|f| f.id != node_protocol::TARGETING_FORM_ID)
         .find(|f| f.id == content.form_id)
         .ok_or_else(|| format!("unknown form '{}': this node has application and grievance", content.form_id))?;
     if form.kind != content.kind {
@@ -346,5 +357,8 @@ fn open(node: &Node, envelope: &Envelope) -> Result<Filed, String> {
         answers: serde_json::Value::Object(content.answers.clone()).to_string(),
         fields: content.answers,
         referral: content.referral,
+        // Scored whatever questionnaire version it follows: a terminal offline across a change
+        // of questions still delivers, and the score records which version it answered.
+        targeting: content.targeting.filter(|t| t.form_id == node_protocol::TARGETING_FORM_ID),
     })
 }

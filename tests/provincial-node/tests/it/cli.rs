@@ -57,6 +57,7 @@ async fn serve_issue_code_stats_and_submissions_work_together() {
             terminal_id: terminal_id.clone(),
             duplicate_override: None,
             referral: None,
+            targeting: None,
         };
         envelopes.push(envelope_for(&content, recipient));
     }

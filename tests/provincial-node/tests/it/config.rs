@@ -21,7 +21,11 @@ async fn config_has_both_forms_master_data_and_roster() {
     assert_eq!(config.province, "Baghdad");
 
     let kinds: Vec<_> = config.forms.iter().map(|f| (f.id.as_str(), f.kind)).collect();
-    assert_eq!(kinds, vec![("application", SubmissionKind::Application), ("grievance", SubmissionKind::Grievance)]);
+    // The targeting questionnaire travels with an application, listed last.
+    assert_eq!(
+        kinds,
+        vec![("application", SubmissionKind::Application), ("grievance", SubmissionKind::Grievance), ("targeting", SubmissionKind::Application)]
+    );
     for form in &config.forms {
         three(&form.title);
         for step in &form.steps {
@@ -32,7 +36,8 @@ async fn config_has_both_forms_master_data_and_roster() {
             }
         }
         let ids: Vec<_> = form.steps.iter().flat_map(|s| s.fields.iter().map(|f| f.id.as_str())).collect();
-        assert!(ids.contains(&"date_of_birth"), "{ids:?}");
+        let expected = if form.id == "targeting" { "displacement" } else { "date_of_birth" };
+        assert!(ids.contains(&expected), "{ids:?}");
     }
 
     let governorates = &config.master_data.governorates;

@@ -15,7 +15,7 @@ async fn a_fresh_code_enrols_once_and_only_once() {
     assert_eq!(body["node_id"], node().node.node_id);
     assert_eq!(body["sealing_recipient"], node().node.identity.recipient());
     assert!(body["sealing_recipient"].as_str().unwrap().starts_with("age1"));
-    assert_eq!(body["config_version"], node().node.config.version);
+    assert_eq!(body["config_version"], node().node.config().version);
 
     // The same code again with another key: used.
     let (status, body) = try_enroll(&code, &new_key()).await;

@@ -62,6 +62,7 @@ impl Province {
             duplicate_override: None,
             referral: None,
             terminal_id: self.terminal_id.clone(),
+            targeting: None,
         };
         let batch = json!({ "envelopes": [envelope_for(&content, &self.recipient)] });
         let (status, body) = post(&self.base, &self.key, &self.terminal_id, "/v1/submissions", &batch).await;

@@ -23,5 +23,6 @@ mod review;
 mod signatures;
 mod status;
 mod submissions;
+mod targeting;
 mod throughput;
 mod tls;

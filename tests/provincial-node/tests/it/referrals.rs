@@ -75,6 +75,7 @@ impl Province {
             terminal_id: self.terminal_id.clone(),
             duplicate_override: None,
             referral,
+            targeting: None,
         };
         let batch = json!({ "envelopes": [envelope_for(&content, &self.recipient)] });
         let (status, body) = post_signed(&self.base, &self.key, &self.terminal_id, "/v1/submissions", &batch).await;

@@ -41,6 +41,7 @@ async fn a_flag_is_listed_with_its_explanation_and_decided_once_with_a_reason() 
                 duplicate_override: None,
                 referral: None,
                 terminal_id: terminal_id.into(),
+                targeting: None,
             };
             envelope_for(&content, enrolled["sealing_recipient"].as_str().unwrap())
         })

@@ -27,7 +27,7 @@ async fn a_signed_heartbeat_is_accepted() {
     let terminal = enroll().await;
     let (status, body) = terminal.post("/v1/heartbeat", &serde_json::from_str(HEARTBEAT).unwrap()).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["config_version"], node().node.config.version);
+    assert_eq!(body["config_version"], node().node.config().version);
     let _: node_protocol::HeartbeatResponse = serde_json::from_value(body).unwrap();
 }
 

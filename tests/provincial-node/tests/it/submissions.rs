@@ -99,6 +99,7 @@ async fn undecryptable_or_inconsistent_content_is_rejected_with_a_reason() {
         terminal_id: terminal.id.clone(),
         duplicate_override: None,
         referral: None,
+        targeting: None,
     };
     foreign.sealed = envelope_for(&content, &stranger).sealed;
     // Kind in clear differs from the sealed kind.

@@ -162,6 +162,7 @@ impl Terminal {
             terminal_id: self.id.clone(),
             duplicate_override: None,
             referral: None,
+            targeting: None,
         };
         envelope_for(&content, &self.enrollment.sealing_recipient)
     }
