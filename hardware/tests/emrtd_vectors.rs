@@ -285,15 +285,18 @@ impl hardware::CardReader for AppendixGCard {
         self.sent.push(command.to_vec());
         let card_access = h(G_CARD_ACCESS);
         let expected_and_answer: (Vec<u8>, Vec<u8>) = match self.step {
-            0 => (h("00A4020C02011C"), h("9000")),
-            1 => (h("00B0000004"), [&card_access[..4], &h("9000")].concat()),
-            2 => (h("00B0000412"), [&card_access[4..], &h("9000")].concat()),
-            3 => (h("0022C1A412800A04007F0007020204020283010184010D"), h("9000")),
-            4 => (h("10860000027C0000"), h("7C12801095A3A016522EE98D01E76CB6B98B42C39000")),
-            5 => ([h("10860000457C438141"), h(G_MAP_PK_IFD), h("00")].concat(), [h("7C438241"), h(G_MAP_PK_IC), h("9000")].concat()),
-            6 => ([h("10860000457C438341"), h(G_EPH_PK_IFD), h("00")].concat(), [h("7C438441"), h(G_EPH_PK_IC), h("9000")].concat()),
-            7 => (h("008600000C7C0A8508C2B0BD78D94BA86600"), h("7C0A86083ABB9674BCE93C089000")),
-            8 => {
+            // Not in the appendix: the reader selects the MF first, because EF.CardAccess is
+            // selected by its number in the current folder (a card may still be in LDS1).
+            0 => (h("00A4000C023F00"), h("9000")),
+            1 => (h("00A4020C02011C"), h("9000")),
+            2 => (h("00B0000004"), [&card_access[..4], &h("9000")].concat()),
+            3 => (h("00B0000412"), [&card_access[4..], &h("9000")].concat()),
+            4 => (h("0022C1A412800A04007F0007020204020283010184010D"), h("9000")),
+            5 => (h("10860000027C0000"), h("7C12801095A3A016522EE98D01E76CB6B98B42C39000")),
+            6 => ([h("10860000457C438141"), h(G_MAP_PK_IFD), h("00")].concat(), [h("7C438241"), h(G_MAP_PK_IC), h("9000")].concat()),
+            7 => ([h("10860000457C438341"), h(G_EPH_PK_IFD), h("00")].concat(), [h("7C438441"), h(G_EPH_PK_IC), h("9000")].concat()),
+            8 => (h("008600000C7C0A8508C2B0BD78D94BA86600"), h("7C0A86083ABB9674BCE93C089000")),
+            9 => {
                 let mut card = SecureMessaging::new(SmCipher::Aes128, &h(G_KS_ENC), &h(G_KS_MAC), &[0; 16]).unwrap();
                 let plain = card.open_command(command).expect("the reader's first protected command verifies under the Appendix G keys");
                 assert_eq!(plain, h("00A4040C07A0000002471001"), "SELECT of the LDS1 application");
@@ -316,7 +319,7 @@ fn appendix_g1_transcript_through_the_reader() {
     let mut card = AppendixGCard { step: 0, sent: Vec::new() };
     let mut rng = Given([h(G_MAP_SK_IFD), h(G_EPH_SK_IFD)].concat());
     let (result, report) = read_emrtd_reporting(&mut card, &key, &ReadOptions::default(), &mut rng);
-    assert_eq!(card.step, 9, "{:02X?}", card.sent);
+    assert_eq!(card.step, 10, "{:02X?}", card.sent);
     assert_eq!(result.unwrap_err(), EmrtdError::NotAnEmrtd);
     assert_eq!(report.attempts[0].outcome, AttemptOutcome::Succeeded);
     assert!(matches!(report.authentication, Some(Authentication::Pace { parameter_id: 13, password: PasswordKind::Mrz, .. })));

@@ -373,6 +373,15 @@ fn samples() -> Samples {
     s.add("AttachedReferral", attached.clone());
     s.add("AttachedReferral", node_protocol::AttachedReferral { code: "WFP-79E-7X4-DM0".into(), payload: None });
     s.add("CaptureRequest", CaptureRequest { language: "ar".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None, referral: Some(attached), targeting: None });
+    let targeting: serde_json::Map<String, Value> = [("dwelling".to_string(), json!("rented")), ("rooms".to_string(), json!(2))].into_iter().collect();
+    s.add("CaptureRequest", CaptureRequest { language: "ckb".into(), answers: answers.clone(), assisted_by: None, duplicate_override: None, referral: None, targeting: Some(targeting) });
+    for show_when in [
+        node_protocol::ShowWhen { field: "displacement".into(), equals: Some("idp".into()), one_of: vec![], at_least: None },
+        node_protocol::ShowWhen { field: "displacement".into(), equals: None, one_of: vec!["idp".into(), "refugee".into()], at_least: None },
+        node_protocol::ShowWhen { field: "household_size".into(), equals: None, one_of: vec![], at_least: Some(2) },
+    ] {
+        s.add("ShowWhen", show_when);
+    }
     for reason in OverrideReason::ALL {
         s.add("OverrideReason", reason);
         let duplicate_override = DuplicateOverride { reason };
@@ -579,6 +588,8 @@ fn samples() -> Samples {
     s.add("StatusResponse", StatusResponse { state: BenefitState::NotFound, case_number: None, updated_on: None, next_payment_on: None, message: text("Nothing found") });
     s.add("FormDefinition", form());
     s.add("FormStep", form().steps.remove(0));
+    let shown_to_displaced = node_protocol::ShowWhen { field: "displacement".into(), equals: None, one_of: vec!["idp".into(), "refugee".into()], at_least: None };
+    s.add("FormStep", FormStep { id: "displacement".into(), title: text("Displacement"), fields: vec![form_field()], show_when: Some(shown_to_displaced) });
     for field_type in [
         FieldType::Text,
         FieldType::Number,

@@ -39,8 +39,14 @@ fn every_request_body_has_an_example_that_matches_its_schema() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let Some(content) = op.pointer("/requestBody/content").and_then(Value::as_object) else { continue };
+            // An optional body may go without an example: the id-card read's (see local-api's
+            // tests/openapi.rs for why); its values are checked against the schema there.
+            let optional = op.pointer("/requestBody/required") == Some(&Value::Bool(false));
             for (media, body) in content {
-                let example = body.get("example").unwrap_or_else(|| panic!("{method} {path} {media}: no example"));
+                let Some(example) = body.get("example") else {
+                    assert!(optional, "{method} {path} {media}: no example");
+                    continue;
+                };
                 let pointer = format!("/paths/{}/{method}/requestBody/content/{}/schema", escape(path), escape(media));
                 check(&doc, &pointer, example).unwrap();
                 checked += 1;
