@@ -104,6 +104,13 @@ impl BatchLimit {
     pub fn max(&self) -> usize {
         self.max
     }
+
+    /// Takes one filing slot, as a batch being filed does, until the guard is dropped; `None`
+    /// when every slot is taken. Lets a test (or an operator's drill) make the node overloaded
+    /// for certain, instead of hoping concurrent batches overlap on a busy machine.
+    pub fn occupy(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        Arc::clone(&self.permits).try_acquire_owned().ok()
+    }
 }
 
 /// Route layer of `POST /v1/submissions`: a permit for the whole filing, or `503` with
