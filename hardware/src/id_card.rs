@@ -45,6 +45,7 @@ use core::fmt::{self, Write as _};
 
 use crate::apdu::{self, ApduError, Command};
 use crate::card::{CardReader, ReaderError};
+use crate::tlv;
 
 /// AID of the beneficiary ID application: proprietary category `F`, "SPID", version 1.
 pub const APPLICATION_ID: [u8; 6] = [0xF0, 0x53, 0x50, 0x49, 0x44, 0x01];
@@ -253,14 +254,14 @@ pub fn read_id_card<R: CardReader + ?Sized>(reader: &mut R) -> Result<IdCardData
 
 /// Parses the contents of EF `01 01`.
 pub fn parse_ef(bytes: &[u8]) -> Result<IdCardData, IdCardError> {
-    let (tag, template, _padding) = tlv(bytes)?;
+    let (tag, template, _padding) = next_tlv(bytes)?;
     if tag != u32::from(TAG_TEMPLATE) {
         return Err(IdCardError::Malformed("EF 01 01 does not start with the template (tag 61)"));
     }
     let (mut national_id, mut date_of_birth) = (None, None);
     let mut rest = template;
     while !rest.is_empty() {
-        let (tag, value, after) = tlv(rest)?;
+        let (tag, value, after) = next_tlv(rest)?;
         rest = after;
         match tag {
             t if t == u32::from(TAG_NATIONAL_ID) => {
@@ -301,63 +302,29 @@ pub fn encode_ef(national_id: &str, date_of_birth: Option<&str>) -> Vec<u8> {
     ef
 }
 
-/// Appends a one-byte tag, a BER length (short form, `81 xx` or `82 xx xx`) and the value.
+/// Appends one TLV of the profile (a one-byte tag) in the crate's encoding ([`tlv::encode`]).
 fn push_tlv(out: &mut Vec<u8>, tag: u8, value: &[u8]) {
-    out.push(tag);
-    match value.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n <= 0xFF => out.extend_from_slice(&[0x81, n as u8]),
-        n => {
-            out.push(0x82);
-            out.extend_from_slice(&(n.min(0xFFFF) as u16).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(value);
+    out.extend(tlv::encode(u32::from(tag), value));
 }
 
-/// A BER-TLV's tag (up to 3 bytes), the length of its tag and length fields, and its value's
-/// length; the value itself need not be there yet.
+/// A TLV's tag, the length of its tag and length fields, and its value's length, read with the
+/// crate's BER-TLV reader ([`tlv::header`]); the value itself need not be there yet. The profile
+/// allows lengths up to the `82 xx xx` form, where the reader goes to four length bytes.
 fn tag_and_length(bytes: &[u8]) -> Result<(u32, usize, usize), IdCardError> {
-    const SHORT: IdCardError = IdCardError::Malformed("a TLV is cut off in its tag or length");
-    let mut at = 0;
-    let first = *bytes.first().ok_or(SHORT)?;
-    let mut tag = u32::from(first);
-    at += 1;
-    if first & 0x1F == 0x1F {
-        // Multi-byte tag: more bytes while bit 8 is set, at most three in all.
-        loop {
-            let b = *bytes.get(at).ok_or(SHORT)?;
-            tag = (tag << 8) | u32::from(b);
-            at += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-            if at == 3 {
-                return Err(IdCardError::Malformed("a TLV tag is longer than 3 bytes"));
-            }
-        }
-    }
-    let first_len = *bytes.get(at).ok_or(SHORT)?;
-    at += 1;
-    let len = match first_len {
-        n if n < 0x80 => usize::from(n),
-        0x81 => {
-            let n = *bytes.get(at).ok_or(SHORT)?;
-            at += 1;
-            usize::from(n)
-        }
-        0x82 => {
-            let n = bytes.get(at..at + 2).ok_or(SHORT)?;
-            at += 2;
-            usize::from(u16::from_be_bytes([n[0], n[1]]))
-        }
-        _ => return Err(IdCardError::Malformed("a TLV length uses a form the profile does not allow")),
+    let (tag, header, len) = tlv::header(bytes).map_err(|e| IdCardError::Malformed(e.0))?;
+    let tag_bytes = match tag {
+        0..=0xFF => 1,
+        0x100..=0xFFFF => 2,
+        _ => 3,
     };
-    Ok((tag, at, len))
+    if header - tag_bytes > 3 {
+        return Err(IdCardError::Malformed("a TLV length uses a form the profile does not allow"));
+    }
+    Ok((tag, header, len))
 }
 
 /// One BER-TLV: its tag, its value and what follows it.
-fn tlv(bytes: &[u8]) -> Result<(u32, &[u8], &[u8]), IdCardError> {
+fn next_tlv(bytes: &[u8]) -> Result<(u32, &[u8], &[u8]), IdCardError> {
     let (tag, header, len) = tag_and_length(bytes)?;
     let value = bytes
         .get(header..header + len)

@@ -80,6 +80,7 @@ pub mod pn532;
 pub mod printer;
 mod raster;
 pub mod receipt;
+pub mod tlv;
 pub mod scanner;
 
 pub use backend::{open_printer, open_reader, Backend, BackendConfig, Devices, IdCardProfile, OpenError, PrinterConfig, PrinterConnection, ReaderChip, ReaderConfig, Simulation, SimulatorConfig, StdStream};

@@ -7,55 +7,13 @@
 //! client reads the daemon's socket path once per process, so every test uses the same path
 //! and they take turns.
 
-use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+mod common;
 
-use hardware::pcsc::daemon::{self, PrivatePcscd};
+
+use common::pcscd::{pcscd, poll_until};
 use hardware::pcsc::virtual_card::{atr_of, VirtualCard};
 use hardware::pcsc::{ContactlessAtr, PcscError, PcscReader};
 use hardware::{read_id_card, read_national_id, Card, CardReader, IdCardError, ReaderError, SimulatedCard, Uid};
-
-static TURN: Mutex<()> = Mutex::new(());
-
-/// A private pcscd for one test, stopped and its directory removed at the end.
-struct Fixture {
-    daemon: PrivatePcscd,
-    dir: PathBuf,
-    _turn: MutexGuard<'static, ()>,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        self.daemon.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A private pcscd with a virtual reader of two slots, or `None` (said why) when not root.
-fn pcscd(reader: &str) -> Option<Fixture> {
-    if !daemon::running_as_root() {
-        eprintln!("skipped: {}", daemon::unavailable().unwrap_or_default());
-        return None;
-    }
-    let turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
-    let dir = std::env::temp_dir().join(format!("hardware-pcsc-test-{}", std::process::id()));
-    let daemon = PrivatePcscd::start(&dir, reader).unwrap_or_else(|e| panic!("private pcscd: {e}"));
-    Some(Fixture { daemon, dir, _turn: turn })
-}
-
-/// Polls until the reader reports a card (or none), for up to 5 s: pcscd looks at vpcd's
-/// slots every 400 ms.
-fn poll_until(reader: &mut PcscReader, present: bool) -> Option<Card> {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let found = reader.poll().unwrap_or_else(|e| panic!("poll: {e}"));
-        if found.is_some() == present || Instant::now() >= deadline {
-            return found;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn id_card() -> (Uid, SimulatedCard) {
     let uid = Uid::from_hex("04A2249A4B5E80").unwrap();

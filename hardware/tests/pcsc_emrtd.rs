@@ -5,63 +5,23 @@
 //! Like `tests/pcsc.rs`, each test starts its own private pcscd (root only; as another user
 //! the tests say why and pass without running) on one socket path per process, in turns.
 
-use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+mod common;
+
 
 use hardware::emrtd::{read_emrtd, read_emrtd_reporting, AccessKey, AttemptOutcome, Authentication, EmrtdError, EmrtdRead, PasswordKind, ReadOptions};
 use hardware::field::{EmrtdApplicant, EmrtdChip};
-use hardware::pcsc::daemon::{self, PrivatePcscd};
+use common::pcscd::{pcscd, poll_until, Fixture};
 use hardware::pcsc::virtual_card::VirtualCard;
 use hardware::pcsc::PcscReader;
 use hardware::{Card, CardReader, Activation, ReaderError, SimulatedCard, Uid};
 use rand::SeedableRng;
-
-static TURN: Mutex<()> = Mutex::new(());
-
-/// A private pcscd with a virtual card slot, stopped and its directory removed at the end.
-struct Fixture {
-    daemon: PrivatePcscd,
-    dir: PathBuf,
-    _turn: MutexGuard<'static, ()>,
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        self.daemon.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn pcscd() -> Option<Fixture> {
-    if !daemon::running_as_root() {
-        eprintln!("skipped: {}", daemon::unavailable().unwrap_or_default());
-        return None;
-    }
-    let turn = TURN.lock().unwrap_or_else(PoisonError::into_inner);
-    let dir = std::env::temp_dir().join(format!("hardware-pcsc-emrtd-test-{}", std::process::id()));
-    let daemon = PrivatePcscd::start(&dir, "Desk Reader").unwrap_or_else(|e| panic!("private pcscd: {e}"));
-    Some(Fixture { daemon, dir, _turn: turn })
-}
-
-/// Polls until the reader reports a card, for up to 5 s (pcscd looks at vpcd every 400 ms).
-fn poll_until_card(reader: &mut PcscReader) -> Card {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        if let Some(card) = reader.poll().unwrap_or_else(|e| panic!("poll: {e}")) {
-            return card;
-        }
-        assert!(Instant::now() < deadline, "the card never showed up in pcscd");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// The virtual reader with `chip` on it, polled.
 fn card_on_reader(fixture: &Fixture, chip: EmrtdChip) -> (VirtualCard, PcscReader) {
     let mut virtual_card = VirtualCard::new(fixture.daemon.readers()[0].address);
     virtual_card.insert(SimulatedCard::emrtd(Uid::from_hex("08A1B2C3").unwrap(), chip)).unwrap();
     let mut reader = PcscReader::open(Some("Desk Reader")).unwrap();
-    poll_until_card(&mut reader);
+    poll_until(&mut reader, true).expect("the card never showed up in pcscd");
     (virtual_card, reader)
 }
 
@@ -78,7 +38,7 @@ fn check(read: &EmrtdRead, person: &EmrtdApplicant) {
 
 #[test]
 fn a_national_id_card_reads_through_pcscd_by_can_and_by_mrz() {
-    let Some(fixture) = pcscd() else { return };
+    let Some(fixture) = pcscd("Desk Reader") else { return };
     let person = EmrtdApplicant::samples().remove(0);
     let (_card, mut reader) = card_on_reader(&fixture, EmrtdChip::new(person.clone()));
 
@@ -100,7 +60,7 @@ fn a_national_id_card_reads_through_pcscd_by_can_and_by_mrz() {
 
 #[test]
 fn a_bac_only_card_reads_through_pcscd_by_mrz() {
-    let Some(fixture) = pcscd() else { return };
+    let Some(fixture) = pcscd("Desk Reader") else { return };
     let person = EmrtdApplicant::samples().remove(1);
     let (_card, mut reader) = card_on_reader(&fixture, EmrtdChip::new(person.clone()).bac_only());
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
@@ -141,7 +101,7 @@ impl CardReader for PulledAfter<'_> {
 
 #[test]
 fn a_card_pulled_mid_read_gives_a_reader_error() {
-    let Some(fixture) = pcscd() else { return };
+    let Some(fixture) = pcscd("Desk Reader") else { return };
     let person = EmrtdApplicant::samples().remove(0);
     let (mut card, mut reader) = card_on_reader(&fixture, EmrtdChip::new(person.clone()));
     // Past PACE (CardAccess, MSE, four General Authenticates, SELECT) into the data groups.

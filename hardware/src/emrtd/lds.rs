@@ -18,7 +18,7 @@ use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 
 use super::cipher::SmCipher;
 use super::mrz::Mrz;
-use super::tlv::{self, TlvError};
+use crate::tlv::{self, TlvError};
 
 /// Why a file's content was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -69,7 +69,6 @@ pub mod mrz;
 pub mod pace;
 pub mod secure_messaging;
 pub mod signature;
-pub mod tlv;
 
 use core::fmt;
 use std::time::{Duration, Instant};
@@ -77,6 +76,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use crate::card::{CardReader, ReaderError};
+use crate::tlv;
 pub use cipher::SmCipher;
 pub use lds::{CardAccess, HashAlgorithm, PaceInfo, PaceMapping, PersonalDetails, SecurityObject};
 pub use mrz::{Mrz, MrzError, MrzKey};

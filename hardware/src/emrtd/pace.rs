@@ -29,7 +29,7 @@ use super::cipher::{self, pad, CipherError, SmCipher};
 use super::kdf::{self, kdf};
 use super::lds::PaceInfo;
 use super::secure_messaging::SecureMessaging;
-use super::tlv;
+use crate::tlv;
 
 /// Why a PACE computation failed (besides the card refusing a step).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

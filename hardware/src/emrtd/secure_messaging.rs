@@ -18,7 +18,7 @@ use core::fmt;
 use zeroize::Zeroizing;
 
 use super::cipher::{self, pad, unpad, CipherError, SmCipher};
-use super::tlv;
+use crate::tlv;
 
 /// Why a secure messaging message was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

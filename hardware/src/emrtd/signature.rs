@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 
 use super::lds::HashAlgorithm;
 use super::pace::PaceCurve;
-use super::tlv::{self, Tlv};
+use crate::tlv::{self, Tlv};
 
 const OID_EC_PUBLIC_KEY: [u8; 7] = [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
 const OID_P256: [u8; 8] = [0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];

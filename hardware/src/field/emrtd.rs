@@ -31,7 +31,8 @@ use crate::emrtd::mrz::{build_td1, MrzKey};
 use crate::emrtd::pace::{self, PaceCurve, PacePassword};
 use crate::emrtd::secure_messaging::SecureMessaging;
 use crate::emrtd::signature::TestPki;
-use crate::emrtd::{bac, tlv, AccessKey, EF_CARD_ACCESS, EF_COM, EF_DG1, EF_DG11, EF_SOD, LDS1_AID};
+use crate::emrtd::{bac, AccessKey, EF_CARD_ACCESS, EF_COM, EF_DG1, EF_DG11, EF_SOD, LDS1_AID};
+use crate::tlv;
 
 /// A sample applicant whose national ID card the simulator carries.
 #[derive(Debug, Clone, PartialEq, Eq)]

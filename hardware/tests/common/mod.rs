@@ -2,6 +2,8 @@
 //! byte stream, and sample receipts.
 #![allow(dead_code)] // each test file uses a part
 
+pub mod pcscd;
+
 use embedded_hal_mock::eh1::spi::Transaction as Spi;
 use hardware::{Language, Receipt, ReceiptKind, ReceiptLine};
 

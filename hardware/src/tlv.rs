@@ -1,12 +1,13 @@
-//! A small BER-TLV reader and writer for what an eMRTD sends: the LDS data groups (BER-TLV with
-//! application tags like `61`, `5F1F`), EF.CardAccess and EF.SOD (DER), and the dynamic
-//! authentication data of PACE (`7C`).
+//! A small BER-TLV reader and writer for what the applicant's cards hold: the eMRTD's LDS data
+//! groups (BER-TLV with application tags like `61`, `5F1F`), EF.CardAccess and EF.SOD (DER),
+//! PACE's dynamic authentication data (`7C`), and the beneficiary ID profile's template
+//! ([`crate::id_card`]).
 //!
 //! Hand-written rather than the `der` crate: the LDS files are BER-TLV with ICAO's own tags, not
 //! ASN.1 types a derive could describe, and EF.SOD needs only a walk down a few known
-//! constructed tags to reach the hashes; one reader for both keeps every length check in one
-//! place (and in one fuzz target). Definite lengths only (DER and the LDS use nothing else), at
-//! most 4 length bytes and 3 tag bytes.
+//! constructed tags to reach the hashes; one reader for every card keeps every length check in
+//! one place (and in one fuzz target). Definite lengths only (DER and the LDS use nothing else),
+//! at most 4 length bytes and 3 tag bytes.
 
 /// Why a TLV could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
