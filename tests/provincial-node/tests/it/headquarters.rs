@@ -7,70 +7,14 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::{post_signed as post, run_cli as run, enroll_request, envelope_for, new_key, nonce, now, random_national_id, ServeProcess};
+use crate::common::{new_key, nonce, now, post_signed as post, random_national_id, run_cli as run, run_ok, EnrolledNode, ServeProcess};
 use node_protocol::signature::sign_request;
-use node_protocol::{SubmissionContent, SubmissionKind};
 use pg_cluster::TemporaryCluster;
 use serde_json::{json, Value};
 
-fn run_ok(args: &[&str]) -> String {
-    let (ok, stdout, stderr) = run(args);
-    assert!(ok, "provincial-node {args:?} failed: {stderr}");
-    stdout
-}
-
-/// A node process with one enrolled terminal.
-struct Province {
-    _served: ServeProcess,
-    base: String,
-    data: String,
-    terminal_id: String,
-    key: ed25519_dalek::SigningKey,
-    recipient: String,
-}
-
-impl Province {
-    async fn start(data: &str, province: &str, headquarters: &str) -> Province {
-        let served = ServeProcess::start(&["--data", data, "--province", province, "--headquarters", headquarters, "--recheck-seconds", "1"]);
-        let base = format!("http://{}", served.address());
-        let code = run_ok(&["issue-code", "--data", data]);
-        let key = new_key();
-        let enroll = serde_json::to_value(enroll_request(code.trim(), &key)).unwrap();
-        let (status, enrolled) = post(&base, &key, "enroll", "/v1/terminals/enroll", &enroll).await;
-        assert_eq!(status, 200, "{enrolled}");
-        Province {
-            _served: served,
-            base,
-            data: data.to_string(),
-            terminal_id: enrolled["terminal_id"].as_str().unwrap().to_string(),
-            recipient: enrolled["sealing_recipient"].as_str().unwrap().to_string(),
-            key,
-        }
-    }
-
-    /// Files one application and returns its result.
-    async fn file(&self, answers: Value) -> Value {
-        let id = uuid::Uuid::now_v7();
-        let content = SubmissionContent {
-            id,
-            kind: SubmissionKind::Application,
-            form_id: "application".into(),
-            form_version: provincial_node::forms::FORM_VERSION.into(),
-            language: "ar".into(),
-            answers: answers.as_object().unwrap().clone(),
-            assisted_by: None,
-            duplicate_override: None,
-            referral: None,
-            terminal_id: self.terminal_id.clone(),
-            targeting: None,
-        };
-        let batch = json!({ "envelopes": [envelope_for(&content, &self.recipient)] });
-        let (status, body) = post(&self.base, &self.key, &self.terminal_id, "/v1/submissions", &batch).await;
-        assert_eq!(status, 200, "{body}");
-        let result = body["results"][0].clone();
-        assert_eq!(result["outcome"], "accepted", "an application is always filed: {result}");
-        result
-    }
+/// A province: a node process with one enrolled terminal, pointed at headquarters.
+async fn province(data: &str, province: &str, headquarters: &str) -> EnrolledNode {
+    EnrolledNode::start(data, &["--province", province, "--headquarters", headquarters, "--recheck-seconds", "1"]).await
 }
 
 fn free_port() -> u16 {
@@ -96,7 +40,7 @@ async fn a_person_registered_in_one_province_is_flagged_in_another_with_the_firs
     // Headquarters is not up yet: Basra files its applicant without it.
     let hq_address = format!("127.0.0.1:{}", free_port());
     let hq_url = format!("http://{hq_address}");
-    let basra = Province::start(basra_data, "Basra", &hq_url).await;
+    let basra = province(basra_data, "Basra", &hq_url).await;
     let basra_national_id = random_national_id();
     let registered = basra
         .file(json!({
@@ -104,7 +48,7 @@ async fn a_person_registered_in_one_province_is_flagged_in_another_with_the_firs
             "first_name": "أحمد", "father_name": "محمد", "grandfather_name": "علي", "family_name": "الحسيني",
             "mother_name": "فاطمة كاظم", "date_of_birth": "1985-03-12", "gender": "male",
             "governorate": "BSR", "district": "ZBR", "category": "poor_household", "household_size": 5
-        }))
+        }), None, None)
         .await;
     let basra_case = registered["case_number"].as_str().unwrap().to_string();
     assert!(basra_case.starts_with("BSR-"), "{basra_case}");
@@ -132,7 +76,7 @@ async fn a_person_registered_in_one_province_is_flagged_in_another_with_the_firs
 
     // The same man in Baghdad, without his card: no hamza on the alef, taa marbuta written as
     // haa in his mother's name, three-part name (no family name).
-    let baghdad = Province::start(baghdad_data, "Baghdad", &hq_url).await;
+    let baghdad = province(baghdad_data, "Baghdad", &hq_url).await;
     // The kiosk's pre-check in Baghdad knows the Basra card through headquarters, and only that.
     let precheck = |national_id: String| {
         let baghdad = &baghdad;
@@ -149,7 +93,7 @@ async fn a_person_registered_in_one_province_is_flagged_in_another_with_the_firs
             "first_name": "احمد", "father_name": "محمد", "grandfather_name": "علي",
             "mother_name": "فاطمه كاظم", "date_of_birth": "12/03/1985", "gender": "male",
             "governorate": "BGD", "district": "KDH", "category": "poor_household", "household_size": 5
-        }))
+        }), None, None)
         .await;
     let check = &variant["duplicate_check"];
     assert_eq!(check["headquarters"], "checked", "{variant}");
@@ -164,7 +108,7 @@ async fn a_person_registered_in_one_province_is_flagged_in_another_with_the_firs
             "first_name": "سعاد", "father_name": "جبار", "grandfather_name": "كريم", "family_name": "ناصر",
             "mother_name": "هدى رضا", "date_of_birth": "1962-10-01", "gender": "female",
             "governorate": "BGD", "district": "KDH", "category": "widow", "household_size": 2
-        }))
+        }), None, None)
         .await;
     assert_eq!(unrelated["duplicate_check"]["decision"], "distinct", "{unrelated}");
     assert_eq!(unrelated["duplicate_check"]["headquarters"], "checked", "{unrelated}");

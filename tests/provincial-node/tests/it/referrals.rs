@@ -12,83 +12,28 @@ use base64::Engine;
 use chrono::NaiveDate;
 use ed25519_dalek::SigningKey;
 use node_protocol::referral::Referral;
-use node_protocol::{AttachedReferral, SubmissionContent, SubmissionKind};
+use node_protocol::AttachedReferral;
 use pg_cluster::TemporaryCluster;
 use serde_json::{json, Value};
 
-use crate::common::{enroll_request, envelope_for, json as read_json, new_key, nonce, now, post_signed, random_national_id, run_cli, send_signed_to, ServeProcess};
+use crate::common::{json as read_json, new_key, nonce, now, post_signed, random_national_id, run_cli, run_ok, send_signed_to, EnrolledNode, ServeProcess};
 
-fn run_ok(args: &[&str]) -> String {
-    let (ok, stdout, stderr) = run_cli(args);
-    assert!(ok, "provincial-node {args:?} failed: {stderr}");
-    stdout
+/// Files one application carrying `referral`, assisted by staff, as a terminal seals and
+/// signs it (always `accepted`: a referral never refuses an application).
+async fn file(node: &EnrolledNode, first_name: &str, referral: Option<AttachedReferral>) -> Value {
+    let answers = json!({
+        "national_id": random_national_id(),
+        "first_name": first_name, "father_name": "جبار", "grandfather_name": "كريم", "family_name": "الساعدي",
+        "mother_name": "هدى رضا", "date_of_birth": "1979-04-02", "gender": "female",
+        "governorate": "BGD", "district": "KDH", "category": "poor_household", "household_size": 5
+    });
+    node.file(answers, Some("S-0001"), referral).await
 }
 
-/// A node process with one enrolled terminal.
-struct Province {
-    _served: ServeProcess,
-    base: String,
-    data: String,
-    terminal_id: String,
-    key: SigningKey,
-    recipient: String,
-}
-
-impl Province {
-    async fn start(data: &str, extra: &[&str]) -> Province {
-        let mut args = vec!["--data", data];
-        args.extend_from_slice(extra);
-        let served = ServeProcess::start(&args);
-        let base = format!("http://{}", served.address());
-        let code = run_ok(&["issue-code", "--data", data]);
-        let key = new_key();
-        let enroll = serde_json::to_value(enroll_request(code.trim(), &key)).unwrap();
-        let (status, enrolled) = post_signed(&base, &key, "enroll", "/v1/terminals/enroll", &enroll).await;
-        assert_eq!(status, 200, "{enrolled}");
-        Province {
-            _served: served,
-            base,
-            data: data.to_string(),
-            terminal_id: enrolled["terminal_id"].as_str().unwrap().to_string(),
-            recipient: enrolled["sealing_recipient"].as_str().unwrap().to_string(),
-            key,
-        }
-    }
-
-    /// Files one application carrying `referral`, as a terminal seals and signs it, and returns
-    /// its result (always `accepted`: a referral never refuses an application).
-    async fn file(&self, first_name: &str, referral: Option<AttachedReferral>) -> Value {
-        let answers = json!({
-            "national_id": random_national_id(),
-            "first_name": first_name, "father_name": "جبار", "grandfather_name": "كريم", "family_name": "الساعدي",
-            "mother_name": "هدى رضا", "date_of_birth": "1979-04-02", "gender": "female",
-            "governorate": "BGD", "district": "KDH", "category": "poor_household", "household_size": 5
-        });
-        let content = SubmissionContent {
-            id: uuid::Uuid::now_v7(),
-            kind: SubmissionKind::Application,
-            form_id: "application".into(),
-            form_version: provincial_node::forms::FORM_VERSION.into(),
-            language: "ar".into(),
-            answers: answers.as_object().unwrap().clone(),
-            assisted_by: Some("S-0001".into()),
-            terminal_id: self.terminal_id.clone(),
-            duplicate_override: None,
-            referral,
-            targeting: None,
-        };
-        let batch = json!({ "envelopes": [envelope_for(&content, &self.recipient)] });
-        let (status, body) = post_signed(&self.base, &self.key, &self.terminal_id, "/v1/submissions", &batch).await;
-        assert_eq!(status, 200, "{body}");
-        let result = body["results"][0].clone();
-        assert_eq!(result["outcome"], "accepted", "an application with a referral is always filed: {result}");
-        result
-    }
-
-    async fn lookup(&self, code: &str) -> (u16, Value) {
-        let path = format!("/v1/referrals/{code}");
-        read_json(send_signed_to(&self.base, &self.key, &self.terminal_id, "GET", &path, b"", now(), &nonce()).await).await
-    }
+/// The terminal's look-up of a referral code.
+async fn lookup(node: &EnrolledNode, code: &str) -> (u16, Value) {
+    let path = format!("/v1/referrals/{code}");
+    read_json(send_signed_to(&node.base, &node.key, &node.terminal_id, "GET", &path, b"", now(), &nonce()).await).await
 }
 
 /// A partner key made with the CLI, trusted by the node at `data`: (key file, public key).
@@ -143,7 +88,7 @@ async fn referrals_are_issued_used_once_counted_and_refused_with_their_reason() 
     let data = data.to_str().unwrap();
     let (wfp_key_file, _) = trusted_partner(dir.path(), "WFP", data);
     let wfp_key = provincial_node::referrals::load_key_file(Path::new(&wfp_key_file)).unwrap();
-    let baghdad = Province::start(data, &["--province", "Baghdad"]).await;
+    let baghdad = EnrolledNode::start(data, &["--province", "Baghdad"]).await;
 
     // Issued with the partner's CLI while the node runs, with its QR code as an image.
     let png = dir.path().join("referral.png");
@@ -166,21 +111,21 @@ async fn referrals_are_issued_used_once_counted_and_refused_with_their_reason() 
     assert_eq!((offline.referral.household_size, offline.referral.short_code()), (5, code.clone()));
 
     // A kiosk online looks the typed code up to prefill the application.
-    let (status, found) = baghdad.lookup(&code.to_lowercase()).await;
+    let (status, found) = lookup(&baghdad, &code.to_lowercase()).await;
     assert_eq!(status, 200, "{found}");
     assert_eq!((found["usable"].as_bool(), found["household_size"].as_u64()), (Some(true), Some(5)), "{found}");
     assert_eq!((found["governorate"].as_str(), found["partner_case"].as_str()), (Some("BGD"), Some("IRQ-BGD-0001")));
     assert_eq!(found["payload"], payload.as_str());
     let never_issued = node_protocol::referral::ShortCode { partner: "WFP".into(), serial: 1 }.to_string();
-    let (status, body) = baghdad.lookup(&never_issued).await;
+    let (status, body) = lookup(&baghdad, &never_issued).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("referral_unknown")), "{body}");
-    let (status, body) = baghdad.lookup("nonsense").await;
+    let (status, body) = lookup(&baghdad, "nonsense").await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_referral_code")), "{body}");
 
     // Typed at the kiosk offline (code only): the node finds it, and it is used once.
-    let used = baghdad.file("سعاد", attached(&code.to_lowercase(), None)).await;
+    let used = file(&baghdad, "سعاد", attached(&code.to_lowercase(), None)).await;
     assert_eq!(used["referral_check"], json!({ "code": code, "status": "accepted", "headquarters": "not_configured" }), "{used}");
-    let again = baghdad.file("مريم", attached(&code, Some(&payload))).await;
+    let again = file(&baghdad, "مريم", attached(&code, Some(&payload))).await;
     assert_eq!(again["referral_check"]["status"], "refused", "{again}");
     assert_eq!(again["referral_check"]["reason"], "already_used", "{again}");
     // Both answers are what node-v1.yaml documents.
@@ -188,7 +133,7 @@ async fn referrals_are_issued_used_once_counted_and_refused_with_their_reason() 
     for result in [&used, &again] {
         crate::openapi::validate(&doc, &json!({ "$ref": "#/components/schemas/SubmissionResult" }), result, "a result with a referral check");
     }
-    let (_, found) = baghdad.lookup(&code).await;
+    let (_, found) = lookup(&baghdad, &code).await;
     assert_eq!((found["usable"].as_bool(), found["reason"].as_str()), (Some(false), Some("already_used")), "{found}");
 
     // Expired: issued long ago for ten days.
@@ -198,14 +143,14 @@ async fn referrals_are_issued_used_once_counted_and_refused_with_their_reason() 
         &wfp_key_file,
         &["--household-size", "2", "--governorate", "BGD", "--case-number", "IRQ-OLD-1", "--valid-days", "10", "--issued-on", "2025-01-05"],
     );
-    let expired = baghdad.file("نور", attached(&old_code, Some(&old_payload))).await;
+    let expired = file(&baghdad, "نور", attached(&old_code, Some(&old_payload))).await;
     assert_eq!((expired["referral_check"]["status"].as_str(), expired["referral_check"]["reason"].as_str()), (Some("refused"), Some("expired")), "{expired}");
 
     // Forged: a WFP referral signed by someone else's key. The node will not record it either.
     let forger = new_key();
     let today = provincial_node::referrals::today();
     let (forged_code, forged_payload) = signed_by(&forger, "WFP", today);
-    let forged = baghdad.file("هدى", attached(&forged_code, Some(&forged_payload))).await;
+    let forged = file(&baghdad, "هدى", attached(&forged_code, Some(&forged_payload))).await;
     assert_eq!(forged["referral_check"]["reason"], "signature_invalid", "{forged}");
     let forger_file = dir.path().join("forger.key");
     std::fs::write(&forger_file, format!("{}\n", STANDARD.encode(forger.to_bytes()))).unwrap();
@@ -217,11 +162,11 @@ async fn referrals_are_issued_used_once_counted_and_refused_with_their_reason() 
 
     // Unknown partner: signed by a partner this node does not trust.
     let (stranger_code, stranger_payload) = signed_by(&new_key(), "UNHCR", today);
-    let stranger = baghdad.file("زهراء", attached(&stranger_code, Some(&stranger_payload))).await;
+    let stranger = file(&baghdad, "زهراء", attached(&stranger_code, Some(&stranger_payload))).await;
     assert_eq!(stranger["referral_check"]["reason"], "unknown_partner", "{stranger}");
 
     // An application without a referral, as older terminals send, gets no referral check.
-    let plain = baghdad.file("رقية", None).await;
+    let plain = file(&baghdad, "رقية", None).await;
     assert!(plain.get("referral_check").is_none(), "{plain}");
 
     // The partners' API, signed with the partner's referral key.
@@ -242,7 +187,7 @@ async fn referrals_are_issued_used_once_counted_and_refused_with_their_reason() 
         "--household-size", "7", "--governorate", "NIN", "--case-number", "IRQ-NIN-9",
     ]);
     let remote_code = issued_remotely.lines().next().unwrap().to_string();
-    assert_eq!(baghdad.lookup(&remote_code).await.1["household_size"], 7, "{issued_remotely}");
+    assert_eq!(lookup(&baghdad, &remote_code).await.1["household_size"], 7, "{issued_remotely}");
 
     // The report, per partner: four issued (CLI twice, API, CLI over the API), one used (and
     // transitioned: its applicant matched nobody), refusals by reason.
@@ -284,12 +229,12 @@ async fn a_referral_used_in_one_province_is_refused_in_another_through_headquart
     run_ok(&["partners", "add", "WFP", "--key", &public, "--data", nineveh_data]);
     let (code, payload) = issue(basra_data, "WFP", &key_file, &["--household-size", "4", "--governorate", "NIN", "--case-number", "IRQ-NIN-42"]);
     let recheck = ["--recheck-seconds", "1"];
-    let basra = Province::start(basra_data, &["--province", "Basra", "--headquarters", &hq_url, recheck[0], recheck[1]]).await;
-    let nineveh = Province::start(nineveh_data, &["--province", "Nineveh", "--headquarters", &hq_url, recheck[0], recheck[1]]).await;
+    let basra = EnrolledNode::start(basra_data, &["--province", "Basra", "--headquarters", &hq_url, recheck[0], recheck[1]]).await;
+    let nineveh = EnrolledNode::start(nineveh_data, &["--province", "Nineveh", "--headquarters", &hq_url, recheck[0], recheck[1]]).await;
 
     // The household moved: Nineveh's kiosk scans the QR code first, while headquarters is down.
     // The referral is taken, not yet confirmed across provinces.
-    let first = nineveh.file("سعاد", attached(&code, Some(&payload))).await;
+    let first = file(&nineveh, "سعاد", attached(&code, Some(&payload))).await;
     assert_eq!(first["referral_check"], json!({ "code": code, "status": "accepted", "headquarters": "not_checked" }), "{first}");
     let _headquarters = ServeProcess::start_command(&[
         "headquarters", "serve", "--listen", &hq_address, "--postgres", &postgres,
@@ -308,7 +253,7 @@ async fn a_referral_used_in_one_province_is_refused_in_another_through_headquart
     }
 
     // Basra knows nothing of that use locally; headquarters does.
-    let second = basra.file("مريم", attached(&code, None)).await;
+    let second = file(&basra, "مريم", attached(&code, None)).await;
     assert_eq!(
         second["referral_check"],
         json!({ "code": code, "status": "refused", "reason": "already_used", "headquarters": "checked" }),

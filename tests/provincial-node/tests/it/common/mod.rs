@@ -330,3 +330,73 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// `provincial-node ARGS`, which must succeed: its standard output.
+pub fn run_ok(args: &[&str]) -> String {
+    let (ok, stdout, stderr) = run_cli(args);
+    assert!(ok, "provincial-node {args:?} failed: {stderr}");
+    stdout
+}
+
+/// A `provincial-node serve` process with one terminal enrolled, as the cross-process tests
+/// (headquarters, referrals) drive it.
+pub struct EnrolledNode {
+    _served: ServeProcess,
+    /// `http://IP:PORT`.
+    pub base: String,
+    /// Its data directory.
+    pub data: String,
+    /// The enrolled terminal.
+    pub terminal_id: String,
+    /// The enrolled terminal's key.
+    pub key: SigningKey,
+    /// The node's sealing recipient.
+    pub recipient: String,
+}
+
+impl EnrolledNode {
+    /// Serves `--data data` with `extra` arguments and enrols a terminal with a code from the CLI.
+    pub async fn start(data: &str, extra: &[&str]) -> EnrolledNode {
+        let mut args = vec!["--data", data];
+        args.extend_from_slice(extra);
+        let served = ServeProcess::start(&args);
+        let base = format!("http://{}", served.address());
+        let code = run_ok(&["issue-code", "--data", data]);
+        let key = new_key();
+        let enroll = serde_json::to_value(enroll_request(code.trim(), &key)).unwrap();
+        let (status, enrolled) = post_signed(&base, &key, "enroll", "/v1/terminals/enroll", &enroll).await;
+        assert_eq!(status, 200, "{enrolled}");
+        EnrolledNode {
+            _served: served,
+            base,
+            data: data.to_string(),
+            terminal_id: enrolled["terminal_id"].as_str().unwrap().to_string(),
+            recipient: enrolled["sealing_recipient"].as_str().unwrap().to_string(),
+            key,
+        }
+    }
+
+    /// Files one application as the terminal seals and signs it and returns its result, which
+    /// must be `accepted`: neither a duplicate nor a bad referral refuses an application.
+    pub async fn file(&self, answers: serde_json::Value, assisted_by: Option<&str>, referral: Option<node_protocol::AttachedReferral>) -> serde_json::Value {
+        let content = SubmissionContent {
+            id: uuid::Uuid::now_v7(),
+            kind: node_protocol::SubmissionKind::Application,
+            form_id: "application".into(),
+            form_version: provincial_node::forms::FORM_VERSION.into(),
+            language: "ar".into(),
+            answers: answers.as_object().expect("answers are an object").clone(),
+            assisted_by: assisted_by.map(str::to_string),
+            terminal_id: self.terminal_id.clone(),
+            duplicate_override: None,
+            referral,
+            targeting: None,
+        };
+        let batch = serde_json::json!({ "envelopes": [envelope_for(&content, &self.recipient)] });
+        let (status, body) = post_signed(&self.base, &self.key, &self.terminal_id, "/v1/submissions", &batch).await;
+        assert_eq!(status, 200, "{body}");
+        let result = body["results"][0].clone();
+        assert_eq!(result["outcome"], "accepted", "an application is always filed: {result}");
+        result
+    }
+}
