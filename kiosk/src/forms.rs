@@ -687,20 +687,11 @@ mod tests {
     fn question(id: &str, field_type: FieldType, show_when: Option<node_protocol::ShowWhen>) -> FormField {
         let t = node_protocol::LocalizedText::new("س", "پ", id);
         FormField {
-            id: id.into(),
-            label: t.clone(),
-            field_type,
-            required: true,
-            script: None,
-            min_length: None,
-            max_length: None,
-            pattern: None,
             min: Some(0),
             max: Some(50),
             options: ["resident", "idp"].iter().map(|v| node_protocol::ChoiceOption { value: (*v).into(), label: t.clone() }).collect(),
-            member_fields: vec![],
-            hint: None,
             show_when,
+            ..FormField::new(id, t.clone(), field_type)
         }
     }
 

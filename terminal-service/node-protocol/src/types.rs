@@ -838,6 +838,27 @@ impl ShowWhen {
 }
 
 impl FormField {
+    /// A required field with no other rule: the start of a definition, completed with struct
+    /// update syntax (`FormField { max: Some(20), ..FormField::new(…) }`).
+    pub fn new(id: &str, label: LocalizedText, field_type: FieldType) -> FormField {
+        FormField {
+            id: id.into(),
+            label,
+            field_type,
+            required: true,
+            script: None,
+            min_length: None,
+            max_length: None,
+            pattern: None,
+            min: None,
+            max: None,
+            options: Vec::new(),
+            member_fields: Vec::new(),
+            hint: None,
+            show_when: None,
+        }
+    }
+
     /// Whether the field is asked, given the answers of its scope so far.
     pub fn shown(&self, answers: &serde_json::Map<String, serde_json::Value>) -> bool {
         self.show_when.as_ref().is_none_or(|c| c.holds(answers))

@@ -15,22 +15,7 @@ fn t(ar: &str, ckb: &str, en: &str) -> LocalizedText {
 }
 
 fn field(id: &str, label: LocalizedText, field_type: FieldType, required: bool) -> FormField {
-    FormField {
-        id: id.into(),
-        label,
-        field_type,
-        required,
-        script: None,
-        min_length: None,
-        max_length: None,
-        pattern: None,
-        min: None,
-        max: None,
-        options: Vec::new(),
-        member_fields: Vec::new(),
-        hint: None,
-        show_when: None,
-    }
+    FormField { required, ..FormField::new(id, label, field_type) }
 }
 
 fn arabic_text(id: &str, label: LocalizedText, required: bool, min: u32, max: u32) -> FormField {

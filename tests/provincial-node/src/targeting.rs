@@ -248,22 +248,7 @@ fn t(ar: &str, ckb: &str, en: &str) -> LocalizedText {
 }
 
 fn question(id: &str, label: LocalizedText, field_type: FieldType) -> FormField {
-    FormField {
-        id: id.into(),
-        label,
-        field_type,
-        required: true,
-        script: None,
-        min_length: None,
-        max_length: None,
-        pattern: None,
-        min: None,
-        max: None,
-        options: Vec::new(),
-        member_fields: Vec::new(),
-        hint: None,
-        show_when: None,
-    }
+    FormField::new(id, label, field_type)
 }
 
 fn choice(id: &str, label: LocalizedText, options: &[(&str, &str, &str, &str)]) -> FormField {
