@@ -109,21 +109,38 @@ async fn capture(cluster: &Cluster, n: usize) -> Result<HashSet<uuid::Uuid>> {
     Ok(ids)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn booted_at_1970_it_captures_marks_the_time_not_set_and_delivers_once_the_node_answers() -> Result<()> {
+/// A provisioned terminal (set up with a right clock, the technician's visit) rebooted under
+/// libfaketime at `faketime` with the node down: the cluster, the terminal's storage and the
+/// audit log's last entry before the boot.
+async fn rebooted_with_clock(faketime: &str) -> Result<(Cluster, std::path::PathBuf, i64)> {
     let lib = libfaketime()?;
-    // Provisioned with a right clock (the technician's visit), then rebooted without one and
-    // without the node (the link is down).
     let mut cluster = Cluster::start(SYNC, Some(&["/v1/"])).await?;
     cluster.terminal.stop();
     cluster.node.stop();
     let storage = cluster.terminal.storage.clone();
     let before_boot = last_seq(&storage)?;
-    let env = wrong_clock(&lib, "@1970-01-01 00:00:00");
+    let env = wrong_clock(&lib, faketime);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     cluster.terminal.start_with_env(&env).await?;
+    Ok((cluster, storage, before_boot))
+}
 
-    let mut acked = capture(&cluster, 3).await?;
+/// The node comes back on its port: what was queued drains, two more captures follow and
+/// drain, and every acknowledged one is at the node exactly once.
+async fn node_back_and_drained(cluster: &mut Cluster, mut acked: HashSet<uuid::Uuid>) -> Result<()> {
+    let (data, port) = (cluster.node.data.clone(), cluster.node.port);
+    cluster.node = NodeProcess::start(&data, port).await?;
+    cluster.wait_drained(Duration::from_secs(60)).await?;
+    acked.extend(capture(cluster, 2).await?);
+    cluster.wait_drained(Duration::from_secs(60)).await?;
+    cluster.assert_exactly_once(&acked, &HashSet::new())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn booted_at_1970_it_captures_marks_the_time_not_set_and_delivers_once_the_node_answers() -> Result<()> {
+    // Rebooted without a clock and without the node (the link is down).
+    let (mut cluster, storage, before_boot) = rebooted_with_clock("@1970-01-01 00:00:00").await?;
+    let acked = capture(&cluster, 3).await?;
     let entries = audit_entries(&storage)?;
     let started = entries.iter().find(|e| e.seq > before_boot && e.action == "service_started").context("no service_started entry after the boot")?;
     ensure!(started.at.timestamp() < 86_400 * 365, "the service's clock should read 1970 under faketime: {started:?}");
@@ -132,14 +149,9 @@ async fn booted_at_1970_it_captures_marks_the_time_not_set_and_delivers_once_the
         ensure!(e.detail["clock"] == "not_set", "an entry written at 1970 is not marked: {e:?}");
     }
 
-    // The link comes back: the node refuses the 1970 signatures, its Date teaches the offset.
-    let (data, port) = (cluster.node.data.clone(), cluster.node.port);
-    cluster.node = NodeProcess::start(&data, port).await?;
-    cluster.wait_drained(Duration::from_secs(60)).await?;
-    // Captured after: the terminal's time is the node's now.
-    acked.extend(capture(&cluster, 2).await?);
-    cluster.wait_drained(Duration::from_secs(60)).await?;
-    cluster.assert_exactly_once(&acked, &HashSet::new())?;
+    // The link comes back: the node refuses the 1970 signatures, its Date teaches the offset;
+    // the two captured after carry the node's time.
+    node_back_and_drained(&mut cluster, acked).await?;
 
     let refused = refusals(&cluster);
     eprintln!("booted at 1970: {refused} signatures refused before the offset was learned");
@@ -165,30 +177,17 @@ async fn booted_at_1970_it_captures_marks_the_time_not_set_and_delivers_once_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nine_days_behind_it_marks_times_unverified_until_the_node_corrects_them() -> Result<()> {
-    let lib = libfaketime()?;
-    let mut cluster = Cluster::start(SYNC, Some(&["/v1/"])).await?;
-    cluster.terminal.stop();
-    cluster.node.stop();
-    let storage = cluster.terminal.storage.clone();
-    let before_boot = last_seq(&storage)?;
-    let env = wrong_clock(&lib, "-9d");
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    cluster.terminal.start_with_env(&env).await?;
+    let (mut cluster, storage, before_boot) = rebooted_with_clock("-9d").await?;
     let refused_before = refusals(&cluster);
 
     // Booted days behind, the node not reachable yet: a plausible time, unconfirmed.
-    let mut acked = capture(&cluster, 3).await?;
+    let acked = capture(&cluster, 3).await?;
     for e in audit_entries(&storage)?.iter().filter(|e| e.seq > before_boot) {
         ensure!(e.detail["clock"] == "unverified", "an entry written before the node confirmed the clock is not marked unverified: {e:?}");
         ensure!(e.detail.get("clock_set") != Some(&Value::Bool(false)), "9 days behind is still a set clock: {e:?}");
     }
 
-    let (data, port) = (cluster.node.data.clone(), cluster.node.port);
-    cluster.node = NodeProcess::start(&data, port).await?;
-    cluster.wait_drained(Duration::from_secs(60)).await?;
-    acked.extend(capture(&cluster, 2).await?);
-    cluster.wait_drained(Duration::from_secs(60)).await?;
-    cluster.assert_exactly_once(&acked, &HashSet::new())?;
+    node_back_and_drained(&mut cluster, acked).await?;
 
     let refused = refusals(&cluster) - refused_before;
     eprintln!("9 days behind: {refused} signatures refused before the offset was learned");
