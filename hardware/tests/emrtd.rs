@@ -3,6 +3,8 @@
 //! ISO-DEP, PACE or BAC, secure messaging, the data groups and their EF.SOD hashes; and every
 //! way it can fail.
 
+mod common;
+
 use hardware::emrtd::cipher::SmCipher;
 use hardware::emrtd::lds::{PaceInfo, PaceMapping};
 use hardware::emrtd::secure_messaging::SecureMessaging;
@@ -12,12 +14,10 @@ use hardware::emrtd::{
 };
 use hardware::field::{EmrtdApplicant, EmrtdChip};
 use hardware::iso_dep::Ats;
-use hardware::mfrc522::{Mfrc522, SimulatedMfrc522};
-use hardware::pn532::{NoDelay, Pn532, SimulatedPn532};
 use hardware::{Card, CardReader, ReaderError, SimulatedCard, SimulatedField, Uid};
 use rand::SeedableRng;
 
-const CHIPS: [&str; 2] = ["MFRC522", "PN532"];
+use common::readers::{on_each_reader, reader, CHIPS};
 
 fn uid() -> Uid {
     Uid::from_hex("08A1B2C3").unwrap()
@@ -25,32 +25,6 @@ fn uid() -> Uid {
 
 fn applicant() -> EmrtdApplicant {
     EmrtdApplicant::samples().remove(0)
-}
-
-fn reader(chip: &str, field: &SimulatedField) -> Box<dyn CardReader> {
-    match chip {
-        "MFRC522" => {
-            let mut reader = Mfrc522::new(SimulatedMfrc522::new(field.clone()));
-            reader.init().unwrap();
-            Box::new(reader)
-        }
-        _ => {
-            let mut reader = Pn532::new(SimulatedPn532::new(field.clone()), NoDelay);
-            reader.init().unwrap();
-            Box::new(reader)
-        }
-    }
-}
-
-/// Puts `card` on each simulated reader, polls it, and runs `test`.
-fn on_each_reader(card: &SimulatedCard, mut test: impl FnMut(&str, &mut dyn CardReader, &SimulatedField)) {
-    for chip in CHIPS {
-        let field = SimulatedField::new();
-        field.present(card.clone());
-        let mut reader = reader(chip, &field);
-        assert!(reader.poll().unwrap().is_some(), "{chip}");
-        test(chip, &mut *reader, &field);
-    }
 }
 
 fn read(reader: &mut dyn CardReader, key: &AccessKey) -> Result<EmrtdRead, EmrtdError> {

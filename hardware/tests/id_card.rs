@@ -7,6 +7,7 @@ mod common;
 
 use std::collections::VecDeque;
 
+use common::readers::{on_each_reader, reader, CHIPS};
 use common::*;
 use embedded_hal::i2c::{ErrorKind, ErrorType as I2cErrorType, I2c, Operation as I2cOp};
 use embedded_hal::spi::{ErrorType as SpiErrorType, Operation as SpiOp, SpiDevice};
@@ -470,33 +471,6 @@ fn pn532_aborts_an_exchange_the_card_never_finishes() {
 
 // --- Both drivers on their simulators ----------------------------------------------------
 
-const CHIPS: [&str; 2] = ["MFRC522", "PN532"];
-
-fn reader(chip: &str, field: &SimulatedField) -> Box<dyn CardReader> {
-    match chip {
-        "MFRC522" => {
-            let mut reader = Mfrc522::new(SimulatedMfrc522::new(field.clone()));
-            reader.init().unwrap();
-            Box::new(reader)
-        }
-        _ => {
-            let mut reader = Pn532::new(SimulatedPn532::new(field.clone()), NoDelay);
-            reader.init().unwrap();
-            Box::new(reader)
-        }
-    }
-}
-
-/// Puts `card` on each simulated reader, polls it, and runs `test`.
-fn on_each_reader(card: &SimulatedCard, mut test: impl FnMut(&str, &mut dyn CardReader, &SimulatedField)) {
-    for chip in CHIPS {
-        let field = SimulatedField::new();
-        field.present(card.clone());
-        let mut reader = reader(chip, &field);
-        assert!(reader.poll().unwrap().is_some(), "{chip}");
-        test(chip, &mut *reader, &field);
-    }
-}
 
 #[test]
 fn both_readers_read_the_national_id_and_date_of_birth() {

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses a part
 
 pub mod pcscd;
+pub mod readers;
 
 use embedded_hal_mock::eh1::spi::Transaction as Spi;
 use hardware::{Language, Receipt, ReceiptKind, ReceiptLine};
