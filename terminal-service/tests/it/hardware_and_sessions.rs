@@ -20,7 +20,7 @@ use terminal_service::terminal::Terminal;
 use terminal_service::{delivery::heartbeat, peripherals::printer_monitor, peripherals::reader_loop, staff::session};
 use tokio::sync::watch;
 
-const STAFF_BADGE: &str = "04A1B2C3D4E580";
+pub(crate) const STAFF_BADGE: &str = "04A1B2C3D4E580";
 const TECH_BADGE: &str = "04112233445566";
 const STRANGER: &str = "DEADBEEF";
 const BADGE_KEY: &[u8] = b"badge-key-for-tests-only";
@@ -53,14 +53,14 @@ fn roster_config() -> NodeConfig {
     config
 }
 
-struct Running {
-    terminal: Arc<Terminal>,
-    client: reqwest::Client,
+pub(crate) struct Running {
+    pub(crate) terminal: Arc<Terminal>,
+    pub(crate) client: reqwest::Client,
     fixture: Fixture,
     _stop: watch::Sender<bool>,
 }
 
-async fn start(mut fixture: Fixture, idle_timeout_s: u64) -> Running {
+pub(crate) async fn start(mut fixture: Fixture, idle_timeout_s: u64) -> Running {
     store_cached(&fixture.config.storage.dir, &roster_config()).unwrap();
     fixture.config.kiosk.idle_timeout_s = idle_timeout_s;
     let terminal = Terminal::open(fixture.config.clone()).unwrap();
@@ -77,7 +77,7 @@ async fn start(mut fixture: Fixture, idle_timeout_s: u64) -> Running {
 }
 
 impl Running {
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut req = self.client.request(method.parse().unwrap(), format!("http://localhost{path}"));
         if let Some(b) = body {
             req = req.json(&b);
@@ -122,11 +122,11 @@ impl Running {
         .await;
     }
 
-    async fn login(&self, pin: &str) -> (u16, Value) {
+    pub(crate) async fn login(&self, pin: &str) -> (u16, Value) {
         self.call("POST", "/v1/sessions", Some(json!({"pin": pin}))).await
     }
 
-    async fn audit_actions(&self) -> Vec<(String, Value)> {
+    pub(crate) async fn audit_actions(&self) -> Vec<(String, Value)> {
         self.terminal
             .storage
             .audit_log(|log| log.recent(200))
@@ -146,7 +146,7 @@ impl Running {
 }
 
 /// No audit detail has a `pin` member or a value holding one of `secrets` (PINs, UIDs).
-fn assert_no_secret_in_details(actions: &[(String, Value)], secrets: &[&str]) {
+pub(crate) fn assert_no_secret_in_details(actions: &[(String, Value)], secrets: &[&str]) {
     fn walk(value: &Value, secrets: &[&str], action: &str) {
         match value {
             Value::Object(map) => {

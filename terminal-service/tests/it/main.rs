@@ -11,6 +11,7 @@ mod common;
 mod hardware_and_sessions;
 mod local_api;
 mod local_openapi;
+mod pcsc_desk_reader;
 mod power_loss;
 mod provisioning;
 mod sync_engine;
