@@ -35,6 +35,12 @@ impl Cluster {
     /// Starts a node and a terminal provisioned to it; with `fault_paths`, the terminal talks
     /// to the node through a [`FaultProxy`] that injects faults on those paths.
     pub async fn start(sync_extra: &str, fault_paths: Option<&[&str]>) -> Result<Cluster> {
+        Cluster::start_with_hardware(sync_extra, fault_paths, "").await
+    }
+
+    /// As [`Cluster::start`], with `hardware_extra` TOML in the terminal's `[hardware]`
+    /// section (see [`TerminalProcess::with_hardware`]).
+    pub async fn start_with_hardware(sync_extra: &str, fault_paths: Option<&[&str]>, hardware_extra: &str) -> Result<Cluster> {
         let dir = tempfile::Builder::new().prefix("e2e-").tempdir()?;
         let node = NodeProcess::start(&dir.path().join("node"), free_port()?).await?;
         let proxy = match fault_paths {
@@ -42,7 +48,7 @@ impl Cluster {
             None => None,
         };
         let url = proxy.as_ref().map(FaultProxy::url).unwrap_or_else(|| node.url());
-        let mut terminal = TerminalProcess::new(&dir.path().join("terminal"), &url, sync_extra)?;
+        let mut terminal = TerminalProcess::with_hardware(&dir.path().join("terminal"), &url, sync_extra, hardware_extra)?;
         terminal.provision(&url, &node.issue_code()?)?;
         terminal.start().await?;
         let forms = terminal.api()?.forms().await?;

@@ -262,6 +262,13 @@ impl TerminalProcess {
     /// Writes a config under `root` for a node at `node_url`, with `extra` TOML appended to the
     /// `[sync]` section (e.g. `request_timeout_ms = 1000`).
     pub fn new(root: &Path, node_url: &str, sync_extra: &str) -> Result<TerminalProcess> {
+        TerminalProcess::with_hardware(root, node_url, sync_extra, "")
+    }
+
+    /// As [`TerminalProcess::new`], with `hardware_extra` TOML appended to the `[hardware]`
+    /// section (simulated backend), e.g. `id_card_profile = "emrtd"` for a deployment that reads
+    /// the national ID card's chip.
+    pub fn with_hardware(root: &Path, node_url: &str, sync_extra: &str, hardware_extra: &str) -> Result<TerminalProcess> {
         fs::create_dir_all(root)?;
         let storage = root.join("state");
         let socket = root.join("api.sock");
@@ -269,7 +276,7 @@ impl TerminalProcess {
         fs::write(
             &config,
             format!(
-                "[node]\nurl = \"{node_url}\"\n\n[storage]\ndir = \"{}\"\n\n[api]\nsocket = \"{}\"\n\n[hardware]\nbackend = \"simulated\"\n\n[sync]\n{sync_extra}\n",
+                "[node]\nurl = \"{node_url}\"\n\n[storage]\ndir = \"{}\"\n\n[api]\nsocket = \"{}\"\n\n[hardware]\nbackend = \"simulated\"\n{hardware_extra}\n[sync]\n{sync_extra}\n",
                 storage.display(),
                 socket.display()
             ),

@@ -18,6 +18,7 @@ mod malformed_local_api;
 mod network_faults;
 mod no_clock;
 mod no_personal_data_in_clear;
+mod national_id_card;
 mod offline_capture;
 mod openapi_conformance;
 mod signatures;
