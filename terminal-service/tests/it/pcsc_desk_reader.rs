@@ -59,8 +59,10 @@ async fn a_national_card_on_a_pcsc_desk_reader_is_read_by_can_for_a_status_check
         eprintln!("skipped: {why}");
         return;
     }
-    let pcscd_dir = std::env::temp_dir().join(format!("ts-it-pcscd-{}", std::process::id()));
-    let pcscd = PrivatePcscd::start(&pcscd_dir, DESK_READER).unwrap_or_else(|e| panic!("private pcscd: {e}"));
+    // Declared before the daemon, so dropped after it, even when an assertion fails: pcscd
+    // stops, then its directory goes.
+    let pcscd_dir = tempfile::Builder::new().prefix("ts-it-pcscd-").tempdir().unwrap();
+    let pcscd = PrivatePcscd::start(pcscd_dir.path(), DESK_READER).unwrap_or_else(|e| panic!("private pcscd: {e}"));
     let mut reader = VirtualCard::new(pcscd.readers()[0].address);
 
     let identity = age::x25519::Identity::generate();
@@ -113,7 +115,4 @@ async fn a_national_card_on_a_pcsc_desk_reader_is_read_by_can_for_a_status_check
 
     let actions = api.audit_actions().await;
     assert_no_secret_in_details(&actions, &[&person.can, &person.document_number, &person.national_number, "900101", "310101"]);
-    drop(reader);
-    drop(pcscd);
-    let _ = std::fs::remove_dir_all(&pcscd_dir);
 }
