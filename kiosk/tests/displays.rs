@@ -4,7 +4,10 @@
 //!
 //! For each panel and language it walks the main screens (language, home, status check with the
 //! reference keyboard, a form step with the Arabic-script keyboard, review, the early duplicate
-//! warning as an applicant and as staff see it, receipt, staff login with the PIN pad) and checks that every touchable element (accessible role button or text
+//! warning as an applicant and as staff see it, receipt, staff login with the PIN pad) and, on a
+//! terminal that reads the national ID card's chip (`id_card_profile = "emrtd"`), the card-access
+//! screen (the access number on the digit pad, its refusal, and staff's MRZ key: document number,
+//! then dates), and checks that every touchable element (accessible role button or text
 //! input) is at least 9 mm both ways on the glass, lies inside the window and overlaps no other.
 //! On the panels other than 1280×800 (whose full set `tests/screenshots.rs` keeps) it also
 //! compares these screens with `tests/screenshots/<W>x<H>/<lang>/<screen>.png`
@@ -13,7 +16,7 @@
 mod common;
 
 use common::shots::Shots;
-use common::{fill_application, tr, Harness};
+use common::{fill_application, test_options, tr, Harness};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
 use kiosk::panel::{Panel, KNOWN_PANELS};
 use kiosk::ui::{PrintJob, Screen};
@@ -214,6 +217,44 @@ fn walk(h: &Harness, lang: &str, at: &mut dyn FnMut(&Harness, &str)) {
     at(h, "duplicate-warning-staff");
 }
 
+/// The screens of the card-access flow in `lang` on `panel`, calling `at` on each: a kiosk
+/// whose terminal reads the national card's chip, so it asks for the access number (CAN).
+fn walk_card_access(panel: Panel, lang: &str, at: &mut dyn FnMut(&Harness, &str)) {
+    let h = Harness::launch_on(panel, test_options(), |f| {
+        f.id_card_profile = Some("emrtd".into());
+        f.chip_can = Some("493817".into());
+    })
+    .loaded();
+    h.choose_language(lang);
+    // An applicant's status check by card: the six digits on the pad, then a wrong number.
+    h.tap_tr("Check my status");
+    h.tap_tr("Tap my ID card on the reader");
+    h.type_keys("4938");
+    assert_eq!(h.screen(), Screen::CardAccess, "the kiosk asks for the access number");
+    at(&h, "card-access");
+    h.type_keys("10");
+    h.tap_tr("Read the card");
+    h.wait_until("the refusal", |h| !h.ui.get_access_problem().is_empty());
+    at(&h, "card-access-refused");
+    h.kiosk.end_session();
+    h.pump();
+
+    // Staff enrolling a household type the MRZ key from the card's back instead.
+    h.choose_language(lang);
+    h.tap_tr("Staff login");
+    h.type_keys("2468");
+    h.tap_tr("Log in");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
+    h.tap_tr("Enrol a household (read the applicant's ID card)");
+    h.tap_tr("Type the code from the back of the card instead");
+    h.type_keys("A1234567");
+    at(&h, "card-access-mrz");
+    h.type_keys("8");
+    h.tap_tr("Next");
+    h.tap_tr("Next");
+    at(&h, "card-access-mrz-date");
+}
+
 #[test]
 fn main_screens_fit_every_panel_with_9_mm_touch_targets() {
     common::init_backend();
@@ -226,17 +267,19 @@ fn main_screens_fit_every_panel_with_9_mm_touch_targets() {
         for lang in ["ar", "ckb", "en"] {
             let h = Harness::on_panel(panel);
             let mut shots = Shots::new(&format!("{size}/{lang}"));
-            walk(&h, lang, &mut |h, screen| {
+            let mut at = |h: &Harness, screen: &str| {
                 check(h, &panel, &format!("{name} ({size}), {lang}, {screen}"), &mut problems);
                 checked += 1;
                 if with_shots {
                     shots.take(h, screen);
                 }
-            });
+            };
+            walk(&h, lang, &mut at);
+            walk_card_access(panel, lang, &mut at);
             shot_failures.extend(shots.failures);
         }
     }
-    assert_eq!(checked, KNOWN_PANELS.len() * 3 * 9, "every main screen was checked");
+    assert_eq!(checked, KNOWN_PANELS.len() * 3 * (9 + 4), "every main screen was checked");
     assert!(problems.is_empty(), "{} problems with touch targets:\n{}", problems.len(), problems.join("\n"));
     assert!(shot_failures.is_empty(), "screens differ from their reviewed references:\n{}", shot_failures.join("\n"));
 }
