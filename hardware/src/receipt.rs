@@ -76,6 +76,8 @@ pub enum ReceiptKind {
     StatusCheck,
     /// The technician's printer test.
     TestPage,
+    /// A referral slip to a service beyond cash (health, education, …), with a signed QR code.
+    ReferralSlip,
 }
 
 /// One extra "label: value" line, already in the receipt's language.
@@ -139,6 +141,7 @@ fn texts(language: Language, kind: ReceiptKind) -> Texts {
                 ReceiptKind::Grievance => "إيصال شكوى",
                 ReceiptKind::StatusCheck => "استعلام عن الحالة",
                 ReceiptKind::TestPage => "صفحة اختبار الطابعة",
+                ReceiptKind::ReferralSlip => "ورقة إحالة إلى خدمة",
             },
             reference: "الرقم المرجعي",
             date: "التاريخ",
@@ -154,6 +157,7 @@ fn texts(language: Language, kind: ReceiptKind) -> Texts {
                 ReceiptKind::Grievance => "پسوولەی سکاڵا",
                 ReceiptKind::StatusCheck => "پرسینی دۆخ",
                 ReceiptKind::TestPage => "پەڕەی تاقیکردنەوەی چاپکەر",
+                ReceiptKind::ReferralSlip => "پسوولەی ڕەوانەکردن بۆ خزمەتگوزاری",
             },
             reference: "ژمارەی ئاماژە",
             date: "بەروار",
@@ -169,6 +173,7 @@ fn texts(language: Language, kind: ReceiptKind) -> Texts {
                 ReceiptKind::Grievance => "Grievance receipt",
                 ReceiptKind::StatusCheck => "Status check",
                 ReceiptKind::TestPage => "Printer test page",
+                ReceiptKind::ReferralSlip => "Referral to a service",
             },
             reference: "Reference number",
             date: "Date",

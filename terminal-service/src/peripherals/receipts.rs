@@ -183,6 +183,50 @@ pub fn for_status_slip(slip: &StatusSlip, language: Language, conventions: Conve
     }
 }
 
+/// A referral slip to `service` as a receipt: the household's reference printed large (or "—"),
+/// the service's name, category, address, opening hours and phone in `language` (the phone in
+/// the language's digits), and the signed QR `payload` ([`node_protocol::slip`]) the receiving
+/// service verifies offline. Nothing else about the household is printed.
+pub fn for_referral_slip(
+    service: &node_protocol::service_directory::Service,
+    category: Option<&node_protocol::LocalizedText>,
+    reference: Option<&str>,
+    payload: String,
+    language: Language,
+    conventions: Conventions,
+    terminal_id: &str,
+    now: DateTime<Utc>,
+    clock: ClockStatus,
+) -> Receipt {
+    let tag = language.tag();
+    let (service_label, category_label, address_label, hours_label, phone_label, for_label) = match language {
+        Language::Arabic => ("الخدمة", "النوع", "العنوان", "أوقات الدوام", "الهاتف", "لمن"),
+        Language::Kurdish => ("خزمەتگوزاری", "جۆر", "ناونیشان", "کاتی کارکردن", "تەلەفۆن", "بۆ کێ"),
+        Language::English => ("Service", "Kind", "Address", "Opening hours", "Phone", "For"),
+    };
+    let mut lines = vec![ReceiptLine { label: service_label.into(), value: service.name.get(tag).into() }];
+    if let Some(category) = category {
+        lines.push(ReceiptLine { label: category_label.into(), value: category.get(tag).into() });
+    }
+    lines.push(ReceiptLine { label: address_label.into(), value: service.address.get(tag).into() });
+    lines.push(ReceiptLine { label: hours_label.into(), value: service.hours.get(tag).into() });
+    // Left to right whatever the language ("+964 …" keeps its order), in the language's digits.
+    lines.push(ReceiptLine { label: phone_label.into(), value: local_api::display::isolate(&conventions.digits(&service.phone)) });
+    if !service.eligibility.get(tag).trim().is_empty() {
+        lines.push(ReceiptLine { label: for_label.into(), value: service.eligibility.get(tag).into() });
+    }
+    Receipt {
+        language,
+        kind: ReceiptKind::ReferralSlip,
+        reference: reference.map_or_else(|| "—".into(), str::to_string),
+        submission_id: None,
+        issued_at: issued_at(now, clock, language, conventions),
+        terminal: terminal_id.into(),
+        lines,
+        qr: Some(payload),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
