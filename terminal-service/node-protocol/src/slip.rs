@@ -606,8 +606,19 @@ mod tests {
         let longest = Slip { serial: MAX_SERIAL, service: "S".repeat(MAX_ID_LEN), reference: Some("R".repeat(MAX_REFERENCE_LEN)), ..slip() };
         let payload = longest.sign(&longest_certificate, &terminal_key()).unwrap().payload();
         assert_eq!(payload.len(), MAX_PAYLOAD_LEN);
-        // Version 11 at error correction M holds 366 alphanumeric characters.
-        assert!(MAX_PAYLOAD_LEN <= 366);
+    }
+
+    // Version 11 at error correction M holds 366 alphanumeric characters: the longest slip fits.
+    const _: () = assert!(MAX_PAYLOAD_LEN <= 366);
+
+    #[test]
+    fn signatures_are_bound_to_their_context() {
+        // The terminal's signature over the slip's bytes without the slip context (as a node
+        // request signature would be) is not a slip signature.
+        let signed = slip().sign(&certificate(), &terminal_key()).unwrap();
+        let bare = terminal_key().sign(format!("{}.{}", certificate().text(), signed.slip.body()).as_bytes());
+        let forged = SignedSlip { signature: bare, ..signed };
+        assert_eq!(verify(&forged.payload(), &nodes(), None).unwrap_err().kind(), "signature_invalid");
     }
 
     #[test]

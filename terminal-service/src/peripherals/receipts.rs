@@ -283,6 +283,35 @@ mod tests {
     }
 
     #[test]
+    fn a_referral_slip_names_the_service_in_the_language_and_nothing_about_the_person() {
+        use node_protocol::service_directory::Service;
+        let t = |ar: &str, ckb: &str, en: &str| node_protocol::LocalizedText::new(ar, ckb, en);
+        let service = Service {
+            id: "BGD-H-0001".into(),
+            category: "health".into(),
+            governorate: "BGD".into(),
+            district: Some("RSF".into()),
+            name: t("مركز الرصافة", "ناوەندی ڕەسافە", "Resafa centre"),
+            eligibility: t("", "", ""),
+            address: t("شارع فلسطين", "شەقامی فەلەستین", "Palestine Street"),
+            hours: t("الأحد", "یەکشەممە", "Sunday"),
+            phone: "+964 770 000 0101".into(),
+        };
+        let now = Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap();
+        let eastern = Conventions { digits: node_protocol::Digits::Eastern };
+        let category = t("الصحة", "تەندروستی", "Health");
+        let r = for_referral_slip(&service, Some(&category), Some("7K2QX-M4B9R"), "S1.PAYLOAD".into(), Language::Kurdish, eastern, "T-1", now, ClockStatus::Verified);
+        assert_eq!(r.kind, ReceiptKind::ReferralSlip);
+        assert_eq!((r.reference.as_str(), r.qr.as_deref()), ("7K2QX-M4B9R", Some("S1.PAYLOAD")));
+        let values: Vec<String> = r.lines.iter().map(|l| local_api::display::without_isolates(&l.value)).collect();
+        assert_eq!(values, ["ناوەندی ڕەسافە", "تەندروستی", "شەقامی فەلەستین", "یەکشەممە", "+٩٦٤ ٧٧٠ ٠٠٠ ٠١٠١"], "no eligibility line when the hint is empty");
+        let english = for_referral_slip(&service, None, None, "S1.PAYLOAD".into(), Language::English, Conventions::default(), "T-1", now, ClockStatus::Unverified);
+        assert_eq!(english.reference, "—");
+        assert_eq!(english.lines[0].value, "Resafa centre");
+        assert!(english.issued_at.ends_with("(unverified)"), "{}", english.issued_at);
+    }
+
+    #[test]
     fn slips_are_checked_and_laid_out() {
         let languages = vec!["ar".to_string(), "en".to_string()];
         let offline = StatusSlip { language: "en".into(), status: None, reference: None, come_back_at: None };

@@ -21,5 +21,6 @@ mod no_personal_data_in_clear;
 mod offline_capture;
 mod openapi_conformance;
 mod signatures;
+mod referral_slips;
 mod soak;
 mod tls_pinning;
