@@ -19,7 +19,7 @@ use node_protocol::MasterData;
 use super::error::{ApiError, JsonBody};
 use super::hardware::print;
 use super::ApiState;
-use crate::peripherals::receipts::{for_referral_slip, iraq_time, language};
+use crate::peripherals::receipts::{for_referral_slip, iraq_time, language, SlipContent};
 
 fn unavailable() -> ApiError {
     ApiError::new(
@@ -156,7 +156,8 @@ pub async fn print_slip(State(state): State<ApiState>, JsonBody(body): JsonBody<
         .map_err(|e| ApiError::new(StatusCode::CONFLICT, "slip_certificate_missing", e.to_string()))?;
     let category = directory.categories.iter().find(|c| c.id == service.category).map(|c| &c.name);
     let conventions = super::receipts::conventions(terminal, &body.language);
-    let receipt = for_referral_slip(service, category, reference.as_deref(), signed.payload(), lang, conventions, &terminal.terminal_id(), now, clock_status);
+    let content = SlipContent { service, category, reference: reference.as_deref(), payload: signed.payload() };
+    let receipt = for_referral_slip(content, lang, conventions, &terminal.terminal_id(), now, clock_status);
     // The service's id only: the household's reference stays out of the log.
     tracing::info!(service = %service.id, "referral slip printed");
     print(terminal, receipt).await

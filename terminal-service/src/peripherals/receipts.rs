@@ -183,21 +183,31 @@ pub fn for_status_slip(slip: &StatusSlip, language: Language, conventions: Conve
     }
 }
 
-/// A referral slip to `service` as a receipt: the household's reference printed large (or "—"),
-/// the service's name, category, address, opening hours and phone in `language` (the phone in
-/// the language's digits), and the signed QR `payload` ([`node_protocol::slip`]) the receiving
-/// service verifies offline. Nothing else about the household is printed.
+/// What a referral slip says.
+pub struct SlipContent<'a> {
+    /// The service referred to.
+    pub service: &'a node_protocol::service_directory::Service,
+    /// Its category's name, when the directory has it.
+    pub category: Option<&'a node_protocol::LocalizedText>,
+    /// The household's reference, if any.
+    pub reference: Option<&'a str>,
+    /// The signed QR payload ([`node_protocol::slip::SignedSlip::payload`]).
+    pub payload: String,
+}
+
+/// A referral slip as a receipt: the household's reference printed large (or "—"), the
+/// service's name, category, address, opening hours and phone in `language` (the phone in the
+/// language's digits), and the signed QR payload the receiving service verifies offline.
+/// Nothing else about the household is printed.
 pub fn for_referral_slip(
-    service: &node_protocol::service_directory::Service,
-    category: Option<&node_protocol::LocalizedText>,
-    reference: Option<&str>,
-    payload: String,
+    content: SlipContent<'_>,
     language: Language,
     conventions: Conventions,
     terminal_id: &str,
     now: DateTime<Utc>,
     clock: ClockStatus,
 ) -> Receipt {
+    let SlipContent { service, category, reference, payload } = content;
     let tag = language.tag();
     let (service_label, category_label, address_label, hours_label, phone_label, for_label) = match language {
         Language::Arabic => ("الخدمة", "النوع", "العنوان", "أوقات الدوام", "الهاتف", "لمن"),
@@ -300,12 +310,13 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap();
         let eastern = Conventions { digits: node_protocol::Digits::Eastern };
         let category = t("الصحة", "تەندروستی", "Health");
-        let r = for_referral_slip(&service, Some(&category), Some("7K2QX-M4B9R"), "S1.PAYLOAD".into(), Language::Kurdish, eastern, "T-1", now, ClockStatus::Verified);
+        let content = |category, reference| SlipContent { service: &service, category, reference, payload: "S1.PAYLOAD".into() };
+        let r = for_referral_slip(content(Some(&category), Some("7K2QX-M4B9R")), Language::Kurdish, eastern, "T-1", now, ClockStatus::Verified);
         assert_eq!(r.kind, ReceiptKind::ReferralSlip);
         assert_eq!((r.reference.as_str(), r.qr.as_deref()), ("7K2QX-M4B9R", Some("S1.PAYLOAD")));
         let values: Vec<String> = r.lines.iter().map(|l| local_api::display::without_isolates(&l.value)).collect();
         assert_eq!(values, ["ناوەندی ڕەسافە", "تەندروستی", "شەقامی فەلەستین", "یەکشەممە", "+٩٦٤ ٧٧٠ ٠٠٠ ٠١٠١"], "no eligibility line when the hint is empty");
-        let english = for_referral_slip(&service, None, None, "S1.PAYLOAD".into(), Language::English, Conventions::default(), "T-1", now, ClockStatus::Unverified);
+        let english = for_referral_slip(content(None, None), Language::English, Conventions::default(), "T-1", now, ClockStatus::Unverified);
         assert_eq!(english.reference, "—");
         assert_eq!(english.lines[0].value, "Resafa centre");
         assert!(english.issued_at.ends_with("(unverified)"), "{}", english.issued_at);
