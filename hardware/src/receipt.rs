@@ -76,6 +76,8 @@ pub enum ReceiptKind {
     StatusCheck,
     /// The technician's printer test.
     TestPage,
+    /// A referral slip to a service beyond cash (health, education, …), with a signed QR code.
+    ReferralSlip,
 }
 
 /// One extra "label: value" line, already in the receipt's language.
@@ -139,6 +141,7 @@ fn texts(language: Language, kind: ReceiptKind) -> Texts {
                 ReceiptKind::Grievance => "إيصال شكوى",
                 ReceiptKind::StatusCheck => "استعلام عن الحالة",
                 ReceiptKind::TestPage => "صفحة اختبار الطابعة",
+                ReceiptKind::ReferralSlip => "ورقة إحالة إلى خدمة",
             },
             reference: "الرقم المرجعي",
             date: "التاريخ",
@@ -154,6 +157,7 @@ fn texts(language: Language, kind: ReceiptKind) -> Texts {
                 ReceiptKind::Grievance => "پسوولەی سکاڵا",
                 ReceiptKind::StatusCheck => "پرسینی دۆخ",
                 ReceiptKind::TestPage => "پەڕەی تاقیکردنەوەی چاپکەر",
+                ReceiptKind::ReferralSlip => "پسوولەی ڕەوانەکردن بۆ خزمەتگوزاری",
             },
             reference: "ژمارەی ئاماژە",
             date: "بەروار",
@@ -169,6 +173,7 @@ fn texts(language: Language, kind: ReceiptKind) -> Texts {
                 ReceiptKind::Grievance => "Grievance receipt",
                 ReceiptKind::StatusCheck => "Status check",
                 ReceiptKind::TestPage => "Printer test page",
+                ReceiptKind::ReferralSlip => "Referral to a service",
             },
             reference: "Reference number",
             date: "Date",
@@ -318,14 +323,22 @@ fn rule(width: usize, thickness: usize) -> Raster {
     r
 }
 
+/// Smallest module, in dots, a large code gets when the printable width allows: 0.5 mm at
+/// 203 dpi, what phones and 2D scanners read reliably off thermal paper.
+const QR_LEGIBLE_MODULE: usize = 4;
+
 /// A QR code (error correction M), centred, with its 4-module quiet zone, modules as large as
-/// fit in 60 % of the width (at most 6 dots, at least 2).
+/// fit in 60 % of the width (at most 6 dots, at least 2); a large code (a signed referral slip,
+/// version 11) may take the printable width to keep [`QR_LEGIBLE_MODULE`] dots a module.
 fn qr_block(width: usize, payload: &str) -> Result<Raster, RenderError> {
     let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M)
         .map_err(|e| RenderError::Qr(e.to_string()))?;
     let modules = code.width();
     let quiet = 4;
-    let module = (width * 6 / 10 / (modules + 2 * quiet)).clamp(2, 6);
+    let mut module = (width * 6 / 10 / (modules + 2 * quiet)).clamp(2, 6);
+    if module < QR_LEGIBLE_MODULE && (modules + 2 * quiet) * QR_LEGIBLE_MODULE <= width - 2 * MARGIN {
+        module = QR_LEGIBLE_MODULE;
+    }
     let side = (modules + 2 * quiet) * module;
     if side > width {
         return Err(RenderError::Qr(format!("{modules} modules do not fit {width} dots")));

@@ -49,6 +49,25 @@ fn decode_qr(raster: &Raster) -> Vec<String> {
     img.detect_grids().into_iter().filter_map(|g| g.decode().ok().map(|(_, text)| text)).collect()
 }
 
+/// A referral slip's QR code (a signed payload of up to 359 alphanumeric characters, version 11)
+/// reads back on both papers, printed at 4 dots (0.5 mm) a module or more.
+#[test]
+fn a_slips_long_qr_code_is_printed_legibly_on_both_papers() {
+    let payload: String = (0..359).map(|i| b"0123456789ABCDEFGHJKMNPQRSTVWXYZ.-"[i * 7 % 34] as char).collect();
+    for paper in [PaperWidth::Mm58, PaperWidth::Mm80] {
+        let receipt = hardware::Receipt { qr: Some(payload.clone()), ..sample_receipt(Language::English) };
+        let raster = render_receipt(&receipt, paper).unwrap();
+        assert_eq!(decode_qr(&raster), vec![payload.clone()], "{paper:?}");
+        let mut img = rqrr::PreparedImage::prepare_from_bitmap(raster.width(), raster.height(), |x, y| raster.get(x, y));
+        let grids = img.detect_grids();
+        let grid = &grids[0];
+        let (meta, _) = grid.decode().unwrap();
+        let side = 17 + 4 * meta.version.0;
+        let module = (grid.bounds[1].x - grid.bounds[0].x) as f64 / side as f64;
+        assert!(module >= 3.9, "{paper:?}: {module:.2} dots a module, less than 0.5 mm");
+    }
+}
+
 #[test]
 fn the_printed_qr_code_reads_back_as_its_payload() {
     for paper in [PaperWidth::Mm58, PaperWidth::Mm80] {

@@ -21,6 +21,9 @@ use crate::events::{Connectivity, ConnectivityState, Event, Events};
 use crate::startup::identity::{Enrollment, IdentityError, TerminalKey};
 use crate::delivery::node_client::{http_client, NodeClient, NodeError};
 use crate::startup::node_config::{load_cached, store_cached, NodeConfigError};
+use crate::startup::referrals_out;
+use node_protocol::service_directory::ServiceDirectory;
+use node_protocol::slip::EndorsedCertificate;
 use crate::rate_limit::RateLimit;
 use crate::capture::seal::{SealError, Sealer};
 use crate::capture::storage::{Storage, StorageError};
@@ -38,6 +41,9 @@ pub enum TerminalError {
     /// Cached node configuration.
     #[error(transparent)]
     NodeConfig(#[from] NodeConfigError),
+    /// Cached service directory or slip certificate.
+    #[error(transparent)]
+    ReferralsOut(#[from] crate::startup::referrals_out::CacheError),
     /// The enrollment names a sealing key that is not an age recipient.
     #[error("enrollment record: {0}; provision again with --force")]
     Seal(#[from] SealError),
@@ -58,6 +64,8 @@ pub struct Provisioned {
     pub client: NodeClient,
     /// Seals to the node's recipient.
     pub sealer: Arc<Sealer>,
+    /// The terminal's key (it signs referral slips; the client signs requests with it).
+    pub key: Arc<TerminalKey>,
 }
 
 /// The shared state of a running terminal.
@@ -82,6 +90,8 @@ pub struct Terminal {
     http: reqwest::Client,
     identity: RwLock<Option<Provisioned>>,
     node_config: RwLock<Option<Arc<NodeConfig>>>,
+    service_directory: RwLock<Option<Arc<ServiceDirectory>>>,
+    slip_certificate: RwLock<Option<EndorsedCertificate>>,
     applicant_keyer: ApplicantKeyer,
     connectivity: Mutex<Connectivity>,
     status_limit: Mutex<RateLimit>,
@@ -102,6 +112,8 @@ impl Terminal {
         let http = http_client(Duration::from_millis(config.sync.request_timeout_ms))?;
         let applicant_keyer = ApplicantKeyer::load_or_create(&config.storage.dir).map_err(TerminalError::Secret)?;
         let node_config = load_cached(&config.storage.dir)?.map(Arc::new);
+        let service_directory = referrals_out::load_directory(&config.storage.dir)?.map(Arc::new);
+        let slip_certificate = referrals_out::load_certificate(&config.storage.dir)?;
         let terminal = Terminal {
             storage,
             events: Events::new(),
@@ -113,6 +125,8 @@ impl Terminal {
             http,
             identity: RwLock::new(None),
             node_config: RwLock::new(node_config),
+            service_directory: RwLock::new(service_directory),
+            slip_certificate: RwLock::new(slip_certificate),
             applicant_keyer,
             connectivity: Mutex::new(Connectivity { state: ConnectivityState::Offline, since: Utc::now() }),
             status_limit: Mutex::new(RateLimit::new(config.kiosk.status_checks_per_minute as usize, Duration::from_secs(60))),
@@ -130,10 +144,10 @@ impl Terminal {
             Some(enrollment) => {
                 let key = Arc::new(TerminalKey::load(dir)?);
                 // Pinned to the node's certificate when the enrollment recorded one.
-                let client = NodeClient::for_enrollment(&self.http, &enrollment, key, Duration::from_millis(self.config.sync.request_timeout_ms))?
+                let client = NodeClient::for_enrollment(&self.http, &enrollment, key.clone(), Duration::from_millis(self.config.sync.request_timeout_ms))?
                     .with_clock(self.storage.clock().clone());
                 let sealer = Arc::new(Sealer::new(&enrollment.sealing_recipient)?);
-                Some(Provisioned { enrollment, client, sealer })
+                Some(Provisioned { enrollment, client, sealer, key })
             }
         };
         write(&self.identity, provisioned);
@@ -199,6 +213,30 @@ impl Terminal {
     /// Counts one status check against the per-terminal limit.
     pub fn check_status_rate(&self) -> Result<(), Duration> {
         self.status_limit.lock().unwrap_or_else(|p| p.into_inner()).check(Instant::now())
+    }
+
+    /// The cached service directory, if the node has sent one.
+    pub fn service_directory(&self) -> Option<Arc<ServiceDirectory>> {
+        read(&self.service_directory)
+    }
+
+    /// Replaces the cached service directory (file first, then memory).
+    pub fn set_service_directory(&self, directory: ServiceDirectory) -> Result<(), referrals_out::CacheError> {
+        referrals_out::store_directory(&self.config.storage.dir, &directory)?;
+        write(&self.service_directory, Some(Arc::new(directory)));
+        Ok(())
+    }
+
+    /// The node's current endorsement of this terminal's key for referral slips, if any.
+    pub fn slip_certificate(&self) -> Option<EndorsedCertificate> {
+        read(&self.slip_certificate)
+    }
+
+    /// Replaces the cached slip certificate (file first, then memory).
+    pub fn set_slip_certificate(&self, certificate: EndorsedCertificate) -> Result<(), referrals_out::CacheError> {
+        referrals_out::store_certificate(&self.config.storage.dir, &certificate)?;
+        write(&self.slip_certificate, Some(certificate));
+        Ok(())
     }
 
     /// The terminal id for receipts: the enrolled one, or `unprovisioned`.

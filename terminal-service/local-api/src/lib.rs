@@ -13,6 +13,7 @@
 //!   before an application; [`status`]: status checks;
 //! - [`queue`]: the outbox seen from outside; [`diagnostics`]: sync engine and audit log;
 //! - [`session`]: staff login; [`provisioning`]: enrolling the terminal with its node;
+//! - [`services`]: referrals out, the services of a place and the signed referral slip;
 //! - [`receipts`]: printing; [`hardware`]: the card reader and printer; [`simulator`]: the
 //!   simulated devices' controls;
 //! - [`events`]: the server-sent events of `GET /v1/events`, one typed [`Event`].
@@ -40,6 +41,7 @@ pub mod provisioning;
 pub mod queue;
 pub mod receipts;
 pub mod referrals;
+pub mod services;
 pub mod session;
 pub mod simulator;
 pub mod status;
@@ -58,6 +60,7 @@ pub use provisioning::{ProvisionOutcome, ProvisionRequest};
 pub use queue::{DeadLetter, PendingSubmission, Queue, QueueCounts, QueueStats};
 pub use referrals::{ReferralCheckAnswer, ReferralCheckRequest, ReferralCheckStatus, ReferralPrefill};
 pub use receipts::{PrintReceipt, Printed, StatusSlip};
+pub use services::{ReferralSlipRequest, ServiceList, ServicesQuery};
 pub use session::{EndReason, Login, Session};
 pub use simulator::{Paper, PresentCard, PrinterDrill, SimulatedEmrtd};
 pub use status::{StatusQuery, StatusRequest};

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use local_api::*;
+use node_protocol::service_directory::{Service, ServiceCategory};
 use node_protocol::{
     BenefitState, ChoiceOption, District, FieldType, FormDefinition, FormField, FormStep, Governorate, LocalizedText, MasterData, Script, StaffRole,
     StatusResponse, SubmissionKind,
@@ -72,6 +73,7 @@ fn request_types() -> BTreeMap<(&'static str, &'static str), Check> {
         (("/v1/provisioning", "post"), reads::<ProvisionRequest>),
         (("/v1/sessions", "post"), reads::<Login>),
         (("/v1/receipts", "post"), reads::<PrintReceipt>),
+        (("/v1/referral-slips", "post"), reads::<ReferralSlipRequest>),
         (("/v1/simulator/card", "post"), reads::<PresentCard>),
         (("/v1/id-card/read", "post"), reads::<ReadIdCard>),
         (("/v1/simulator/printer", "post"), reads::<PrinterDrill>),
@@ -95,6 +97,7 @@ fn response_type(schema: &str) -> Check {
         "Diagnostics" => reads::<Diagnostics>,
         "Session" => reads::<Session>,
         "Printed" => reads::<Printed>,
+        "ServiceList" => reads::<ServiceList>,
         "Hardware" => reads::<Hardware>,
         "PrinterReport" => reads::<PrinterReport>,
         "CardRead" => reads::<CardRead>,
@@ -611,6 +614,31 @@ fn samples() -> Samples {
     s.add("MasterData", master_data());
     s.add("Governorate", master_data().governorates.remove(0));
     s.add("District", District { code: "BGD-01".into(), name: text("Karkh") });
+
+    // Referrals out.
+    let health = ServiceCategory { id: "health".into(), name: text("Health") };
+    let clinic = Service {
+        id: "BGD-H-0001".into(),
+        category: "health".into(),
+        governorate: "BGD".into(),
+        district: Some("RSF".into()),
+        name: text("Resafa clinic"),
+        eligibility: text("Everyone"),
+        address: text("Palestine Street"),
+        hours: text("Sunday to Thursday, 8:00 to 14:00"),
+        phone: "+964 770 000 0101".into(),
+    };
+    s.add("ServiceCategory", health.clone());
+    s.add("Service", clinic.clone());
+    s.add("Service", Service { district: None, ..clinic.clone() });
+    s.add("ServiceList", ServiceList { version: "2026.12".into(), governorate: "BGD".into(), district: Some("RSF".into()), categories: vec![health], services: vec![clinic] });
+    s.add("ServiceList", ServiceList { version: "2026.12".into(), governorate: "ERB".into(), district: None, categories: vec![], services: vec![] });
+    for (language, submission_id, reference) in [("ar", None, Some("7K2QX-M4B9R")), ("ckb", Some(id(7)), None), ("en", None, None)] {
+        s.add(
+            "ReferralSlipRequest",
+            ReferralSlipRequest { service_id: "BGD-H-0001".into(), language: language.into(), submission_id, reference: reference.map(Into::into) },
+        );
+    }
     s
 }
 

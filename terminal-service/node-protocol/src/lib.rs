@@ -13,11 +13,16 @@
 //! - [`reference`]: the short, human-friendly reference printed on receipts, derived from the
 //!   submission id;
 //! - [`referral`]: partner referrals (short code and signed QR payload), verified the same way
-//!   by the node and, offline, by the kiosk.
+//!   by the node and, offline, by the kiosk;
+//! - [`service_directory`]: the services beyond cash a household may be referred to;
+//! - [`slip`]: referral slips out to those services, signed by the terminal under the node's
+//!   endorsement and verified offline (the `slip-verify` binary, `src/bin/slip-verify.rs`).
 
 pub mod digest;
 pub mod reference;
 pub mod referral;
+pub mod service_directory;
+pub mod slip;
 pub mod signature;
 pub mod types;
 

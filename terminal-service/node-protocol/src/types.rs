@@ -561,6 +561,15 @@ pub struct HeartbeatResponse {
     pub config_version: String,
     /// The node's clock, so a terminal can notice its own drift.
     pub server_time: DateTime<Utc>,
+    /// Version of the node's service directory; a terminal holding another fetches
+    /// `GET /v1/service-directory`. Absent when the node has none (and from older nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_directory_version: Option<String>,
+    /// The node's endorsement of this terminal's key for signing referral slips
+    /// ([`crate::slip::EndorsedCertificate::text`]), valid a few weeks and renewed in every
+    /// answer. Absent when the node issues none (and from older nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminal_certificate: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

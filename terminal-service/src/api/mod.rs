@@ -16,6 +16,7 @@
 //! | `GET /v1/diagnostics` | [`diagnostics`] |
 //! | `POST /v1/sessions`, `GET`/`DELETE /v1/sessions/current` | [`sessions`] |
 //! | `POST /v1/receipts` | [`receipts`] |
+//! | `GET /v1/services`, `POST /v1/referral-slips` | [`services`] |
 //! | `GET /v1/hardware`, `GET /v1/hardware/printer-status`, `POST /v1/hardware/print-test`, `POST /v1/hardware/read-card` (technician once provisioned), `POST /v1/id-card/read` (staff) | [`hardware`] |
 //! | `POST`/`DELETE /v1/simulator/card`, `POST /v1/simulator/printer` (simulated backend only) | [`simulator`] |
 //!
@@ -39,6 +40,7 @@ pub mod provisioning;
 pub mod queue;
 pub mod receipts;
 pub mod referrals;
+pub mod services;
 pub mod sessions;
 pub mod simulator;
 pub mod status_checks;
@@ -87,6 +89,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/sessions", post(sessions::post))
         .route("/v1/sessions/current", get(sessions::get_current).delete(sessions::delete_current))
         .route("/v1/receipts", post(receipts::post))
+        .route("/v1/services", get(services::list))
+        .route("/v1/referral-slips", post(services::print_slip))
         .route("/v1/hardware", get(hardware::get))
         .route("/v1/hardware/printer-status", get(hardware::printer_status))
         .route("/v1/hardware/print-test", post(hardware::print_test))

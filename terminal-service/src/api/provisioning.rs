@@ -37,5 +37,14 @@ pub async fn post(State(state): State<ApiState>, JsonBody(request): JsonBody<Pro
     terminal.mark_connectivity(crate::events::ConnectivityState::Online);
     // Queued submissions (if any) and the heartbeat can now go.
     terminal.sync_wake.notify_one();
+    // A first heartbeat now rather than at the loop's next turn (up to a minute away): its
+    // answer brings the node's slip certificate and the service directory, so referral slips
+    // print right after enrollment.
+    let beating = terminal.clone();
+    tokio::spawn(async move {
+        if let Err(e) = crate::delivery::heartbeat::beat(&beating).await {
+            tracing::warn!(error = %e, "first heartbeat after provisioning failed; the loop tries again");
+        }
+    });
     Ok((StatusCode::CREATED, Json(outcome)))
 }

@@ -32,7 +32,7 @@ fn province_name(config: Option<&node_protocol::NodeConfig>, enrolled: &str, lan
 }
 
 /// How `language` shows dates and numbers under the node's configuration.
-fn conventions(terminal: &Terminal, language: &str) -> Conventions {
+pub(crate) fn conventions(terminal: &Terminal, language: &str) -> Conventions {
     let digits = terminal.node_config().map(|c| c.digits).unwrap_or_default();
     Conventions::for_language(&digits, language)
 }

@@ -102,6 +102,7 @@ pub async fn beat(terminal: &Arc<Terminal>) -> Result<(), NodeError> {
         d.last_heartbeat_at = Some(Utc::now());
         d.last_heartbeat_error = None;
     }
+    refresh_referrals_out(terminal, &provisioned, &answer).await;
     let cached = terminal.node_config().map(|c| c.version.clone());
     if cached.as_deref() != Some(answer.config_version.as_str()) {
         let config = provisioned.client.config().await?;
@@ -123,6 +124,62 @@ pub async fn beat(terminal: &Arc<Terminal>) -> Result<(), NodeError> {
             .await;
     }
     Ok(())
+}
+
+/// Takes the slip certificate the answer renews, and fetches the service directory when the
+/// answer names another version. Failures are logged and audited, never fatal to the heartbeat:
+/// the forms and the queue matter more, and the next heartbeat tries again.
+async fn refresh_referrals_out(terminal: &Arc<Terminal>, provisioned: &crate::terminal::Provisioned, answer: &node_protocol::HeartbeatResponse) {
+    if let Some(text) = &answer.terminal_certificate {
+        let held = terminal.slip_certificate().map(|c| c.text());
+        if held.as_deref() != Some(text.as_str()) {
+            let checked = crate::startup::referrals_out::check_certificate(text, &provisioned.enrollment.terminal_id, &provisioned.key.verifying_key());
+            match checked {
+                Ok(certificate) => {
+                    let until = certificate.certificate.valid_until;
+                    if let Err(e) = terminal.set_slip_certificate(certificate) {
+                        tracing::warn!(error = %e, "cannot store the node's slip certificate");
+                    } else {
+                        tracing::info!(%until, "slip certificate renewed");
+                    }
+                }
+                Err(reason) => {
+                    tracing::warn!(%reason, "slip certificate refused");
+                    let _ = terminal.storage.audit(AuditCategory::Error, "slip_certificate_refused", json!({"reason": reason})).await;
+                }
+            }
+        }
+    }
+    let Some(version) = &answer.service_directory_version else { return };
+    let cached = terminal.service_directory().map(|d| d.version.clone());
+    if cached.as_deref() == Some(version.as_str()) {
+        return;
+    }
+    let directory = match provisioned.client.service_directory().await {
+        Ok(directory) => directory,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot fetch the service directory");
+            return;
+        }
+    };
+    // Checked as the node checks it, against the master data the forms use, so the kiosk never
+    // shows a service in a place it does not know.
+    let master = terminal.node_config().map(|c| c.master_data.clone());
+    let problems = directory.problems(master.as_ref());
+    if !problems.is_empty() {
+        let reason = problems.join("; ");
+        tracing::warn!(%reason, "service directory refused");
+        let _ = terminal.storage.audit(AuditCategory::Error, "service_directory_refused", json!({"version": directory.version, "reason": reason})).await;
+        return;
+    }
+    let to = directory.version.clone();
+    match terminal.set_service_directory(directory) {
+        Ok(()) => {
+            tracing::info!(version = %to, "service directory updated");
+            let _ = terminal.storage.audit(AuditCategory::Provisioning, "service_directory_updated", json!({"from": cached, "to": to})).await;
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot cache the service directory"),
+    }
 }
 
 #[cfg(test)]

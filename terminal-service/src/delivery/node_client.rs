@@ -238,6 +238,11 @@ impl NodeClient {
         self.call::<(), _>(Method::GET, "/v1/config", None).await
     }
 
+    /// `GET /v1/service-directory`.
+    pub async fn service_directory(&self) -> Result<node_protocol::service_directory::ServiceDirectory, NodeError> {
+        self.call::<(), _>(Method::GET, "/v1/service-directory", None).await
+    }
+
     async fn call<B: serde::Serialize, R: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> Result<R, NodeError> {
         let url = format!("{}{}", self.base, path);
         // The signed path is the URL's path, which includes any prefix the base URL has.

@@ -183,6 +183,60 @@ pub fn for_status_slip(slip: &StatusSlip, language: Language, conventions: Conve
     }
 }
 
+/// What a referral slip says.
+pub struct SlipContent<'a> {
+    /// The service referred to.
+    pub service: &'a node_protocol::service_directory::Service,
+    /// Its category's name, when the directory has it.
+    pub category: Option<&'a node_protocol::LocalizedText>,
+    /// The household's reference, if any.
+    pub reference: Option<&'a str>,
+    /// The signed QR payload ([`node_protocol::slip::SignedSlip::payload`]).
+    pub payload: String,
+}
+
+/// A referral slip as a receipt: the household's reference printed large (or "—"), the
+/// service's name, category, address, opening hours and phone in `language` (the phone in the
+/// language's digits), and the signed QR payload the receiving service verifies offline.
+/// Nothing else about the household is printed.
+pub fn for_referral_slip(
+    content: SlipContent<'_>,
+    language: Language,
+    conventions: Conventions,
+    terminal_id: &str,
+    now: DateTime<Utc>,
+    clock: ClockStatus,
+) -> Receipt {
+    let SlipContent { service, category, reference, payload } = content;
+    let tag = language.tag();
+    let (service_label, category_label, address_label, hours_label, phone_label, for_label) = match language {
+        Language::Arabic => ("الخدمة", "النوع", "العنوان", "أوقات الدوام", "الهاتف", "لمن"),
+        Language::Kurdish => ("خزمەتگوزاری", "جۆر", "ناونیشان", "کاتی کارکردن", "تەلەفۆن", "بۆ کێ"),
+        Language::English => ("Service", "Kind", "Address", "Opening hours", "Phone", "For"),
+    };
+    let mut lines = vec![ReceiptLine { label: service_label.into(), value: service.name.get(tag).into() }];
+    if let Some(category) = category {
+        lines.push(ReceiptLine { label: category_label.into(), value: category.get(tag).into() });
+    }
+    lines.push(ReceiptLine { label: address_label.into(), value: service.address.get(tag).into() });
+    lines.push(ReceiptLine { label: hours_label.into(), value: service.hours.get(tag).into() });
+    // Left to right whatever the language ("+964 …" keeps its order), in the language's digits.
+    lines.push(ReceiptLine { label: phone_label.into(), value: local_api::display::isolate(&conventions.digits(&service.phone)) });
+    if !service.eligibility.get(tag).trim().is_empty() {
+        lines.push(ReceiptLine { label: for_label.into(), value: service.eligibility.get(tag).into() });
+    }
+    Receipt {
+        language,
+        kind: ReceiptKind::ReferralSlip,
+        reference: reference.map_or_else(|| "—".into(), str::to_string),
+        submission_id: None,
+        issued_at: issued_at(now, clock, language, conventions),
+        terminal: terminal_id.into(),
+        lines,
+        qr: Some(payload),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +290,36 @@ mod tests {
         assert_eq!(r.reference, node_protocol::reference::short_reference(&id), "a reference keeps its digits: it is typed back");
         assert_eq!(r.lines[0].value, "Erbil");
         assert_eq!(r.lines[0].label, "پارێزگا");
+    }
+
+    #[test]
+    fn a_referral_slip_names_the_service_in_the_language_and_nothing_about_the_person() {
+        use node_protocol::service_directory::Service;
+        let t = |ar: &str, ckb: &str, en: &str| node_protocol::LocalizedText::new(ar, ckb, en);
+        let service = Service {
+            id: "BGD-H-0001".into(),
+            category: "health".into(),
+            governorate: "BGD".into(),
+            district: Some("RSF".into()),
+            name: t("مركز الرصافة", "ناوەندی ڕەسافە", "Resafa centre"),
+            eligibility: t("", "", ""),
+            address: t("شارع فلسطين", "شەقامی فەلەستین", "Palestine Street"),
+            hours: t("الأحد", "یەکشەممە", "Sunday"),
+            phone: "+964 770 000 0101".into(),
+        };
+        let now = Utc.with_ymd_and_hms(2026, 12, 3, 9, 0, 0).unwrap();
+        let eastern = Conventions { digits: node_protocol::Digits::Eastern };
+        let category = t("الصحة", "تەندروستی", "Health");
+        let content = |category, reference| SlipContent { service: &service, category, reference, payload: "S1.PAYLOAD".into() };
+        let r = for_referral_slip(content(Some(&category), Some("7K2QX-M4B9R")), Language::Kurdish, eastern, "T-1", now, ClockStatus::Verified);
+        assert_eq!(r.kind, ReceiptKind::ReferralSlip);
+        assert_eq!((r.reference.as_str(), r.qr.as_deref()), ("7K2QX-M4B9R", Some("S1.PAYLOAD")));
+        let values: Vec<String> = r.lines.iter().map(|l| local_api::display::without_isolates(&l.value)).collect();
+        assert_eq!(values, ["ناوەندی ڕەسافە", "تەندروستی", "شەقامی فەلەستین", "یەکشەممە", "+٩٦٤ ٧٧٠ ٠٠٠ ٠١٠١"], "no eligibility line when the hint is empty");
+        let english = for_referral_slip(content(None, None), Language::English, Conventions::default(), "T-1", now, ClockStatus::Unverified);
+        assert_eq!(english.reference, "—");
+        assert_eq!(english.lines[0].value, "Resafa centre");
+        assert!(english.issued_at.ends_with("(unverified)"), "{}", english.issued_at);
     }
 
     #[test]

@@ -104,6 +104,12 @@ impl TerminalKey {
         Ok(TerminalKey { key })
     }
 
+    /// Signs a referral slip under the node's certificate of this key
+    /// ([`node_protocol::slip::Slip::sign`]); refused when the certificate is for another key.
+    pub fn sign_slip(&self, slip: node_protocol::slip::Slip, certificate: &node_protocol::slip::EndorsedCertificate) -> Result<node_protocol::slip::SignedSlip, node_protocol::slip::SlipError> {
+        slip.sign(certificate, &self.key)
+    }
+
     /// Loads the key from `dir`.
     pub fn load(dir: &Path) -> Result<TerminalKey, IdentityError> {
         let path = dir.join(KEY_FILE);

@@ -397,3 +397,88 @@ async fn referral_check_offline_verifies_scanned_payloads_against_cached_partner
     assert_error("both", &api.post("/v1/referrals/check", json!({"code": "WFP-1", "payload": "R1"})).await, 422, "invalid_body");
     assert_error("neither", &api.post("/v1/referrals/check", json!({})).await, 422, "invalid_body");
 }
+
+/// A small service directory in the fixture's master data (Baghdad, district BGD-01).
+fn service_directory() -> node_protocol::service_directory::ServiceDirectory {
+    use node_protocol::service_directory::{Service, ServiceCategory, ServiceDirectory};
+    use node_protocol::LocalizedText;
+    let t = |en: &str| LocalizedText::new(&format!("ع {en}"), &format!("ک {en}"), en);
+    let service = |id: &str, category: &str, governorate: &str, district: Option<&str>| Service {
+        id: id.into(),
+        category: category.into(),
+        governorate: governorate.into(),
+        district: district.map(Into::into),
+        name: t(id),
+        eligibility: t("everyone"),
+        address: t("street"),
+        hours: t("8-14"),
+        phone: "+964 770 000 0101".into(),
+    };
+    ServiceDirectory {
+        version: "test-1".into(),
+        categories: vec![ServiceCategory { id: "health".into(), name: t("Health") }, ServiceCategory { id: "legal_aid".into(), name: t("Legal aid") }],
+        services: vec![
+            service("BGD-L-1", "legal_aid", "BGD", None),
+            service("BGD-H-1", "health", "BGD", Some("BGD-01")),
+            service("BGD-H-2", "health", "BGD", Some("BGD-02")),
+            service("ERB-H-1", "health", "ERB", None),
+        ],
+    }
+}
+
+/// The node's endorsement of `key` for the fixture's terminal, from `from` through `until`.
+fn certificate(key: ed25519_dalek::VerifyingKey, from: chrono::NaiveDate, until: chrono::NaiveDate) -> node_protocol::slip::EndorsedCertificate {
+    node_protocol::slip::TerminalCertificate { province: "BGD".into(), terminal_id: "T-TEST0001".into(), terminal_key: key, valid_from: from, valid_until: until }
+        .endorse(&ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_and_referral_slips_work_offline_and_a_slip_no_verifier_would_accept_is_refused() {
+    let api = serve(Fixture::provisioned("http://127.0.0.1:9")).await;
+    let slip = json!({"service_id": "bgd-h-1", "language": "en", "reference": "7k2qx m4b9r"});
+    assert_error("no directory yet", &api.get("/v1/services").await, 503, "service_directory_unavailable");
+    assert_error("no directory yet", &api.post("/v1/referral-slips", slip.clone()).await, 503, "service_directory_unavailable");
+
+    api.terminal.set_service_directory(service_directory()).unwrap();
+    let ids = |list: &Value| list["services"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let (status, list) = api.get("/v1/services").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!((list["governorate"].as_str(), ids(&list)), (Some("BGD"), vec!["BGD-H-1".to_string(), "BGD-H-2".into(), "BGD-L-1".into()]), "the terminal's province by default");
+    let (_, list) = api.get("/v1/services?governorate=BGD&district=BGD-01").await;
+    assert_eq!(ids(&list), ["BGD-H-1", "BGD-L-1"]);
+    assert_eq!(list["categories"].as_array().unwrap().len(), 2);
+    assert_error("a district elsewhere", &api.get("/v1/services?district=XX").await, 422, "unknown_district");
+    assert_error("a governorate the node does not know", &api.get("/v1/services?governorate=ERB").await, 422, "unknown_governorate");
+    assert_error("an unknown parameter", &api.get("/v1/services?colour=red").await, 400, "invalid_query");
+
+    // Before the node endorsed this terminal, no slip: its QR would not verify.
+    assert_error("no certificate", &api.post("/v1/referral-slips", slip.clone()).await, 409, "slip_certificate_missing");
+    let dir = api.terminal.config.storage.dir.clone();
+    let key = terminal_service::startup::identity::TerminalKey::load(&dir).unwrap().verifying_key();
+    let today = chrono::Utc::now().with_timezone(&terminal_service::peripherals::receipts::iraq_time()).date_naive();
+    let day = |d: i64| today + chrono::Duration::days(d);
+    api.terminal.set_slip_certificate(certificate(key, day(-1), day(29))).unwrap();
+    let (status, printed) = api.post("/v1/referral-slips", slip.clone()).await;
+    assert_eq!(status, 201, "{printed}");
+    assert!(Path::new(printed["png"].as_str().unwrap()).exists(), "{printed}");
+
+    assert_error("an unknown service", &api.post("/v1/referral-slips", json!({"service_id": "NOPE", "language": "en"})).await, 404, "unknown_service");
+    assert_error("a language the kiosk lacks", &api.post("/v1/referral-slips", json!({"service_id": "BGD-H-1", "language": "fr"})).await, 422, "invalid_body");
+    assert_error("not a reference", &api.post("/v1/referral-slips", json!({"service_id": "BGD-H-1", "language": "en", "reference": "a name, not a reference"})).await, 422, "invalid_body");
+    let unknown = json!({"service_id": "BGD-H-1", "language": "en", "submission_id": "0193a1f2-7c3e-7d4a-9b1e-2f3a4b5c6d7e"});
+    assert_error("a submission not captured here", &api.post("/v1/referral-slips", unknown).await, 404, "unknown_submission");
+
+    // A certificate that ran out (weeks without the node), or one for another key (a terminal
+    // re-enrolled with a new key): refused, never printed with a QR that fails.
+    api.terminal.set_slip_certificate(certificate(key, day(-40), day(-10))).unwrap();
+    assert_error("an expired certificate", &api.post("/v1/referral-slips", slip.clone()).await, 409, "slip_certificate_expired");
+    let other = ed25519_dalek::SigningKey::from_bytes(&[4u8; 32]).verifying_key();
+    api.terminal.set_slip_certificate(certificate(other, day(-1), day(29))).unwrap();
+    assert_error("another key's certificate", &api.post("/v1/referral-slips", slip).await, 409, "slip_certificate_missing");
+
+    // Both are on disk for the next start.
+    use terminal_service::startup::referrals_out::{load_certificate, load_directory};
+    assert_eq!(load_directory(&dir).unwrap().unwrap().version, "test-1");
+    assert_eq!(load_certificate(&dir).unwrap().unwrap().certificate.terminal_key, other);
+}

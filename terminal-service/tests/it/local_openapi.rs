@@ -53,7 +53,7 @@ fn every_request_body_has_an_example_that_matches_its_schema() {
             }
         }
     }
-    assert_eq!(checked, 10, "applications, their pre-check, referral checks, grievances, status-checks, provisioning, sessions, receipts, simulator card and printer");
+    assert_eq!(checked, 11, "applications, their pre-check, referral checks, grievances, status-checks, provisioning, sessions, receipts, referral slips, simulator card and printer");
     // The check can fail: a body of the wrong shape does not match.
     assert!(check(&doc, "/components/schemas/CaptureRequest", &json!({"language": 5, "answers": {}})).is_err());
     assert!(check(&doc, "/components/schemas/CaptureRequest", &json!({"language": "ar", "answers": {}, "x": 1})).is_err());
@@ -105,6 +105,9 @@ async fn real_answers_match_the_document() {
         ("get", "/v1/hardware", None),
         ("get", "/v1/hardware/printer-status", None),
         ("post", "/v1/hardware/print-test", None),
+        ("get", "/v1/services", None),
+        ("post", "/v1/referral-slips", Some(json!({"service_id": "BGD-H-0001", "language": "ar"}))),
+        ("post", "/v1/referral-slips", Some(json!({"service_id": "BGD-H-0001", "language": "xx"}))),
         ("post", "/v1/simulator/printer", Some(json!({"paper": "out"}))),
         ("post", "/v1/receipts", Some(json!({"status_slip": {"language": "en"}}))),
     ];

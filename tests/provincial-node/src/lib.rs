@@ -16,6 +16,9 @@
 //! - [`referrals`]: partner referrals (issue 14): trusted partner keys, referrals issued
 //!   through the node, each application's referral checked and used once, never refusing the
 //!   application; the partners' signed API is [`api::partners`];
+//! - [`services`] and [`slips`]: referrals out (issue 14): the operator's service directory
+//!   served to terminals, and the node's endorsement of each terminal's key so the referral
+//!   slips terminals print offline verify with the node's public key alone;
 //! - [`headquarters`]: the `headquarters` mode of this binary, every province's persons on
 //!   PostgreSQL, which nodes ask;
 //! - [`tls`]: `serve --tls`, the node's (self-signed) certificate whose SHA-256 terminals pin;
@@ -40,6 +43,8 @@ pub mod referrals;
 pub mod review;
 pub mod seed;
 pub mod server;
+pub mod services;
+pub mod slips;
 pub mod stats;
 pub mod store;
 pub mod targeting;

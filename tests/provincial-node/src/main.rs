@@ -70,6 +70,11 @@ enum Command {
         /// refused over those admitted in the last windows (src/api/overload.rs). Default: fixed.
         #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600), requires = "max_concurrent_batches")]
         busy_retry_after_max: Option<u64>,
+        /// Serve this service directory file (JSON, see `services check`) instead of
+        /// DIR/service-directory.json (written with a sample on first start); read again
+        /// whenever it changes.
+        #[arg(long, value_name = "FILE")]
+        service_directory: Option<PathBuf>,
     },
     /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
     /// provisions terminals (`terminal-service provision --node-fingerprint`).
@@ -149,6 +154,16 @@ enum Command {
         #[command(subcommand)]
         command: TargetingCommand,
     },
+    /// The service directory terminals refer households to: check a file before it goes live.
+    Services {
+        #[command(subcommand)]
+        command: ServicesCommand,
+    },
+    /// Referral slips: the node key partners verify slips with (`slip-verify --node-key`).
+    Slips {
+        #[command(subcommand)]
+        command: SlipsCommand,
+    },
     /// Staff review of applications flagged as possible duplicates.
     Review {
         #[command(subcommand)]
@@ -225,6 +240,30 @@ enum TargetingCommand {
     Formula {
         #[command(subcommand)]
         command: CheckCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ServicesCommand {
+    /// Read FILE (a service directory) and report every problem against the node's master
+    /// data; exit status 1 when there is one.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlipsCommand {
+    /// Print PROVINCE=KEY, the node's slip public key, for partners' `slip-verify --node-key`
+    /// (creates the key on first use).
+    NodeKey {
+        /// Data directory of the node.
+        #[arg(long)]
+        data: PathBuf,
+        /// Governorate the node serves (as given to `serve --province`).
+        #[arg(long, default_value = provincial_node::node::DEFAULT_PROVINCE)]
+        province: String,
     },
 }
 
@@ -411,6 +450,7 @@ fn run() -> anyhow::Result<()> {
             max_concurrent_batches,
             busy_retry_after,
             busy_retry_after_max,
+            service_directory,
         } => {
             let address: SocketAddr = listen
                 .parse()
@@ -424,6 +464,9 @@ fn run() -> anyhow::Result<()> {
                 }
             }
             let mut node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?.with_digits(digits);
+            if let Some(path) = &service_directory {
+                node = node.with_service_directory(path).context("cannot serve --service-directory")?;
+            }
             if let Some(max) = max_concurrent_batches {
                 node = node.with_batch_limit(max as usize, busy_retry_after);
                 if let Some(up_to) = busy_retry_after_max {
@@ -538,6 +581,19 @@ fn run() -> anyhow::Result<()> {
         }
         Command::Headquarters { command } => headquarters_command(command),
         Command::Review { command } => review_command(command),
+        Command::Services { command: ServicesCommand::Check { file } } => {
+            let directory = provincial_node::services::load(&file, &provincial_node::geography::master_data())?;
+            println!("{}: service directory {} is valid ({} categories, {} services)", file.display(), directory.version, directory.categories.len(), directory.services.len());
+            Ok(())
+        }
+        Command::Slips { command: SlipsCommand::NodeKey { data, province } } => {
+            let governorate = provincial_node::geography::find_governorate(&province)
+                .with_context(|| format!("unknown province '{province}': use a governorate code or English name"))?;
+            std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
+            let key = provincial_node::slips::load_or_create_key(&data)?;
+            println!("{}", provincial_node::slips::node_key_line(&governorate.code, &key));
+            Ok(())
+        }
         Command::Targeting { command } => targeting_command(command),
         Command::Partners { command } => partners_command(command),
         Command::Referrals { command } => referrals_command(command),

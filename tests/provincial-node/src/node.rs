@@ -55,6 +55,12 @@ pub enum OpenError {
     /// The targeting questionnaire or formula file.
     #[error(transparent)]
     Targeting(#[from] crate::targeting::TargetingError),
+    /// The service directory file.
+    #[error(transparent)]
+    Services(#[from] crate::services::DirectoryFileError),
+    /// The slip key file.
+    #[error(transparent)]
+    SlipKey(#[from] crate::slips::SlipKeyError),
     /// The stored roster is unreadable or could not be built.
     #[error("staff roster: {0}")]
     Roster(String),
@@ -83,6 +89,10 @@ pub struct Node {
     pub headquarters: Option<HeadquartersClient>,
     /// At most this many batches filed at once (`serve --max-concurrent-batches`).
     pub batch_limit: Option<crate::api::overload::BatchLimit>,
+    /// The service directory as last read (see [`crate::services`]).
+    services: Mutex<crate::services::Loaded>,
+    /// Endorses terminals' keys for referral slips (see [`crate::slips`]).
+    slip_key: ed25519_dalek::SigningKey,
 }
 
 impl Node {
@@ -134,6 +144,8 @@ impl Node {
         config.version = config_version(&config);
         crate::targeting::write_defaults(dir)?;
         let targeting = crate::targeting::load(dir)?;
+        let services = crate::services::Loaded::open(&dir.join(crate::services::DIRECTORY_FILE), true, &config.master_data)?;
+        let slip_key = crate::slips::load_or_create_key(dir)?;
         Ok(Node {
             db: Mutex::new(conn),
             dir: dir.to_path_buf(),
@@ -146,7 +158,40 @@ impl Node {
             persons: Mutex::new(None),
             headquarters: None,
             batch_limit: None,
+            services: Mutex::new(services),
+            slip_key,
         })
+    }
+
+    /// The node serving the service directory in `path` (`serve --service-directory`) instead
+    /// of the data directory's; the file must exist and check.
+    pub fn with_service_directory(self, path: &Path) -> Result<Node, OpenError> {
+        let loaded = crate::services::Loaded::open(path, false, &self.base_config.master_data)?;
+        *self.services.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = loaded;
+        Ok(self)
+    }
+
+    /// The service directory now (read again when its file changed).
+    pub fn service_directory(&self) -> node_protocol::service_directory::ServiceDirectory {
+        let mut loaded = self.services.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        loaded.refresh(&self.base_config.master_data);
+        loaded.directory.clone()
+    }
+
+    /// Where the service directory is read from.
+    pub fn service_directory_path(&self) -> PathBuf {
+        self.services.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).path.clone()
+    }
+
+    /// `PROVINCE=KEY` of the node's slip key, for partners' `slip-verify --node-key`.
+    pub fn slip_node_key(&self) -> String {
+        crate::slips::node_key_line(&self.province.code, &self.slip_key)
+    }
+
+    /// A slip certificate for terminal `terminal_id` holding `public_key` (its 32 bytes, as
+    /// stored at enrollment), from `today`.
+    pub fn slip_certificate(&self, terminal_id: &str, public_key: &[u8], today: chrono::NaiveDate) -> Option<node_protocol::slip::EndorsedCertificate> {
+        crate::slips::certificate(&self.slip_key, &self.province.code, terminal_id, public_key, today)
     }
 
     /// The node with its terminals told to show dates and numbers in `digits` (a setting of the

@@ -284,7 +284,7 @@ async fn heartbeat(State(stub): State<StubNode>, Json(beat): Json<Heartbeat>) ->
     let mut inner = stub.inner.lock().unwrap();
     inner.heartbeats.push(beat);
     let version = inner.config.as_ref().map(|c| c.version.clone()).unwrap_or_default();
-    Json(HeartbeatResponse { config_version: version, server_time: chrono::Utc::now() }).into_response()
+    Json(HeartbeatResponse { config_version: version, server_time: chrono::Utc::now(), service_directory_version: None, terminal_certificate: None }).into_response()
 }
 
 async fn config(State(stub): State<StubNode>) -> Response {

@@ -28,8 +28,9 @@ const DOCUMENT: &str = "local-v1.yaml";
 /// reader takes the badge off), the application before the receipt that prints it, the
 /// printer drill last (it leaves the printer out of paper until restored), the application's
 /// pre-check after the application (its example asks about the number just submitted), the
-/// referral check after provisioning (it asks the node about a typed code).
-const SENT: [(&str, &str); 10] = [
+/// referral check after provisioning (it asks the node about a typed code), the referral slip
+/// after the receipt (a printout like it, for a service of the node's sample directory).
+const SENT: [(&str, &str); 11] = [
     ("post", "/v1/provisioning"),
     ("post", "/v1/applications"),
     ("post", "/v1/applications/precheck"),
@@ -39,6 +40,7 @@ const SENT: [(&str, &str); 10] = [
     ("post", "/v1/grievances"),
     ("post", "/v1/status-checks"),
     ("post", "/v1/receipts"),
+    ("post", "/v1/referral-slips"),
     ("post", "/v1/simulator/printer"),
 ];
 
@@ -175,6 +177,15 @@ async fn prepare(path: &str, example: &Value, api: &LocalApi, node: &NodeProcess
             let (_, badge, _) =
                 SAMPLE_STAFF.iter().find(|(_, _, p)| *p == pin).with_context(|| format!("no sample staff has PIN {pin}"))?;
             place_card(api, &json!({"uid": badge})).await?;
+        }
+        "/v1/referral-slips" => {
+            // The node's directory and its endorsement of the terminal's key arrive with the
+            // first heartbeat after provisioning.
+            wait_for("the service directory at the terminal", Duration::from_secs(20), Duration::from_millis(100), || {
+                let api = api.clone();
+                async move { api.get_json("/v1/services").await.ok() }
+            })
+            .await?;
         }
         "/v1/applications" | "/v1/grievances" => {
             if let Some(staff_id) = example["assisted_by"].as_str() {

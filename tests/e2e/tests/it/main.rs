@@ -22,5 +22,6 @@ mod national_id_card;
 mod offline_capture;
 mod openapi_conformance;
 mod signatures;
+mod referral_slips;
 mod soak;
 mod tls_pinning;

@@ -10,3 +10,9 @@ use node_protocol::NodeConfig;
 pub async fn config(State(node): State<Arc<crate::node::Node>>) -> Json<NodeConfig> {
     Json(node.config().as_ref().clone())
 }
+
+/// `GET /v1/service-directory`: the services terminals may refer households to
+/// ([`crate::services`]), as the operator's file holds it now.
+pub async fn service_directory(State(node): State<Arc<crate::node::Node>>) -> Json<node_protocol::service_directory::ServiceDirectory> {
+    Json(node.service_directory())
+}

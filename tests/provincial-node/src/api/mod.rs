@@ -117,6 +117,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/v1/precheck", post(precheck::precheck))
         .route("/v1/heartbeat", post(heartbeat::heartbeat))
         .route("/v1/config", get(config::config))
+        .route("/v1/service-directory", get(config::service_directory))
         .route("/v1/referrals/{code}", get(referrals::lookup))
         .layer(from_fn_with_state(node.clone(), crate::auth::require_signature))
         // The signature middleware enforces the node's own limit while buffering; axum's

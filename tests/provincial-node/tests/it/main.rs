@@ -20,6 +20,7 @@ mod openapi;
 mod precheck;
 mod referrals;
 mod review;
+mod services;
 mod signatures;
 mod status;
 mod submissions;

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 const DOCUMENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../terminal-service/openapi/node-v1.yaml");
-const OPERATIONS: [(&str, &str); 7] = [
+const OPERATIONS: [(&str, &str); 8] = [
     ("/v1/terminals/enroll", "post"),
     ("/v1/submissions", "post"),
     ("/v1/status", "post"),
@@ -18,6 +18,7 @@ const OPERATIONS: [(&str, &str); 7] = [
     ("/v1/heartbeat", "post"),
     ("/v1/config", "get"),
     ("/v1/referrals/{code}", "get"),
+    ("/v1/service-directory", "get"),
 ];
 
 pub(crate) fn document() -> Value {
@@ -108,6 +109,7 @@ fn request_examples_deserialise_into_the_protocol_types() {
     }
     assert!(operation(&doc, "/v1/config", "get").get("requestBody").is_none());
     assert!(operation(&doc, "/v1/referrals/{code}", "get").get("requestBody").is_none());
+    assert!(operation(&doc, "/v1/service-directory", "get").get("requestBody").is_none());
 }
 
 #[test]
@@ -128,6 +130,7 @@ fn response_examples_deserialise_and_match_their_schemas() {
                 ("200", "/v1/heartbeat") => into::<HeartbeatResponse>(example, &what),
                 ("200", "/v1/config") => into::<NodeConfig>(example, &what),
                 ("200", "/v1/referrals/{code}") => into::<ReferralLookup>(example, &what),
+                ("200", "/v1/service-directory") => into::<node_protocol::service_directory::ServiceDirectory>(example, &what),
                 _ => into::<ErrorBody>(example, &what),
             }
             seen += 1;
@@ -208,9 +211,13 @@ async fn the_nodes_real_answers_match_the_document() {
     let (status, body) = terminal.post("/v1/heartbeat", &beat).await;
     assert_eq!(status, 200);
     check(&doc, "/v1/heartbeat", "post", status, &body);
+    assert!(body["terminal_certificate"].is_string() && body["service_directory_version"].is_string(), "{body}");
     let (status, body) = terminal.get("/v1/config").await;
     assert_eq!(status, 200);
     check(&doc, "/v1/config", "get", status, &body);
+    let (status, body) = terminal.get("/v1/service-directory").await;
+    assert_eq!(status, 200);
+    check(&doc, "/v1/service-directory", "get", status, &body);
 
     // Referral look-up: found (a referral recorded for a partner the node trusts), unknown, not a code.
     const LOOKUP: &str = "/v1/referrals/{code}";
