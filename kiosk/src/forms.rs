@@ -217,6 +217,27 @@ impl FormSession {
         self.form.steps.len()
     }
 
+    /// Whether step `step` is asked given the answers so far: a step whose own condition does
+    /// not hold, or all of whose questions are hidden, is skipped by Next and Back.
+    pub fn step_asked(&self, step: usize) -> bool {
+        !self.step_fields(step).is_empty()
+    }
+
+    /// The first step asked after the current one, if any (the form ends otherwise).
+    pub fn next_step(&self) -> Option<usize> {
+        (self.step + 1..self.step_count()).find(|&i| self.step_asked(i))
+    }
+
+    /// The last step asked before the current one, if any.
+    pub fn previous_step(&self) -> Option<usize> {
+        (0..self.step).rev().find(|&i| self.step_asked(i))
+    }
+
+    /// The first step asked (the first step when none is).
+    pub fn first_step(&self) -> usize {
+        (0..self.step_count()).find(|&i| self.step_asked(i)).unwrap_or(0)
+    }
+
     /// Whether a household member is being added.
     pub fn editing_member(&self) -> bool {
         self.member.is_some()
