@@ -70,6 +70,10 @@ enum Command {
         /// refused over those admitted in the last windows (src/api/overload.rs). Default: fixed.
         #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600), requires = "max_concurrent_batches")]
         busy_retry_after_max: Option<u64>,
+        /// Seconds between heartbeats asked of terminals enrolled from now on; a heartbeat is
+        /// when a terminal picks up a new configuration (forms, targeting questionnaire).
+        #[arg(long, value_name = "SECONDS", default_value_t = provincial_node::node::HEARTBEAT_INTERVAL_S, value_parser = clap::value_parser!(u64).range(1..=86400))]
+        heartbeat_seconds: u64,
     },
     /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
     /// provisions terminals (`terminal-service provision --node-fingerprint`).
@@ -411,6 +415,7 @@ fn run() -> anyhow::Result<()> {
             max_concurrent_batches,
             busy_retry_after,
             busy_retry_after_max,
+            heartbeat_seconds,
         } => {
             let address: SocketAddr = listen
                 .parse()
@@ -424,6 +429,7 @@ fn run() -> anyhow::Result<()> {
                 }
             }
             let mut node = Node::open(&data, Some(&province)).context("cannot open the node's data directory")?.with_digits(digits);
+            node.heartbeat_interval_s = heartbeat_seconds;
             if let Some(max) = max_concurrent_batches {
                 node = node.with_batch_limit(max as usize, busy_retry_after);
                 if let Some(up_to) = busy_retry_after_max {

@@ -83,6 +83,9 @@ pub struct Node {
     pub headquarters: Option<HeadquartersClient>,
     /// At most this many batches filed at once (`serve --max-concurrent-batches`).
     pub batch_limit: Option<crate::api::overload::BatchLimit>,
+    /// Seconds between heartbeats asked of terminals at enrollment (`serve
+    /// --heartbeat-seconds`, default [`HEARTBEAT_INTERVAL_S`]).
+    pub heartbeat_interval_s: u64,
 }
 
 impl Node {
@@ -146,6 +149,7 @@ impl Node {
             persons: Mutex::new(None),
             headquarters: None,
             batch_limit: None,
+            heartbeat_interval_s: HEARTBEAT_INTERVAL_S,
         })
     }
 

@@ -22,4 +22,5 @@ mod offline_capture;
 mod openapi_conformance;
 mod signatures;
 mod soak;
+mod targeting_questionnaire;
 mod tls_pinning;
