@@ -778,13 +778,16 @@ mod tests {
         let mut s = questionnaire();
         s.choose(0, "resident");
         s.type_text(1, "4");
+        assert_eq!(s.next_step(), None, "Next skips the step: the form ends");
         s.step = 1;
         assert!(ids(&s).is_empty());
         assert!(s.check_step(), "a skipped step requires nothing");
+        assert_eq!(s.previous_step(), Some(0));
         assert_eq!(s.review("en").len(), 1);
         s.step = 0;
         s.backspace(1);
         s.type_text(1, "7");
+        assert_eq!(s.next_step(), Some(1));
         s.step = 1;
         assert_eq!(ids(&s), ["rooms"]);
         assert!(!s.check_step());

@@ -145,6 +145,73 @@ impl State {
             self.targeting.on_screen = true;
             return true;
         }
+        // Refused against a version that arrived after these answers were given: the new
+        // version is asked afresh.
+        let outdated = self.targeting.session.as_ref().is_some_and(|q| Some(q.form()) != self.served_questionnaire());
+        if !targeting.is_empty() && outdated {
+            self.targeting.on_screen = false;
+            return self.begin_questionnaire();
+        }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Forms;
+
+    fn state(kind: SubmissionKind, questionnaire: FormDefinition) -> State {
+        let mut forms = provincial_node::forms::all();
+        forms.push(questionnaire);
+        let forms = Forms { version: "test".into(), province: "BGD".into(), forms, master_data: provincial_node::geography::master_data() };
+        let def = forms.forms.iter().find(|f| f.kind == kind).cloned().expect("the form of that kind");
+        let form = Some(FormSession::new(def, forms.master_data.clone()));
+        State { forms: Some(forms), form, ..State::default() }
+    }
+
+    fn problem(field: &str) -> FieldProblem {
+        FieldProblem { field: field.into(), message: "wrong".into() }
+    }
+
+    #[test]
+    fn a_grievance_has_no_questionnaire() {
+        let mut s = state(SubmissionKind::Grievance, provincial_node::targeting::questionnaire_v1());
+        assert!(!s.questionnaire_follows());
+        assert!(!s.begin_questionnaire());
+        assert_eq!(s.targeting_answers(), None);
+    }
+
+    #[test]
+    fn refusals_go_to_the_form_they_name() {
+        let mut s = state(SubmissionKind::Application, provincial_node::targeting::questionnaire_v1());
+        assert!(s.begin_questionnaire());
+        s.targeting.on_screen = false;
+        assert!(s.apply_service_problems(&[problem("targeting.tenure")]));
+        assert!(s.targeting.on_screen, "the questionnaire is back on screen");
+        assert_eq!(s.filling().map(|q| q.step), Some(0), "at the housing step");
+        assert!(s.apply_service_problems(&[problem("targeting.tenure"), problem("phone")]));
+        assert!(!s.targeting.on_screen, "the application's own problems first");
+        assert!(!s.apply_service_problems(&[problem("targeting.no_such_question")]), "nothing to show it on");
+    }
+
+    #[test]
+    fn a_refusal_against_a_newer_version_asks_the_new_one_afresh() {
+        let mut s = state(SubmissionKind::Application, provincial_node::targeting::questionnaire_v1());
+        assert!(s.begin_questionnaire());
+        if let Some(q) = s.filling_mut() {
+            q.choose(0, "house");
+        }
+        let mut v2 = provincial_node::targeting::questionnaire_v1();
+        v2.version = "pmt-2".into();
+        v2.steps[2].fields.push(node_protocol::FormField::new("months_without_work", node_protocol::LocalizedText::new("أشهر", "مانگ", "Months"), node_protocol::FieldType::Number));
+        if let Some(forms) = s.forms.as_mut() {
+            forms.forms.retain(|f| f.id != TARGETING_FORM_ID);
+            forms.forms.push(v2.clone());
+        }
+        assert!(s.apply_service_problems(&[problem("targeting.months_without_work")]));
+        assert!(s.targeting.on_screen);
+        assert_eq!(s.filling().map(|q| q.form().version.as_str()), Some("pmt-2"));
+        assert_eq!(s.targeting_answers(), Some(Map::new()), "the old version's answers are not carried over");
     }
 }
