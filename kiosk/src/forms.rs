@@ -217,6 +217,27 @@ impl FormSession {
         self.form.steps.len()
     }
 
+    /// Whether step `step` is asked given the answers so far: a step whose own condition does
+    /// not hold, or all of whose questions are hidden, is skipped by Next and Back.
+    pub fn step_asked(&self, step: usize) -> bool {
+        !self.step_fields(step).is_empty()
+    }
+
+    /// The first step asked after the current one, if any (the form ends otherwise).
+    pub fn next_step(&self) -> Option<usize> {
+        (self.step + 1..self.step_count()).find(|&i| self.step_asked(i))
+    }
+
+    /// The last step asked before the current one, if any.
+    pub fn previous_step(&self) -> Option<usize> {
+        (0..self.step).rev().find(|&i| self.step_asked(i))
+    }
+
+    /// The first step asked (the first step when none is).
+    pub fn first_step(&self) -> usize {
+        (0..self.step_count()).find(|&i| self.step_asked(i)).unwrap_or(0)
+    }
+
     /// Whether a household member is being added.
     pub fn editing_member(&self) -> bool {
         self.member.is_some()
@@ -757,13 +778,16 @@ mod tests {
         let mut s = questionnaire();
         s.choose(0, "resident");
         s.type_text(1, "4");
+        assert_eq!(s.next_step(), None, "Next skips the step: the form ends");
         s.step = 1;
         assert!(ids(&s).is_empty());
         assert!(s.check_step(), "a skipped step requires nothing");
+        assert_eq!(s.previous_step(), Some(0));
         assert_eq!(s.review("en").len(), 1);
         s.step = 0;
         s.backspace(1);
         s.type_text(1, "7");
+        assert_eq!(s.next_step(), Some(1));
         s.step = 1;
         assert_eq!(ids(&s), ["rooms"]);
         assert!(!s.check_step());

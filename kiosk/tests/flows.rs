@@ -3,6 +3,7 @@
 //! Unix socket, through the real HTTP client. Arabic and Kurdish are typed into every text field.
 
 mod common;
+mod questionnaire;
 
 use common::{fill_application, test_options, tr, Harness};
 use kiosk::flow::KioskOptions;
@@ -33,6 +34,8 @@ fn kiosk_flows() {
     an_idle_set_up_screen_of_an_unprovisioned_terminal_comes_back_empty();
     language_on_screen_survives_a_restart();
     a_language_file_the_kiosk_did_not_write_means_the_default();
+    questionnaire::questionnaire_after_the_application_in_kurdish();
+    questionnaire::a_new_version_from_the_node_is_asked_without_a_new_kiosk();
 }
 
 fn status_check_by_reference_then_slip() {
@@ -364,6 +367,7 @@ fn application_in_kurdish() {
     let body = &sent[0];
     assert_eq!(body["language"], "ckb");
     assert_eq!(body["assisted_by"], Value::Null);
+    assert_eq!(body.get("targeting"), None, "no questionnaire served, none sent");
     let a = &body["answers"];
     assert_eq!(a["first_name"], "ڕێژنە");
     assert_eq!(a["national_id"], "199012345678");
@@ -400,7 +404,8 @@ fn application_refused_field_goes_back_to_its_step() {
 }
 
 fn grievance_in_arabic() {
-    let h = Harness::new();
+    // The node's targeting questionnaire goes with applications, never with a grievance.
+    let h = Harness::launch(test_options(), |f| f.questionnaire = Some(provincial_node::targeting::questionnaire_v1())).loaded();
     h.choose_language("ar");
     h.tap_tr("Make a complaint");
     let form = provincial_node::forms::grievance();
@@ -431,6 +436,7 @@ fn grievance_in_arabic() {
     assert_eq!(body["answers"]["case_number"], "BGD-2026-000123");
     assert_eq!(body["answers"]["description"], "لم تصل الدفعة منذ شهرين");
     assert_eq!(body["answers"]["category"], "payment_missing");
+    assert_eq!(body.get("targeting"), None, "a grievance carries no questionnaire");
 }
 
 fn staff_home_warns_when_nothing_was_delivered_for_days() {

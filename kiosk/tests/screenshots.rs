@@ -23,6 +23,7 @@ fn every_screen_in_three_languages() {
         duplicate_warnings(language, &mut shots);
         first_boot(language, &mut shots);
         card_access(language, &mut shots);
+        questionnaire(language, &mut shots);
         failures.extend(shots.failures);
         taken.extend(shots.taken);
     }
@@ -36,6 +37,45 @@ fn sample_name(language: &str) -> (&'static str, &'static str) {
         "ckb" => ("ڕێژنە", "ئاڵۆز"),
         _ => ("زينب", "علي حسن"),
     }
+}
+
+/// The node's targeting questionnaire after an application: its first step with the line
+/// saying what it is for, and a follow-up question shown by skip logic. The application's own
+/// steps are on their screenshots already: the walk goes straight to the questionnaire.
+fn questionnaire(lang: &str, shots: &mut Shots) {
+    let form = provincial_node::targeting::questionnaire_v1();
+    let h = Harness::launch(common::test_options(), |f| f.questionnaire = Some(form.clone())).loaded();
+    h.choose_language(lang);
+    h.tap_tr("Apply for support");
+    assert!(h.kiosk.state.borrow_mut().begin_questionnaire(), "the questionnaire follows the application");
+    h.kiosk.render();
+    let option = |step: usize, field: usize, n: usize| form.steps[step].fields[field].options[n].label.get(lang).to_owned();
+    h.tap(&option(0, 0, 3));
+    h.tap(form.steps[0].fields[1].label.get(lang));
+    h.type_keys("2");
+    h.tap_tr("Done");
+    shots.take(&h, "questionnaire");
+    h.tap(&option(0, 2, 2));
+    h.tap_tr("Next");
+    h.tap_nth(&option(1, 0, 0), 0);
+    for n in 1..4 {
+        h.tap_nth(&option(1, n, 1), n);
+    }
+    h.tap_tr("Next");
+    h.tap(&option(2, 0, 2));
+    h.tap(form.steps[2].fields[1].label.get(lang));
+    h.type_keys("1");
+    h.tap_tr("Done");
+    h.tap_tr("Next");
+    for field in &form.steps[3].fields[..4] {
+        h.tap(field.label.get(lang));
+        h.type_keys("1");
+        h.tap_tr("Done");
+    }
+    // Yes: the number with a disability is asked.
+    h.tap(&option(3, 4, 0));
+    h.scroll(-2000.0); // to the bottom
+    shots.take(&h, "questionnaire-follow-up");
 }
 
 /// The national card's access number (`id_card_profile = "emrtd"`): as an applicant types it,

@@ -54,7 +54,8 @@ impl Kiosk {
             s.status_problem = "not_provisioned".into();
             return;
         };
-        let Some(def) = forms.forms.iter().find(|f| f.kind == kind).cloned() else { return };
+        // The targeting questionnaire is an application form too: it comes after the application.
+        let Some(def) = forms.forms.iter().find(|f| f.kind == kind && f.id != node_protocol::TARGETING_FORM_ID).cloned() else { return };
         let mut session = FormSession::new(def, forms.master_data.clone());
         session.digits = s.digits;
         if let Some(card) = prefill {
@@ -74,6 +75,7 @@ impl Kiosk {
             }
         }
         s.form = Some(session);
+        s.targeting = Default::default();
         s.precheck = None;
         s.active_field = None;
         s.keyboard = None;
@@ -82,16 +84,17 @@ impl Kiosk {
         s.screen = Screen::Form;
     }
 
-    /// Runs `change` on the form being filled in, if there is one.
+    /// Runs `change` on the form being filled in (the application or its questionnaire), if
+    /// there is one.
     fn with_form(&self, change: impl FnOnce(&mut FormSession)) {
-        if let Some(form) = self.state.borrow_mut().form.as_mut() {
+        if let Some(form) = self.state.borrow_mut().filling_mut() {
             change(form);
         }
     }
 
     fn form_select_field(&self, field: i32) {
         let mut s = self.state.borrow_mut();
-        if s.form.is_some() {
+        if s.filling().is_some() {
             s.active_field = Some(index(field));
             s.keyboard = None;
         }
@@ -100,7 +103,7 @@ impl Kiosk {
     fn form_type(&self, text: &str) {
         let mut s = self.state.borrow_mut();
         let s = &mut *s;
-        if let (Some(form), Some(i)) = (s.form.as_mut(), s.active_field) {
+        if let (Some(i), Some(form)) = (s.active_field, s.filling_mut()) {
             form.type_text(i, text);
         }
     }
@@ -108,7 +111,7 @@ impl Kiosk {
     fn form_backspace(&self) {
         let mut s = self.state.borrow_mut();
         let s = &mut *s;
-        if let (Some(form), Some(i)) = (s.form.as_mut(), s.active_field) {
+        if let (Some(i), Some(form)) = (s.active_field, s.filling_mut()) {
             form.backspace(i);
         }
     }
@@ -119,7 +122,7 @@ impl Kiosk {
 
     fn form_add_member(&self, field: i32) {
         let mut s = self.state.borrow_mut();
-        if let Some(form) = s.form.as_mut() {
+        if let Some(form) = s.filling_mut() {
             form.start_member(index(field));
             s.active_field = None;
         }
@@ -128,7 +131,7 @@ impl Kiosk {
     /// The household member being added is saved or dropped.
     fn form_member_done(&self, save: bool) {
         let mut s = self.state.borrow_mut();
-        if let Some(form) = s.form.as_mut() {
+        if let Some(form) = s.filling_mut() {
             if save {
                 form.save_member();
             } else {
@@ -138,43 +141,48 @@ impl Kiosk {
         }
     }
 
-    /// The step before; from the first step, away from the form, which forgets it.
+    /// The step before (skipping steps not asked); from the questionnaire's first, the
+    /// application's last; from the application's first, away from the form, which forgets it.
     fn form_back(&self) {
         let mut s = self.state.borrow_mut();
         let s = &mut *s;
-        let Some(form) = s.form.as_mut() else { return };
         s.active_field = None;
         s.form_problem.clear();
-        if form.step > 0 {
-            form.step -= 1;
+        if s.leave_questionnaire() {
+            return;
+        }
+        let Some(form) = s.filling_mut() else { return };
+        if let Some(previous) = form.previous_step() {
+            form.step = previous;
         } else {
             s.form = None;
+            s.targeting = Default::default();
             s.screen = if s.staff.is_some() { Screen::StaffHome } else { Screen::Home };
         }
     }
 
-    /// The next step once this one's answers pass; after the last, the review.
+    /// The next step asked once this one's answers pass; after the application's last, its
+    /// targeting questionnaire if the node serves one; after the last of all, the review.
     fn form_next(&self) {
         let mut s = self.state.borrow_mut();
         let s = &mut *s;
-        let Some(form) = s.form.as_mut() else { return };
         s.active_field = None;
         s.form_problem.clear();
-        if form.check_step() {
-            if form.step + 1 < form.step_count() {
-                form.step += 1;
-            } else {
-                s.review_problem.clear();
-                s.screen = Screen::Review;
-            }
+        let Some(form) = s.filling_mut() else { return };
+        if !form.check_step() {
+            return;
+        }
+        if let Some(next) = form.next_step() {
+            form.step = next;
+        } else if !s.begin_questionnaire() {
+            s.review_problem.clear();
+            s.screen = Screen::Review;
         }
     }
 
     fn review_edit_step(&self, step: i32) {
         let mut s = self.state.borrow_mut();
-        if let Some(f) = s.form.as_mut() {
-            f.step = index(step).min(f.step_count().saturating_sub(1));
-        }
+        s.edit_step(index(step));
         s.screen = Screen::Form;
     }
 
@@ -195,8 +203,8 @@ impl Kiosk {
                 duplicate_override,
                 // The kiosk does not take referrals yet (issue 14): the service does.
                 referral: None,
-                // The kiosk does not ask the targeting questionnaire yet (issue 14 item 3).
-                targeting: None,
+                // The targeting questionnaire's answers, when the node serves one (flow/targeting.rs).
+                targeting: s.targeting_answers(),
             };
             s.review_busy = true;
             s.review_problem.clear();
@@ -213,11 +221,13 @@ impl Kiosk {
                     Ok(captured) => {
                         // Saved on the terminal: the answers are no longer needed here.
                         s.form = None;
+                        s.targeting = Default::default();
                         s.captured = Some((kind, captured));
                         s.screen = Screen::Receipt;
                     }
                     Err(ApiError::Refused { code, fields, .. }) if code == "validation_failed" => {
-                        let on_form = s.form.as_mut().is_some_and(|f| f.apply_service_problems(&fields));
+                        // On the application or on its questionnaire (`targeting.*`).
+                        let on_form = s.apply_service_problems(&fields);
                         if on_form {
                             s.form_problem = code;
                             s.screen = Screen::Form;
@@ -260,6 +270,7 @@ impl Kiosk {
         if staff {
             let mut s = self.state.borrow_mut();
             s.form = None;
+            s.targeting = Default::default();
             s.captured = None;
             s.precheck = None;
             s.staff_card = Default::default();
@@ -297,10 +308,14 @@ fn field_kind(entry: Entry) -> FieldKind {
 /// The form, the review and the receipt.
 pub(super) fn render(ui: &AppWindow, s: &State, messages: &Messages) {
     let lang = s.language.as_str();
-    if let Some(form) = &s.form {
+    if let (Some(application), Some(form)) = (&s.form, s.filling()) {
         let def: &FormDefinition = form.form();
-        ui.set_form_title(shared(def.title.get(lang)));
+        // The review is the application's, questionnaire included.
+        let title = if s.screen == Screen::Form { &def.title } else { &application.form().title };
+        ui.set_form_title(shared(title.get(lang)));
         ui.set_form_step_title(shared(def.steps.get(form.step).map(|st| st.title.get(lang)).unwrap_or("")));
+        ui.set_form_last_step(form.next_step().is_none() && !s.questionnaire_follows());
+        ui.set_form_questionnaire(s.targeting.on_screen);
         ui.set_form_step(form.step as i32);
         ui.set_form_step_count(form.step_count() as i32);
         let states = form.field_states(lang);
@@ -345,7 +360,7 @@ pub(super) fn render(ui: &AppWindow, s: &State, messages: &Messages) {
         ui.set_form_fields(ModelRc::new(VecModel::from(views)));
         ui.set_form_editing_member(form.editing_member());
         let mut lines = Vec::new();
-        for (step, title, fields) in form.review(lang) {
+        for (step, title, fields) in s.review_steps(lang) {
             lines.push(ReviewLine { step: step as i32, label: SharedString::new(), value: shared(&title), heading: true });
             for (label, value) in fields {
                 lines.push(ReviewLine { step: step as i32, label: shared(&label), value: shared(&value), heading: false });

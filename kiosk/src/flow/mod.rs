@@ -6,7 +6,8 @@
 //! the window's own (idle timeout, language switch, demo keys) through `KioskActions`. One module
 //! here per screen connects its callbacks (`connect`), holds what they do (methods of [`Kiosk`])
 //! and pushes its part of [`State`] to the window (`render`): `language`, `home`, `status`,
-//! `form` (with review and receipt), `duplicate_warning` (between review and receipt), `staff`
+//! `form` (with review and receipt; `targeting` adds the node's targeting questionnaire after an
+//! application's steps), `duplicate_warning` (between review and receipt), `staff`
 //! (login, staff home, queue), `technician` and `hardware`. Every callback changes [`State`], then [`Kiosk::render`] pushes the whole state to
 //! the window. Screens, modes and states are the Slint enums of `kiosk/ui/types.slint`, used here
 //! as the generated Rust enums (`Screen::StaffLogin`), so a misspelt one does not compile.
@@ -48,6 +49,7 @@ mod home;
 mod language;
 mod staff;
 mod status;
+mod targeting;
 mod technician;
 
 use std::cell::{Cell, RefCell};
@@ -162,6 +164,8 @@ pub struct State {
 
     /// The form being filled in.
     pub form: Option<FormSession>,
+    /// The targeting questionnaire asked after the application (see `targeting`).
+    pub targeting: targeting::Questionnaire,
     /// Its field with the keyboard.
     pub active_field: Option<usize>,
     /// Keyboard chosen with the Arabic ⇄ Kurdish switch.

@@ -53,6 +53,9 @@ pub struct Fake {
     pub chip_can: Option<String>,
     /// The chip's data fails its integrity check.
     pub chip_forged: bool,
+    /// The targeting questionnaire served after the application and grievance forms, as the
+    /// node's configuration carries it (absent: none served).
+    pub questionnaire: Option<node_protocol::FormDefinition>,
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -81,11 +84,13 @@ async fn forms(State(fake): State<Shared>) -> (StatusCode, Json<Value>) {
     if !fake.lock().expect("fake state").provisioned {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "not_provisioned", "message": "this terminal is not provisioned"})));
     }
+    let mut forms = provincial_node::forms::all();
+    forms.extend(fake.lock().expect("fake state").questionnaire.clone());
     (
         StatusCode::OK,
         Json(json!({
             "version": "test", "province": "BGD",
-            "forms": provincial_node::forms::all(),
+            "forms": forms,
             "master_data": provincial_node::geography::master_data(),
         })),
     )
@@ -526,6 +531,14 @@ impl Harness {
 /// Fills the application's three steps in the session's language; `name` is typed on the
 /// keyboard of that language.
 pub fn fill_application(h: &Harness, first_name: &str, relative: &str) {
+    fill_application_steps(h, first_name, relative);
+    h.tap_tr("Review");
+    assert_eq!(h.screen(), Screen::Review);
+}
+
+/// [`fill_application`] up to its last step's button, still on that step (which says Next when
+/// the node's targeting questionnaire follows).
+pub fn fill_application_steps(h: &Harness, first_name: &str, relative: &str) {
     let lang = h.ui.get_language().to_string();
     let form = provincial_node::forms::application();
     let label = |step: usize, id: &str| form.steps[step].fields.iter().find(|f| f.id == id).map(|f| f.label.get(&lang).to_owned()).unwrap_or_default();
@@ -576,6 +589,4 @@ pub fn fill_application(h: &Harness, first_name: &str, relative: &str) {
     h.tap(members.member_fields[2].options[1].label.get(&lang));
     h.tap_tr("Save member");
     assert!(!h.ui.get_form_editing_member(), "the member is saved");
-    h.tap_tr("Review");
-    assert_eq!(h.screen(), Screen::Review);
 }

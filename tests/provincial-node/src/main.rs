@@ -75,6 +75,10 @@ enum Command {
         /// whenever it changes.
         #[arg(long, value_name = "FILE")]
         service_directory: Option<PathBuf>,
+        /// Seconds between heartbeats asked of terminals enrolled from now on; a heartbeat is
+        /// when a terminal picks up a new configuration (forms, targeting questionnaire).
+        #[arg(long, value_name = "SECONDS", default_value_t = provincial_node::node::HEARTBEAT_INTERVAL_S, value_parser = clap::value_parser!(u64).range(1..=86400))]
+        heartbeat_seconds: u64,
     },
     /// Print the SHA-256 fingerprint of the node's TLS certificate, for the technician who
     /// provisions terminals (`terminal-service provision --node-fingerprint`).
@@ -451,6 +455,7 @@ fn run() -> anyhow::Result<()> {
             busy_retry_after,
             busy_retry_after_max,
             service_directory,
+            heartbeat_seconds,
         } => {
             let address: SocketAddr = listen
                 .parse()
@@ -467,6 +472,7 @@ fn run() -> anyhow::Result<()> {
             if let Some(path) = &service_directory {
                 node = node.with_service_directory(path).context("cannot serve --service-directory")?;
             }
+            node.heartbeat_interval_s = heartbeat_seconds;
             if let Some(max) = max_concurrent_batches {
                 node = node.with_batch_limit(max as usize, busy_retry_after);
                 if let Some(up_to) = busy_retry_after_max {

@@ -93,6 +93,9 @@ pub struct Node {
     services: Mutex<crate::services::Loaded>,
     /// Endorses terminals' keys for referral slips (see [`crate::slips`]).
     slip_key: ed25519_dalek::SigningKey,
+    /// Seconds between heartbeats asked of terminals at enrollment (`serve
+    /// --heartbeat-seconds`, default [`HEARTBEAT_INTERVAL_S`]).
+    pub heartbeat_interval_s: u64,
 }
 
 impl Node {
@@ -160,6 +163,7 @@ impl Node {
             batch_limit: None,
             services: Mutex::new(services),
             slip_key,
+            heartbeat_interval_s: HEARTBEAT_INTERVAL_S,
         })
     }
 

@@ -24,4 +24,5 @@ mod openapi_conformance;
 mod signatures;
 mod referral_slips;
 mod soak;
+mod targeting_questionnaire;
 mod tls_pinning;

@@ -12,7 +12,7 @@ use rusqlite::params;
 
 use crate::api::{blocking, parse_json, ApiError};
 use crate::codes::{self, CodeError};
-use crate::node::{Node, HEARTBEAT_INTERVAL_S};
+use crate::node::Node;
 
 /// Registers the terminal and uses up the code, in one transaction.
 ///
@@ -77,7 +77,7 @@ pub async fn enroll(State(node): State<Arc<Node>>, body: Bytes) -> Result<Json<E
         province: node.province.name.en.clone(),
         node_id: node.node_id.clone(),
         sealing_recipient: node.identity.recipient(),
-        heartbeat_interval_s: HEARTBEAT_INTERVAL_S,
+        heartbeat_interval_s: node.heartbeat_interval_s,
         config_version: node.config().version.clone(),
     }))
 }
