@@ -74,6 +74,8 @@ impl Kiosk {
             }
         }
         s.form = Some(session);
+        // A referral is taken only by `referral::referral_start_application`, after this.
+        s.taken_referral = None;
         s.precheck = None;
         s.active_field = None;
         s.keyboard = None;
@@ -193,8 +195,8 @@ impl Kiosk {
                 answers: form.answers_json(),
                 assisted_by: s.staff.as_ref().map(|st| st.staff_id.clone()),
                 duplicate_override,
-                // The kiosk does not take referrals yet (issue 14): the service does.
-                referral: None,
+                // The partner referral the application comes with (flow/referral.rs).
+                referral: s.taken_referral.as_ref().filter(|_| kind == SubmissionKind::Application).map(|r| r.attached()),
                 // The kiosk does not ask the targeting questionnaire yet (issue 14 item 3).
                 targeting: None,
             };
