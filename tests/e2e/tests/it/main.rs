@@ -19,6 +19,7 @@ mod network_faults;
 mod no_clock;
 mod no_personal_data_in_clear;
 mod offline_capture;
+mod referrals_in;
 mod openapi_conformance;
 mod signatures;
 mod soak;
