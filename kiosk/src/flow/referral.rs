@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use local_api::{ReferralCheckStatus, ScanEvent};
 use node_protocol::{AttachedReferral, ReferralRefusal, SubmissionKind};
-use slint::{ComponentHandle, SharedString};
+use slint::ComponentHandle;
 
 use super::{shared, Kiosk, State};
 use crate::api::{ReferralCheckAnswer, ReferralCheckRequest, ReferralPrefill};
@@ -242,7 +242,7 @@ pub(super) fn render(ui: &AppWindow, s: &State) {
     ui.set_form_referral_code(taken.map(|t| shared(&t.code)).unwrap_or_default());
     let prefill = taken.and_then(|t| t.prefill.as_ref());
     ui.set_form_referral_partner(prefill.map(|p| shared(&p.partner)).unwrap_or_default());
-    ui.set_form_referral_case(prefill.map(|p| shared(&p.partner_case_number)).unwrap_or_else(SharedString::new));
+    ui.set_form_referral_case(prefill.map(|p| shared(&p.partner_case_number)).unwrap_or_default());
 }
 
 #[cfg(test)]
