@@ -23,7 +23,8 @@ use uuid::Uuid;
 // them by are kept.
 pub use local_api::{
     CaptureRequest as Submission, CardAccess, CardRead as IdCard, Captured, IdCardProfile, MrzAccess, Diagnostics, ErrorBody, Event as ServiceEvent, FieldError as FieldProblem, Forms, Health,
-    KioskSettings, NodeFinding, OverrideReason, Precheck, Printed, ProvisionOutcome, Queue, Session as StaffSession,
+    KioskSettings, NodeFinding, OverrideReason, Precheck, Printed, ProvisionOutcome, Queue, ReferralCheckAnswer, ReferralCheckRequest,
+    ReferralCheckStatus, ReferralPrefill, RefusedReferral, Session as StaffSession,
 };
 
 /// Where terminal-service listens by default.
@@ -179,6 +180,13 @@ impl LocalApi {
     /// 3 s for the node).
     pub async fn precheck(&self, national_id: &str) -> Result<Precheck, ApiError> {
         self.post("/v1/applications/precheck", &PrecheckRequest { national_id: national_id.to_owned() }).await
+    }
+
+    /// `POST /v1/referrals/check`: a partner referral, typed (`code`) or scanned (`payload`),
+    /// checked before the application is filled in from it (the service asks the node for a
+    /// typed code, 3 s at most).
+    pub async fn check_referral(&self, request: &ReferralCheckRequest) -> Result<ReferralCheckAnswer, ApiError> {
+        self.post("/v1/referrals/check", request).await
     }
 
     /// `POST /v1/applications` or `POST /v1/grievances`.

@@ -145,6 +145,11 @@ fn walk(h: &Harness, lang: &str, at: &mut dyn FnMut(&Harness, &str)) {
     h.tap_tr("Back");
     h.tap_tr("Back");
 
+    h.tap_tr("I have a referral");
+    h.type_keys("WFP-79E");
+    at(h, "referral");
+    h.tap_tr("Back");
+
     h.tap_tr("Apply for support");
     let form = provincial_node::forms::application();
     let label = |step: usize, id: &str| form.steps[step].fields.iter().find(|f| f.id == id).map(|f| f.label.get(lang).to_owned()).unwrap_or_default();
@@ -279,7 +284,7 @@ fn main_screens_fit_every_panel_with_9_mm_touch_targets() {
             shot_failures.extend(shots.failures);
         }
     }
-    assert_eq!(checked, KNOWN_PANELS.len() * 3 * (9 + 4), "every main screen was checked");
+    assert_eq!(checked, KNOWN_PANELS.len() * 3 * (10 + 4), "every main screen was checked");
     assert!(problems.is_empty(), "{} problems with touch targets:\n{}", problems.len(), problems.join("\n"));
     assert!(shot_failures.is_empty(), "screens differ from their reviewed references:\n{}", shot_failures.join("\n"));
 }

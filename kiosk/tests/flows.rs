@@ -5,14 +5,20 @@
 mod common;
 mod questionnaire;
 
-use common::{fill_application, test_options, tr, Harness};
+use common::{fill_application, test_options, tr, Harness, EXPIRED_REFERRAL, VALID_REFERRAL};
 use kiosk::flow::KioskOptions;
-use kiosk::ui::{BenefitState, CardAccessStep, HardwareTest, KeyboardKind, LoginProblem, OverrideReason, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode, SyncState, TechTab};
+use kiosk::ui::{
+    BenefitState, CardAccessStep, HardwareTest, KeyboardKind, LoginProblem, OverrideReason, PrintJob, PrinterState, Provisioning, ReferralMode, ReferralProblem,
+    Screen, StaffCardRead, StatusMode, SyncState, TechTab,
+};
 use serde_json::{json, Value};
 
 #[test]
 fn kiosk_flows() {
     common::init_backend();
+    referral_refused_then_scanned_starts_a_prefilled_application_that_carries_it();
+    referral_typed_while_the_node_is_offline_goes_on_unchecked();
+    staff_queue_shows_referrals_the_node_refused_with_the_reason();
     status_check_by_reference_then_slip();
     status_check_by_card_while_node_offline();
     status_check_by_a_national_card_asks_for_its_access_number();
@@ -717,4 +723,107 @@ fn a_language_file_the_kiosk_did_not_write_means_the_default() {
     h.choose_language("en");
     h.tap("Check my status");
     assert_eq!(h.screen(), Screen::Status);
+}
+
+/// A scan event: what the service publishes when the scanner read `payload`.
+fn scan(payload: Option<&str>) -> kiosk::api::ServiceEvent {
+    kiosk::api::ServiceEvent::Scan(match payload {
+        Some(p) => local_api::ScanEvent::read(p.into()),
+        None => local_api::ScanEvent::unreadable(local_api::ScanProblem::Garbled),
+    })
+}
+
+fn referral_refused_then_scanned_starts_a_prefilled_application_that_carries_it() {
+    let h = Harness::launch(test_options(), |f| f.scanner = true).loaded();
+    h.choose_language("ar");
+    // A slip under the scanner anywhere but the referral screen moves nobody.
+    h.tap_tr("I have a referral");
+    assert_eq!(h.screen(), Screen::Referral);
+    assert!(h.ui.get_referral_scanner(), "the scanner is offered");
+    h.tap_tr("Check the referral");
+    assert_eq!(h.ui.get_referral_problem(), ReferralProblem::Empty);
+    assert!(h.requests("POST /v1/referrals/check").is_empty(), "nothing typed, nothing asked");
+    h.type_keys(EXPIRED_REFERRAL);
+    assert_eq!(h.ui.get_referral_code(), EXPIRED_REFERRAL);
+    h.tap_tr("Check the referral");
+    h.wait_until("the refusal", |h| h.ui.get_referral_problem() == ReferralProblem::Expired);
+    assert!(h.shows(&tr("ar", "This referral has expired. Please ask the organisation that gave it to you for a new one.")), "the reason, in words");
+    assert_eq!(h.requests("POST /v1/referrals/check")[0], json!({"code": EXPIRED_REFERRAL}));
+    // A garbled scan says so; a good one is checked at once and opens the application.
+    h.kiosk.on_event(scan(None));
+    assert_eq!(h.ui.get_referral_problem(), ReferralProblem::UnreadableScan);
+    h.kiosk.on_event(scan(Some(VALID_REFERRAL.1)));
+    h.wait_until("the application", |h| h.screen() == Screen::Form);
+    assert_eq!(h.requests("POST /v1/referrals/check")[1], json!({"payload": VALID_REFERRAL.1}));
+    assert_eq!(h.ui.get_form_referral_code(), VALID_REFERRAL.0);
+    assert_eq!((h.ui.get_form_referral_partner().as_str(), h.ui.get_form_referral_case().as_str()), ("WFP", "IRQ-BGD-2026-004217"));
+    let answers = h.kiosk.state.borrow().form.as_ref().map(|f| f.answers_json()).expect("a form");
+    assert_eq!((answers["household_size"].clone(), answers["governorate"].clone()), (json!(6), json!("BGD")), "{answers:?}");
+    fill_application(&h, "زينب", "علي حسن");
+    h.tap_tr("Submit");
+    h.wait_until("the receipt", |h| h.screen() == Screen::Receipt);
+    let sent = &h.requests("POST /v1/applications")[0];
+    assert_eq!(sent["referral"], json!({"code": VALID_REFERRAL.0, "payload": VALID_REFERRAL.1}));
+    assert_eq!(sent["answers"]["household_size"], json!(6), "the referral's size stands");
+    h.tap_tr("Finish");
+
+    // Refused, the household may apply all the same: without the referral.
+    h.choose_language("en");
+    h.tap("I have a referral");
+    h.type_keys(EXPIRED_REFERRAL);
+    h.tap("Check the referral");
+    h.wait_until("the refusal", |h| h.ui.get_referral_problem() == ReferralProblem::Expired);
+    h.tap("Apply without the referral");
+    assert_eq!(h.screen(), Screen::Form);
+    assert_eq!(h.ui.get_form_referral_code(), "");
+    assert!(h.kiosk.state.borrow().taken_referral.is_none());
+    // A slip shown on the form is not taken either.
+    h.kiosk.on_event(scan(Some(VALID_REFERRAL.1)));
+    h.pump();
+    assert_eq!((h.screen(), h.requests("POST /v1/referrals/check").len()), (Screen::Form, 3));
+}
+
+fn referral_typed_while_the_node_is_offline_goes_on_unchecked() {
+    let h = Harness::new();
+    h.fake.lock().expect("fake").node_online = false;
+    h.choose_language("ckb");
+    h.tap_tr("I have a referral");
+    assert!(!h.ui.get_referral_scanner(), "no scanner: only the code is asked for");
+    h.type_keys(VALID_REFERRAL.0);
+    h.tap_tr("Check the referral");
+    h.wait_until("the unchecked answer", |h| h.ui.get_referral_mode() == ReferralMode::Unchecked);
+    assert!(!h.ui.get_referral_clock_not_set());
+    h.tap_tr("Continue to the application");
+    assert_eq!(h.screen(), Screen::Form);
+    assert_eq!((h.ui.get_form_referral_code().as_str(), h.ui.get_form_referral_partner().as_str()), (VALID_REFERRAL.0, ""));
+    fill_application(&h, "ڕێژنە", "ئاڵۆز");
+    h.tap_tr("Submit");
+    h.wait_until("the receipt", |h| h.screen() == Screen::Receipt);
+    // Only the code: the node looks it up and checks it on delivery.
+    assert_eq!(h.requests("POST /v1/applications")[0]["referral"], json!({"code": VALID_REFERRAL.0}));
+}
+
+fn staff_queue_shows_referrals_the_node_refused_with_the_reason() {
+    let h = Harness::launch(test_options(), |f| {
+        f.referral_refusals = json!([{"id": "0193a0c4-7b1e-7000-8000-00000000000d", "reference": "7K2QX-M4B9R", "case_number": "BGD-2026-000124",
+            "code": VALID_REFERRAL.0, "reason": "already_used", "refused_at": "2026-11-24T10:40:00Z"}]);
+    })
+    .loaded();
+    h.choose_language("en");
+    h.tap("Staff login");
+    h.type_keys("2468");
+    h.tap("Log in");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
+    h.tap("Unsent submissions");
+    h.wait_until("the queue", |h| slint::Model::row_count(&h.ui.get_queue_referral_refusals()) == 1);
+    let line = slint::Model::row_data(&h.ui.get_queue_referral_refusals(), 0).expect("a line");
+    assert_eq!((line.code.as_str(), line.reference.as_str(), line.case_number.as_str(), line.reason), (VALID_REFERRAL.0, "7K2QX-M4B9R", "BGD-2026-000124", ReferralProblem::AlreadyUsed));
+    let words = kiosk::ui::ReferralWords::get(&h.ui).invoke_problem(line.reason);
+    assert_eq!(words, "This referral was already used for an application. Each referral can be used once.");
+    // Staff enrol with a referral from their home screen too, and come back to it.
+    h.tap("Back");
+    h.tap("Enrol with a partner's referral");
+    assert_eq!(h.screen(), Screen::Referral);
+    h.tap("Back");
+    assert_eq!(h.screen(), Screen::StaffHome);
 }

@@ -24,6 +24,7 @@ fn every_screen_in_three_languages() {
         first_boot(language, &mut shots);
         card_access(language, &mut shots);
         questionnaire(language, &mut shots);
+        referrals(language, &mut shots);
         failures.extend(shots.failures);
         taken.extend(shots.taken);
     }
@@ -117,6 +118,54 @@ fn card_access(lang: &str, shots: &mut Shots) {
     h.tap_tr("Read the card");
     h.wait_until("the form", |h| h.screen() == Screen::Form);
     shots.take(&h, "form-after-card-read");
+}
+
+/// A partner's referral: the code being typed (with the scanner offered), a refusal, the
+/// provincial office unreachable, the application it fills in, and a refusal on delivery in
+/// the staff queue.
+fn referrals(lang: &str, shots: &mut Shots) {
+    let h = Harness::launch(common::test_options(), |f| {
+        f.scanner = true;
+        f.referral_refusals = serde_json::json!([{"id": "0193a0c4-7b1e-7000-8000-00000000000d", "reference": "7K2QX-M4B9R",
+            "case_number": "BGD-2026-000124", "code": common::VALID_REFERRAL.0, "reason": "already_used", "refused_at": "2026-11-24T10:40:00Z"}]);
+    })
+    .loaded();
+    h.choose_language(lang);
+    h.tap_tr("I have a referral");
+    h.type_keys("WFP-79E-7X4");
+    shots.take(&h, "referral");
+    h.kiosk.end_session();
+    h.pump();
+    h.choose_language(lang);
+    h.tap_tr("I have a referral");
+    h.type_keys(common::EXPIRED_REFERRAL);
+    h.tap_tr("Check the referral");
+    h.wait_until("the refusal", |h| h.ui.get_referral_problem() != kiosk::ui::ReferralProblem::None);
+    shots.take(&h, "referral-refused");
+    h.kiosk.on_event(kiosk::api::ServiceEvent::Scan(local_api::ScanEvent::read(common::VALID_REFERRAL.1.into())));
+    h.wait_until("the application", |h| h.screen() == Screen::Form);
+    shots.take(&h, "form-referral");
+    h.kiosk.end_session();
+    h.pump();
+
+    h.fake.lock().expect("fake").node_online = false;
+    h.choose_language(lang);
+    h.tap_tr("I have a referral");
+    h.type_keys(common::VALID_REFERRAL.0);
+    h.tap_tr("Check the referral");
+    h.wait_until("the unchecked answer", |h| h.ui.get_referral_mode() == kiosk::ui::ReferralMode::Unchecked);
+    shots.take(&h, "referral-unchecked");
+    h.kiosk.end_session();
+    h.pump();
+
+    h.choose_language(lang);
+    h.tap_tr("Staff login");
+    h.type_keys("2468");
+    h.tap_tr("Log in");
+    h.wait_until("staff home", |h| h.screen() == Screen::StaffHome);
+    h.tap_tr("Unsent submissions");
+    h.wait_until("the refusal", |h| slint::Model::row_count(&h.ui.get_queue_referral_refusals()) == 1);
+    shots.take(&h, "staff-queue-referral-refused");
 }
 
 /// The early duplicate warning as an applicant and as staff see it, and the receipt's quiet

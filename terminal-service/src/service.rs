@@ -1,7 +1,7 @@
 //! `terminal-service run`: the daemon, wired together.
 //!
 //! Opens the storage, identity and devices, binds the local API socket, starts the sync
-//! engine, the heartbeat, the card reader loop, the printer monitor and the session idle timer, and tells systemd it is ready (`READY=1`) only once the socket accepts
+//! engine, the heartbeat, the card reader loop, the barcode scanner loop, the printer monitor and the session idle timer, and tells systemd it is ready (`READY=1`) only once the socket accepts
 //! connections, so the kiosk unit ordered after it never finds it missing. While running it
 //! pings the watchdog at half of `WATCHDOG_USEC` and keeps `STATUS=` current. SIGTERM or SIGINT
 //! flips one `watch` channel that every task listens to: the API finishes requests in flight
@@ -20,7 +20,7 @@ use crate::audit::AuditCategory;
 use crate::startup::config::Config;
 use crate::events::ConnectivityState;
 use crate::terminal::{Terminal, TerminalError};
-use crate::{delivery::heartbeat, peripherals::printer_monitor, peripherals::reader_loop, staff::session, delivery::sync};
+use crate::{delivery::heartbeat, peripherals::printer_monitor, peripherals::reader_loop, peripherals::scanner_loop, staff::session, delivery::sync};
 
 /// How long tasks get to finish after a stop signal.
 const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -75,6 +75,11 @@ pub async fn run(config: Config) -> Result<(), ServiceError> {
     tasks.spawn(async move {
         let _ = reader.await;
     });
+    if let Some(scanner) = scanner_loop::spawn(Arc::clone(&terminal), stopped.clone()) {
+        tasks.spawn(async move {
+            let _ = scanner.await;
+        });
+    }
 
     let _ = terminal.storage.audit(AuditCategory::Provisioning, "service_started", json!({"version": env!("CARGO_PKG_VERSION"), "clock_set": crate::clock::is_set(chrono::Utc::now())})).await;
     notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status("ready")]);

@@ -76,6 +76,8 @@ impl Kiosk {
         }
         s.form = Some(session);
         s.targeting = Default::default();
+        // A referral is taken only by `referral::referral_start_application`, after this.
+        s.taken_referral = None;
         s.precheck = None;
         s.active_field = None;
         s.keyboard = None;
@@ -201,8 +203,8 @@ impl Kiosk {
                 answers: form.answers_json(),
                 assisted_by: s.staff.as_ref().map(|st| st.staff_id.clone()),
                 duplicate_override,
-                // The kiosk does not take referrals yet (issue 14): the service does.
-                referral: None,
+                // The partner referral the application comes with (flow/referral.rs).
+                referral: s.taken_referral.as_ref().filter(|_| kind == SubmissionKind::Application).map(|r| r.attached()),
                 // The targeting questionnaire's answers, when the node serves one (flow/targeting.rs).
                 targeting: s.targeting_answers(),
             };

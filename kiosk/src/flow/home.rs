@@ -1,4 +1,5 @@
-//! Home: check a status, apply, complain; staff and technicians enter from the corner.
+//! Home: check a status, apply, complain, or bring a partner's referral; staff and technicians
+//! enter from the corner.
 
 use std::rc::Rc;
 
@@ -14,6 +15,7 @@ pub(super) fn connect(ui: &AppWindow, kiosk: &Rc<Kiosk>) {
     on!(kiosk, actions, on_apply, |k| k.open_form(SubmissionKind::Application, None));
     on!(kiosk, actions, on_grievance, |k| k.open_form(SubmissionKind::Grievance, None));
     on!(kiosk, actions, on_staff, |k| k.home_staff());
+    on!(kiosk, actions, on_referral, |k| k.open_referral());
 }
 
 impl Kiosk {

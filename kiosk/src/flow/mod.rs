@@ -7,8 +7,9 @@
 //! here per screen connects its callbacks (`connect`), holds what they do (methods of [`Kiosk`])
 //! and pushes its part of [`State`] to the window (`render`): `language`, `home`, `status`,
 //! `form` (with review and receipt; `targeting` adds the node's targeting questionnaire after an
-//! application's steps), `duplicate_warning` (between review and receipt), `staff`
-//! (login, staff home, queue), `technician` and `hardware`. Every callback changes [`State`], then [`Kiosk::render`] pushes the whole state to
+//! application's steps), `duplicate_warning` (between review and receipt), `referral` (a
+//! partner's referral, typed or scanned, before the application), `staff` (login, staff home,
+//! queue), `technician` and `hardware`. Every callback changes [`State`], then [`Kiosk::render`] pushes the whole state to
 //! the window. Screens, modes and states are the Slint enums of `kiosk/ui/types.slint`, used here
 //! as the generated Rust enums (`Screen::StaffLogin`), so a misspelt one does not compile.
 //!
@@ -47,6 +48,7 @@ mod form;
 mod hardware;
 mod home;
 mod language;
+mod referral;
 mod staff;
 mod status;
 mod targeting;
@@ -184,6 +186,12 @@ pub struct State {
     pub override_reason: OverrideReason,
     /// Problem shown on the warning screen (a submission that failed from there).
     pub duplicate_problem: String,
+    /// A barcode scanner is configured (`GET /v1/kiosk`): the referral screen offers the QR.
+    pub scanner: bool,
+    /// The referral screen.
+    pub referral: referral::ReferralState,
+    /// The referral the application being filled in comes with.
+    pub taken_referral: Option<referral::TakenReferral>,
     /// The last capture.
     pub captured: Option<(SubmissionKind, Captured)>,
     /// Receipt printing.
@@ -299,6 +307,7 @@ impl Kiosk {
         status::connect(ui, &kiosk);
         card_access::connect(ui, &kiosk);
         form::connect(ui, &kiosk);
+        referral::connect(ui, &kiosk);
         duplicate_warning::connect(ui, &kiosk);
         staff::connect(ui, &kiosk);
         technician::connect(ui, &kiosk);
@@ -393,6 +402,7 @@ impl Kiosk {
                     }
                     s.digits = settings.digits;
                     s.id_card_profile = settings.id_card_profile;
+                    s.scanner = settings.scanner;
                 }
                 if let Ok(forms) = forms {
                     s.forms = Some(forms);
@@ -435,6 +445,7 @@ impl Kiosk {
     pub fn on_event(self: &Rc<Self>, event: ServiceEvent) {
         let mut end = false;
         let mut read_card = false;
+        let mut scanned = None;
         {
             let mut s = self.state.borrow_mut();
             match event {
@@ -452,7 +463,12 @@ impl Kiosk {
                     }
                 }
                 ServiceEvent::Submission(_) => {}
+                // A referral slip's QR code under the scanner; only the referral screen takes it.
+                ServiceEvent::Scan(scan) => scanned = Some(scan),
             }
+        }
+        if let Some(scan) = scanned {
+            self.referral_scanned(scan);
         }
         if end {
             self.end_session();
@@ -503,6 +519,7 @@ impl Kiosk {
                 province: std::mem::take(&mut s.province),
                 forms: s.forms.take(),
                 id_card_profile: s.id_card_profile,
+                scanner: s.scanner,
                 ..State::default()
             };
             // Replacing the state drops the form, the typed reference, PIN and everything else.
@@ -560,6 +577,7 @@ impl Kiosk {
         status::render(&ui, &s, &messages);
         card_access::render(&ui, &s, &messages);
         form::render(&ui, &s, &messages);
+        referral::render(&ui, &s);
         duplicate_warning::render(&ui, &s, &messages);
         staff::render(&ui, &s);
         technician::render(&ui, &s);

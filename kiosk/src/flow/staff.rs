@@ -9,7 +9,7 @@ use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use super::card_access::Purpose;
 use super::{shared, short_time, Kiosk, State};
 use crate::api::ApiError;
-use crate::ui::{AppWindow, FormKind, LoginActions, LoginProblem, QueueActions, QueueLine, Screen, StaffActions};
+use crate::ui::{AppWindow, FormKind, LoginActions, LoginProblem, QueueActions, QueueLine, RefusalLine, Screen, StaffActions};
 
 pub(super) fn connect(ui: &AppWindow, kiosk: &Rc<Kiosk>) {
     let actions = ui.global::<LoginActions>();
@@ -23,6 +23,7 @@ pub(super) fn connect(ui: &AppWindow, kiosk: &Rc<Kiosk>) {
     let actions = ui.global::<StaffActions>();
     on!(kiosk, actions, on_enrol, |k| k.staff_enrol());
     on!(kiosk, actions, on_grievance, |k| k.open_form(SubmissionKind::Grievance, None));
+    on!(kiosk, actions, on_referral, |k| k.open_referral());
     on!(kiosk, actions, on_queue, |k| k.show_queue());
     on!(kiosk, actions, on_technician_tools, |k| k.state.borrow_mut().screen = Screen::Technician);
     on!(kiosk, actions, on_logout, |k| k.end_session());
@@ -156,5 +157,18 @@ pub(super) fn render(ui: &AppWindow, s: &State) {
             reason: shared(&d.reason),
         }));
         ui.set_queue_lines(ModelRc::new(VecModel::from(lines)));
+        // Referrals the node refused on delivery: the applications were filed without them.
+        let refusals: Vec<RefusalLine> = q
+            .referral_refusals
+            .iter()
+            .map(|r| RefusalLine {
+                reference: shared(&r.reference),
+                case_number: shared(&r.case_number),
+                code: shared(&r.code),
+                reason: super::referral::problem_of(r.reason.as_str()),
+                refused_at: shared(&short_time(&r.refused_at, s.conventions())),
+            })
+            .collect();
+        ui.set_queue_referral_refusals(ModelRc::new(VecModel::from(refusals)));
     }
 }

@@ -56,6 +56,33 @@ pub struct Fake {
     /// The targeting questionnaire served after the application and grievance forms, as the
     /// node's configuration carries it (absent: none served).
     pub questionnaire: Option<node_protocol::FormDefinition>,
+    /// A barcode scanner is configured (`GET /v1/kiosk`'s `scanner`).
+    pub scanner: bool,
+    /// `referral_refusals` of the queue details (absent when `Null`).
+    pub referral_refusals: Value,
+}
+
+/// The short code of the referral the fake service finds valid, and its QR payload (the fake
+/// checks no signature).
+pub const VALID_REFERRAL: (&str, &str) = ("WFP-79E-7X4-DM0", "R1.WFP.79E7X4DM.20261201.20270228.6.BGD.IRQ-BGD-2026-004217.NVS49KYKF81XVE84VW7W569N31PNFTE97GKKGJVPCXD9F0XCJR4MV4Z2RGQ3Q83FEN7XFM83PWP8P6HYEXX5HH3MKJP7WQRMPV6S418");
+/// A short code the fake service finds expired.
+pub const EXPIRED_REFERRAL: &str = "WFP-000-000-001";
+
+/// `POST /v1/referrals/check` as the service answers it: the valid referral by code or payload,
+/// an expired one, any other payload forged; a typed code `unchecked` with the node offline.
+async fn referral_check(State(fake): State<Shared>, Json(body): Json<Value>) -> Json<Value> {
+    record(&fake, "POST /v1/referrals/check", &body);
+    let valid = json!({"status": "valid", "code": VALID_REFERRAL.0, "payload": VALID_REFERRAL.1,
+        "prefill": {"household_size": 6, "governorate": "BGD", "partner": "WFP", "partner_case_number": "IRQ-BGD-2026-004217"}});
+    let online = fake.lock().expect("fake state").node_online;
+    Json(match (body["code"].as_str(), body["payload"].as_str()) {
+        (Some(code), _) if !online => json!({"status": "unchecked", "code": code, "reason_code": "needs_node", "reason": "the node is not reachable"}),
+        (Some(code), _) if code == VALID_REFERRAL.0 => valid,
+        (Some(code), _) if code == EXPIRED_REFERRAL => json!({"status": "invalid", "code": code, "reason_code": "expired", "reason": "expired on 2026-11-30"}),
+        (Some(code), _) => json!({"status": "invalid", "code": code, "reason_code": "not_found", "reason": "the node does not know it"}),
+        (None, Some(payload)) if payload == VALID_REFERRAL.1 => valid,
+        _ => json!({"status": "invalid", "reason_code": "signature_invalid", "reason": "forged"}),
+    })
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -209,6 +236,7 @@ async fn kiosk_settings(State(fake): State<Shared>) -> Json<Value> {
     if let Some(profile) = f.id_card_profile.clone() {
         settings["id_card_profile"] = profile.into();
     }
+    settings["scanner"] = f.scanner.into();
     Json(settings)
 }
 
@@ -230,6 +258,7 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
         .route("/v1/applications", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/applications", b).await }))
         .route("/v1/grievances", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/grievances", b).await }))
         .route("/v1/status-checks", post(status_check))
+        .route("/v1/referrals/check", post(referral_check))
         .route("/v1/applications/precheck", post(|State(f): State<Shared>, Json(b): Json<Value>| async move {
             record(&f, "POST /v1/applications/precheck", &b);
             match f.lock().expect("fake state").precheck.clone() {
@@ -239,6 +268,7 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
         }))
         .route("/v1/queue/details", get(|State(f): State<Shared>| async move {
             let overdue = f.lock().expect("fake state").delivery_overdue_days;
+            let refusals = f.lock().expect("fake state").referral_refusals.clone();
             let mut queue = json!({
                 "stats": {"depth": 2, "oldest_created_at": "2026-11-24T09:12:00Z", "dead_letters": 1, "delivered": 41},
                 "pending": [
@@ -248,6 +278,9 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
             });
             if let Some(days) = overdue {
                 queue["delivery_overdue_days"] = days.into();
+            }
+            if !refusals.is_null() {
+                queue["referral_refusals"] = refusals;
             }
             Json(queue)
         }))
@@ -576,9 +609,12 @@ pub fn fill_application_steps(h: &Harness, first_name: &str, relative: &str) {
     // Step 3: the household, with one member.
     let category = &form.steps[2].fields.iter().find(|f| f.id == "category").expect("category").options[1].label;
     h.tap(category.get(&lang));
-    h.tap(&label(2, "household_size"));
-    h.type_keys("2");
-    h.tap_tr("Done");
+    // Unless a partner's referral filled it in already.
+    if h.field_value(&label(2, "household_size")).is_empty() {
+        h.tap(&label(2, "household_size"));
+        h.type_keys("2");
+        h.tap_tr("Done");
+    }
     h.tap_tr("Add a household member");
     assert!(h.ui.get_form_editing_member());
     let members = form.steps[2].fields.iter().find(|f| f.id == "members").expect("members");

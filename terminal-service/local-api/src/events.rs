@@ -1,6 +1,6 @@
 //! `GET /v1/events`: the server-sent events the kiosk follows live — queue depth,
-//! connectivity, what became of a submission, the card on the reader, the printer, and the
-//! staff session.
+//! connectivity, what became of a submission, the card on the reader, the printer, the
+//! staff session, and what the barcode scanner read.
 //!
 //! On the wire each event is an SSE `event:` line with its [`Event::name`] and a `data:` line
 //! with its JSON; [`Event`] serialises as that data, and [`Event::parse`] reads the two back.
@@ -31,6 +31,8 @@ pub enum Event {
     Printer(PrinterEvent),
     /// `session`: a staff session started or ended.
     Session(SessionEvent),
+    /// `scan`: the barcode scanner read a code (a partner referral's QR), or could not.
+    Scan(ScanEvent),
 }
 
 /// Why an SSE event could not be read as an [`Event`].
@@ -51,7 +53,7 @@ pub enum EventError {
 
 impl Event {
     /// Every event name, in the order of the variants.
-    pub const NAMES: [&'static str; 6] = ["queue", "connectivity", "submission", "card", "printer", "session"];
+    pub const NAMES: [&'static str; 7] = ["queue", "connectivity", "submission", "card", "printer", "session", "scan"];
 
     /// The SSE event name.
     pub fn name(&self) -> &'static str {
@@ -62,6 +64,7 @@ impl Event {
             Event::Card(_) => "card",
             Event::Printer(_) => "printer",
             Event::Session(_) => "session",
+            Event::Scan(_) => "scan",
         }
     }
 
@@ -77,6 +80,7 @@ impl Event {
             "card" => Event::Card(read("card", data)?),
             "printer" => Event::Printer(read("printer", data)?),
             "session" => Event::Session(read("session", data)?),
+            "scan" => Event::Scan(read("scan", data)?),
             other => return Err(EventError::Unknown(other.to_owned())),
         })
     }
@@ -185,5 +189,40 @@ impl SessionEvent {
     /// `ended`, with why.
     pub fn ended(reason: EndReason) -> SessionEvent {
         SessionEvent { state: SessionState::Ended, reason: Some(reason), session: None }
+    }
+}
+
+/// Why a scan could not be read (the scanner's whole line was dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanProblem {
+    /// Not plain text: a scanner set to another keyboard layout, or prefix/suffix codes.
+    Garbled,
+    /// Longer than any code the terminal reads: another barcode than a referral's QR.
+    TooLong,
+}
+
+/// Data of a `scan` event: what the barcode scanner read. The kiosk checks `payload` with
+/// `POST /v1/referrals/check` when its referral screen is open, and ignores it otherwise.
+/// Never logged or audited by the service: a referral's payload holds a partner case number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanEvent {
+    /// The scanned text, without its line ending; absent when the scan could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// Why the scan could not be read; absent when it could.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<ScanProblem>,
+}
+
+impl ScanEvent {
+    /// A scan that read `payload`.
+    pub fn read(payload: String) -> ScanEvent {
+        ScanEvent { payload: Some(payload), problem: None }
+    }
+
+    /// A scan that could not be read.
+    pub fn unreadable(problem: ScanProblem) -> ScanEvent {
+        ScanEvent { payload: None, problem: Some(problem) }
     }
 }

@@ -19,4 +19,8 @@ pub struct KioskSettings {
     /// asks for the card access number before a read.
     #[serde(default)]
     pub id_card_profile: crate::hardware::IdCardProfile,
+    /// Whether a barcode scanner is configured (`[hardware.scanner] kind` other than `none`):
+    /// the referral screen offers "show the QR code" only then.
+    #[serde(default)]
+    pub scanner: bool,
 }

@@ -49,7 +49,7 @@ pub mod status;
 pub use capture::{CaptureRequest, Captured};
 pub use diagnostics::{AuditCategory, AuditEntry, Diagnostics, SyncDiagnostics, SyncPhase};
 pub use error::{ErrorBody, FieldError};
-pub use events::{CardEvent, CardState, Event, EventError, PrinterEvent, QueueEvent, SessionEvent, SessionState, SubmissionEvent, SubmissionState};
+pub use events::{CardEvent, CardState, Event, EventError, PrinterEvent, QueueEvent, ScanEvent, ScanProblem, SessionEvent, SessionState, SubmissionEvent, SubmissionState};
 pub use forms::Forms;
 pub use hardware::{CardAccess, CardName, CardRead, DeviceReport, IdCardProfile, MrzAccess, ReadIdCard, Hardware, HardwareBackend, PrinterReport, PrinterState, ReaderReport, ReaderState};
 pub use health::{Connectivity, ConnectivityState, Health};
@@ -57,12 +57,12 @@ pub use kiosk::KioskSettings;
 pub use node_protocol::{DuplicateOverride, OverrideReason};
 pub use precheck::{NodeFinding, Precheck, PrecheckRequest};
 pub use provisioning::{ProvisionOutcome, ProvisionRequest};
-pub use queue::{DeadLetter, PendingSubmission, Queue, QueueCounts, QueueStats};
+pub use queue::{DeadLetter, PendingSubmission, Queue, QueueCounts, QueueStats, RefusedReferral};
 pub use referrals::{ReferralCheckAnswer, ReferralCheckRequest, ReferralCheckStatus, ReferralPrefill};
 pub use receipts::{PrintReceipt, Printed, StatusSlip};
 pub use services::{ReferralSlipRequest, ServiceList, ServicesQuery};
 pub use session::{EndReason, Login, Session};
-pub use simulator::{Paper, PresentCard, PrinterDrill, SimulatedEmrtd};
+pub use simulator::{Paper, PresentCard, PrinterDrill, SimulatedEmrtd, SimulatedScan};
 pub use status::{StatusQuery, StatusRequest};
 
 /// Path prefix of every local API route.

@@ -35,6 +35,11 @@ pub struct Queue {
     pub pending: Vec<PendingSubmission>,
     /// Refused submissions with the node's reasons.
     pub dead_letters: Vec<DeadLetter>,
+    /// Applications the node filed but whose partner referral it refused on delivery (a
+    /// referral checked offline at the kiosk, re-validated by the node), newest first, at most
+    /// 200: staff follow them up with the household and the partner.
+    #[serde(default)]
+    pub referral_refusals: Vec<RefusedReferral>,
     /// Present when the oldest waiting submission has waited longer than `[sync]
     /// max_days_without_delivery`: that limit, in days. The staff home says so (call a
     /// technician), and the heartbeat tells the node.
@@ -70,4 +75,23 @@ pub struct DeadLetter {
     pub reason: String,
     /// When the node refused it.
     pub rejected_at: DateTime<Utc>,
+}
+
+/// A partner referral the node refused when the application carrying it was delivered. The
+/// application itself was filed (a bad referral never refuses an application).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedReferral {
+    /// The application's submission id.
+    pub id: Uuid,
+    /// The short reference printed on the household's receipt.
+    pub reference: String,
+    /// The node's case number for the application.
+    pub case_number: String,
+    /// The referral's short code (`WFP-K7M-2Q9-XAT`).
+    pub code: String,
+    /// The node's reason (`expired`, `already_used`, `signature_invalid`, …; `other` for one
+    /// this version does not know).
+    pub reason: node_protocol::ReferralRefusal,
+    /// When the node's answer arrived.
+    pub refused_at: DateTime<Utc>,
 }

@@ -67,3 +67,12 @@ pub struct PrinterDrill {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_open: Option<bool>,
 }
+
+/// Body of `POST /v1/simulator/scan`: the text of a code held under the simulated barcode
+/// scanner (`[hardware.scanner] kind = "simulated"`), typed into the real HID decoder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatedScan {
+    /// What the code holds: a referral slip's QR payload, or anything else to test refusals.
+    pub text: String,
+}

@@ -77,6 +77,7 @@ fn request_types() -> BTreeMap<(&'static str, &'static str), Check> {
         (("/v1/simulator/card", "post"), reads::<PresentCard>),
         (("/v1/id-card/read", "post"), reads::<ReadIdCard>),
         (("/v1/simulator/printer", "post"), reads::<PrinterDrill>),
+        (("/v1/simulator/scan", "post"), reads::<SimulatedScan>),
     ])
 }
 
@@ -318,6 +319,10 @@ fn events() -> Vec<Event> {
     for reason in [EndReason::BadgeRemoved, EndReason::Logout, EndReason::IdleTimeout, EndReason::Replaced] {
         events.push(Event::Session(SessionEvent::ended(reason)));
     }
+    events.push(Event::Scan(ScanEvent::read("WFP-79E-7X4-DM0".into())));
+    for problem in [ScanProblem::Garbled, ScanProblem::TooLong] {
+        events.push(Event::Scan(ScanEvent::unreadable(problem)));
+    }
     events
 }
 
@@ -356,6 +361,7 @@ fn samples() -> Samples {
             languages: LANGUAGES.map(String::from).to_vec(),
             digits: node_protocol::DigitsByLanguage { ar: node_protocol::Digits::Eastern, ..Default::default() },
             id_card_profile: IdCardProfile::Emrtd,
+            scanner: true,
         },
     );
     for profile in [IdCardProfile::Open, IdCardProfile::Emrtd, IdCardProfile::Both] {
@@ -423,7 +429,22 @@ fn samples() -> Samples {
     s.add("PendingSubmission", pending.clone());
     s.add("PendingSubmission", retried.clone());
     s.add("DeadLetter", dead.clone());
-    s.add("Queue", Queue { stats: queue_stats(), pending: vec![pending, retried], dead_letters: vec![dead], delivery_overdue_days: Some(7) });
+    let refused = RefusedReferral {
+        id: id(5),
+        reference: "7K2QX-M4B9R".into(),
+        case_number: "BGD-2026-000124".into(),
+        code: "WFP-79E-7X4-DM0".into(),
+        reason: node_protocol::ReferralRefusal::AlreadyUsed,
+        refused_at: at("2026-11-24T10:40:00Z"),
+    };
+    for reason in node_protocol::ReferralRefusal::ALL {
+        s.add("RefusedReferral", RefusedReferral { reason, ..refused.clone() });
+        s.add("ReferralRefusal", reason);
+    }
+    s.add(
+        "Queue",
+        Queue { stats: queue_stats(), pending: vec![pending, retried], dead_letters: vec![dead], referral_refusals: vec![refused], delivery_overdue_days: Some(7) },
+    );
     s.add("QueueCounts", QueueCounts { stats: queue_stats() });
 
     s.add("Login", Login { pin: "٢٤٦٨".into() });
@@ -502,6 +523,7 @@ fn samples() -> Samples {
         s.add("PrinterDrill", PrinterDrill { paper: Some(paper), cover_open: None });
     }
     s.add("PrinterDrill", PrinterDrill { paper: None, cover_open: Some(true) });
+    s.add("SimulatedScan", SimulatedScan { text: "WFP-79E-7X4-DM0".into() });
 
     for event in events() {
         match event {
@@ -511,6 +533,7 @@ fn samples() -> Samples {
             Event::Card(e) => s.add("CardEvent", e),
             Event::Printer(e) => s.add("PrinterEvent", e),
             Event::Session(e) => s.add("SessionEvent", e),
+            Event::Scan(e) => s.add("ScanEvent", e),
         }
     }
 

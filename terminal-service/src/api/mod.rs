@@ -18,7 +18,7 @@
 //! | `POST /v1/receipts` | [`receipts`] |
 //! | `GET /v1/services`, `POST /v1/referral-slips` | [`services`] |
 //! | `GET /v1/hardware`, `GET /v1/hardware/printer-status`, `POST /v1/hardware/print-test`, `POST /v1/hardware/read-card` (technician once provisioned), `POST /v1/id-card/read` (staff) | [`hardware`] |
-//! | `POST`/`DELETE /v1/simulator/card`, `POST /v1/simulator/printer` (simulated backend only) | [`simulator`] |
+//! | `POST`/`DELETE /v1/simulator/card`, `POST /v1/simulator/printer` (simulated backend only), `POST /v1/simulator/scan` (simulated scanner only) | [`simulator`] |
 //!
 //! Who may call what is decided in [`auth`].
 //!
@@ -98,6 +98,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/id-card/read", post(hardware::read_id_card))
         .route("/v1/simulator/card", post(simulator::present_card).delete(simulator::remove_card))
         .route("/v1/simulator/printer", post(simulator::set_printer))
+        .route("/v1/simulator/scan", post(simulator::scan))
         .route("/v1/events", get(events::get))
         .route("/v1/provisioning", post(provisioning::post))
         .route("/v1/diagnostics", get(diagnostics::get))

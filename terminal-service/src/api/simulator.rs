@@ -14,7 +14,7 @@ use super::ApiState;
 use crate::events::PrinterEvent;
 use crate::peripherals::printer_monitor::announce_printer_state;
 
-pub use local_api::{Paper, PresentCard, PrinterDrill, SimulatedEmrtd};
+pub use local_api::{Paper, PresentCard, PrinterDrill, SimulatedEmrtd, SimulatedScan};
 
 fn simulation(state: &ApiState) -> Result<Simulation, ApiError> {
     state.terminal.devices.simulation().cloned().ok_or_else(|| {
@@ -115,4 +115,18 @@ pub async fn set_printer(State(state): State<ApiState>, JsonBody(body): JsonBody
     let (_, now) = state.terminal.devices.poll_printer().await;
     announce_printer_state(&state.terminal, now).await;
     Ok(Json(PrinterEvent { state: now }))
+}
+
+/// `POST /v1/simulator/scan`: holds a code under the simulated barcode scanner; the scanner
+/// loop reads it through the real HID decoder and publishes a `scan` event. Exists only with
+/// `[hardware.scanner] kind = "simulated"` (whatever the board backend), 404 otherwise.
+pub async fn scan(State(state): State<ApiState>, JsonBody(body): JsonBody<SimulatedScan>) -> Result<StatusCode, ApiError> {
+    let scanner = state.terminal.devices.scanner_simulation().ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_simulated", "the simulated scan exists only with [hardware.scanner] kind = \"simulated\"")
+    })?;
+    if body.text.is_empty() || body.text.contains(['\r', '\n']) {
+        return Err(invalid("text is what one code holds: not empty, and one line (the scanner ends it with Enter)"));
+    }
+    scanner.scan(&body.text);
+    Ok(StatusCode::NO_CONTENT)
 }

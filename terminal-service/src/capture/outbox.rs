@@ -34,7 +34,7 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
-use node_protocol::{Envelope, SubmissionKind, SubmissionOutcome, SubmissionResult};
+use node_protocol::{Envelope, ReferralRefusal, ReferralStatus, SubmissionKind, SubmissionOutcome, SubmissionResult};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use thiserror::Error;
 use uuid::Uuid;
@@ -86,6 +86,16 @@ const MIGRATIONS: &[&str] = &[
     // personal). Rows delivered before this migration have neither.
     "ALTER TABLE delivered ADD COLUMN kind TEXT;
     ALTER TABLE delivered ADD COLUMN created_at TEXT;",
+    // 3: partner referrals the node refused on delivery (issue 14). The application was
+    // filed; staff see the refusal in the queue details. Short code and reason only.
+    "CREATE TABLE referral_refusals (
+        id TEXT PRIMARY KEY,
+        case_number TEXT NOT NULL,
+        code TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        refused_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX referral_refusals_refused_at ON referral_refusals (refused_at);",
 ];
 
 /// Newest schema version this build knows.
@@ -160,7 +170,7 @@ pub struct NewSubmission {
 }
 
 // What the outbox shows of itself is the local API's (`GET /v1/queue`, `/v1/queue/details`).
-pub use local_api::{DeadLetter, PendingSubmission, QueueStats};
+pub use local_api::{DeadLetter, PendingSubmission, QueueStats, RefusedReferral};
 
 /// Where a submission captured on this terminal is now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -418,6 +428,26 @@ impl Outbox {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The partner referrals the node refused on delivery, newest first, at most `limit`.
+    pub fn referral_refusals(&self, limit: usize) -> Result<Vec<RefusedReferral>, OutboxError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id, case_number, code, reason, refused_at FROM referral_refusals ORDER BY refused_at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = statement.query_map([sql_limit(limit)], |row| {
+            let id = uuid_column(row, 0)?;
+            let reason: String = row.get(3)?;
+            Ok(RefusedReferral {
+                id,
+                reference: node_protocol::reference::short_reference(&id),
+                case_number: row.get(1)?,
+                code: row.get(2)?,
+                reason: ReferralRefusal::from_wire(&reason),
+                refused_at: time_column(row, 4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The node's case number for a delivered submission.
     pub fn case_number(&self, id: Uuid) -> Result<Option<String>, OutboxError> {
         Ok(self
@@ -546,10 +576,24 @@ pub(crate) fn apply_results_in(conn: &rusqlite::Connection, results: &[Submissio
                  FROM outbox WHERE id = ?1",
             )?;
             let mut remove = conn.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
+            // Only for a row that is still waiting: a result for an id already delivered (a
+            // node answering twice) must not record the refusal twice or for another row.
+            let mut refuse_referral = conn.prepare_cached(
+                "INSERT OR IGNORE INTO referral_refusals (id, case_number, code, reason, refused_at)
+                 SELECT id, ?2, ?3, ?4, ?5 FROM outbox WHERE id = ?1",
+            )?;
             for result in results {
                 let id = result.id.to_string();
                 let delivered = match &result.outcome {
-                    SubmissionOutcome::Accepted { case_number, .. } | SubmissionOutcome::Duplicate { case_number } => {
+                    SubmissionOutcome::Accepted { case_number, referral_check, .. } => {
+                        if let Some(check) = referral_check.as_ref().filter(|c| c.status == ReferralStatus::Refused) {
+                            let reason = check.reason.unwrap_or(ReferralRefusal::Other).as_str();
+                            refuse_referral.execute(params![id, case_number, check.code, reason, at])?;
+                        }
+                        deliver.execute(params![id, case_number, at])?;
+                        true
+                    }
+                    SubmissionOutcome::Duplicate { case_number } => {
                         deliver.execute(params![id, case_number, at])?;
                         true
                     }
@@ -878,6 +922,40 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(columns, ["id", "case_number", "delivered_at", "applicant_key", "kind", "created_at"]);
+    }
+
+    #[test]
+    fn a_referral_the_node_refused_is_kept_for_staff_once_and_the_application_delivered() {
+        use node_protocol::ReferralCheck;
+        let f = fixture();
+        let mut outbox = Outbox::open(&f.path).unwrap();
+        let (refused, taken, none) = (submission(2), submission(4), submission(6));
+        for s in [&refused, &taken, &none] {
+            outbox.enqueue(s).unwrap();
+        }
+        let with_check = |id, case: &str, status, reason| SubmissionResult {
+            id,
+            outcome: SubmissionOutcome::Accepted {
+                case_number: case.into(),
+                duplicate_check: None,
+                referral_check: Some(ReferralCheck { code: "WFP-79E-7X4-DM0".into(), status, reason, headquarters: None }),
+            },
+        };
+        let results = [
+            with_check(refused.id, "BGD-7", ReferralStatus::Refused, Some(ReferralRefusal::AlreadyUsed)),
+            with_check(taken.id, "BGD-8", ReferralStatus::Accepted, None),
+            accepted(none.id, "BGD-9"),
+        ];
+        let applied = outbox.apply_results(&results, time(80)).unwrap();
+        assert_eq!(applied.delivered, 3, "a refused referral never refuses the application");
+        let listed = outbox.referral_refusals(10).unwrap();
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        let r = &listed[0];
+        assert_eq!((r.id, r.case_number.as_str(), r.code.as_str(), r.reason), (refused.id, "BGD-7", "WFP-79E-7X4-DM0", ReferralRefusal::AlreadyUsed));
+        assert_eq!((r.reference.clone(), r.refused_at), (node_protocol::reference::short_reference(&refused.id), time(80)));
+        // The node answering the same batch again changes nothing.
+        outbox.apply_results(&results, time(90)).unwrap();
+        assert_eq!(outbox.referral_refusals(10).unwrap(), listed);
     }
 
     #[test]

@@ -283,6 +283,18 @@ async fn settle(terminal: &Arc<Terminal>, flight: Flight) -> Pass {
             _ => None,
         })
         .collect();
+    // Partner referrals the node refused though the kiosk had taken them (checked offline,
+    // issue 14): the application is filed, the refusal is kept for staff by `apply_results`
+    // (the queue details' `referral_refusals`) and audited with the short code only.
+    let refused_referrals: Vec<serde_json::Value> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            SubmissionOutcome::Accepted { case_number, referral_check: Some(check), .. } if check.status == node_protocol::ReferralStatus::Refused => {
+                Some(json!({"id": r.id, "case_number": case_number, "code": check.code, "reason": check.reason.unwrap_or(node_protocol::ReferralRefusal::Other)}))
+            }
+            _ => None,
+        })
+        .collect();
     // The node's answer and its audit entries are one job of the group commit: the entries
     // ride on the commit that records the delivery instead of costing fsyncs of their own. An
     // entry that cannot be written is logged and left out, never a reason to resend the batch.
@@ -297,6 +309,9 @@ async fn settle(terminal: &Arc<Terminal>, flight: Flight) -> Pass {
             }
             for entry in flagged {
                 group.audit_or_log(AuditCategory::Sync, "submission_flagged", entry);
+            }
+            for entry in refused_referrals {
+                group.audit_or_log(AuditCategory::Sync, "referral_refused", entry);
             }
             for (id, reason) in audited_rejections {
                 // The node's reason is about the envelope (form version, seal), never its contents.

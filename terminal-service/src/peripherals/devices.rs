@@ -14,6 +14,9 @@
 //!   printing; it sits behind a `std::sync::Mutex` taken only on the blocking pool (a print
 //!   writes for hundreds of milliseconds, a status request waits up to `timeout_ms`), so a
 //!   print and a status poll simply take turns.
+//! - The **barcode scanner** (`[hardware.scanner]`, referral slips) is opened here and handed
+//!   to its own blocking loop ([`crate::peripherals::scanner_loop`]) the same way; a simulated
+//!   scanner leaves its handle here for `POST /v1/simulator/scan`.
 //! - With the simulated backend, [`Simulation`] gives the demo, the tests and the technician's
 //!   fault drills the simulated field and printer.
 
@@ -22,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use hardware::{
-    open_printer, open_reader, Backend, BackendConfig, CardReader, PaperLevel, PrinterError, PrinterStatus, ReaderError, Receipt,
+    open_printer, open_reader, open_scanner, Backend, BackendConfig, BarcodeScanner, CardReader, SimulatedScannerHandle, PaperLevel, PrinterError, PrinterStatus, ReaderError, Receipt,
     ReceiptPrinter, Simulation, Uid,
 };
 use hmac::{Hmac, Mac};
@@ -113,6 +116,13 @@ pub struct Devices {
     id_card_profile: IdCardProfile,
     /// The printer state last published as an event (see `printer_monitor`).
     announced_printer: Mutex<PrinterState>,
+    /// The opened barcode scanner, until the scanner loop takes it; `None` without one
+    /// (`kind = "none"`) or when it could not be opened (see `scanner_problem`).
+    scanner: Mutex<Option<Box<dyn BarcodeScanner>>>,
+    /// Why the configured scanner could not be opened, for the log and the technician.
+    scanner_problem: Mutex<Option<String>>,
+    /// The simulated scanner's controls (`[hardware.scanner] kind = "simulated"`).
+    scanner_simulation: Option<SimulatedScannerHandle>,
     /// Per-process key for the `uid_hash` of card events: lets the kiosk tell one card from
     /// another without ever seeing a UID, and is useless after a restart.
     event_key: [u8; 32],
@@ -161,6 +171,14 @@ impl Devices {
             (Some(field), Some(printer)) => Some(Simulation { field, printer }),
             _ => None,
         };
+        let (scanner, scanner_simulation, scanner_problem) = match open_scanner(&config.scanner) {
+            Ok(Some((scanner, handle))) => (Some(scanner), handle, None),
+            Ok(None) => (None, None, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "barcode scanner not available");
+                (None, None, Some(e.to_string()))
+            }
+        };
         let mut event_key = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut event_key);
         let id_card_profile = id_card_profile_of(&config);
@@ -175,6 +193,9 @@ impl Devices {
             card: watch::channel(CardOnReader::default()).0,
             id_card_request: Mutex::new(None),
             announced_printer: Mutex::new(PrinterState::Ok),
+            scanner: Mutex::new(scanner),
+            scanner_problem: Mutex::new(scanner_problem),
+            scanner_simulation,
             event_key,
         });
         // The first status comes from the printer itself (the simulated one may start with no
@@ -305,6 +326,49 @@ impl Devices {
         let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.event_key) else { return String::new() };
         mac.update(uid.as_bytes());
         mac.finalize().into_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    // ---- barcode scanner ---------------------------------------------------------------------
+
+    /// Whether a barcode scanner is configured (`[hardware.scanner] kind` other than `none`),
+    /// opened or not: the kiosk offers showing a referral's QR code only then.
+    pub fn scanner_configured(&self) -> bool {
+        self.config.scanner.kind != hardware::ScannerKind::None
+    }
+
+    /// Takes the opened scanner out (the scanner loop becomes its owner).
+    pub fn take_scanner(&self) -> Option<Box<dyn BarcodeScanner>> {
+        lock(&self.scanner).take()
+    }
+
+    /// Tries to open the configured scanner again (unplugged, or absent at start-up); records
+    /// why not.
+    pub fn reopen_scanner(&self) -> Option<Box<dyn BarcodeScanner>> {
+        match open_scanner(&self.config.scanner) {
+            Ok(opened) => {
+                *lock(&self.scanner_problem) = None;
+                opened.map(|(scanner, _)| scanner)
+            }
+            Err(e) => {
+                *lock(&self.scanner_problem) = Some(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Why the configured scanner is not working, if it is not.
+    pub fn scanner_problem(&self) -> Option<String> {
+        lock(&self.scanner_problem).clone()
+    }
+
+    /// Records why the scanner stopped working (`None`: it works again).
+    pub fn set_scanner_problem(&self, problem: Option<String>) {
+        *lock(&self.scanner_problem) = problem;
+    }
+
+    /// The simulated scanner's controls; `None` unless `[hardware.scanner] kind = "simulated"`.
+    pub fn scanner_simulation(&self) -> Option<&SimulatedScannerHandle> {
+        self.scanner_simulation.as_ref()
     }
 
     // ---- printer ---------------------------------------------------------------------------

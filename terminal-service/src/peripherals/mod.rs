@@ -1,4 +1,4 @@
-//! The card reader and the receipt printer: opening them through the `hardware` crate, polling
+//! The card reader, the receipt printer and the barcode scanner: opening them through the `hardware` crate, polling
 //! them, what a receipt shows, and the technician's `hw` commands.
 
 pub mod devices;
@@ -7,3 +7,4 @@ pub mod id_card_read;
 pub mod printer_monitor;
 pub mod reader_loop;
 pub mod receipts;
+pub mod scanner_loop;

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use terminal_service::api::{self, ApiState};
 use terminal_service::startup::node_config::store_cached;
 use terminal_service::terminal::Terminal;
-use terminal_service::{delivery::heartbeat, peripherals::printer_monitor, peripherals::reader_loop, staff::session};
+use terminal_service::{delivery::heartbeat, peripherals::printer_monitor, peripherals::reader_loop, peripherals::scanner_loop, staff::session};
 use tokio::sync::watch;
 
 pub(crate) const STAFF_BADGE: &str = "04A1B2C3D4E580";
@@ -68,6 +68,7 @@ pub(crate) async fn start(mut fixture: Fixture, idle_timeout_s: u64) -> Running 
     let listener = api::bind(&fixture.config.api.socket).await.unwrap();
     tokio::spawn(api::serve(listener, ApiState { terminal: Arc::clone(&terminal), shutdown: stopped.clone() }));
     reader_loop::spawn(Arc::clone(&terminal), stopped.clone());
+    scanner_loop::spawn(Arc::clone(&terminal), stopped.clone());
     tokio::spawn(printer_monitor::run(Arc::clone(&terminal), stopped.clone()));
     tokio::spawn(session::run_idle_timer(Arc::clone(&terminal), stopped));
     // No overall timeout: the event stream stays open for the whole test; each wait is bounded
@@ -590,6 +591,7 @@ async fn simulator_routes_validate_and_do_not_exist_with_real_devices() {
         ("POST", "/v1/simulator/card", Some(json!({"uid": STAFF_BADGE}))),
         ("DELETE", "/v1/simulator/card", None),
         ("POST", "/v1/simulator/printer", Some(json!({"paper": "out"}))),
+        ("POST", "/v1/simulator/scan", Some(json!({"text": "WFP-79E-7X4-DM0"}))),
     ] {
         let (status, answer) = api.call(method, path, body).await;
         assert_eq!((status, answer["error"].as_str()), (404, Some("not_simulated")), "{method} {path}: {answer}");
@@ -766,5 +768,60 @@ async fn a_referral_is_sealed_with_the_application_in_canonical_form_and_audited
     assert_eq!(used[0]["detail"], json!({"code": code, "submission_id": captured["id"], "clock": "unverified"}));
     for (action, entry) in &actions {
         assert!(!entry.to_string().contains("WFP-CASE-501"), "{action} holds the partner case number: {entry}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_held_under_the_simulated_scanner_reaches_the_event_stream_and_checks_as_a_referral() {
+    use node_protocol::referral::Referral;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let mut fixture = Fixture::provisioned("http://127.0.0.1:9");
+    fixture.config.hardware.scanner.kind = hardware::ScannerKind::Simulated;
+    let api = start(fixture, 90).await;
+    // The partner's key as the node's configuration carries it, for the offline check.
+    let mut config = roster_config();
+    config.referral_partners = vec![node_protocol::ReferralPartner {
+        code: "WFP".into(),
+        name: "World Food Programme".into(),
+        public_keys: vec![base64::engine::general_purpose::STANDARD.encode(key.verifying_key().as_bytes())],
+    }];
+    api.terminal.set_node_config(config).unwrap();
+    let (_, settings) = api.call("GET", "/v1/kiosk", None).await;
+    assert_eq!(settings["scanner"], true, "the kiosk offers the scanner: {settings}");
+
+    let today = chrono::Utc::now().date_naive();
+    let signed = Referral {
+        partner: "WFP".into(),
+        serial: 777,
+        issued_on: today,
+        expires_on: today + chrono::Days::new(30),
+        household_size: 5,
+        governorate: "BGD".into(),
+        partner_case: "WFP-CASE-777".into(),
+    }
+    .sign(&key)
+    .unwrap();
+    let mut events = api.events().await;
+    // Typed by the simulator as USB HID key events (Shift for capitals), decoded by the real
+    // decoder, published by the scanner loop.
+    let (status, body) = api.call("POST", "/v1/simulator/scan", Some(json!({"text": signed.payload()}))).await;
+    assert_eq!(status, 204, "{body}");
+    let scanned = events.expect("scan", |_| true).await;
+    assert_eq!(scanned, json!({"payload": signed.payload()}));
+    let (status, check) = api.call("POST", "/v1/referrals/check", Some(json!({"payload": scanned["payload"]}))).await;
+    assert_eq!(status, 200, "{check}");
+    assert_eq!((check["status"].as_str(), check["code"].as_str()), (Some("valid"), Some(signed.referral.short_code().as_str())), "{check}");
+    assert_eq!((check["prefill"]["household_size"].as_u64(), check["prefill"]["partner_case_number"].as_str()), (Some(5), Some("WFP-CASE-777")));
+
+    // A code with a character no US keyboard types is refused whole, and the next one reads.
+    assert_eq!(api.call("POST", "/v1/simulator/scan", Some(json!({"text": "WFP-É"}))).await.0, 204);
+    assert_eq!(events.expect("scan", |_| true).await, json!({"problem": "garbled"}));
+    assert_eq!(api.call("POST", "/v1/simulator/scan", Some(json!({"text": "wfp-79e-7x4-dm0"}))).await.0, 204);
+    assert_eq!(events.expect("scan", |_| true).await, json!({"payload": "wfp-79e-7x4-dm0"}));
+    // One line is one code.
+    let (status, body) = api.call("POST", "/v1/simulator/scan", Some(json!({"text": "A\nB"}))).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_body")), "{body}");
+    for (action, entry) in api.audit_actions().await {
+        assert!(!entry.to_string().contains("WFP-CASE-777") && !entry.to_string().contains(&signed.payload()), "{action} holds the scan: {entry}");
     }
 }

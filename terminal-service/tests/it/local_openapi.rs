@@ -53,7 +53,7 @@ fn every_request_body_has_an_example_that_matches_its_schema() {
             }
         }
     }
-    assert_eq!(checked, 11, "applications, their pre-check, referral checks, grievances, status-checks, provisioning, sessions, receipts, referral slips, simulator card and printer");
+    assert_eq!(checked, 12, "applications, their pre-check, referral checks, grievances, status-checks, provisioning, sessions, receipts, referral slips, simulator card, printer and scan");
     // The check can fail: a body of the wrong shape does not match.
     assert!(check(&doc, "/components/schemas/CaptureRequest", &json!({"language": 5, "answers": {}})).is_err());
     assert!(check(&doc, "/components/schemas/CaptureRequest", &json!({"language": "ar", "answers": {}, "x": 1})).is_err());
@@ -109,6 +109,8 @@ async fn real_answers_match_the_document() {
         ("post", "/v1/referral-slips", Some(json!({"service_id": "BGD-H-0001", "language": "ar"}))),
         ("post", "/v1/referral-slips", Some(json!({"service_id": "BGD-H-0001", "language": "xx"}))),
         ("post", "/v1/simulator/printer", Some(json!({"paper": "out"}))),
+        // No scanner on this terminal: 404 not_simulated, as documented.
+        ("post", "/v1/simulator/scan", Some(json!({"text": "WFP-79E-7X4-DM0"}))),
         ("post", "/v1/receipts", Some(json!({"status_slip": {"language": "en"}}))),
     ];
     for (method, path, body) in calls {

@@ -29,8 +29,9 @@ const DOCUMENT: &str = "local-v1.yaml";
 /// printer drill last (it leaves the printer out of paper until restored), the application's
 /// pre-check after the application (its example asks about the number just submitted), the
 /// referral check after provisioning (it asks the node about a typed code), the referral slip
-/// after the receipt (a printout like it, for a service of the node's sample directory).
-const SENT: [(&str, &str); 11] = [
+/// after the receipt (a printout like it, for a service of the node's sample directory); the scan
+/// (the terminal has the simulated scanner) anywhere.
+const SENT: [(&str, &str); 12] = [
     ("post", "/v1/provisioning"),
     ("post", "/v1/applications"),
     ("post", "/v1/applications/precheck"),
@@ -42,6 +43,7 @@ const SENT: [(&str, &str); 11] = [
     ("post", "/v1/receipts"),
     ("post", "/v1/referral-slips"),
     ("post", "/v1/simulator/printer"),
+    ("post", "/v1/simulator/scan"),
 ];
 
 /// A value of an example that cannot be sent as written.
@@ -211,6 +213,9 @@ async fn every_request_example_gets_the_documented_answer() -> Result<()> {
     let dir = tempfile::Builder::new().prefix("e2e-examples-").tempdir()?;
     let node = NodeProcess::start(&dir.path().join("node"), free_port()?).await?;
     let mut terminal = TerminalProcess::new(&dir.path().join("terminal"), &node.url(), FAST_SYNC)?;
+    // The simulated barcode scanner, for the scan example.
+    let config = std::fs::read_to_string(&terminal.config)? + "\n[hardware.scanner]\nkind = \"simulated\"\n";
+    std::fs::write(&terminal.config, config)?;
     terminal.start().await?;
     let api = terminal.api()?;
 
@@ -300,13 +305,14 @@ async fn every_request_example_gets_the_documented_answer() -> Result<()> {
 }
 
 /// The schema of each event on the stream (`GET /v1/events`' description names them).
-const EVENT_SCHEMAS: [(&str, &str); 6] = [
+const EVENT_SCHEMAS: [(&str, &str); 7] = [
     ("queue", "QueueEvent"),
     ("connectivity", "Connectivity"),
     ("submission", "SubmissionEvent"),
     ("card", "CardEvent"),
     ("printer", "PrinterEvent"),
     ("session", "SessionEvent"),
+    ("scan", "ScanEvent"),
 ];
 
 /// Checks the `data:` of every event in a `text/event-stream` example against its event's schema.

@@ -20,6 +20,7 @@ mod no_clock;
 mod no_personal_data_in_clear;
 mod national_id_card;
 mod offline_capture;
+mod referrals_in;
 mod openapi_conformance;
 mod signatures;
 mod referral_slips;
