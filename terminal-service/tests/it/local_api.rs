@@ -188,7 +188,7 @@ async fn read_endpoints_describe_the_terminal() {
     assert_eq!(health["queue"]["depth"], 0);
     let (_, kiosk) = api.get("/v1/kiosk").await;
     let western = json!({"ar": "western", "ckb": "western", "en": "western"});
-    assert_eq!(kiosk, json!({"idle_timeout_s": 90, "languages": ["ar", "ckb", "en"], "digits": western, "id_card_profile": "open"}));
+    assert_eq!(kiosk, json!({"idle_timeout_s": 90, "languages": ["ar", "ckb", "en"], "digits": western, "id_card_profile": "open", "scanner": false}));
     let (status, forms) = api.get("/v1/forms").await;
     assert_eq!(status, 200);
     assert_eq!(forms["forms"].as_array().unwrap().len(), 2);
