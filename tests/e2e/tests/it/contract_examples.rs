@@ -23,6 +23,9 @@ use serde_json::{json, Value};
 
 const DOCUMENT: &str = "local-v1.yaml";
 
+/// The national number on the applicant's card the ID card example reads.
+const ID_CARD_NUMBER: &str = "200107230019";
+
 /// The operations whose request examples are sent, in sending order: provisioning first (the
 /// terminal starts unprovisioned), the card example before the login (a new card on the
 /// reader takes the badge off), the application before the receipt that prints it, the
@@ -30,14 +33,17 @@ const DOCUMENT: &str = "local-v1.yaml";
 /// pre-check after the application (its example asks about the number just submitted), the
 /// referral check after provisioning (it asks the node about a typed code), the referral slip
 /// after the receipt (a printout like it, for a service of the node's sample directory); the scan
-/// (the terminal has the simulated scanner) anywhere.
-const SENT: [(&str, &str); 12] = [
+/// (the terminal has the simulated scanner) anywhere; the ID card read under the staff session
+/// the login example opened (the applicant's national card in place of the badge, which comes
+/// back after).
+const SENT: [(&str, &str); 13] = [
     ("post", "/v1/provisioning"),
     ("post", "/v1/applications"),
     ("post", "/v1/applications/precheck"),
     ("post", "/v1/referrals/check"),
     ("post", "/v1/simulator/card"),
     ("post", "/v1/sessions"),
+    ("post", "/v1/id-card/read"),
     ("post", "/v1/grievances"),
     ("post", "/v1/status-checks"),
     ("post", "/v1/receipts"),
@@ -189,6 +195,22 @@ async fn prepare(path: &str, example: &Value, api: &LocalApi, node: &NodeProcess
             })
             .await?;
         }
+        "/v1/id-card/read" => {
+            // Staff ask for the read first (the request arms it: the badge may then leave the
+            // reader without ending the session); a moment later the applicant's national card,
+            // whose chip opens with the example's access number (the terminal reads both card
+            // profiles), goes on the reader in the badge's place. A card swapped before the read
+            // is armed ends the session, as a badge taken away does.
+            let can = example.pointer("/access/can").and_then(Value::as_str).context("the example opens the chip with a CAN")?;
+            let chip = json!({"can": can, "document_number": "A12345678", "date_of_expiry": "2031-07-01", "full_name": "العبيدي<<زينب<كاظم<حسن"});
+            let card = json!({"uid": "08C3D2E3", "national_id": ID_CARD_NUMBER, "date_of_birth": "2001-07-23", "emrtd": chip});
+            let api = api.clone();
+            // If the card never arrives, the read answers 408 `no_card` and the test says so.
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                api.raw("POST", "/v1/simulator/card", Some("application/json"), serde_json::to_vec(&card).unwrap_or_default()).await
+            });
+        }
         "/v1/applications" | "/v1/grievances" => {
             if let Some(staff_id) = example["assisted_by"].as_str() {
                 log_in(api, staff_id).await?;
@@ -212,7 +234,8 @@ async fn every_request_example_gets_the_documented_answer() -> Result<()> {
     // enrols it.
     let dir = tempfile::Builder::new().prefix("e2e-examples-").tempdir()?;
     let node = NodeProcess::start(&dir.path().join("node"), free_port()?).await?;
-    let mut terminal = TerminalProcess::new(&dir.path().join("terminal"), &node.url(), FAST_SYNC)?;
+    // Both card profiles: the card example is an open-profile card, the ID card read a chip.
+    let mut terminal = TerminalProcess::with_hardware(&dir.path().join("terminal"), &node.url(), FAST_SYNC, "id_card_profile = \"both\"")?;
     // The simulated barcode scanner, for the scan example.
     let config = std::fs::read_to_string(&terminal.config)? + "\n[hardware.scanner]\nkind = \"simulated\"\n";
     std::fs::write(&terminal.config, config)?;
@@ -265,6 +288,18 @@ async fn every_request_example_gets_the_documented_answer() -> Result<()> {
                 ensure!(answer["node"] != "could_not_check", "the node is up and answers the pre-check: {answer}");
             }
             "/v1/simulator/card" => take_card_off(&api).await?,
+            "/v1/id-card/read" => {
+                ensure!(answer["national_id"] == ID_CARD_NUMBER, "the chip opened with the example's CAN gives its number: {answer}");
+                // The badge comes back within its grace period: the session goes on.
+                let session = api.get_json("/v1/sessions/current").await.context("the staff session outlives the read")?;
+                let (_, badge, _) = SAMPLE_STAFF
+                    .iter()
+                    .find(|(id, _, _)| session["staff_id"] == *id)
+                    .with_context(|| format!("the session's staff member is on the sample roster: {session}"))?;
+                place_card(&api, &json!({"uid": badge})).await?;
+                let session = api.get_json("/v1/sessions/current").await.context("the session after the badge came back")?;
+                ensure!(session["staff_id"].is_string(), "the session goes on with the badge back: {session}");
+            }
             "/v1/sessions" => {
                 let pin = body["pin"].as_str().unwrap_or_default();
                 let staff = SAMPLE_STAFF.iter().find(|(_, _, p)| *p == pin).map(|(id, _, _)| *id);

@@ -103,11 +103,17 @@ async fn a_national_card_opened_by_its_access_number_gets_the_nodes_answer_a_wro
     .await?;
     let staff_id = session["staff_id"].as_str().context("a session names its staff member")?.to_owned();
 
-    // A new applicant's card goes on the reader in place of the badge; staff typed its CAN.
+    // Staff type the applicant's CAN and ask for the read, then the applicant's card goes on
+    // the reader in place of the badge (the armed read keeps the session; a swap before it
+    // would end it, as a badge taken away does).
     let national_id = "200107230019";
-    present(&api, national_card("08C3D2E3", national_id, "2001-07-23", None)).await?;
     let read = serde_json::to_value(ReadIdCard { access: Some(CardAccess::Can(CAN.into())) })?;
-    let (status, card) = call(&api, "POST", "/v1/id-card/read", Some(read)).await?;
+    let (answer, presented) = tokio::join!(call(&api, "POST", "/v1/id-card/read", Some(read)), async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        present(&api, national_card("08C3D2E3", national_id, "2001-07-23", None)).await
+    });
+    presented?;
+    let (status, card) = answer?;
     assert_eq!(status, 200, "{card}");
     assert_eq!((card["national_id"].as_str(), card["date_of_birth"].as_str()), (Some(national_id), Some("2001-07-23")), "{card}");
     assert_eq!(card["name"]["full"], "زينب كاظم حسن العبيدي", "DG11's name prefills the form: {card}");
