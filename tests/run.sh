@@ -38,7 +38,7 @@ cargo test --workspace --locked "$@"
 # hardware crate's: an instrumented build of terminal-service/fuzz compiles the service's whole
 # dependency tree again (10 minutes and more on two cores), past CI's budget.
 # FUZZ_DIRS="hardware/fuzz terminal-service/fuzz" runs them all (BENCHMARKS.md has their runs).
-FUZZ_DIRS="${FUZZ_DIRS:-hardware/fuzz}" tests/scripts/fuzz "${FUZZ_SECONDS:-12}"
+FUZZ_DIRS="${FUZZ_DIRS:-hardware/fuzz}" tests/scripts/fuzz "${FUZZ_SECONDS:-6}"
 
 # The packages, the QEMU image and its boot test (images/README.md). The image build installs
 # packages into a chroot, so it needs root; TESTS_WITHOUT_IMAGE=1 leaves it out of a quick
