@@ -5,13 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step says when it started, so a CI log shows where its time went.
+step() { printf '== %s (at %d min %02d s)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
+
 tests/scripts/install-deps.sh
 
 # A one-off build gains nothing from incremental caches, which take gigabytes of disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 df -h . | tail -1 | awk '{print "== Disk before the build: " $4 " free"}'
 
-echo "== OpenAPI documents"
+step "OpenAPI documents"
 python3 - <<'PY'
 import sys, yaml
 from openapi_spec_validator import validate
@@ -20,17 +23,17 @@ for f in ["terminal-service/openapi/node-v1.yaml", "terminal-service/openapi/loc
     print(f"   {f}: valid OpenAPI")
 PY
 
-echo "== Build (the end-to-end tests run the real binaries)"
+step "Build (the end-to-end tests run the real binaries)"
 cargo build --workspace --bins --locked
 
 if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gnu; then
-  echo "== The hardware crate for the Raspberry Pi (aarch64-unknown-linux-gnu)"
+  step "The hardware crate for the Raspberry Pi (aarch64-unknown-linux-gnu)"
   # pcsc-sys asks pkg-config for libpcsclite, which refuses to answer for another target; a
   # check links nothing, so naming the arm64 library directory is enough.
   PCSC_LIB_DIR="${PCSC_LIB_DIR:-/usr/lib/aarch64-linux-gnu}" cargo check --locked -p hardware --target aarch64-unknown-linux-gnu
 fi
 
-echo "== Tests"
+step "Tests"
 cargo test --workspace --locked "$@"
 
 # The fuzz targets for a few seconds each, on the stable toolchain (tests/scripts/fuzz says how);
@@ -38,18 +41,19 @@ cargo test --workspace --locked "$@"
 # hardware crate's: an instrumented build of terminal-service/fuzz compiles the service's whole
 # dependency tree again (10 minutes and more on two cores), past CI's budget.
 # FUZZ_DIRS="hardware/fuzz terminal-service/fuzz" runs them all (BENCHMARKS.md has their runs).
+step "Fuzzing"
 FUZZ_DIRS="${FUZZ_DIRS:-hardware/fuzz}" tests/scripts/fuzz "${FUZZ_SECONDS:-6}"
 
 # The packages, the QEMU image and its boot test (images/README.md). The image build installs
 # packages into a chroot, so it needs root; TESTS_WITHOUT_IMAGE=1 leaves it out of a quick
 # developer's run, never out of CI's.
 if [ "${TESTS_WITHOUT_IMAGE:-}" = 1 ]; then
-  echo "== Boot test: left out (TESTS_WITHOUT_IMAGE=1)"
+  step "Boot test: left out (TESTS_WITHOUT_IMAGE=1)"
 elif [ "$(id -u)" -eq 0 ]; then
-  echo "== Packages, image and boot test (images/boot-test, packaging this run's build)"
+  step "Packages, image and boot test (images/boot-test, packaging this run's build)"
   images/boot-test --from-debug-build
 elif sudo -n true 2>/dev/null; then
-  echo "== Packages, image and boot test (images/boot-test with sudo, packaging this run's build)"
+  step "Packages, image and boot test (images/boot-test with sudo, packaging this run's build)"
   sudo -n env "PATH=$PATH" "HOME=$HOME" ${CARGO_TARGET_DIR:+"CARGO_TARGET_DIR=$CARGO_TARGET_DIR"} images/boot-test --from-debug-build
 else
   echo "error: the boot test needs root (the image build installs packages into a chroot): run tests/run.sh as root or with passwordless sudo, or set TESTS_WITHOUT_IMAGE=1 to leave it out of a local run" >&2
@@ -57,3 +61,4 @@ else
 fi
 df -h . | tail -1 | awk '{print "== Disk after the tests: " $4 " free"}'
 du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | awk '{print "== target/: " $1}' || true
+step "Done"
