@@ -60,6 +60,12 @@ pub struct Fake {
     pub scanner: bool,
     /// `referral_refusals` of the queue details (absent when `Null`).
     pub referral_refusals: Value,
+    /// The terminal has no service directory yet: `GET /v1/services` and slips answer 503.
+    pub no_service_directory: bool,
+    /// The services of the directory the fake serves beyond the reference node's sample (a long list).
+    pub extra_services: Vec<node_protocol::service_directory::Service>,
+    /// The error code the next referral slip is refused with (its HTTP status from the contract).
+    pub refuse_next_slip: Option<String>,
 }
 
 /// The short code of the referral the fake service finds valid, and its QR payload (the fake
@@ -83,6 +89,49 @@ async fn referral_check(State(fake): State<Shared>, Json(body): Json<Value>) -> 
         (None, Some(payload)) if payload == VALID_REFERRAL.1 => valid,
         _ => json!({"status": "invalid", "reason_code": "signature_invalid", "reason": "forged"}),
     })
+}
+
+/// `GET /v1/services` as the service answers it, from the reference node's sample directory
+/// (plus `extra_services`): the governorate asked for (default the terminal's, BGD), then the
+/// district's and the whole governorate's services.
+async fn services(State(fake): State<Shared>, axum::extract::RawQuery(query): axum::extract::RawQuery) -> (StatusCode, Json<Value>) {
+    record(&fake, "GET /v1/services", &json!(query.clone().unwrap_or_default()));
+    let f = fake.lock().expect("fake state");
+    if f.no_service_directory {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "service_directory_unavailable", "message": "no service directory yet"})));
+    }
+    let mut directory = node_protocol::service_directory::ServiceDirectory::parse(provincial_node::services::SAMPLE.as_bytes(), None).expect("the sample directory");
+    directory.services.extend(f.extra_services.iter().cloned());
+    let (mut governorate, mut district) = ("BGD".to_owned(), None);
+    for pair in query.as_deref().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("governorate", v)) => governorate = v.to_owned(),
+            Some(("district", v)) => district = Some(v.to_owned()),
+            _ => return (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_query", "message": pair}))),
+        }
+    }
+    let services: Vec<_> = directory.serving(&governorate, district.as_deref()).into_iter().cloned().collect();
+    let categories: Vec<_> = directory.categories.iter().filter(|c| services.iter().any(|s| s.category == c.id)).cloned().collect();
+    let list = local_api::ServiceList { version: directory.version.clone(), governorate, district, categories, services };
+    (StatusCode::OK, Json(serde_json::to_value(list).expect("a service list is JSON")))
+}
+
+/// `POST /v1/referral-slips`: printed, unless `refuse_next_slip` (or no directory) says otherwise.
+async fn referral_slip(State(fake): State<Shared>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+    record(&fake, "POST /v1/referral-slips", &body);
+    let mut f = fake.lock().expect("fake state");
+    let refusal = f.refuse_next_slip.take().or_else(|| f.no_service_directory.then(|| "service_directory_unavailable".to_owned()));
+    match refusal {
+        None => (StatusCode::CREATED, Json(json!({"printed": true, "pages": 1}))),
+        Some(code) => {
+            let status = match code.as_str() {
+                "unknown_service" | "unknown_submission" => StatusCode::NOT_FOUND,
+                "service_directory_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::CONFLICT,
+            };
+            (status, Json(json!({"error": code, "message": "refused by the test"})))
+        }
+    }
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -259,6 +308,8 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
         .route("/v1/grievances", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/grievances", b).await }))
         .route("/v1/status-checks", post(status_check))
         .route("/v1/referrals/check", post(referral_check))
+        .route("/v1/services", get(services))
+        .route("/v1/referral-slips", post(referral_slip))
         .route("/v1/applications/precheck", post(|State(f): State<Shared>, Json(b): Json<Value>| async move {
             record(&f, "POST /v1/applications/precheck", &b);
             match f.lock().expect("fake state").precheck.clone() {
