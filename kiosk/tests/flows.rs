@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 fn kiosk_flows() {
     common::init_backend();
     referral_refused_then_scanned_starts_a_prefilled_application_that_carries_it();
+    referral_scanned_on_the_home_screen_opens_the_referral_screen_and_checks_it();
     referral_typed_while_the_node_is_offline_goes_on_unchecked();
     staff_queue_shows_referrals_the_node_refused_with_the_reason();
     services_after_a_status_check_and_a_referral_slip_refused_then_printed();
@@ -861,7 +862,6 @@ fn scan(payload: Option<&str>) -> kiosk::api::ServiceEvent {
 fn referral_refused_then_scanned_starts_a_prefilled_application_that_carries_it() {
     let h = Harness::launch(test_options(), |f| f.scanner = true).loaded();
     h.choose_language("ar");
-    // A slip under the scanner anywhere but the referral screen moves nobody.
     h.tap_tr("I have a referral");
     assert_eq!(h.screen(), Screen::Referral);
     assert!(h.ui.get_referral_scanner(), "the scanner is offered");
@@ -906,6 +906,32 @@ fn referral_refused_then_scanned_starts_a_prefilled_application_that_carries_it(
     h.kiosk.on_event(scan(Some(VALID_REFERRAL.1)));
     h.pump();
     assert_eq!((h.screen(), h.requests("POST /v1/referrals/check").len()), (Screen::Form, 3));
+}
+
+fn referral_scanned_on_the_home_screen_opens_the_referral_screen_and_checks_it() {
+    let h = Harness::launch(test_options(), |f| f.scanner = true).loaded();
+    // Before a language is chosen, and on a screen someone is busy with, a slip moves nobody.
+    h.kiosk.on_event(scan(Some(VALID_REFERRAL.1)));
+    h.pump();
+    assert_eq!(h.screen(), Screen::Language);
+    h.choose_language("ckb");
+    h.tap_tr("Check my status");
+    h.kiosk.on_event(scan(Some(VALID_REFERRAL.1)));
+    h.pump();
+    assert_eq!(h.screen(), Screen::Status);
+    assert!(h.requests("POST /v1/referrals/check").is_empty());
+    // On the home screen a garbled scan opens the referral screen and says so.
+    h.tap_tr("Back");
+    assert_eq!(h.screen(), Screen::Home);
+    h.kiosk.on_event(scan(None));
+    h.pump();
+    assert_eq!((h.screen(), h.ui.get_referral_problem()), (Screen::Referral, ReferralProblem::UnreadableScan));
+    h.tap_tr("Back");
+    // A good one is checked at once and opens the application it fills in.
+    h.kiosk.on_event(scan(Some(VALID_REFERRAL.1)));
+    h.wait_until("the application", |h| h.screen() == Screen::Form);
+    assert_eq!(h.requests("POST /v1/referrals/check"), [json!({"payload": VALID_REFERRAL.1})]);
+    assert_eq!(h.ui.get_form_referral_code(), VALID_REFERRAL.0);
 }
 
 fn referral_typed_while_the_node_is_offline_goes_on_unchecked() {

@@ -470,7 +470,8 @@ impl Kiosk {
                     }
                 }
                 ServiceEvent::Submission(_) => {}
-                // A referral slip's QR code under the scanner; only the referral screen takes it.
+                // A referral slip's QR code under the scanner; only the referral screen takes it
+                // (opened for it from the home screen).
                 ServiceEvent::Scan(scan) => scanned = Some(scan),
             }
         }

@@ -677,3 +677,31 @@ pub fn fill_application_steps(h: &Harness, first_name: &str, relative: &str) {
     h.tap_tr("Save member");
     assert!(!h.ui.get_form_editing_member(), "the member is saved");
 }
+
+/// Five more services for all of Baghdad, so the list goes on well below the screen on every
+/// panel (the reference node's sample has one per category).
+pub fn more_services() -> Vec<node_protocol::service_directory::Service> {
+    use node_protocol::LocalizedText as T;
+    let entries = [
+        ("BGD-H-0002", "health", ("مستشفى الأطفال التعليمي، العيادة الخارجية", "نەخۆشخانەی فێرکاریی منداڵان، کلینیکی دەرەکی", "Children's teaching hospital, outpatient clinic"), ("الأطفال دون ١٤ سنة", "منداڵانی خوار ١٤ ساڵ", "Children under 14")),
+        ("BGD-H-0003", "health", ("مركز صحة الأم والطفل", "ناوەندی تەندروستیی دایک و منداڵ", "Mother and child health centre"), ("النساء الحوامل والأمهات والرضع", "ئافرەتانی دووگیان و دایکان و ساوایان", "Pregnant women, mothers and infants")),
+        ("BGD-E-0002", "education", ("مركز محو الأمية للكبار", "ناوەندی نەهێشتنی نەخوێندەواریی گەورەکان", "Adult literacy centre"), ("البالغون الذين لا يقرؤون ولا يكتبون", "گەورەکان کە ناتوانن بخوێننەوە و بنووسن", "Adults who cannot read or write")),
+        ("BGD-J-0002", "employment", ("برنامج المنح الصغيرة للمشاريع المنزلية", "بەرنامەی بەخشینی بچووک بۆ پرۆژەی ماڵەوە", "Small grants for home businesses"), ("الأسر التي ترأسها نساء", "ئەو خێزانانەی ئافرەت سەرپەرشتیان دەکات", "Households headed by women")),
+        ("BGD-L-0002", "legal_aid", ("مكتب استخراج الوثائق المدنية", "نووسینگەی دەرهێنانی بەڵگەنامەی شارستانی", "Civil documents office"), ("من فقد بطاقته الوطنية أو شهادة الميلاد", "ئەوانەی کارتی نیشتمانی یان بڕوانامەی لەدایکبوونیان ون کردووە", "Those who lost their ID card or birth certificate")),
+    ];
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, (id, category, name, eligibility))| node_protocol::service_directory::Service {
+            id: (*id).into(),
+            category: (*category).into(),
+            governorate: "BGD".into(),
+            district: None,
+            name: T::new(name.0, name.1, name.2),
+            eligibility: T::new(eligibility.0, eligibility.1, eligibility.2),
+            address: T::new("شارع السعدون، بغداد", "شەقامی سەعدوون، بەغدا", "Saadoun Street, Baghdad"),
+            hours: T::new("السبت إلى الخميس، ٩:٠٠ إلى ١٣:٠٠", "شەممە تا پێنجشەممە، ٩:٠٠ تا ١٣:٠٠", "Saturday to Thursday, 9:00 to 13:00"),
+            phone: format!("+964 780 000 01{:02}", 10 + i),
+        })
+        .collect()
+}
