@@ -435,6 +435,22 @@ impl Harness {
         Harness { ui, kiosk, fake, runtime, _dir: dir }
     }
 
+    /// A kiosk on the 10.1" panel talking to the terminal-service listening on `socket` (a
+    /// real one: `fake` is then an unused stand-in that records nothing).
+    pub fn against_service(socket: &std::path::Path) -> Harness {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let panel = default_panel();
+        let ui = AppWindow::new().expect("window");
+        ui.window().dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged { scale_factor: panel.scale_factor() });
+        ui.window().set_size(slint::PhysicalSize::new(panel.width_px, panel.height_px));
+        ui.show().expect("show");
+        ui.window().take_snapshot().expect("the first frame renders");
+        let api = LocalApi::new(socket).expect("client");
+        let kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), test_options());
+        Harness { ui, kiosk, fake: Shared::default(), runtime, _dir: dir }
+    }
+
     /// Pumps until the terminal's health, forms and printer state are in.
     pub fn loaded(self) -> Harness {
         self.wait_until("the terminal's health and forms arrived", |h| {
