@@ -171,8 +171,10 @@ fn referrals(lang: &str, shots: &mut Shots) {
 
 /// Services you may use after a status check: the list (with the hint that it goes on
 /// below), one service, its slip refused and printed; and a terminal without a directory yet.
+/// Arabic and Kurdish in Eastern digits, as Iraq prints them: the phone numbers must still read
+/// left to right.
 fn services(lang: &str, shots: &mut Shots) {
-    let h = Harness::new();
+    let h = Harness::launch(common::test_options(), |f| f.digits = Some(serde_json::json!({"ar": "eastern", "ckb": "eastern"}))).loaded();
     h.choose_language(lang);
     h.tap_tr("Check my status");
     h.tap_tr("Tap my ID card on the reader");

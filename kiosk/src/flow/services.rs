@@ -249,6 +249,28 @@ impl Kiosk {
     }
 }
 
+/// Left-to-right mark: a strong left-to-right character of no width.
+const LRM: char = '\u{200E}';
+
+/// A phone number in the language's digits, laid out left to right as one unit inside Arabic
+/// or Kurdish text: `+964 770 000 0101`, not `0101 000 770 964+`. Slint's text layout ignores
+/// the isolates of `local_api::display::isolate` (kept for renderers that honour them), so each
+/// separator is held between marks that make it, and the groups around it, left to right
+/// (Western digits after a mark read left to right; Eastern ones need the mark on both sides of
+/// every space).
+fn phone_shown(phone: &str, conventions: local_api::display::Conventions) -> String {
+    let mut out = String::with_capacity(phone.len() * 3);
+    out.push(LRM);
+    for c in conventions.digits(phone).chars() {
+        if c == ' ' || c == '-' {
+            out.extend([LRM, c, LRM]);
+        } else {
+            out.push(c);
+        }
+    }
+    local_api::display::isolate(&out)
+}
+
 /// A service as the screen shows it, in `language`.
 fn line_of(service: &Service, s: &State) -> ServiceLine {
     let lang = s.language.as_str();
@@ -259,7 +281,7 @@ fn line_of(service: &Service, s: &State) -> ServiceLine {
         eligibility: shared(service.eligibility.get(lang)),
         address: shared(service.address.get(lang)),
         hours: shared(service.hours.get(lang)),
-        phone: shared(&local_api::display::isolate(&s.conventions().digits(&service.phone))),
+        phone: shared(&phone_shown(&service.phone, s.conventions())),
     }
 }
 
@@ -343,6 +365,16 @@ mod tests {
             assert!(!matches!(w, SlipProblem::None | SlipProblem::Other), "{} has no words of its own", codes[i]);
             assert!(!words[..i].contains(w), "{} reads as another refusal's {w:?}", codes[i]);
         }
+    }
+
+    #[test]
+    fn a_phone_number_is_one_left_to_right_unit_in_the_languages_digits() {
+        let shown = |digits: &str| {
+            let table: node_protocol::DigitsByLanguage = serde_json::from_value(serde_json::json!({ "ar": digits })).expect("digits");
+            phone_shown("+964 770-0101", local_api::display::Conventions::for_language(&table, "ar"))
+        };
+        assert_eq!(shown("western"), "\u{2066}\u{200E}+964\u{200E} \u{200E}770\u{200E}-\u{200E}0101\u{2069}");
+        assert_eq!(local_api::display::without_isolates(&shown("eastern")).replace(LRM, ""), "+٩٦٤ ٧٧٠-٠١٠١");
     }
 
     #[test]
