@@ -170,6 +170,18 @@ fn services_without_a_directory_say_so_and_lead_back() {
     assert!(h.find(&tr("ckb", "Print a referral slip")).is_empty(), "nothing to print a slip for");
     h.tap_tr("Back");
     assert_eq!((h.screen(), h.ui.get_status_mode()), (Screen::Status, StatusMode::Offline));
+    // A service that fails otherwise: said so, and Back still leads back.
+    {
+        let mut f = h.fake.lock().expect("fake");
+        f.no_service_directory = false;
+        f.services_fail = true;
+    }
+    h.tap_tr("Services you may use");
+    h.wait_until("the answer", |h| h.ui.get_services_mode() != ServicesMode::Loading);
+    assert_eq!(h.ui.get_services_mode(), ServicesMode::Failed);
+    assert!(h.shows(&tr("ckb", "The list of services could not be shown. Please ask a staff member.")));
+    h.tap_tr("Back");
+    assert_eq!(h.screen(), Screen::Status);
 }
 
 fn status_check_by_reference_then_slip() {

@@ -66,6 +66,8 @@ pub struct Fake {
     pub extra_services: Vec<node_protocol::service_directory::Service>,
     /// The error code the next referral slip is refused with (its HTTP status from the contract).
     pub refuse_next_slip: Option<String>,
+    /// `GET /v1/services` fails with 500.
+    pub services_fail: bool,
 }
 
 /// The short code of the referral the fake service finds valid, and its QR payload (the fake
@@ -99,6 +101,9 @@ async fn services(State(fake): State<Shared>, axum::extract::RawQuery(query): ax
     let f = fake.lock().expect("fake state");
     if f.no_service_directory {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "service_directory_unavailable", "message": "no service directory yet"})));
+    }
+    if f.services_fail {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "internal", "message": "the directory file cannot be read"})));
     }
     let mut directory = node_protocol::service_directory::ServiceDirectory::parse(provincial_node::services::SAMPLE.as_bytes(), None).expect("the sample directory");
     directory.services.extend(f.extra_services.iter().cloned());
