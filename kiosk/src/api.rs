@@ -24,7 +24,7 @@ use uuid::Uuid;
 pub use local_api::{
     CaptureRequest as Submission, CardAccess, CardRead as IdCard, Captured, IdCardProfile, MrzAccess, Diagnostics, ErrorBody, Event as ServiceEvent, FieldError as FieldProblem, Forms, Health,
     KioskSettings, NodeFinding, OverrideReason, Precheck, Printed, ProvisionOutcome, Queue, ReferralCheckAnswer, ReferralCheckRequest,
-    ReferralCheckStatus, ReferralPrefill, RefusedReferral, Session as StaffSession,
+    ReferralCheckStatus, ReferralPrefill, ReferralSlipRequest, RefusedReferral, ServiceList, ServicesQuery, Session as StaffSession,
 };
 
 /// Where terminal-service listens by default.
@@ -248,6 +248,27 @@ impl LocalApi {
         self.post("/v1/receipts", &PrintReceipt::slip(slip)).await
     }
 
+    /// `GET /v1/services`: the services of the terminal's copy of the node's service
+    /// directory for `query`'s governorate (default: the terminal's province) and district.
+    pub async fn services(&self, query: &ServicesQuery) -> Result<ServiceList, ApiError> {
+        let mut path = String::from("/v1/services");
+        let params: Vec<String> = [("governorate", &query.governorate), ("district", &query.district)]
+            .into_iter()
+            .filter_map(|(key, value)| value.as_deref().map(|v| format!("{key}={}", query_value(v))))
+            .collect();
+        if !params.is_empty() {
+            path.push('?');
+            path.push_str(&params.join("&"));
+        }
+        self.get(&path).await
+    }
+
+    /// `POST /v1/referral-slips`: prints a referral slip to one of those services, with a QR
+    /// code the service verifies offline.
+    pub async fn print_referral_slip(&self, request: &ReferralSlipRequest) -> Result<Printed, ApiError> {
+        self.post("/v1/referral-slips", request).await
+    }
+
     /// `POST /v1/id-card/read`: the applicant's national ID card on the reader; `access` opens
     /// its chip (`id_card_profile` `emrtd` or `both`).
     pub async fn read_id_card(&self, access: Option<CardAccess>) -> Result<IdCard, ApiError> {
@@ -308,6 +329,15 @@ impl LocalApi {
     }
 }
 
+/// A query parameter's value, percent-encoded: master data codes are letters and digits, but
+/// nothing else may change the query's meaning.
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
 /// Reads a server-sent event stream (`eventsource-stream` splits it into events, across chunks,
 /// and skips keep-alive comments) and calls `on_event` with each event of the local API. An
 /// event this version does not know, or whose data does not fit, is skipped with a note: one odd
@@ -343,6 +373,13 @@ mod tests {
         let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
         runtime.block_on(read_events(bytes, |e| events.push(e)))?;
         Ok(events)
+    }
+
+    #[test]
+    fn query_values_cannot_add_parameters() {
+        assert_eq!(query_value("BGD"), "BGD");
+        assert_eq!(query_value("RSF&governorate=ERB"), "RSF%26governorate%3DERB");
+        assert_eq!(query_value("ب"), "%D8%A8");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //!
 //! For each panel and language it walks the main screens (language, home, status check with the
 //! reference keyboard, a form step with the Arabic-script keyboard, review, the early duplicate
-//! warning as an applicant and as staff see it, receipt, staff login with the PIN pad) and, on a
+//! warning as an applicant and as staff see it, receipt, the services the household may use (a
+//! list longer than the panel, at its top and scrolled to its end, and one service with its
+//! printed referral slip), staff login with the PIN pad) and, on a
 //! terminal that reads the national ID card's chip (`id_card_profile = "emrtd"`), the card-access
 //! screen (the access number on the digit pad, its refusal, and staff's MRZ key: document number,
 //! then dates), and checks that every touchable element (accessible role button or text
@@ -19,7 +21,7 @@ use common::shots::Shots;
 use common::{fill_application, test_options, tr, Harness};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
 use kiosk::panel::{Panel, KNOWN_PANELS};
-use kiosk::ui::{PrintJob, Screen};
+use kiosk::ui::{PrintJob, Screen, ServicesMode};
 use slint::ComponentHandle;
 
 /// The smallest touch target, in millimetres on the glass.
@@ -201,6 +203,20 @@ fn walk(h: &Harness, lang: &str, at: &mut dyn FnMut(&Harness, &str)) {
     h.tap_tr("Submit");
     h.wait_until("the receipt", |h| h.screen() == Screen::Receipt && h.ui.get_receipt_print() == PrintJob::Printed);
     at(h, "receipt");
+    // Services you may use: a list longer than any panel, then one service with its slip.
+    h.fake.lock().expect("fake").extra_services = common::more_services();
+    h.tap_tr("Services you may use");
+    h.wait_until("the services", |h| h.ui.get_services_mode() == ServicesMode::List);
+    at(h, "services");
+    h.scroll(-4000.0); // to the bottom
+    at(h, "services-end");
+    let last = common::more_services().pop().expect("a service");
+    h.tap(last.name.get(lang));
+    h.tap_tr("Print a referral slip");
+    h.wait_until("the slip", |h| h.ui.get_services_slip() == PrintJob::Printed);
+    at(h, "services-service");
+    h.tap_tr("Back to the list");
+    h.tap_tr("Back");
     h.tap_tr("Finish");
 
     h.choose_language(lang);
@@ -284,7 +300,7 @@ fn main_screens_fit_every_panel_with_9_mm_touch_targets() {
             shot_failures.extend(shots.failures);
         }
     }
-    assert_eq!(checked, KNOWN_PANELS.len() * 3 * (10 + 4), "every main screen was checked");
+    assert_eq!(checked, KNOWN_PANELS.len() * 3 * (13 + 4), "every main screen was checked");
     assert!(problems.is_empty(), "{} problems with touch targets:\n{}", problems.len(), problems.join("\n"));
     assert!(shot_failures.is_empty(), "screens differ from their reviewed references:\n{}", shot_failures.join("\n"));
 }

@@ -9,7 +9,7 @@ use common::{fill_application, test_options, tr, Harness, EXPIRED_REFERRAL, VALI
 use kiosk::flow::KioskOptions;
 use kiosk::ui::{
     BenefitState, CardAccessStep, HardwareTest, KeyboardKind, LoginProblem, OverrideReason, PrintJob, PrinterState, Provisioning, ReferralMode, ReferralProblem,
-    Screen, StaffCardRead, StatusMode, SyncState, TechTab,
+    Screen, ServicesMode, SlipProblem, StaffCardRead, StatusMode, SyncState, TechTab,
 };
 use serde_json::{json, Value};
 
@@ -17,8 +17,12 @@ use serde_json::{json, Value};
 fn kiosk_flows() {
     common::init_backend();
     referral_refused_then_scanned_starts_a_prefilled_application_that_carries_it();
+    referral_scanned_on_the_home_screen_opens_the_referral_screen_and_checks_it();
     referral_typed_while_the_node_is_offline_goes_on_unchecked();
     staff_queue_shows_referrals_the_node_refused_with_the_reason();
+    services_after_a_status_check_and_a_referral_slip_refused_then_printed();
+    services_after_an_application_are_those_of_its_district_and_carry_it();
+    services_without_a_directory_say_so_and_lead_back();
     status_check_by_reference_then_slip();
     status_check_by_card_while_node_offline();
     status_check_by_a_national_card_asks_for_its_access_number();
@@ -42,6 +46,142 @@ fn kiosk_flows() {
     a_language_file_the_kiosk_did_not_write_means_the_default();
     questionnaire::questionnaire_after_the_application_in_kurdish();
     questionnaire::a_new_version_from_the_node_is_asked_without_a_new_kiosk();
+}
+
+/// The reference node's sample service directory, as the fake serves it.
+fn sample_directory() -> node_protocol::service_directory::ServiceDirectory {
+    node_protocol::service_directory::ServiceDirectory::parse(provincial_node::services::SAMPLE.as_bytes(), None).expect("the sample directory")
+}
+
+fn services_after_a_status_check_and_a_referral_slip_refused_then_printed() {
+    let h = Harness::new();
+    let directory = sample_directory();
+    let name = |id: &str| directory.services.iter().find(|s| s.id == id).map(|s| s.name.ar.clone()).expect("a sample service");
+    h.choose_language("ar");
+    h.tap_tr("Check my status");
+    h.tap_tr("Tap my ID card on the reader");
+    h.wait_until("the status", |h| h.ui.get_status_mode() == StatusMode::Result);
+    h.tap_tr("Services you may use");
+    h.wait_until("the services", |h| h.ui.get_services_mode() == ServicesMode::List);
+    // After a status check: the terminal's own province (no query), every district's services.
+    assert_eq!(h.requests("GET /v1/services"), [json!("")]);
+    let lines = h.ui.get_services_lines();
+    let shown: Vec<(bool, String)> = lines.iter().map(|l| (l.heading, l.name.to_string())).collect();
+    let category = |id: &str| directory.categories.iter().find(|c| c.id == id).map(|c| c.name.ar.clone()).expect("a sample category");
+    assert_eq!(
+        shown,
+        [
+            (true, category("health")),
+            (false, name("BGD-H-0001")),
+            (true, category("education")),
+            (false, name("BGD-E-0001")),
+            (true, category("employment")),
+            (false, name("BGD-J-0001")),
+            (true, category("legal_aid")),
+            (false, name("BGD-L-0001")),
+        ],
+        "by category in the directory's order, in Arabic"
+    );
+    let legal_aid = lines.row_data(7).expect("the legal aid clinic");
+    // One left-to-right unit inside Arabic: marks around it and its spaces (flow/services.rs).
+    assert_eq!(legal_aid.phone.replace(['\u{2066}', '\u{2069}', '\u{200E}'], ""), "+964 770 000 0104");
+    assert!(legal_aid.phone.starts_with("\u{2066}\u{200E}+964\u{200E} "), "{:?}", legal_aid.phone);
+    assert!(legal_aid.address.contains("بغداد"), "{}", legal_aid.address);
+    assert_eq!(h.ui.get_services_area(), "بغداد");
+    // A service tapped: shown large, with its slip. The printer is not ready: said in words.
+    h.tap(&name("BGD-L-0001"));
+    assert_eq!(h.ui.get_services_mode(), ServicesMode::Service);
+    assert_eq!(h.ui.get_services_chosen().name, name("BGD-L-0001"));
+    h.fake.lock().expect("fake").refuse_next_slip = Some("printer_not_ready".into());
+    h.tap_tr("Print a referral slip");
+    h.wait_until("the refusal", |h| h.ui.get_services_slip() == PrintJob::Failed);
+    assert_eq!(h.ui.get_services_slip_problem(), SlipProblem::PrinterNotReady);
+    assert!(h.shows(&tr("ar", "The printer is not ready (no paper, or its cover is open). Please ask a staff member, then try again. You can also write down the address and phone number above.")));
+    h.tap_tr("Try again");
+    h.wait_until("the slip", |h| h.ui.get_services_slip() == PrintJob::Printed);
+    assert!(h.shows(&tr("ar", "Take your referral slip from the printer and show it at the service.")));
+    let slips = h.requests("POST /v1/referral-slips");
+    assert_eq!(slips.len(), 2);
+    // By card: the node's case number is the household's reference on the slip.
+    assert_eq!(slips[1], json!({"service_id": "BGD-L-0001", "language": "ar", "reference": "BGD-2026-000123"}));
+    // Back to the list, back to the answer, which is still there.
+    h.tap_tr("Back to the list");
+    assert_eq!(h.ui.get_services_mode(), ServicesMode::List);
+    h.tap_tr("Back");
+    assert_eq!((h.screen(), h.ui.get_status_mode()), (Screen::Status, StatusMode::Result));
+    h.tap_tr("Finish");
+    assert_eq!(h.screen(), Screen::Language);
+}
+
+fn services_after_an_application_are_those_of_its_district_and_carry_it() {
+    let h = Harness::new();
+    h.choose_language("en");
+    h.tap_tr("Apply for support");
+    fill_application(&h, "زينب", "علي");
+    h.tap_tr("Submit");
+    h.wait_until("the receipt", |h| h.screen() == Screen::Receipt && h.ui.get_receipt_print() == PrintJob::Printed);
+    h.tap_tr("Services you may use");
+    h.wait_until("the services", |h| h.ui.get_services_mode() == ServicesMode::List);
+    // The governorate and district the application gave: Resafa's and all Baghdad's, not Karkh's.
+    assert_eq!(h.requests("GET /v1/services"), [json!("governorate=BGD&district=RSF")]);
+    let names: Vec<String> = h.ui.get_services_lines().iter().filter(|l| !l.heading).map(|l| l.name.to_string()).collect();
+    assert_eq!(names, ["Resafa primary health care centre", "Baghdad employment and vocational training centre", "Free legal aid clinic"]);
+    assert_eq!(h.ui.get_services_area(), "Baghdad, Resafa");
+    h.tap("Resafa primary health care centre");
+    // Each refusal in words that say what to do.
+    for (code, problem, words) in [
+        ("clock_not_set", SlipProblem::ClockNotSet, "This terminal's clock is not set, so it cannot print a referral slip now. Please write down the address and phone number above, or ask a staff member."),
+        ("slip_certificate_missing", SlipProblem::CertificateMissing, "This terminal cannot print referral slips until it has connected to the provincial office. Please write down the address and phone number above, or come back later."),
+        ("unknown_submission", SlipProblem::UnknownSubmission, "Your application was not found on this terminal, so the slip cannot carry its number. Please ask a staff member."),
+    ] {
+        h.fake.lock().expect("fake").refuse_next_slip = Some(code.into());
+        let label = if h.ui.get_services_slip() == PrintJob::Failed { "Try again" } else { "Print a referral slip" };
+        h.tap(label);
+        h.wait_until("the refusal", |h| h.ui.get_services_slip() == PrintJob::Failed && h.ui.get_services_slip_problem() == problem);
+        assert!(h.shows(words), "{code}");
+    }
+    h.tap("Try again");
+    h.wait_until("the slip", |h| h.ui.get_services_slip() == PrintJob::Printed);
+    let slips = h.requests("POST /v1/referral-slips");
+    assert_eq!(slips.last(), Some(&json!({"service_id": "BGD-H-0001", "language": "en", "submission_id": "0193a0c4-7b1e-7000-8000-000000000001"})));
+    h.tap("Back to the list");
+    h.tap("Back");
+    assert_eq!(h.screen(), Screen::Receipt, "back to the receipt, whose Finish ends the session");
+    h.tap("Finish");
+    assert_eq!(h.screen(), Screen::Language);
+    assert!(h.kiosk.state.borrow().household_area.is_none(), "the area of the application is forgotten with it");
+}
+
+fn services_without_a_directory_say_so_and_lead_back() {
+    let h = Harness::launch(test_options(), |f| {
+        f.no_service_directory = true;
+        f.node_online = false;
+    })
+    .loaded();
+    h.choose_language("ckb");
+    h.tap_tr("Check my status");
+    h.tap_tr("Tap my ID card on the reader");
+    h.wait_until("offline", |h| h.ui.get_status_mode() == StatusMode::Offline);
+    // Offline, from the terminal's copy of the directory: none yet, said so.
+    h.tap_tr("Services you may use");
+    h.wait_until("the answer", |h| h.ui.get_services_mode() != ServicesMode::Loading);
+    assert_eq!(h.ui.get_services_mode(), ServicesMode::Unavailable);
+    assert!(h.shows(&tr("ckb", "The list of services is not on this terminal yet: it arrives when the terminal next connects to the provincial office. Please ask a staff member, or come back later.")));
+    assert!(h.find(&tr("ckb", "Print a referral slip")).is_empty(), "nothing to print a slip for");
+    h.tap_tr("Back");
+    assert_eq!((h.screen(), h.ui.get_status_mode()), (Screen::Status, StatusMode::Offline));
+    // A service that fails otherwise: said so, and Back still leads back.
+    {
+        let mut f = h.fake.lock().expect("fake");
+        f.no_service_directory = false;
+        f.services_fail = true;
+    }
+    h.tap_tr("Services you may use");
+    h.wait_until("the answer", |h| h.ui.get_services_mode() != ServicesMode::Loading);
+    assert_eq!(h.ui.get_services_mode(), ServicesMode::Failed);
+    assert!(h.shows(&tr("ckb", "The list of services could not be shown. Please ask a staff member.")));
+    h.tap_tr("Back");
+    assert_eq!(h.screen(), Screen::Status);
 }
 
 fn status_check_by_reference_then_slip() {
@@ -736,7 +876,6 @@ fn scan(payload: Option<&str>) -> kiosk::api::ServiceEvent {
 fn referral_refused_then_scanned_starts_a_prefilled_application_that_carries_it() {
     let h = Harness::launch(test_options(), |f| f.scanner = true).loaded();
     h.choose_language("ar");
-    // A slip under the scanner anywhere but the referral screen moves nobody.
     h.tap_tr("I have a referral");
     assert_eq!(h.screen(), Screen::Referral);
     assert!(h.ui.get_referral_scanner(), "the scanner is offered");
@@ -781,6 +920,32 @@ fn referral_refused_then_scanned_starts_a_prefilled_application_that_carries_it(
     h.kiosk.on_event(scan(Some(VALID_REFERRAL.1)));
     h.pump();
     assert_eq!((h.screen(), h.requests("POST /v1/referrals/check").len()), (Screen::Form, 3));
+}
+
+fn referral_scanned_on_the_home_screen_opens_the_referral_screen_and_checks_it() {
+    let h = Harness::launch(test_options(), |f| f.scanner = true).loaded();
+    // Before a language is chosen, and on a screen someone is busy with, a slip moves nobody.
+    h.kiosk.on_event(scan(Some(VALID_REFERRAL.1)));
+    h.pump();
+    assert_eq!(h.screen(), Screen::Language);
+    h.choose_language("ckb");
+    h.tap_tr("Check my status");
+    h.kiosk.on_event(scan(Some(VALID_REFERRAL.1)));
+    h.pump();
+    assert_eq!(h.screen(), Screen::Status);
+    assert!(h.requests("POST /v1/referrals/check").is_empty());
+    // On the home screen a garbled scan opens the referral screen and says so.
+    h.tap_tr("Back");
+    assert_eq!(h.screen(), Screen::Home);
+    h.kiosk.on_event(scan(None));
+    h.pump();
+    assert_eq!((h.screen(), h.ui.get_referral_problem()), (Screen::Referral, ReferralProblem::UnreadableScan));
+    h.tap_tr("Back");
+    // A good one is checked at once and opens the application it fills in.
+    h.kiosk.on_event(scan(Some(VALID_REFERRAL.1)));
+    h.wait_until("the application", |h| h.screen() == Screen::Form);
+    assert_eq!(h.requests("POST /v1/referrals/check"), [json!({"payload": VALID_REFERRAL.1})]);
+    assert_eq!(h.ui.get_form_referral_code(), VALID_REFERRAL.0);
 }
 
 fn referral_typed_while_the_node_is_offline_goes_on_unchecked() {

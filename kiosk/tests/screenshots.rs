@@ -10,7 +10,7 @@ mod common;
 
 use common::shots::Shots;
 use common::{fill_application, tr, Harness};
-use kiosk::ui::{HardwareTest, LoginProblem, PrintJob, PrinterState, Provisioning, Screen, StaffCardRead, StatusMode};
+use kiosk::ui::{HardwareTest, LoginProblem, PrintJob, PrinterState, Provisioning, Screen, ServicesMode, StaffCardRead, StatusMode};
 
 #[test]
 fn every_screen_in_three_languages() {
@@ -25,6 +25,7 @@ fn every_screen_in_three_languages() {
         card_access(language, &mut shots);
         questionnaire(language, &mut shots);
         referrals(language, &mut shots);
+        services(language, &mut shots);
         failures.extend(shots.failures);
         taken.extend(shots.taken);
     }
@@ -166,6 +167,41 @@ fn referrals(lang: &str, shots: &mut Shots) {
     h.tap_tr("Unsent submissions");
     h.wait_until("the refusal", |h| slint::Model::row_count(&h.ui.get_queue_referral_refusals()) == 1);
     shots.take(&h, "staff-queue-referral-refused");
+}
+
+/// Services you may use after a status check: the list (with the hint that it goes on
+/// below), one service, its slip refused and printed; and a terminal without a directory yet.
+/// Arabic and Kurdish in Eastern digits, as Iraq prints them: the phone numbers must still read
+/// left to right.
+fn services(lang: &str, shots: &mut Shots) {
+    let h = Harness::launch(common::test_options(), |f| f.digits = Some(serde_json::json!({"ar": "eastern", "ckb": "eastern"}))).loaded();
+    h.choose_language(lang);
+    h.tap_tr("Check my status");
+    h.tap_tr("Tap my ID card on the reader");
+    h.wait_until("the status", |h| h.ui.get_status_mode() == StatusMode::Result);
+    h.tap_tr("Services you may use");
+    h.wait_until("the services", |h| h.ui.get_services_mode() == ServicesMode::List);
+    shots.take(&h, "services");
+    let directory = node_protocol::service_directory::ServiceDirectory::parse(provincial_node::services::SAMPLE.as_bytes(), None).expect("the sample");
+    let clinic = directory.services.iter().find(|s| s.id == "BGD-H-0001").expect("a sample service");
+    h.tap(clinic.name.get(lang));
+    shots.take(&h, "services-service");
+    h.fake.lock().expect("fake").refuse_next_slip = Some("slip_certificate_missing".into());
+    h.tap_tr("Print a referral slip");
+    h.wait_until("the refusal", |h| h.ui.get_services_slip() == PrintJob::Failed);
+    shots.take(&h, "services-slip-refused");
+    h.tap_tr("Try again");
+    h.wait_until("the slip", |h| h.ui.get_services_slip() == PrintJob::Printed);
+    shots.take(&h, "services-slip-printed");
+
+    let h = Harness::launch(common::test_options(), |f| f.no_service_directory = true).loaded();
+    h.choose_language(lang);
+    h.tap_tr("Check my status");
+    h.tap_tr("Tap my ID card on the reader");
+    h.wait_until("the status", |h| h.ui.get_status_mode() == StatusMode::Result);
+    h.tap_tr("Services you may use");
+    h.wait_until("the answer", |h| h.ui.get_services_mode() == ServicesMode::Unavailable);
+    shots.take(&h, "services-unavailable");
 }
 
 /// The early duplicate warning as an applicant and as staff see it, and the receipt's quiet

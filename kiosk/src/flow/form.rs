@@ -38,6 +38,7 @@ pub(super) fn connect(ui: &AppWindow, kiosk: &Rc<Kiosk>) {
 
     let actions = ui.global::<ReceiptActions>();
     on!(kiosk, actions, on_reprint, |k| k.print_receipt());
+    on!(kiosk, actions, on_services, |k| k.open_services_after_application());
     on!(kiosk, actions, on_finish, |k| k.receipt_finish());
 }
 
@@ -221,6 +222,8 @@ impl Kiosk {
                 s.review_busy = false;
                 match r {
                     Ok(captured) => {
+                        // The area its services are listed for (flow/services.rs).
+                        s.household_area = s.form.as_ref().map(|f| super::services::area_of(&f.answers_json()));
                         // Saved on the terminal: the answers are no longer needed here.
                         s.form = None;
                         s.targeting = Default::default();
@@ -274,6 +277,7 @@ impl Kiosk {
             s.form = None;
             s.targeting = Default::default();
             s.captured = None;
+            s.household_area = None;
             s.precheck = None;
             s.staff_card = Default::default();
             s.screen = Screen::StaffHome;

@@ -8,8 +8,9 @@
 //! and pushes its part of [`State`] to the window (`render`): `language`, `home`, `status`,
 //! `form` (with review and receipt; `targeting` adds the node's targeting questionnaire after an
 //! application's steps), `duplicate_warning` (between review and receipt), `referral` (a
-//! partner's referral, typed or scanned, before the application), `staff` (login, staff home,
-//! queue), `technician` and `hardware`. Every callback changes [`State`], then [`Kiosk::render`] pushes the whole state to
+//! partner's referral, typed or scanned, before the application), `services` (the services a
+//! household may use, after a status check or an application, and a referral slip to one),
+//! `staff` (login, staff home, queue), `technician` and `hardware`. Every callback changes [`State`], then [`Kiosk::render`] pushes the whole state to
 //! the window. Screens, modes and states are the Slint enums of `kiosk/ui/types.slint`, used here
 //! as the generated Rust enums (`Screen::StaffLogin`), so a misspelt one does not compile.
 //!
@@ -49,6 +50,7 @@ mod hardware;
 mod home;
 mod language;
 mod referral;
+mod services;
 mod staff;
 mod status;
 mod targeting;
@@ -194,6 +196,10 @@ pub struct State {
     pub taken_referral: Option<referral::TakenReferral>,
     /// The last capture.
     pub captured: Option<(SubmissionKind, Captured)>,
+    /// The governorate and district the last application gave, for its services.
+    pub household_area: Option<local_api::ServicesQuery>,
+    /// The services screen.
+    pub services: services::ServicesState,
     /// Receipt printing.
     pub receipt_print: PrintJob,
 
@@ -308,6 +314,7 @@ impl Kiosk {
         card_access::connect(ui, &kiosk);
         form::connect(ui, &kiosk);
         referral::connect(ui, &kiosk);
+        services::connect(ui, &kiosk);
         duplicate_warning::connect(ui, &kiosk);
         staff::connect(ui, &kiosk);
         technician::connect(ui, &kiosk);
@@ -463,7 +470,8 @@ impl Kiosk {
                     }
                 }
                 ServiceEvent::Submission(_) => {}
-                // A referral slip's QR code under the scanner; only the referral screen takes it.
+                // A referral slip's QR code under the scanner; only the referral screen takes it
+                // (opened for it from the home screen).
                 ServiceEvent::Scan(scan) => scanned = Some(scan),
             }
         }
@@ -578,6 +586,7 @@ impl Kiosk {
         card_access::render(&ui, &s, &messages);
         form::render(&ui, &s, &messages);
         referral::render(&ui, &s);
+        services::render(&ui, &s);
         duplicate_warning::render(&ui, &s, &messages);
         staff::render(&ui, &s);
         technician::render(&ui, &s);

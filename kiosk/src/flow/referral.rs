@@ -1,8 +1,10 @@
 //! A partner's referral (issue 14, referrals in): "I have a referral" on the home screen, or
 //! "Enrol with a partner's referral" on the staff home, opens the referral screen. The short
 //! code is typed on the Latin keyboard, or the slip's QR code is shown to the scanner: a `scan`
-//! event arriving while the screen is open is checked at once (anywhere else it is ignored, so
-//! a slip waved at the scanner never moves anyone off their screen).
+//! event arriving while the screen is open is checked at once, and one arriving on the home
+//! screen opens the referral screen and checks it there (a household holding its slip under the
+//! scanner has said what it came for). Anywhere else it is ignored, so a slip waved at the
+//! scanner never moves anyone off a screen they are busy with.
 //!
 //! The service checks (`POST /v1/referrals/check`); what its answer means here:
 //! * `valid`: the application opens, filled in with the household size and the governorate the
@@ -141,8 +143,17 @@ impl Kiosk {
         self.referral_check(ReferralCheckRequest { code: Some(code), payload: None });
     }
 
-    /// A `scan` event: checked when the referral screen is open and not already checking.
+    /// A `scan` event: checked when the referral screen is open and not already checking, or
+    /// on the home screen (where "I have a referral" is offered), which opens the referral
+    /// screen first.
     pub(super) fn referral_scanned(self: &Rc<Self>, scan: ScanEvent) {
+        let from_home = {
+            let s = self.state.borrow();
+            s.screen == Screen::Home && s.provisioned && s.forms.is_some()
+        };
+        if from_home {
+            self.open_referral();
+        }
         {
             let mut s = self.state.borrow_mut();
             if s.screen != Screen::Referral || s.referral.mode == ReferralMode::Checking {

@@ -22,6 +22,7 @@ pub(super) fn connect(ui: &AppWindow, kiosk: &Rc<Kiosk>) {
     on!(kiosk, actions, on_dob_adjust, |k, part, delta| k.status_dob_adjust(part, delta));
     on!(kiosk, actions, on_submit_reference, |k| k.status_submit_reference());
     on!(kiosk, actions, on_print_slip, |k| k.status_print_slip());
+    on!(kiosk, actions, on_services, |k| k.open_services_after_status());
     on!(kiosk, actions, on_finish, |k| k.end_session());
     on!(kiosk, actions, on_back, |k| k.status_back());
 }

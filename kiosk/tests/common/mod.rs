@@ -60,6 +60,14 @@ pub struct Fake {
     pub scanner: bool,
     /// `referral_refusals` of the queue details (absent when `Null`).
     pub referral_refusals: Value,
+    /// The terminal has no service directory yet: `GET /v1/services` and slips answer 503.
+    pub no_service_directory: bool,
+    /// The services of the directory the fake serves beyond the reference node's sample (a long list).
+    pub extra_services: Vec<node_protocol::service_directory::Service>,
+    /// The error code the next referral slip is refused with (its HTTP status from the contract).
+    pub refuse_next_slip: Option<String>,
+    /// `GET /v1/services` fails with 500.
+    pub services_fail: bool,
 }
 
 /// The short code of the referral the fake service finds valid, and its QR payload (the fake
@@ -83,6 +91,52 @@ async fn referral_check(State(fake): State<Shared>, Json(body): Json<Value>) -> 
         (None, Some(payload)) if payload == VALID_REFERRAL.1 => valid,
         _ => json!({"status": "invalid", "reason_code": "signature_invalid", "reason": "forged"}),
     })
+}
+
+/// `GET /v1/services` as the service answers it, from the reference node's sample directory
+/// (plus `extra_services`): the governorate asked for (default the terminal's, BGD), then the
+/// district's and the whole governorate's services.
+async fn services(State(fake): State<Shared>, axum::extract::RawQuery(query): axum::extract::RawQuery) -> (StatusCode, Json<Value>) {
+    record(&fake, "GET /v1/services", &json!(query.clone().unwrap_or_default()));
+    let f = fake.lock().expect("fake state");
+    if f.no_service_directory {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "service_directory_unavailable", "message": "no service directory yet"})));
+    }
+    if f.services_fail {
+        return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "internal", "message": "the directory file cannot be read"})));
+    }
+    let mut directory = node_protocol::service_directory::ServiceDirectory::parse(provincial_node::services::SAMPLE.as_bytes(), None).expect("the sample directory");
+    directory.services.extend(f.extra_services.iter().cloned());
+    let (mut governorate, mut district) = ("BGD".to_owned(), None);
+    for pair in query.as_deref().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("governorate", v)) => governorate = v.to_owned(),
+            Some(("district", v)) => district = Some(v.to_owned()),
+            _ => return (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_query", "message": pair}))),
+        }
+    }
+    let services: Vec<_> = directory.serving(&governorate, district.as_deref()).into_iter().cloned().collect();
+    let categories: Vec<_> = directory.categories.iter().filter(|c| services.iter().any(|s| s.category == c.id)).cloned().collect();
+    let list = local_api::ServiceList { version: directory.version.clone(), governorate, district, categories, services };
+    (StatusCode::OK, Json(serde_json::to_value(list).expect("a service list is JSON")))
+}
+
+/// `POST /v1/referral-slips`: printed, unless `refuse_next_slip` (or no directory) says otherwise.
+async fn referral_slip(State(fake): State<Shared>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+    record(&fake, "POST /v1/referral-slips", &body);
+    let mut f = fake.lock().expect("fake state");
+    let refusal = f.refuse_next_slip.take().or_else(|| f.no_service_directory.then(|| "service_directory_unavailable".to_owned()));
+    match refusal {
+        None => (StatusCode::CREATED, Json(json!({"printed": true, "pages": 1}))),
+        Some(code) => {
+            let status = match code.as_str() {
+                "unknown_service" | "unknown_submission" => StatusCode::NOT_FOUND,
+                "service_directory_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::CONFLICT,
+            };
+            (status, Json(json!({"error": code, "message": "refused by the test"})))
+        }
+    }
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -259,6 +313,8 @@ pub fn start_fake_service(runtime: &tokio::runtime::Runtime, dir: &std::path::Pa
         .route("/v1/grievances", post(|s: State<Shared>, Json(b): Json<Value>| async move { capture(s, "POST /v1/grievances", b).await }))
         .route("/v1/status-checks", post(status_check))
         .route("/v1/referrals/check", post(referral_check))
+        .route("/v1/services", get(services))
+        .route("/v1/referral-slips", post(referral_slip))
         .route("/v1/applications/precheck", post(|State(f): State<Shared>, Json(b): Json<Value>| async move {
             record(&f, "POST /v1/applications/precheck", &b);
             match f.lock().expect("fake state").precheck.clone() {
@@ -382,6 +438,22 @@ impl Harness {
         let api = LocalApi::new(&socket).expect("client");
         let kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), options);
         Harness { ui, kiosk, fake, runtime, _dir: dir }
+    }
+
+    /// A kiosk on the 10.1" panel talking to the terminal-service listening on `socket` (a
+    /// real one: `fake` is then an unused stand-in that records nothing).
+    pub fn against_service(socket: &std::path::Path) -> Harness {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let panel = default_panel();
+        let ui = AppWindow::new().expect("window");
+        ui.window().dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged { scale_factor: panel.scale_factor() });
+        ui.window().set_size(slint::PhysicalSize::new(panel.width_px, panel.height_px));
+        ui.show().expect("show");
+        ui.window().take_snapshot().expect("the first frame renders");
+        let api = LocalApi::new(socket).expect("client");
+        let kiosk = Kiosk::start(&ui, api, runtime.handle().clone(), test_options());
+        Harness { ui, kiosk, fake: Shared::default(), runtime, _dir: dir }
     }
 
     /// Pumps until the terminal's health, forms and printer state are in.
@@ -625,4 +697,32 @@ pub fn fill_application_steps(h: &Harness, first_name: &str, relative: &str) {
     h.tap(members.member_fields[2].options[1].label.get(&lang));
     h.tap_tr("Save member");
     assert!(!h.ui.get_form_editing_member(), "the member is saved");
+}
+
+/// Five more services for all of Baghdad, so the list goes on well below the screen on every
+/// panel (the reference node's sample has one per category).
+pub fn more_services() -> Vec<node_protocol::service_directory::Service> {
+    use node_protocol::LocalizedText as T;
+    let entries = [
+        ("BGD-H-0002", "health", ("مستشفى الأطفال التعليمي، العيادة الخارجية", "نەخۆشخانەی فێرکاریی منداڵان، کلینیکی دەرەکی", "Children's teaching hospital, outpatient clinic"), ("الأطفال دون ١٤ سنة", "منداڵانی خوار ١٤ ساڵ", "Children under 14")),
+        ("BGD-H-0003", "health", ("مركز صحة الأم والطفل", "ناوەندی تەندروستیی دایک و منداڵ", "Mother and child health centre"), ("النساء الحوامل والأمهات والرضع", "ئافرەتانی دووگیان و دایکان و ساوایان", "Pregnant women, mothers and infants")),
+        ("BGD-E-0002", "education", ("مركز محو الأمية للكبار", "ناوەندی نەهێشتنی نەخوێندەواریی گەورەکان", "Adult literacy centre"), ("البالغون الذين لا يقرؤون ولا يكتبون", "گەورەکان کە ناتوانن بخوێننەوە و بنووسن", "Adults who cannot read or write")),
+        ("BGD-J-0002", "employment", ("برنامج المنح الصغيرة للمشاريع المنزلية", "بەرنامەی بەخشینی بچووک بۆ پرۆژەی ماڵەوە", "Small grants for home businesses"), ("الأسر التي ترأسها نساء", "ئەو خێزانانەی ئافرەت سەرپەرشتیان دەکات", "Households headed by women")),
+        ("BGD-L-0002", "legal_aid", ("مكتب استخراج الوثائق المدنية", "نووسینگەی دەرهێنانی بەڵگەنامەی شارستانی", "Civil documents office"), ("من فقد بطاقته الوطنية أو شهادة الميلاد", "ئەوانەی کارتی نیشتمانی یان بڕوانامەی لەدایکبوونیان ون کردووە", "Those who lost their ID card or birth certificate")),
+    ];
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, (id, category, name, eligibility))| node_protocol::service_directory::Service {
+            id: (*id).into(),
+            category: (*category).into(),
+            governorate: "BGD".into(),
+            district: None,
+            name: T::new(name.0, name.1, name.2),
+            eligibility: T::new(eligibility.0, eligibility.1, eligibility.2),
+            address: T::new("شارع السعدون، بغداد", "شەقامی سەعدوون، بەغدا", "Saadoun Street, Baghdad"),
+            hours: T::new("السبت إلى الخميس، ٩:٠٠ إلى ١٣:٠٠", "شەممە تا پێنجشەممە، ٩:٠٠ تا ١٣:٠٠", "Saturday to Thursday, 9:00 to 13:00"),
+            phone: format!("+964 780 000 01{:02}", 10 + i),
+        })
+        .collect()
 }
