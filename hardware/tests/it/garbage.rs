@@ -2,7 +2,7 @@
 //! clear error, never a panic or a hang. Deterministic pseudo-random inputs, so a failure
 //! reproduces.
 
-mod common;
+use crate::common;
 
 use embedded_hal::i2c::{ErrorKind, ErrorType as I2cErrorType, I2c, Operation as I2cOp};
 use embedded_hal::spi::{ErrorType as SpiErrorType, Operation as SpiOp, SpiDevice};

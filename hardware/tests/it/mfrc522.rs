@@ -1,7 +1,7 @@
 //! MFRC522 driver: byte-exact SPI traffic against embedded-hal-mock, then the same driver on the
 //! register-level simulator.
 
-mod common;
+use crate::common;
 
 use common::*;
 use embedded_hal_mock::eh1::spi::Mock;

@@ -3,7 +3,7 @@
 //! ISO-DEP, PACE or BAC, secure messaging, the data groups and their EF.SOD hashes; and every
 //! way it can fail.
 
-mod common;
+use crate::common;
 
 use hardware::emrtd::cipher::SmCipher;
 use hardware::emrtd::lds::{PaceInfo, PaceMapping};

@@ -3,7 +3,7 @@
 //! both drivers end to end on their simulators with ID cards, badges, malformed and
 //! misbehaving cards.
 
-mod common;
+use crate::common;
 
 use std::collections::VecDeque;
 

@@ -1,7 +1,7 @@
 //! Receipt rendering: reviewed reference images in three languages, QR codes read back by a
 //! decoder, layout direction, and speed.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! ESC/POS printer: byte-exact commands from the Epson reference, status decoding, and the
 //! simulated printer that turns the byte stream back into pages.
 
-mod common;
+use crate::common;
 
 use common::{sample_receipt, ScriptedStream};
 use hardware::escpos::{commands, Error, EscPosPrinter, SimulatedPrinter, KEPT_PAGES};
