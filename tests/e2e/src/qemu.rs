@@ -102,6 +102,12 @@ impl Arch {
     }
 }
 
+/// The hardware watchdog's timeout under software emulation, in seconds, in place of the
+/// image's 15 s (`systemd.watchdog_sec=` on the kernel command line). Emulated, PID 1 runs ten
+/// or more times slower, and on a busy host the daemon-reloads of a package upgrade outlasted
+/// 15 s without a ping: the guest was reset mid-upgrade. Under KVM the image's own value holds.
+pub const SOFTWARE_EMULATION_WATCHDOG_S: u32 = 120;
+
 /// How to boot.
 #[derive(Debug, Clone)]
 pub struct GuestOptions {
@@ -148,10 +154,13 @@ impl Guest {
         }
         let kvm = opts.arch.kvm_runs(&opts.kernel);
         let program = opts.arch.program();
-        let append = format!(
+        let mut append = format!(
             "root=LABEL=kiosk-root ro console={} quiet loglevel=3 systemd.show_status=false rootwait",
             opts.arch.console()
         );
+        if !kvm {
+            append.push_str(&format!(" systemd.watchdog_sec={SOFTWARE_EMULATION_WATCHDOG_S}"));
+        }
         let mut cmd = Command::new(program);
         cmd.args(opts.arch.machine(kvm))
             .args(["-smp", "2", "-m", &opts.memory_mib.to_string()])
