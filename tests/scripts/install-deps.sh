@@ -12,7 +12,7 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 # systemd-analyze scores the units (tests/e2e/tests/it/images.rs).
 command -v systemd-analyze >/dev/null || need_apt+=(systemd)
 # The kiosk's device backend (Slint linuxkms) and font fallback link these.
-for pc_deb in libudev:libudev-dev libinput:libinput-dev libseat:libseat-dev libxkbcommon:libxkbcommon-dev fontconfig:libfontconfig-dev; do
+for pc_deb in libudev:libudev-dev libinput:libinput-dev libseat:libseat-dev xkbcommon:libxkbcommon-dev fontconfig:libfontconfig-dev; do
   pkg-config --exists "${pc_deb%%:*}" 2>/dev/null || need_apt+=("${pc_deb#*:}")
 done
 python3 -c 'import yaml' 2>/dev/null || need_apt+=(python3-yaml)
