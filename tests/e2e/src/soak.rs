@@ -23,8 +23,8 @@
 //! every acknowledged submission is stored at the node exactly once; the last third of the run
 //! against the middle third (the first third is warm-up: caches, fonts, the allocator's
 //! arenas): mean RSS grown by at most [`RSS_GROWTH_LIMIT`], median descriptors within
-//! [`FD_TOLERANCE`], the outbox's largest size on disk without the delivered history within
-//! [`OUTBOX_GROWTH_LIMIT`]; and the queue back to 0. Ratios, never wall-clock times: the machine's speed changes how much work fits
+//! [`FD_TOLERANCE`], the outbox's size on disk without the delivered history (90th percentile
+//! of the samples) within [`OUTBOX_GROWTH_LIMIT`]; and the queue back to 0. Ratios, never wall-clock times: the machine's speed changes how much work fits
 //! in a run, not the verdict.
 //!
 //! Run by `src/bin/soak.rs` (`tests/scripts/soak`, long form in BENCHMARKS.md) and, 60 s, by
@@ -53,8 +53,11 @@ use crate::sample::{answers, Applicant};
 pub const RSS_GROWTH_LIMIT: f64 = 0.10;
 /// Largest difference of the median open descriptors between the middle and last thirds.
 pub const FD_TOLERANCE: f64 = 2.0;
-/// Largest growth of the outbox's largest size on disk, without its delivered history, from
-/// the middle to the last third.
+/// Largest growth of the outbox's size on disk without its delivered history (the 90th
+/// percentile of each third's samples), from the middle to the last third. Not the largest
+/// sample: a leak raises every sample, while one sample taken between a burst of writes and the
+/// next WAL checkpoint is a moment, not a trend (the 2-hour run of 2026-12-03 had one such sample
+/// at 1.28 × the middle third's largest, its 90th percentile 1.015 ×).
 pub const OUTBOX_GROWTH_LIMIT: f64 = 0.10;
 
 /// Sync settings of the soaked terminal: quick retries, so that a flap's backlog drains within
@@ -470,8 +473,11 @@ fn median(v: &[f64]) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
-fn max(v: &[f64]) -> f64 {
-    v.iter().copied().fold(0.0, f64::max)
+/// The 90th percentile (nearest rank).
+fn p90(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get((v.len() * 9).div_ceil(10).saturating_sub(1)).copied().unwrap_or(0.0)
 }
 
 /// The flatness rules over `samples` (those taken during the run), middle third against last.
@@ -482,7 +488,7 @@ pub fn judge(samples: &[Sample]) -> Vec<Flatness> {
     let rss = (mean(&of(middle, |s| s.rss_kib as f64)), mean(&of(last, |s| s.rss_kib as f64)));
     let fds = (median(&of(middle, |s| s.fds as f64)), median(&of(last, |s| s.fds as f64)));
     let without_history = |s: &Sample| s.outbox_bytes.saturating_sub(s.history_bytes) as f64;
-    let outbox = (max(&middle.iter().map(without_history).collect::<Vec<_>>()), max(&last.iter().map(without_history).collect::<Vec<_>>()));
+    let outbox = (p90(&middle.iter().map(without_history).collect::<Vec<_>>()), p90(&last.iter().map(without_history).collect::<Vec<_>>()));
     vec![
         Flatness {
             measure: "resident memory (mean, KiB)",
@@ -499,7 +505,7 @@ pub fn judge(samples: &[Sample]) -> Vec<Flatness> {
             ok: (fds.1 - fds.0).abs() <= FD_TOLERANCE,
         },
         Flatness {
-            measure: "outbox on disk without the delivered history (largest, bytes)",
+            measure: "outbox on disk without the delivered history (90th percentile, bytes)",
             middle: outbox.0,
             last: outbox.1,
             rule: format!("last ≤ {:.2} × middle", 1.0 + OUTBOX_GROWTH_LIMIT),
@@ -621,6 +627,19 @@ mod tests {
     fn steady_figures_are_flat() {
         let samples: Vec<Sample> = (0..30).map(|i| sample(10_000 + (i % 3) * 100, 20 + (i % 2), 4096)).collect();
         assert!(judge(&samples).iter().all(|f| f.ok), "{:?}", judge(&samples));
+    }
+
+    #[test]
+    fn one_passing_peak_is_not_a_trend_but_a_rising_outbox_is() {
+        // Thirty steady samples with one peak in the last third: flat.
+        let mut samples: Vec<Sample> = (0..30).map(|_| sample(10_000, 20, 700_000)).collect();
+        samples[25].outbox_bytes = 1_000_000;
+        assert!(judge(&samples)[2].ok, "{:?}", judge(&samples));
+        // A third of the last third's samples higher: growth.
+        for s in &mut samples[24..28] {
+            s.outbox_bytes = 800_000;
+        }
+        assert!(!judge(&samples)[2].ok, "{:?}", judge(&samples));
     }
 
     #[test]
