@@ -113,3 +113,14 @@ fn value(field: &FormField, master: &MasterData, a: &Applicant, gov: &mut Option
         }
     }
 }
+
+/// The body of `POST /v1/simulator/card` for a national ID card whose chip opens with `can`
+/// (the simulated Iraqi card: document A12345678, one sample holder's name in DG11), optionally
+/// with a data group that does not match the hashes the card's issuer signed.
+pub fn national_card(uid: &str, national_id: &str, date_of_birth: &str, can: &str, forged_data_group: Option<u8>) -> Value {
+    let mut chip = serde_json::json!({"can": can, "document_number": "A12345678", "date_of_expiry": "2031-07-01", "full_name": "العبيدي<<زينب<كاظم<حسن"});
+    if let Some(dg) = forged_data_group {
+        chip["forged_data_group"] = serde_json::json!(dg);
+    }
+    serde_json::json!({"uid": uid, "national_id": national_id, "date_of_birth": date_of_birth, "emrtd": chip})
+}

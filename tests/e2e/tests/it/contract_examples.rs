@@ -202,8 +202,7 @@ async fn prepare(path: &str, example: &Value, api: &LocalApi, node: &NodeProcess
             // profiles), goes on the reader in the badge's place. A card swapped before the read
             // is armed ends the session, as a badge taken away does.
             let can = example.pointer("/access/can").and_then(Value::as_str).context("the example opens the chip with a CAN")?;
-            let chip = json!({"can": can, "document_number": "A12345678", "date_of_expiry": "2031-07-01", "full_name": "العبيدي<<زينب<كاظم<حسن"});
-            let card = json!({"uid": "08C3D2E3", "national_id": ID_CARD_NUMBER, "date_of_birth": "2001-07-23", "emrtd": chip});
+            let card = e2e::sample::national_card("08C3D2E3", ID_CARD_NUMBER, "2001-07-23", can, None);
             let api = api.clone();
             // If the card never arrives, the read answers 408 `no_card` and the test says so.
             tokio::spawn(async move {

@@ -25,14 +25,9 @@ const CAN: &str = "493817";
 const STAFF_BADGE: &str = "04A1B2C3D4E580";
 const STAFF_PIN: &str = "2468";
 
-/// A national ID card with a chip for `national_id`, optionally with a data group that does
-/// not match the hashes the card's issuer signed.
+/// A national ID card with a chip for `national_id` that opens with [`CAN`].
 fn national_card(uid: &str, national_id: &str, date_of_birth: &str, forged_data_group: Option<u8>) -> Value {
-    let mut chip = json!({"can": CAN, "document_number": "A12345678", "date_of_expiry": "2031-07-01", "full_name": "العبيدي<<زينب<كاظم<حسن"});
-    if let Some(dg) = forged_data_group {
-        chip["forged_data_group"] = json!(dg);
-    }
-    json!({"uid": uid, "national_id": national_id, "date_of_birth": date_of_birth, "emrtd": chip})
+    e2e::sample::national_card(uid, national_id, date_of_birth, CAN, forged_data_group)
 }
 
 async fn call(api: &LocalApi, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value)> {
