@@ -34,7 +34,27 @@ if rustup target list --installed 2>/dev/null | grep -q aarch64-unknown-linux-gn
 fi
 
 step "Tests"
-cargo test --workspace --locked "$@"
+# Two streams at once: the kiosk's tests render on one core each (Slint's testing backend is one
+# per process, and each of its test files is one #[test]) while the others, the end-to-end
+# tests most of all, mostly wait on processes and clocks; one after the other, a core idled.
+# Cargo holds the build directory only while it compiles, so the second simply waits for the
+# first's build. The kiosk's output is printed once both are done.
+kiosk_log=${CARGO_TARGET_DIR:-target}/kiosk-tests.log
+mkdir -p "$(dirname "$kiosk_log")"
+cargo test --locked -p kiosk "$@" >"$kiosk_log" 2>&1 &
+kiosk_tests=$!
+trap 'kill "$kiosk_tests" 2>/dev/null || true' EXIT
+others=0
+cargo test --workspace --exclude kiosk --locked "$@" || others=$?
+kiosk=0
+wait "$kiosk_tests" || kiosk=$?
+trap - EXIT
+step "Tests of the kiosk (they ran beside the others; their output)"
+cat "$kiosk_log"
+if [ "$others" -ne 0 ] || [ "$kiosk" -ne 0 ]; then
+  echo "error: tests failed (the kiosk's: exit $kiosk; the others: exit $others); the failures are above" >&2
+  exit 1
+fi
 
 # Every fuzz target for a few seconds, on the stable toolchain (tests/scripts/fuzz says how); a
 # crash fails the run and leaves the input to turn into a regression test. Built in the dev
