@@ -739,9 +739,12 @@ mod tests {
         let answers = writes_queued_together(&storage, jobs).await;
         assert!(answers.iter().all(Result::is_ok), "{answers:?}");
         tokio::time::sleep(GATHER * 20).await;
+        // Counted from here: on a starved CPU the four may reach the writer as two groups, and the
+        // second then rightly waits for more (a fresh-clone CI run saw it); the idle write may not.
+        let before = storage.space.gathers.load(Ordering::SeqCst);
         let s = submission(100);
         storage.write(move |g| g.enqueue(&s)).await.unwrap();
-        assert_eq!(storage.space.gathers.load(Ordering::SeqCst), 0, "a write on an idle terminal waited for others");
+        assert_eq!(storage.space.gathers.load(Ordering::SeqCst), before, "a write on an idle terminal waited for others");
         assert_eq!(queued(dir.path()).len(), 10);
     }
 
