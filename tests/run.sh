@@ -60,24 +60,47 @@ fi
 # crash fails the run and leaves the input to turn into a regression test. Built in the dev
 # profile: an optimised instrumented build of the service's whole dependency tree took over ten
 # minutes on two cores, the dev one under five, and a short run needs no speed. The long runs
-# (BENCHMARKS.md) use the release build.
-step "Fuzzing"
-FUZZ_PROFILE="${FUZZ_PROFILE:-dev}" tests/scripts/fuzz "${FUZZ_SECONDS:-6}"
+# (BENCHMARKS.md) use the release build. Its own build directory: cargo locks a build directory
+# while it compiles, and the boot test's driver is built beside it (below).
+target=${CARGO_TARGET_DIR:-$PWD/target}
+fuzz=(env "CARGO_TARGET_DIR=$target/fuzzing" "FUZZ_PROFILE=${FUZZ_PROFILE:-dev}" tests/scripts/fuzz "${FUZZ_SECONDS:-6}")
 
 # The packages, the QEMU image and its boot test (images/README.md). The image build installs
 # packages into a chroot, so it needs root; TESTS_WITHOUT_IMAGE=1 leaves it out of a quick
 # developer's run, never out of CI's.
 if [ "${TESTS_WITHOUT_IMAGE:-}" = 1 ]; then
+  step "Fuzzing"
+  "${fuzz[@]}"
   step "Boot test: left out (TESTS_WITHOUT_IMAGE=1)"
-elif [ "$(id -u)" -eq 0 ]; then
-  step "Packages, image and boot test (images/boot-test, packaging this run's build)"
-  images/boot-test --from-debug-build
-elif sudo -n true 2>/dev/null; then
-  step "Packages, image and boot test (images/boot-test with sudo, packaging this run's build)"
-  sudo -n env "PATH=$PATH" "HOME=$HOME" ${CARGO_TARGET_DIR:+"CARGO_TARGET_DIR=$CARGO_TARGET_DIR"} images/boot-test --from-debug-build
 else
-  echo "error: the boot test needs root (the image build installs packages into a chroot): run tests/run.sh as root or with passwordless sudo, or set TESTS_WITHOUT_IMAGE=1 to leave it out of a local run" >&2
-  exit 1
+  if [ "$(id -u)" -eq 0 ]; then
+    boot_test=(images/boot-test --from-debug-build)
+  elif sudo -n true 2>/dev/null; then
+    boot_test=(sudo -n env "PATH=$PATH" "HOME=$HOME" ${CARGO_TARGET_DIR:+"CARGO_TARGET_DIR=$CARGO_TARGET_DIR"} images/boot-test --from-debug-build)
+  else
+    echo "error: the boot test needs root (the image build installs packages into a chroot): run tests/run.sh as root or with passwordless sudo, or set TESTS_WITHOUT_IMAGE=1 to leave it out of a local run" >&2
+    exit 1
+  fi
+  # The fuzzing runs beside them, at the lowest priority: the image build and the emulated
+  # guest leave a core idle about a third of the time (dpkg, the disk, the guest's waits), and
+  # one after the other the fuzz step added five minutes to CI. Its own session, so that a
+  # stopped run stops all of it; its output is printed once the boot test is done.
+  fuzz_log=$target/fuzzing.log
+  setsid nice -n 19 "${fuzz[@]}" >"$fuzz_log" 2>&1 &
+  fuzz_job=$!
+  trap 'kill -- -"$fuzz_job" 2>/dev/null || true' EXIT
+  step "Packages, image and boot test (images/boot-test, packaging this run's build; the fuzzing runs beside it)"
+  boot=0
+  "${boot_test[@]}" || boot=$?
+  fuzzed=0
+  wait "$fuzz_job" || fuzzed=$?
+  trap - EXIT
+  step "Fuzzing (it ran beside the boot test; its output)"
+  cat "$fuzz_log"
+  if [ "$boot" -ne 0 ] || [ "$fuzzed" -ne 0 ]; then
+    echo "error: the boot test (exit $boot) or the fuzzing (exit $fuzzed) failed; what failed is above" >&2
+    exit 1
+  fi
 fi
 df -h . | tail -1 | awk '{print "== Disk after the tests: " $4 " free"}'
 du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | awk '{print "== target/: " $1}' || true

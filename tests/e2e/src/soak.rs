@@ -28,7 +28,7 @@
 //! in a run, not the verdict.
 //!
 //! Run by `src/bin/soak.rs` (`tests/scripts/soak`, long form in BENCHMARKS.md) and, 60 s, by
-//! the test `soak::` in `tests/it`.
+//! the test `a_minute_of_flapping::` in `tests/it`.
 
 use std::collections::HashSet;
 use std::fs;

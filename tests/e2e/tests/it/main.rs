@@ -6,6 +6,7 @@
 //! tests share one process but nothing else: each starts its own node and terminal processes
 //! in its own temporary directory, on ports chosen by the system.
 
+mod a_minute_of_flapping;
 mod cli;
 mod contract_examples;
 mod demo;
@@ -24,6 +25,5 @@ mod referrals_in;
 mod openapi_conformance;
 mod signatures;
 mod referral_slips;
-mod soak;
 mod targeting_questionnaire;
 mod tls_pinning;
