@@ -1,7 +1,8 @@
 //! What `images/` ships, checked without building an image (the boot test does that): the
 //! units stay as hardened as `images/README.md` records, the manual pages name every command,
 //! the shell the packages run parses, and `terminal-service-allow-node` writes the drop-in it
-//! promises and refuses what it cannot use.
+//! promises and refuses what it cannot use, and an interrupted image build's leftovers are
+//! removed without deleting through its mounts.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -148,6 +149,41 @@ fn allow_node_writes_the_drop_in_or_says_what_is_wrong() -> Result<()> {
 fn build_image(args: &[&std::ffi::OsStr]) -> Result<(i32, String)> {
     let out = Command::new(repo().join("images/build-image")).args(args).output()?;
     Ok((out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))))
+}
+
+/// A build killed outright leaves its chroot's mounts (proc, the package folders bound in):
+/// `images/lib/remove-build-dir`, which `build-image` runs on what an earlier build left and on
+/// its own working directory, detaches them before it removes anything, so that nothing is
+/// deleted through a bind mount. Run in a mount namespace of its own (`unshare`), so that a
+/// failure leaves no mount on this machine.
+#[test]
+fn a_killed_builds_mounts_are_detached_and_nothing_is_deleted_through_them() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let shown = dir.path().join("debian");
+    std::fs::create_dir_all(&shown)?;
+    std::fs::write(shown.join("kiosk_0.1.0-1_amd64.deb"), b"a package")?;
+    let build = dir.path().join(".build-kiosk-qemu-amd64.Xy12Ab");
+    for d in ["rootfs/proc", "rootfs/mnt/debian", "rootfs/etc"] {
+        std::fs::create_dir_all(build.join(d))?;
+    }
+    std::fs::write(build.join("rootfs/etc/hostname"), b"kiosk")?;
+    let script = format!(
+        "mount -t tmpfs proc {b}/rootfs/proc && mount --bind {s} {b}/rootfs/mnt/debian && {remove} {b}/ && findmnt -rno TARGET | grep -c '^{d}/' || true",
+        b = build.display(),
+        s = shown.display(),
+        d = dir.path().display(),
+        remove = repo().join("images/lib/remove-build-dir").display(),
+    );
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    let namespace: &[&str] = if root { &["--mount", "--propagation", "private"] } else { &["--map-root-user", "--mount"] };
+    let out = Command::new("unshare").args(namespace).args(["sh", "-ec", &script]).output().context("running unshare (util-linux)")?;
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{said}");
+    assert_eq!(said.trim(), "0", "mounts left under the build directory:\n{said}");
+    assert!(!build.exists(), "the build directory was not removed");
+    assert_eq!(std::fs::read(shown.join("kiosk_0.1.0-1_amd64.deb"))?, b"a package", "a package was deleted through the bind mount");
+    Ok(())
 }
 
 /// What a technician gets wrong before a half-hour build: each is refused at once, by name.
