@@ -8,6 +8,28 @@ cd "$(dirname "$0")/.."
 # Each step says when it started, so a CI log shows where its time went.
 step() { printf '== %s (at %d min %02d s)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
+# Runs the command in the array `beside` in the background while the command given runs, then
+# prints the background's output (kept in LOG) under TITLE, and fails if either failed. The
+# background has a session of its own, so that a stopped run stops all of it.
+#   run_beside LOG TITLE COMMAND...
+run_beside() {
+  local log=$1 title=$2 job fg=0 bg=0
+  shift 2
+  mkdir -p "$(dirname "$log")"
+  setsid "${beside[@]}" >"$log" 2>&1 &
+  job=$!
+  trap "kill -- -$job 2>/dev/null || true" EXIT
+  "$@" || fg=$?
+  wait "$job" || bg=$?
+  trap - EXIT
+  step "$title"
+  cat "$log"
+  if [ "$fg" -ne 0 ] || [ "$bg" -ne 0 ]; then
+    echo "error: '$*' ended with exit status $fg and '${beside[*]}' beside it with $bg; what failed is above" >&2
+    exit 1
+  fi
+}
+
 tests/scripts/install-deps.sh
 
 # A one-off build gains nothing from incremental caches, which take gigabytes of disk.
@@ -39,22 +61,9 @@ step "Tests"
 # tests most of all, mostly wait on processes and clocks; one after the other, a core idled.
 # Cargo holds the build directory only while it compiles, so the second simply waits for the
 # first's build. The kiosk's output is printed once both are done.
-kiosk_log=${CARGO_TARGET_DIR:-target}/kiosk-tests.log
-mkdir -p "$(dirname "$kiosk_log")"
-cargo test --locked -p kiosk "$@" >"$kiosk_log" 2>&1 &
-kiosk_tests=$!
-trap 'kill "$kiosk_tests" 2>/dev/null || true' EXIT
-others=0
-cargo test --workspace --exclude kiosk --locked "$@" || others=$?
-kiosk=0
-wait "$kiosk_tests" || kiosk=$?
-trap - EXIT
-step "Tests of the kiosk (they ran beside the others; their output)"
-cat "$kiosk_log"
-if [ "$others" -ne 0 ] || [ "$kiosk" -ne 0 ]; then
-  echo "error: tests failed (the kiosk's: exit $kiosk; the others: exit $others); the failures are above" >&2
-  exit 1
-fi
+beside=(cargo test --locked -p kiosk "$@")
+run_beside "${CARGO_TARGET_DIR:-target}/kiosk-tests.log" "Tests of the kiosk (they ran beside the others; their output)" \
+  cargo test --workspace --exclude kiosk --locked "$@"
 
 # Every fuzz target for a few seconds, on the stable toolchain (tests/scripts/fuzz says how); a
 # crash fails the run and leaves the input to turn into a regression test. Built in the dev
@@ -83,24 +92,10 @@ else
   fi
   # The fuzzing runs beside them, at the lowest priority: the image build and the emulated
   # guest leave a core idle about a third of the time (dpkg, the disk, the guest's waits), and
-  # one after the other the fuzz step added five minutes to CI. Its own session, so that a
-  # stopped run stops all of it; its output is printed once the boot test is done.
-  fuzz_log=$target/fuzzing.log
-  setsid nice -n 19 "${fuzz[@]}" >"$fuzz_log" 2>&1 &
-  fuzz_job=$!
-  trap 'kill -- -"$fuzz_job" 2>/dev/null || true' EXIT
+  # one after the other the fuzz step added five minutes to CI.
   step "Packages, image and boot test (images/boot-test, packaging this run's build; the fuzzing runs beside it)"
-  boot=0
-  "${boot_test[@]}" || boot=$?
-  fuzzed=0
-  wait "$fuzz_job" || fuzzed=$?
-  trap - EXIT
-  step "Fuzzing (it ran beside the boot test; its output)"
-  cat "$fuzz_log"
-  if [ "$boot" -ne 0 ] || [ "$fuzzed" -ne 0 ]; then
-    echo "error: the boot test (exit $boot) or the fuzzing (exit $fuzzed) failed; what failed is above" >&2
-    exit 1
-  fi
+  beside=(nice -n 19 "${fuzz[@]}")
+  run_beside "$target/fuzzing.log" "Fuzzing (it ran beside the boot test; its output)" "${boot_test[@]}"
 fi
 df -h . | tail -1 | awk '{print "== Disk after the tests: " $4 " free"}'
 du -sh "${CARGO_TARGET_DIR:-target}" 2>/dev/null | awk '{print "== target/: " $1}' || true
